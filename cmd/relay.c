@@ -1,0 +1,630 @@
+/* relay: submit commands to relayd(8) through a relay directory, follow
+ * their output, wait for, cancel and inspect them.
+ *
+ * Writes DIR/cmd/ID (atomically) and DIR/cancel/ID; reads DIR/result/,
+ * DIR/run/, DIR/srv/.  `relay run` removes the result files of its own
+ * command once it has printed them; `relay submit` leaves them for `relay
+ * wait`, `relay logs` and `relay flush`.  The protocol is in
+ * lib/relaydir.h and relayd(8).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "atomic.h"
+#include "clock.h"
+#include "err.h"
+#include "io.h"
+#include "json.h"
+#include "num.h"
+#include "relaydir.h"
+
+#define POLL_MS 100
+#define CANCEL_WAIT_MS 60000
+
+static struct relaydir dir;
+static volatile sig_atomic_t interrupted;
+static int ino = -1;
+
+static const char usage_text[] =
+    "usage: relay [-d dir] run [-t timeout] [--] command ...\n"
+    "       relay [-d dir] submit [--] command ...\n"
+    "       relay [-d dir] wait id\n"
+    "       relay [-d dir] logs [-f] id\n"
+    "       relay [-d dir] cancel [id]\n"
+    "       relay [-d dir] status [--json]\n"
+    "       relay [-d dir] flush\n"
+    "       relay -h\n";
+
+static void
+usage(void)
+{
+	fputs(usage_text, stderr);
+	exit(EX_USAGE);
+}
+
+static void
+onsig(int s)
+{
+	interrupted = s;
+}
+
+static void
+open_dir(const char *path)
+{
+	const char *what;
+
+	if (relaydir_open(&dir, path, &what) == 0)
+		return;
+	if (errno == EPROTO)
+		err_die(EX_SYS, "unable to use %s: not a husk-relay 2 directory "
+		    "(see %s/version)", path, path);
+	err_diesys(EX_SYS, "unable to open %s/%s", path,
+	    what == path ? "." : what);
+}
+
+static void
+check_id(const char *id)
+{
+	if (!id_valid(id))
+		err_die(EX_USAGE, "unable to use id %s: not 1 to %d characters "
+		    "of [A-Za-z0-9._-] with no leading dot", id, ID_MAX);
+}
+
+/* Is any relayd alive?  1 yes, 0 no, -1 only remote ones (cannot tell). */
+static int
+server_alive(void)
+{
+	char buf[256], path[300];
+	struct dirent *de;
+	int fd, r = 0;
+	DIR *d;
+
+	if ((fd = openat(dir.srv, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return 0;
+	if (!(d = fdopendir(fd))) {
+		close(fd);
+		return 0;
+	}
+	while ((de = readdir(d))) {
+		struct server sv;
+		int a;
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "%s/info", de->d_name);
+		if (io_readsmall(dir.srv, path, buf, sizeof buf) < 0 ||
+		    relay_server_parse(buf, &sv) < 0)
+			continue;
+		a = relay_server_alive(&sv);
+		if (a == 1) {
+			r = 1;
+			break;
+		}
+		if (a < 0)
+			r = -1;
+	}
+	closedir(d);
+	return r;
+}
+
+/* Sleep until something changes in result/ (inotify) or ms pass. */
+static void
+nap(int ms)
+{
+	struct pollfd p = { ino, POLLIN, 0 };
+	char buf[4096];
+
+	if (ino < 0) {
+		clock_sleep_ms(ms < POLL_MS ? ms : POLL_MS);
+		return;
+	}
+	if (poll(&p, 1, ms < 1000 ? ms : 1000) > 0)
+		while (read(ino, buf, sizeof buf) > 0)
+			;
+}
+
+static void
+watch_results(void)
+{
+	char path[PATH_MAX];
+	struct statfs fs;
+
+	if (fstatfs(dir.result, &fs) == 0 && (fs.f_type == 0x6969 ||
+	    fs.f_type == 0x01021997 || fs.f_type == 0x65735546 ||
+	    (unsigned long)fs.f_type == 0xff534d42UL ||
+	    (unsigned long)fs.f_type == 0xfe534d42UL))
+		return; /* events from other clients do not arrive: poll */
+	if ((ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
+		return;
+	snprintf(path, sizeof path, "%s/result", dir.path);
+	if (inotify_add_watch(ino, path, IN_MODIFY | IN_MOVED_TO | IN_CREATE |
+	    IN_CLOSE_WRITE) < 0) {
+		close(ino);
+		ino = -1;
+	}
+}
+
+/* Copy what the log has beyond *off to stdout. */
+static void
+pump(int *logfd, const char *id, off_t *off)
+{
+	char buf[65536], name[ID_MAX + 8];
+	ssize_t n;
+
+	if (*logfd < 0) {
+		snprintf(name, sizeof name, "%s.log", id);
+		*logfd = openat(dir.result, name, O_RDONLY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		if (*logfd < 0)
+			return;
+	}
+	while ((n = pread(*logfd, buf, sizeof buf, *off)) > 0) {
+		if (io_writeall(1, buf, n) < 0)
+			err_diesys(EX_SYS, "unable to write output");
+		*off += n;
+	}
+}
+
+static void
+read_exit_or_die(const char *id, int *code, int *have)
+{
+	int r = relay_exit_read(&dir, id, code);
+
+	if (r < 0)
+		err_diesys(EX_SYS, "unable to read result/%s.exit", id);
+	*have = r;
+}
+
+/* A reader of result/ID.log, kept across calls so nothing prints twice. */
+struct tail {
+	const char *id;
+	int stream; /* copy the log to stdout */
+	int logfd;
+	off_t off;
+};
+
+/* Follow: stream the log (if t->stream) until result/ID.exit appears or
+ * deadline (clock_ms; 0 for none) passes.  Returns 1 with *code once the
+ * command finished, 0 on deadline or interruption. */
+static int
+follow(struct tail *t, long long deadline, int *code)
+{
+	int have;
+
+	for (;;) {
+		/* Read the exit first: once it exists, the log is complete. */
+		read_exit_or_die(t->id, code, &have);
+		if (t->stream)
+			pump(&t->logfd, t->id, &t->off);
+		if (have)
+			return 1;
+		if (interrupted)
+			return 0;
+		if (deadline) {
+			long long left = deadline - clock_ms();
+			if (left <= 0)
+				return 0;
+			nap(left);
+		} else {
+			nap(1000);
+		}
+	}
+}
+
+static void
+remove_result(const char *id)
+{
+	char name[ID_MAX + 8];
+
+	snprintf(name, sizeof name, "%s.log", id);
+	unlinkat(dir.result, name, 0);
+	snprintf(name, sizeof name, "%s.exit", id);
+	unlinkat(dir.result, name, 0);
+}
+
+/* Cancel id.  Returns 0 if it was still queued (now removed, never ran),
+ * 1 if a cancel request was written, -1 if it is unknown. */
+static int
+request_cancel(const char *id)
+{
+	char buf[ID_MAX + 2];
+	int n, code;
+
+	if (unlinkat(dir.cmd, id, 0) == 0)
+		return 0;
+	if (errno != ENOENT)
+		err_diesys(EX_SYS, "unable to remove cmd/%s", id);
+	if (relay_exit_read(&dir, id, &code) == 1)
+		return -1;
+	n = snprintf(buf, sizeof buf, "%s\n", id);
+	if (atomic_write(dir.cancel, id, buf, n, 0644) < 0)
+		err_diesys(EX_SYS, "unable to write cancel/%s", id);
+	return 1;
+}
+
+static void
+join_args(int argc, char **argv, char *buf)
+{
+	size_t len = 0;
+
+	if (argc == 0)
+		usage();
+	for (int i = 0; i < argc; i++) {
+		size_t n = strlen(argv[i]);
+		if (len + n + 1 > RELAY_CMD_MAX)
+			err_die(EX_USAGE, "unable to submit command: longer than "
+			    "%d bytes", RELAY_CMD_MAX);
+		if (i)
+			buf[len++] = ' ';
+		memcpy(buf + len, argv[i], n);
+		len += n;
+	}
+	buf[len] = 0;
+}
+
+static void
+submit(int argc, char **argv, char *id, size_t idcap)
+{
+	static char text[RELAY_CMD_MAX + 1];
+
+	join_args(argc, argv, text);
+	relay_newid(id, idcap);
+	if (atomic_write(dir.cmd, id, text, strlen(text), 0644) < 0)
+		err_diesys(EX_SYS, "unable to write %s/cmd/%s", dir.path, id);
+	if (server_alive() == 0)
+		err_warn("no relayd serves %s; %s waits in the queue",
+		    dir.path, id);
+}
+
+static int
+cmd_run(int argc, char **argv)
+{
+	char id[ID_MAX + 1];
+	long long v, deadline = 0, timeout = 0;
+	int c, code = 0, r;
+	struct sigaction sa = { 0 };
+	struct tail t = { id, 1, -1, 0 };
+
+	while ((c = getopt(argc, argv, "+t:")) != -1) {
+		switch (c) {
+		case 't':
+			if (num_parse(optarg, 1, 31536000, &v) < 0)
+				err_die(EX_USAGE, "unable to parse -t %s: not a "
+				    "number of seconds from 1 to 31536000",
+				    optarg);
+			timeout = v;
+			break;
+		default: usage();
+		}
+	}
+	submit(argc - optind, argv + optind, id, sizeof id);
+	/* Ctrl-C or SIGTERM cancels our command, as with ssh. */
+	sa.sa_handler = onsig;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	watch_results();
+	if (timeout)
+		deadline = clock_ms() + timeout * 1000;
+	r = follow(&t, deadline, &code);
+	if (!r) {
+		/* Out of time or interrupted: cancel only our own command. */
+		int sig = interrupted, q = request_cancel(id);
+		long long until = clock_ms() + CANCEL_WAIT_MS;
+		interrupted = 0;
+		if (q == 1) {
+			/* A second Ctrl-C does not abandon the wait. */
+			while (!(r = follow(&t, until, &code)) &&
+			    clock_ms() < until)
+				interrupted = 0;
+			unlinkat(dir.cancel, id, 0);
+			if (!r)
+				err_die(EX_SYS, "unable to cancel %s: no "
+				    "acknowledgement within %d s", id,
+				    CANCEL_WAIT_MS / 1000);
+		} else if (q == -1) {
+			r = follow(&t, 0, &code); /* it just finished */
+		}
+		/* A result that came in time to beat the cancel stands. */
+		if (!r || code == EX_CANCEL) {
+			remove_result(id);
+			if (sig)
+				err_die(EX_CANCEL, "command %s cancelled by "
+				    "signal %d", id, sig);
+			err_die(EX_TIMEOUT, "command %s timed out after %llds",
+			    id, timeout);
+		}
+	}
+	remove_result(id);
+	return code;
+}
+
+static int
+cmd_submit(int argc, char **argv)
+{
+	char id[ID_MAX + 1];
+	int start = 1;
+
+	if (argc > 1 && strcmp(argv[1], "--") == 0)
+		start = 2;
+	submit(argc - start, argv + start, id, sizeof id);
+	printf("%s\n", id);
+	return 0;
+}
+
+static int
+cmd_wait(int argc, char **argv)
+{
+	struct tail t = { argv[1], 0, -1, 0 };
+	int code;
+
+	if (argc != 2)
+		usage();
+	check_id(argv[1]);
+	watch_results();
+	follow(&t, 0, &code);
+	return code;
+}
+
+static int
+cmd_logs(int argc, char **argv)
+{
+	int c, fflag = 0, code = 0, logfd = -1, have;
+	off_t off = 0;
+	char name[ID_MAX + 8];
+
+	while ((c = getopt(argc, argv, "f")) != -1) {
+		switch (c) {
+		case 'f': fflag = 1; break;
+		default: usage();
+		}
+	}
+	if (optind != argc - 1)
+		usage();
+	check_id(argv[optind]);
+	if (fflag) {
+		struct tail t = { argv[optind], 1, -1, 0 };
+		watch_results();
+		follow(&t, 0, &code);
+		return code;
+	}
+	read_exit_or_die(argv[optind], &code, &have);
+	pump(&logfd, argv[optind], &off);
+	if (logfd < 0) {
+		snprintf(name, sizeof name, "%s.log", argv[optind]);
+		err_diesys(EX_SYS, "unable to open result/%s", name);
+	}
+	close(logfd);
+	return 0;
+}
+
+/* The only running command, for `relay cancel` without an id. */
+static void
+only_running(char *id)
+{
+	char **ids, buf[512];
+	struct marker m;
+	int n;
+
+	if ((n = relay_names(dir.run, NULL, &ids)) < 0)
+		err_diesys(EX_SYS, "unable to read %s/run", dir.path);
+	if (n == 0)
+		err_die(EX_FALSE, "unable to cancel: no command is running in "
+		    "%s", dir.path);
+	if (n > 1) {
+		relay_names_free(ids, n);
+		err_die(EX_USAGE, "unable to cancel: %d commands are running; "
+		    "name one (relay status)", n);
+	}
+	if (io_readsmall(dir.run, ids[0], buf, sizeof buf) < 0) {
+		if (errno == ENOENT)
+			err_die(EX_FALSE, "unable to cancel: no command is "
+			    "running in %s", dir.path);
+		err_diesys(EX_SYS, "unable to read run/%s", ids[0]);
+	}
+	if (relay_marker_parse(buf, &m) < 0 || strcmp(m.id, ids[0]))
+		err_die(EX_SYS, "unable to read run/%s: marker is corrupt or "
+		    "empty", ids[0]);
+	strcpy(id, ids[0]);
+	relay_names_free(ids, n);
+}
+
+static int
+cmd_cancel(int argc, char **argv)
+{
+	char id[ID_MAX + 1];
+	int code, r, q;
+	struct tail t = { id, 0, -1, 0 };
+
+	if (argc > 2)
+		usage();
+	if (argc == 2) {
+		check_id(argv[1]);
+		strcpy(id, argv[1]);
+	} else {
+		only_running(id);
+	}
+	watch_results();
+	q = request_cancel(id);
+	if (q == 0) {
+		char buf[ID_MAX + 8];
+		snprintf(buf, sizeof buf, "%s.exit", id);
+		if (atomic_write(dir.result, buf, "130\n", 4, 0644) < 0)
+			err_diesys(EX_SYS, "unable to write result/%s", buf);
+		printf("%s cancelled before it started\n", id);
+		return 0;
+	}
+	if (q < 0) {
+		relay_exit_read(&dir, id, &code);
+		err_die(EX_FALSE, "unable to cancel %s: it already finished "
+		    "with status %d", id, code);
+	}
+	r = follow(&t, clock_ms() + CANCEL_WAIT_MS, &code);
+	unlinkat(dir.cancel, id, 0);
+	if (!r)
+		err_die(EX_TIMEOUT, "unable to cancel %s: no acknowledgement "
+		    "within %d s (is relayd running?)", id,
+		    CANCEL_WAIT_MS / 1000);
+	if (code != EX_CANCEL)
+		err_die(EX_FALSE, "unable to cancel %s: it finished first with "
+		    "status %d", id, code);
+	printf("%s cancelled\n", id);
+	return 0;
+}
+
+/* status: every read tolerates files vanishing under it. */
+static int
+cmd_status(int argc, char **argv)
+{
+	int json = 0, nrun, nq, nres, alive, first;
+	char **run, **q, **res, buf[512];
+
+	if (argc == 2 && strcmp(argv[1], "--json") == 0)
+		json = 1;
+	else if (argc != 1)
+		usage();
+	alive = server_alive();
+	if ((nrun = relay_names(dir.run, NULL, &run)) < 0 ||
+	    (nq = relay_names(dir.cmd, NULL, &q)) < 0 ||
+	    (nres = relay_names(dir.result, ".exit", &res)) < 0)
+		err_diesys(EX_SYS, "unable to read %s", dir.path);
+	if (json) {
+		printf("{\"dir\":");
+		json_str(stdout, dir.path);
+		printf(",\"server\":%s,\"running\":[",
+		    alive == 1 ? "true" : alive == 0 ? "false" : "null");
+	} else {
+		printf("dir: %s\nserver: %s\n", dir.path, alive == 1 ? "alive" :
+		    alive == 0 ? "none" : "on another host (not checked)");
+	}
+	first = 1;
+	for (int i = 0; i < nrun; i++) {
+		struct marker m;
+		int ok = io_readsmall(dir.run, run[i], buf, sizeof buf) >= 0 &&
+		    relay_marker_parse(buf, &m) == 0;
+		if (!ok && errno == ENOENT)
+			continue; /* it finished while we looked */
+		if (json) {
+			printf("%s{\"id\":\"%s\"", first ? "" : ",", run[i]);
+			if (ok)
+				printf(",\"pid\":%ld}", m.pid);
+			else
+				printf(",\"pid\":null,\"corrupt\":true}");
+		} else if (ok) {
+			printf("running: %s pid %ld\n", run[i], m.pid);
+		} else {
+			printf("running: %s (marker is corrupt or empty)\n",
+			    run[i]);
+		}
+		first = 0;
+	}
+	if (!json && first)
+		printf("running: none\n");
+	if (json)
+		printf("],\"queued\":%d,\"recent\":[", nq);
+	else
+		printf("queued: %d\n", nq);
+	first = 1;
+	for (int i = nres > 10 ? nres - 10 : 0; i < nres; i++) {
+		int code, r = relay_exit_read(&dir, res[i], &code);
+		if (r == 0)
+			continue;
+		if (json) {
+			printf("%s{\"id\":\"%s\",\"exit\":", first ? "" : ",",
+			    res[i]);
+			r == 1 ? printf("%d}", code) : printf("null}");
+		} else {
+			r == 1 ? printf("done: %s exit %d\n", res[i], code) :
+			    printf("done: %s exit unreadable\n", res[i]);
+		}
+		first = 0;
+	}
+	if (json)
+		printf("]}\n");
+	relay_names_free(run, nrun);
+	relay_names_free(q, nq);
+	relay_names_free(res, nres);
+	return alive == 0 ? EX_FALSE : 0;
+}
+
+static int
+cmd_flush(int argc, char **argv)
+{
+	char **run, **res;
+	int nrun, nres, code, n = 0;
+
+	if (argc != 1)
+		usage();
+	if ((nrun = relay_names(dir.run, NULL, &run)) < 0)
+		err_diesys(EX_SYS, "unable to read %s/run", dir.path);
+	if (nrun > 0 && server_alive() != 0)
+		err_die(EX_FALSE, "unable to flush %s: %s is running", dir.path,
+		    run[0]);
+	relay_names_free(run, nrun);
+	if ((nres = relay_names(dir.result, ".exit", &res)) < 0)
+		err_diesys(EX_SYS, "unable to read %s/result", dir.path);
+	for (int i = 0; i < nres; i++) {
+		/* A corrupt exit file still marks a finished command. */
+		if (relay_exit_read(&dir, res[i], &code) == 0)
+			continue;
+		remove_result(res[i]);
+		n++;
+	}
+	relay_names_free(res, nres);
+	printf("flushed %d results\n", n);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+} verbs[] = {
+	{ "run", cmd_run },
+	{ "submit", cmd_submit },
+	{ "wait", cmd_wait },
+	{ "logs", cmd_logs },
+	{ "cancel", cmd_cancel },
+	{ "status", cmd_status },
+	{ "flush", cmd_flush },
+};
+
+int
+main(int argc, char **argv)
+{
+	const char *path = getenv("RELAY_DIR");
+	int c;
+
+	err_setprog(argv[0]);
+	if (!path || !*path)
+		path = ".relay";
+	while ((c = getopt(argc, argv, "+d:h")) != -1) {
+		switch (c) {
+		case 'd': path = optarg; break;
+		case 'h': fputs(usage_text, stdout); return 0;
+		default: usage();
+		}
+	}
+	if (optind >= argc)
+		usage();
+	for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
+		if (strcmp(argv[optind], verbs[i].name))
+			continue;
+		open_dir(path);
+		argc -= optind;
+		argv += optind;
+		optind = 1;
+		return verbs[i].fn(argc, argv);
+	}
+	usage();
+}

@@ -1,0 +1,711 @@
+/* relayd: run the commands queued in a relay directory.
+ *
+ * Reads DIR/cmd/ID (queued commands) and DIR/cancel/ID (cancel requests);
+ * writes DIR/srv/NODE/ (its registration and its claims), DIR/run/ID
+ * (running markers), DIR/result/ID.log and DIR/result/ID.exit, and
+ * DIR/server.ready.  The protocol is in lib/relaydir.h and relayd(8).
+ *
+ * Invariants:
+ * - A command is claimed by rename(cmd/ID, srv/NODE/ID); only one rename
+ *   succeeds, so no command runs twice, whatever number of relayd share
+ *   the directory.
+ * - The child waits for a go byte on a pipe, sent only after run/ID is
+ *   written: if relayd dies before that, the child exits without running
+ *   and recovery puts the command back in the queue.
+ * - result/ID.exit is written (atomically) before run/ID is removed.
+ * - Without -v the log holds ids, never command text.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "atomic.h"
+#include "child.h"
+#include "clock.h"
+#include "err.h"
+#include "io.h"
+#include "num.h"
+#include "pgkill.h"
+#include "proc.h"
+#include "ready.h"
+#include "relaydir.h"
+
+#define JOBS_MAX 256
+
+struct job {
+	char id[ID_MAX + 1];
+	pid_t pid;           /* leader and process group; 0: slot free */
+	int reaped, wstatus;
+	int cancel;          /* 0, or why: 1 cancel request, 2 server stop */
+	long long kill_at;   /* SIGKILL deadline once cancelling */
+	int killed;
+	int logfd;
+};
+
+static struct relaydir dir;
+static struct server self;
+static char node[160];       /* srv/NODE, ours */
+static int nodefd = -1;
+static struct job jobs[JOBS_MAX];
+static int njobs, maxjobs = 1, grace_ms = 5000, poll_ms = 100, verbose;
+static int workfd = -1;
+static int stopping;
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: relayd [-v] [-d dir] [-w workdir] [-j jobs] "
+	    "[-T grace] [-p ms] [-R readyfifo] [-N fd]\n");
+	exit(EX_USAGE);
+}
+
+static void
+logline(struct job *j, const char *s)
+{
+	if (j->logfd >= 0 && io_writeall(j->logfd, s, strlen(s)) < 0)
+		err_warnsys("unable to append to result/%s.log", j->id);
+}
+
+/* Write result/ID.exit, then drop the markers: the ordering invariant.
+ * Returns -1 (and keeps every marker) if the exit file cannot be written,
+ * so a later attempt can still record the result. */
+static int
+record(const char *id, int code)
+{
+	char buf[16], name[ID_MAX + 8];
+	int n = snprintf(buf, sizeof buf, "%d\n", code);
+
+	snprintf(name, sizeof name, "%s.exit", id);
+	if (atomic_write(dir.result, name, buf, n, 0644) < 0) {
+		err_warnsys("unable to write result/%s", name);
+		return -1;
+	}
+	unlinkat(dir.run, id, 0);
+	unlinkat(dir.cancel, id, 0);
+	return 0;
+}
+
+static void
+job_free(struct job *j)
+{
+	if (j->logfd >= 0)
+		close(j->logfd);
+	if (nodefd >= 0)
+		unlinkat(nodefd, j->id, 0);
+	memset(j, 0, sizeof *j);
+	j->logfd = -1;
+	njobs--;
+}
+
+/* Open result/ID.log fresh: whatever sits there (a planted symlink, a
+ * stale file) is removed first, and O_EXCL|O_NOFOLLOW means we only ever
+ * write to a file we created. */
+static int
+log_open(const char *id)
+{
+	char name[ID_MAX + 8];
+
+	snprintf(name, sizeof name, "%s.log", id);
+	unlinkat(dir.result, name, 0);
+	return openat(dir.result, name, O_WRONLY | O_CREAT | O_EXCL |
+	    O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
+}
+
+static void
+job_finish(struct job *j)
+{
+	int code;
+	char buf[128];
+
+	if (j->cancel == 1) {
+		logline(j, "[relay: cancelled]\n");
+		code = EX_CANCEL;
+	} else {
+		code = status_code(j->wstatus);
+		if (j->cancel == 2) {
+			logline(j, "[relay: stopped with relayd]\n");
+		}
+	}
+	if (record(j->id, code) < 0)
+		return; /* retried from the main loop */
+	snprintf(buf, sizeof buf, "%s exited %d", j->id, code);
+	err_info("%s", buf);
+	job_free(j);
+}
+
+/* Refuse a claimed command before it runs, with a reason in its log. */
+static void
+job_refuse(struct job *j, int code, const char *why)
+{
+	err_warn("refused %s: %s", j->id, why);
+	logline(j, "[relay: ");
+	logline(j, why);
+	logline(j, "]\n");
+	j->cancel = 0;
+	j->wstatus = code << 8;
+	j->reaped = 1;
+	j->pid = -1;
+	job_finish(j);
+}
+
+static void
+job_start(const char *id)
+{
+	struct job *j = NULL;
+	char *text, mark[512];
+	int gp[2] = { -1, -1 }, n, e;
+	unsigned long long ticks = 0;
+	ssize_t len;
+	pid_t pid;
+
+	for (int i = 0; i < JOBS_MAX; i++)
+		if (!jobs[i].pid) {
+			j = &jobs[i];
+			break;
+		}
+	if (!j)
+		abort(); /* claim() keeps njobs below maxjobs <= JOBS_MAX */
+	snprintf(j->id, sizeof j->id, "%s", id);
+	j->pid = -1;
+	j->logfd = -1;
+	njobs++;
+	if ((j->logfd = log_open(id)) < 0) {
+		/* Without a log the command must not run: its output would
+		 * be lost.  The claim stays; recovery requeues it. */
+		err_warnsys("unable to open result/%s.log", id);
+		if (record(id, EX_SYS) == 0)
+			job_free(j);
+		else
+			j->reaped = 1, j->wstatus = EX_SYS << 8;
+		return;
+	}
+	if (!(text = malloc(RELAY_CMD_MAX + 1)))
+		err_diesys(EX_SYS, "unable to allocate command buffer");
+	len = io_readsmall(nodefd, id, text, RELAY_CMD_MAX + 1);
+	if (len < 0) {
+		e = errno;
+		free(text);
+		errno = e;
+		job_refuse(j, EX_NOEXEC, errno == ELOOP ?
+		    "cmd is a symlink" : errno == EINVAL ?
+		    "cmd is not a regular file" : errno == EFBIG ?
+		    "cmd is longer than 131072 bytes" : "cmd is unreadable");
+		return;
+	}
+	if (strlen(text) != (size_t)len) {
+		free(text);
+		job_refuse(j, EX_NOEXEC, "cmd holds a NUL byte");
+		return;
+	}
+	if (faccessat(dir.cancel, id, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		free(text);
+		j->cancel = 1;
+		j->wstatus = EX_CANCEL << 8;
+		j->reaped = 1;
+		j->pid = -1;
+		job_finish(j);
+		return;
+	}
+	if (pipe2(gp, O_CLOEXEC) < 0)
+		err_diesys(EX_SYS, "unable to create pipe");
+	pid = fork();
+	if (pid < 0)
+		err_diesys(EX_SYS, "unable to fork");
+	if (pid == 0) {
+		char go;
+		int null;
+		close(gp[1]);
+		setsid();
+		null = open("/dev/null", O_RDONLY);
+		if (null < 0 || dup2(null, 0) < 0 || dup2(j->logfd, 1) < 0 ||
+		    dup2(j->logfd, 2) < 0 || fchdir(workfd) < 0 ||
+		    child_reset() < 0) {
+			dprintf(j->logfd, "relay: fatal: unable to set up "
+			    "child: %s\n", strerror(errno));
+			_exit(EX_SYS);
+		}
+		/* Run only once relayd has recorded us in run/ID. */
+		if (read(gp[0], &go, 1) != 1)
+			_exit(EX_SYS);
+		setenv("RELAY_ID", id, 1);
+		execl("/bin/sh", "sh", "-c", text, (char *)NULL);
+		dprintf(2, "relay: fatal: unable to exec /bin/sh: %s\n",
+		    strerror(errno));
+		_exit(errno == ENOENT ? EX_NOTFOUND : EX_NOEXEC);
+	}
+	close(gp[0]);
+	j->pid = pid;
+	if (verbose)
+		err_info("%s started pid %ld: %s", id, (long)pid, text);
+	else
+		err_info("%s started pid %ld", id, (long)pid);
+	free(text);
+	proc_starttime(pid, &ticks);
+	n = snprintf(mark, sizeof mark, "%s:%ld:%ld:%llu:%s\n", id, (long)pid,
+	    (long)pid, ticks, node);
+	if (atomic_write(dir.run, id, mark, n, 0644) < 0) {
+		/* No marker, no go: the child exits without running. */
+		err_warnsys("unable to write run/%s", id);
+		close(gp[1]);
+		j->cancel = 0;
+		return; /* reaped as exit 111 and recorded by job_finish */
+	}
+	if (write(gp[1], "g", 1) != 1)
+		err_warnsys("unable to start %s", id);
+	close(gp[1]);
+}
+
+static struct job *
+job_find(const char *id)
+{
+	for (int i = 0; i < JOBS_MAX; i++)
+		if (jobs[i].pid && strcmp(jobs[i].id, id) == 0)
+			return &jobs[i];
+	return NULL;
+}
+
+static void
+job_cancel(struct job *j, int why)
+{
+	if (j->cancel)
+		return;
+	j->cancel = why;
+	j->kill_at = clock_ms() + grace_ms;
+	if (j->pid > 0) {
+		pg_signal(j->pid, SIGTERM);
+		pg_signal(j->pid, SIGCONT);
+	}
+}
+
+/* Claim and start commands in submission (id) order while slots are free. */
+static void
+claim(void)
+{
+	char **ids;
+	int n;
+
+	if (njobs >= maxjobs || stopping)
+		return;
+	if ((n = relay_names(dir.cmd, NULL, &ids)) < 0) {
+		err_warnsys("unable to read %s/cmd", dir.path);
+		return;
+	}
+	for (int i = 0; i < n && njobs < maxjobs; i++) {
+		if (renameat(dir.cmd, ids[i], nodefd, ids[i]) < 0) {
+			if (errno != ENOENT)
+				err_warnsys("unable to claim cmd/%s", ids[i]);
+			continue; /* another relayd won it */
+		}
+		job_start(ids[i]);
+	}
+	relay_names_free(ids, n);
+}
+
+static void
+scan_cancels(void)
+{
+	char **ids;
+	int n, code;
+
+	if ((n = relay_names(dir.cancel, NULL, &ids)) < 0)
+		return;
+	for (int i = 0; i < n; i++) {
+		struct job *j = job_find(ids[i]);
+		if (j)
+			job_cancel(j, 1);
+		else if (relay_exit_read(&dir, ids[i], &code) == 1)
+			unlinkat(dir.cancel, ids[i], 0); /* already done */
+	}
+	relay_names_free(ids, n);
+}
+
+static void
+reap(void)
+{
+	pid_t p;
+	int st;
+
+	while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+		for (int i = 0; i < JOBS_MAX; i++)
+			if (jobs[i].pid == p && !jobs[i].reaped) {
+				jobs[i].reaped = 1;
+				jobs[i].wstatus = st;
+			}
+}
+
+/* Advance every job: SIGKILL past the grace, finish what has ended. */
+static void
+tick(void)
+{
+	long long now = clock_ms();
+
+	for (int i = 0; i < JOBS_MAX; i++) {
+		struct job *j = &jobs[i];
+		if (!j->pid)
+			continue;
+		if (j->cancel && !j->killed && now >= j->kill_at && j->pid > 0) {
+			pg_signal(j->pid, SIGKILL);
+			j->killed = 1;
+		}
+		if (!j->reaped)
+			continue;
+		/* A cancelled command ends with its whole group. */
+		if (j->cancel && j->pid > 0 && pg_alive(j->pid) == 1)
+			continue;
+		job_finish(j);
+	}
+}
+
+static int
+busy_killing(void)
+{
+	for (int i = 0; i < JOBS_MAX; i++)
+		if (jobs[i].pid && (jobs[i].cancel || jobs[i].reaped))
+			return 1;
+	return 0;
+}
+
+/* Finish what a dead relayd of this node left behind. */
+static void
+recover_node(const char *name, const struct server *sv)
+{
+	int fd, n, code;
+	char **ids, buf[512];
+	struct marker m;
+
+	fd = openat(dir.srv, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd < 0)
+		return;
+	err_warn("relayd %ld on %s died; recovering its commands",
+	    sv->pid, sv->host);
+	if ((n = relay_names(fd, NULL, &ids)) < 0)
+		n = 0, ids = NULL;
+	for (int i = 0; i < n; i++) {
+		const char *id = ids[i];
+		ssize_t len;
+		if (relay_exit_read(&dir, id, &code) == 1) {
+			unlinkat(dir.run, id, 0);
+			unlinkat(fd, id, 0);
+			continue;
+		}
+		len = io_readsmall(dir.run, id, buf, sizeof buf);
+		if (len < 0 && errno == ENOENT) {
+			/* Never got its go byte: it did not run. */
+			if (renameat(fd, id, dir.cmd, id) == 0)
+				err_info("%s requeued", id);
+			continue;
+		}
+		if (len >= 0 && relay_marker_parse(buf, &m) == 0 &&
+		    proc_same(m.pid, m.ticks) == 1) {
+			int st;
+			pg_kill(m.pid, m.pgid, grace_ms, &st);
+		}
+		snprintf(buf, sizeof buf, "%s.log", id);
+		int lfd = openat(dir.result, buf, O_WRONLY | O_APPEND |
+		    O_NOFOLLOW | O_CLOEXEC);
+		if (lfd >= 0) {
+			dprintf(lfd, "[relay: lost: relayd %ld died while "
+			    "it ran]\n", sv->pid);
+			close(lfd);
+		}
+		if (record(id, RELAY_LOST) == 0) {
+			unlinkat(fd, id, 0);
+			err_info("%s lost, recorded %d", id, RELAY_LOST);
+		}
+	}
+	relay_names_free(ids, n);
+	unlinkat(fd, "info", 0);
+	close(fd);
+	if (unlinkat(dir.srv, name, AT_REMOVEDIR) < 0)
+		err_warnsys("unable to remove srv/%s", name);
+}
+
+static void
+recover(void)
+{
+	int fd;
+	struct dirent *de;
+	DIR *d;
+	char buf[256], path[300];
+
+	if ((fd = openat(dir.srv, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    !(d = fdopendir(fd)))
+		err_diesys(EX_SYS, "unable to read %s/srv", dir.path);
+	while ((de = readdir(d))) {
+		struct server sv;
+		if (de->d_name[0] == '.' || strcmp(de->d_name, node) == 0)
+			continue;
+		snprintf(path, sizeof path, "%s/info", de->d_name);
+		if (io_readsmall(dir.srv, path, buf, sizeof buf) < 0 ||
+		    relay_server_parse(buf, &sv) < 0) {
+			err_warn("ignoring srv/%s: unreadable registration",
+			    de->d_name);
+			continue;
+		}
+		switch (relay_server_alive(&sv)) {
+		case 1:
+			err_warn("relayd %ld on %s also serves %s; sharing "
+			    "its queue", sv.pid, sv.host, dir.path);
+			break;
+		case 0:
+			recover_node(de->d_name, &sv);
+			break;
+		default:
+			break; /* another node: only it can tell */
+		}
+	}
+	closedir(d);
+}
+
+static void
+register_self(void)
+{
+	char buf[256], ts[32];
+	struct tm tm;
+	time_t now = time(NULL);
+	int n;
+
+	relay_self(&self);
+	snprintf(node, sizeof node, "%s-%llu-%ld", self.host, self.pidns,
+	    self.pid);
+	if (mkdirat(dir.srv, node, 0777) < 0 && errno != EEXIST)
+		err_diesys(EX_SYS, "unable to create %s/srv/%s", dir.path, node);
+	nodefd = openat(dir.srv, node, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (nodefd < 0)
+		err_diesys(EX_SYS, "unable to open %s/srv/%s", dir.path, node);
+	n = snprintf(buf, sizeof buf, "%s:%llu:%ld:%llu\n", self.host,
+	    self.pidns, self.pid, self.ticks);
+	if (atomic_write(nodefd, "info", buf, n, 0644) < 0)
+		err_diesys(EX_SYS, "unable to write %s/srv/%s/info", dir.path,
+		    node);
+	gmtime_r(&now, &tm);
+	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	n = snprintf(buf, sizeof buf, "%s:%ld:%s\n", self.host, self.pid, ts);
+	if (atomic_write(dir.root, "server.ready", buf, n, 0644) < 0)
+		err_diesys(EX_SYS, "unable to write %s/server.ready", dir.path);
+}
+
+static void
+unregister_self(void)
+{
+	char buf[256], me[256];
+	ssize_t n;
+
+	unlinkat(nodefd, "info", 0);
+	close(nodefd);
+	if (unlinkat(dir.srv, node, AT_REMOVEDIR) < 0)
+		err_warnsys("unable to remove %s/srv/%s", dir.path, node);
+	/* server.ready goes only if it still names us. */
+	n = io_readsmall(dir.root, "server.ready", buf, sizeof buf);
+	snprintf(me, sizeof me, "%s:%ld:", self.host, self.pid);
+	if (n > 0 && strncmp(buf, me, strlen(me)) == 0)
+		unlinkat(dir.root, "server.ready", 0);
+}
+
+/* Network and FUSE filesystems do not deliver inotify events for changes
+ * made by other clients (NFS, 9p, virtiofs, gRPC-FUSE, SMB). */
+static int
+remote_fs(int fd)
+{
+	struct statfs fs;
+
+	if (fstatfs(fd, &fs) < 0)
+		return 1;
+	switch ((unsigned long)fs.f_type) {
+	case 0x6969:     /* NFS */
+	case 0x01021997: /* 9p */
+	case 0x65735546: /* FUSE, virtiofs */
+	case 0xff534d42: /* CIFS */
+	case 0xfe534d42: /* SMB2 */
+	case 0x517b:     /* SMB */
+	case 0x00c36400: /* Ceph */
+		return 1;
+	}
+	return 0;
+}
+
+static int
+watch(void)
+{
+	int fd;
+	char path[PATH_MAX];
+
+	if (remote_fs(dir.cmd)) {
+		err_info("%s is on a network filesystem: polling every %d ms",
+		    dir.path, poll_ms);
+		return -1;
+	}
+	if ((fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
+		goto poll;
+	snprintf(path, sizeof path, "%s/cmd", dir.path);
+	if (inotify_add_watch(fd, path, IN_MOVED_TO | IN_CLOSE_WRITE |
+	    IN_CREATE | IN_ONLYDIR) < 0)
+		goto poll;
+	snprintf(path, sizeof path, "%s/cancel", dir.path);
+	if (inotify_add_watch(fd, path, IN_MOVED_TO | IN_CLOSE_WRITE |
+	    IN_CREATE | IN_ONLYDIR) < 0)
+		goto poll;
+	return fd;
+poll:
+	err_warnsys("unable to watch %s: polling every %d ms", dir.path,
+	    poll_ms);
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *path = getenv("RELAY_DIR"), *workdir = ".", *fifo = NULL,
+	    *what;
+	long long v, readyfd = -1;
+	struct pollfd pfd[2];
+	sigset_t mask;
+	int c, ino, sfd;
+
+	err_setprog(argv[0]);
+	if (!path || !*path)
+		path = ".relay";
+	if (getenv(READY_ENV) && *getenv(READY_ENV))
+		fifo = getenv(READY_ENV);
+	while ((c = getopt(argc, argv, "+vd:w:j:T:p:R:N:h")) != -1) {
+		switch (c) {
+		case 'v': verbose = 1; break;
+		case 'd': path = optarg; break;
+		case 'w': workdir = optarg; break;
+		case 'j':
+			if (num_parse(optarg, 1, JOBS_MAX, &v) < 0)
+				err_die(EX_USAGE, "unable to parse -j %s: not a "
+				    "number from 1 to %d", optarg, JOBS_MAX);
+			maxjobs = v;
+			break;
+		case 'T':
+			if (num_parse(optarg, 0, 3600, &v) < 0)
+				err_die(EX_USAGE, "unable to parse -T %s: not a "
+				    "number of seconds from 0 to 3600", optarg);
+			grace_ms = v * 1000;
+			break;
+		case 'p':
+			if (num_parse(optarg, 1, 60000, &v) < 0)
+				err_die(EX_USAGE, "unable to parse -p %s: not a "
+				    "number of ms from 1 to 60000", optarg);
+			poll_ms = v;
+			break;
+		case 'R': fifo = optarg; break;
+		case 'N':
+			if (num_parse(optarg, 3, INT_MAX, &readyfd) < 0)
+				err_die(EX_USAGE, "unable to parse -N %s: not a "
+				    "file descriptor above 2", optarg);
+			break;
+		default: usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (readyfd >= 0 && fcntl(readyfd, F_GETFD) < 0)
+		err_diesys(EX_USAGE, "unable to use -N %lld", readyfd);
+
+	if (relaydir_open(&dir, path, &what) < 0) {
+		if (errno == EPROTO)
+			err_die(EX_SYS, "unable to use %s: not a husk-relay 2 "
+			    "directory (see %s/version)", path, path);
+		err_diesys(EX_SYS, "unable to open %s/%s", path,
+		    what == path ? "." : what);
+	}
+	if ((workfd = open(workdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		err_diesys(EX_SYS, "unable to open workdir %s", workdir);
+
+	/* Signals arrive on a descriptor, so the loop never races a handler
+	 * between checking state and sleeping. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
+		err_diesys(EX_SYS, "unable to create signalfd");
+	/* Orphaned grandchildren come to us, so we reap them and a kill -0
+	 * on their pid tells the truth. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	for (int i = 0; i < JOBS_MAX; i++)
+		jobs[i].logfd = -1;
+
+	register_self();
+	recover();
+	ino = watch();
+	err_info("serving %s (jobs %d, grace %ds)", path, maxjobs,
+	    grace_ms / 1000);
+	if (fifo && ready_fifo(fifo, READY_TIMEOUT_MS) < 0) {
+		err_warnsys("unable to notify readiness on %s", fifo);
+		unregister_self();
+		err_die(EX_SYS, "unable to notify readiness on %s: no reader "
+		    "within %d s", fifo, READY_TIMEOUT_MS / 1000);
+	}
+	if (readyfd >= 0 && ready_fd(readyfd) < 0)
+		err_warnsys("unable to notify readiness on fd %lld", readyfd);
+
+	pfd[0].fd = sfd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = ino;
+	pfd[1].events = POLLIN;
+	for (;;) {
+		int timeout;
+
+		if (!stopping) {
+			scan_cancels();
+			claim();
+		}
+		tick();
+		if (stopping && njobs == 0)
+			break;
+		/* With inotify, a slow rescan is only a safety net. */
+		timeout = ino >= 0 ? poll_ms * 10 : poll_ms;
+		if (busy_killing())
+			timeout = 20;
+		if (poll(pfd, ino >= 0 ? 2 : 1, timeout) < 0 && errno != EINTR)
+			err_diesys(EX_SYS, "unable to poll");
+		if (pfd[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof si) == sizeof si) {
+				if (si.ssi_signo == SIGCHLD)
+					continue;
+				if (!stopping)
+					err_info("stopping on signal %d",
+					    si.ssi_signo);
+				stopping = 1;
+				for (int i = 0; i < JOBS_MAX; i++)
+					if (jobs[i].pid)
+						job_cancel(&jobs[i], 2);
+			}
+		}
+		if (ino >= 0 && (pfd[1].revents & POLLIN)) {
+			char buf[4096];
+			while (read(ino, buf, sizeof buf) > 0)
+				;
+		}
+		reap();
+	}
+	unregister_self();
+	err_info("stopped");
+	return 0;
+}

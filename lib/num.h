@@ -1,0 +1,9 @@
+/* num: strict decimal parsing with bounds (after OpenBSD strtonum): no
+ * sign unless min < 0, no spaces, no trailing junk, no overflow.  Returns
+ * 0 and sets *out, or -1 with errno EINVAL (not a number) or ERANGE. */
+#ifndef HUSK_NUM_H
+#define HUSK_NUM_H
+
+int num_parse(const char *s, long long min, long long max, long long *out);
+
+#endif

@@ -1,0 +1,307 @@
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "atomic.h"
+#include "io.h"
+#include "num.h"
+#include "proc.h"
+#include "relaydir.h"
+
+static int
+subdir(int root, const char *name)
+{
+	int fd;
+
+	fd = openat(root, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		if (mkdirat(root, name, 0777) < 0 && errno != EEXIST)
+			return -1;
+		fd = openat(root, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+	}
+	return fd;
+}
+
+int
+relaydir_open(struct relaydir *d, const char *path, const char **what)
+{
+	static const struct { const char *name; size_t off; } subs[] = {
+		{ "cmd", offsetof(struct relaydir, cmd) },
+		{ "srv", offsetof(struct relaydir, srv) },
+		{ "run", offsetof(struct relaydir, run) },
+		{ "cancel", offsetof(struct relaydir, cancel) },
+		{ "result", offsetof(struct relaydir, result) },
+	};
+	char v[64];
+	ssize_t n;
+
+	d->path = path;
+	*what = path;
+	if (mkdir(path, 0777) < 0 && errno != EEXIST)
+		return -1;
+	/* The top directory may be a symlink the user chose; below it,
+	 * nothing is followed. */
+	d->root = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d->root < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+		int *fd = (int *)((char *)d + subs[i].off);
+		*what = subs[i].name;
+		if ((*fd = subdir(d->root, subs[i].name)) < 0)
+			return -1;
+	}
+	*what = "version";
+	n = io_readsmall(d->root, "version", v, sizeof v);
+	if (n < 0 && errno == ENOENT)
+		return atomic_write(d->root, "version", RELAY_VERSION,
+		    strlen(RELAY_VERSION), 0644);
+	if (n < 0)
+		return -1;
+	if (strcmp(v, RELAY_VERSION) != 0) {
+		errno = EPROTO;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+sanitize_host(char *buf, size_t cap)
+{
+	char h[256] = "";
+
+	if (gethostname(h, sizeof h - 1) < 0 || !h[0])
+		strcpy(h, "host");
+	for (char *p = h; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.'))
+			*p = '-';
+	snprintf(buf, cap, "%s", h);
+}
+
+void
+relay_newid(char *buf, size_t cap)
+{
+	static unsigned counter;
+	struct timespec ts;
+	char host[33];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	sanitize_host(host, sizeof host);
+	/* A '.' cannot lead: the time does. */
+	snprintf(buf, cap, "%010lld.%09ld-%s-%ld-%u", (long long)ts.tv_sec,
+	    ts.tv_nsec, host, (long)getpid(), counter++);
+}
+
+void
+relay_self(struct server *s)
+{
+	char link[64];
+	ssize_t n;
+
+	memset(s, 0, sizeof *s);
+	sanitize_host(s->host, sizeof s->host);
+	n = readlink("/proc/self/ns/pid", link, sizeof link - 1);
+	if (n > 0) {
+		link[n] = 0;
+		/* "pid:[4026531836]" */
+		char *p = strchr(link, '[');
+		if (p)
+			s->pidns = strtoull(p + 1, NULL, 10);
+	}
+	s->pid = getpid();
+	proc_starttime(getpid(), &s->ticks);
+}
+
+int
+relay_samenode(const struct server *a, const struct server *b)
+{
+	return strcmp(a->host, b->host) == 0 && a->pidns == b->pidns;
+}
+
+/* Split s at ':' into at most n fields, in place; returns the count. */
+static int
+split(char *s, char **f, int n)
+{
+	int i = 0;
+
+	f[i++] = s;
+	for (; *s && i < n; s++)
+		if (*s == ':') {
+			*s = 0;
+			f[i++] = s + 1;
+		}
+	return i;
+}
+
+static int
+chomp(char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || s[n - 1] != '\n')
+		return -1;
+	s[n - 1] = 0;
+	return 0;
+}
+
+int
+relay_server_parse(const char *s, struct server *sv)
+{
+	char buf[256], *f[4];
+	long long v;
+
+	if (strlen(s) >= sizeof buf)
+		goto bad;
+	strcpy(buf, s);
+	if (chomp(buf) < 0 || split(buf, f, 4) != 4 || strchr(f[3], ':'))
+		goto bad;
+	if (strlen(f[0]) >= sizeof sv->host || !f[0][0])
+		goto bad;
+	strcpy(sv->host, f[0]);
+	if (num_parse(f[1], 0, 0xffffffffLL, &v) < 0)
+		goto bad;
+	sv->pidns = v;
+	if (num_parse(f[2], 2, 0x7fffffffLL, &v) < 0)
+		goto bad;
+	sv->pid = v;
+	if (num_parse(f[3], 0, 0x7fffffffffffffffLL, &v) < 0)
+		goto bad;
+	sv->ticks = v;
+	return 0;
+bad:
+	errno = EINVAL;
+	return -1;
+}
+
+int
+relay_server_alive(const struct server *sv)
+{
+	struct server me;
+
+	relay_self(&me);
+	if (!relay_samenode(&me, sv))
+		return -1;
+	return proc_same(sv->pid, sv->ticks);
+}
+
+int
+relay_marker_parse(const char *s, struct marker *m)
+{
+	char buf[512], *f[5];
+	long long v;
+
+	if (strlen(s) >= sizeof buf)
+		goto bad;
+	strcpy(buf, s);
+	if (chomp(buf) < 0 || split(buf, f, 5) != 5 || strchr(f[4], ':'))
+		goto bad;
+	if (!id_valid(f[0]))
+		goto bad;
+	strcpy(m->id, f[0]);
+	if (num_parse(f[1], 2, 0x7fffffffLL, &v) < 0)
+		goto bad;
+	m->pid = v;
+	if (num_parse(f[2], 2, 0x7fffffffLL, &v) < 0)
+		goto bad;
+	m->pgid = v;
+	if (num_parse(f[3], 0, 0x7fffffffffffffffLL, &v) < 0)
+		goto bad;
+	m->ticks = v;
+	if (strlen(f[4]) >= sizeof m->node || !f[4][0])
+		goto bad;
+	strcpy(m->node, f[4]);
+	return 0;
+bad:
+	errno = EINVAL;
+	return -1;
+}
+
+int
+relay_exit_read(const struct relaydir *d, const char *id, int *code)
+{
+	char name[ID_MAX + 8], buf[16];
+	long long v;
+
+	snprintf(name, sizeof name, "%s.exit", id);
+	if (io_readsmall(d->result, name, buf, sizeof buf) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (chomp(buf) < 0 || num_parse(buf, 0, 255, &v) < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	*code = v;
+	return 1;
+}
+
+static int
+cmpstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+relay_names(int dirfd, const char *suffix, char ***out)
+{
+	size_t sl = suffix ? strlen(suffix) : 0;
+	char **v = NULL;
+	int n = 0, cap = 0, fd;
+	struct dirent *de;
+	DIR *dir;
+
+	/* A fresh fd: a DIR stream owns its fd and its read position. */
+	if ((fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	if (!(dir = fdopendir(fd))) {
+		close(fd);
+		return -1;
+	}
+	while ((de = readdir(dir))) {
+		char name[ID_MAX + 16];
+		size_t len = strlen(de->d_name);
+		if (len >= sizeof name)
+			continue;
+		strcpy(name, de->d_name);
+		if (sl) {
+			if (len <= sl || strcmp(name + len - sl, suffix))
+				continue;
+			name[len - sl] = 0;
+		}
+		if (!id_valid(name))
+			continue;
+		if (n == cap) {
+			char **nv;
+			cap = cap ? cap * 2 : 64;
+			if (!(nv = realloc(v, cap * sizeof *v)))
+				goto fail;
+			v = nv;
+		}
+		if (!(v[n] = strdup(name)))
+			goto fail;
+		n++;
+	}
+	closedir(dir);
+	qsort(v, n, sizeof *v, cmpstr);
+	*out = v;
+	return n;
+fail:
+	closedir(dir);
+	relay_names_free(v, n);
+	errno = ENOMEM;
+	return -1;
+}
+
+void
+relay_names_free(char **v, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}

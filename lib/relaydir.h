@@ -1,0 +1,76 @@
+/* relaydir: the relay directory protocol, shared by relayd(8) and relay(1).
+ * Version 2; relayd(8) documents it in full.  In short, under DIR:
+ *
+ *   version          "husk-relay 2\n"
+ *   server.ready     HOST:PID:START (ISO-8601), the newest relayd to start
+ *   cmd/ID           a queued command (written as cmd/.ID.tmp.PID, renamed)
+ *   srv/NODE/info    one per relayd: HOST:PIDNS:PID:TICKS
+ *   srv/NODE/ID      a command that relayd claimed (renamed from cmd/ID:
+ *                    the rename is the claim, so exactly one server wins)
+ *   run/ID           ID:PID:PGID:TICKS:NODE, the running marker (atomic)
+ *   cancel/ID        a request to cancel ID (atomic)
+ *   result/ID.log    stdout and stderr of the command
+ *   result/ID.exit   decimal status (atomic; written before run/ID goes)
+ *
+ * The seed kept one `running` and one `cancel` file; one file per command
+ * lets several relayd and relayd -j N run commands side by side. */
+#ifndef HUSK_RELAYDIR_H
+#define HUSK_RELAYDIR_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "path.h"
+
+#define RELAY_VERSION "husk-relay 2\n"
+#define RELAY_CMD_MAX (128 * 1024) /* one argument to sh -c (MAX_ARG_STRLEN) */
+#define RELAY_LOST 137             /* status of a command whose server died */
+
+struct relaydir {
+	const char *path;
+	int root, cmd, srv, run, cancel, result;
+};
+
+struct marker {
+	char id[ID_MAX + 1];
+	long pid, pgid;
+	unsigned long long ticks; /* start time of pid, see proc.h */
+	char node[128];
+};
+
+struct server {
+	char host[65];
+	unsigned long long pidns, ticks;
+	long pid;
+};
+
+/* Open (creating what is missing) the tree at path.  Subdirectories are
+ * opened O_NOFOLLOW: a planted symlink fails with ELOOP or ENOTDIR.
+ * Returns 0, or -1 with errno and *what naming the part that failed. */
+int relaydir_open(struct relaydir *d, const char *path, const char **what);
+
+/* A new command id: SECONDS.NANOS-HOST-PID-COUNTER, sortable by time. */
+void relay_newid(char *buf, size_t cap);
+
+/* This node: the sanitized host name and our pid namespace, so that a pid
+ * is only ever checked on the machine and namespace that wrote it. */
+void relay_self(struct server *s);
+int relay_samenode(const struct server *a, const struct server *b);
+int relay_server_parse(const char *s, struct server *sv);
+/* 1 alive, 0 dead, -1 cannot tell (another node). */
+int relay_server_alive(const struct server *sv);
+
+int relay_marker_parse(const char *s, struct marker *m);
+
+/* Read result/ID.exit: 1 and *code if present and valid, 0 if absent,
+ * -1 with errno (EINVAL for a corrupt file). */
+int relay_exit_read(const struct relaydir *d, const char *id, int *code);
+
+/* Names NAME in an open directory, sorted, filtered by id_valid (with
+ * suffix stripped when given; entries without it are skipped).  Returns
+ * the count and a malloc'd array (free with relay_names_free), -1 on
+ * error. */
+int relay_names(int dirfd, const char *suffix, char ***out);
+void relay_names_free(char **v, int n);
+
+#endif

@@ -1,0 +1,42 @@
+# lib/ becomes build/libhusk.a; each cmd/NAME.c becomes bin/NAME, linked
+# statically against it (and BearSSL where a tool uses it).
+LIB_SRC = $(sort $(wildcard lib/*.c))
+LIB_OBJ = $(LIB_SRC:%.c=build/%.o)
+LIB_HDR = $(wildcard lib/*.h)
+CMDS = relayd relay
+BINS = $(CMDS:%=bin/%)
+MANS = $(wildcard cmd/*.[1-8])
+
+all: $(BINS)
+
+build/.deps-build: mk/deps
+	$(Q)mkdir -p build
+	$(Q)./mk/deps build
+	$(Q)touch $@
+
+build/%.o: %.c $(LIB_HDR) build/include/bearssl.h | build/.deps-build
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+build/libhusk.a: $(LIB_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+bin/%: build/cmd/%.o build/libhusk.a
+	@mkdir -p bin
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIBS)
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man8
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
+	for m in $(MANS); do \
+		s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; \
+	done
+
+clean:
+	rm -rf bin build test/trash.*
+
+.PHONY: all install clean
+.SECONDARY:

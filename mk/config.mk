@@ -1,0 +1,33 @@
+# Build settings, in one place.
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR = $(PREFIX)/bin
+SBINDIR = $(PREFIX)/sbin
+MANDIR = $(PREFIX)/share/man
+
+CC = musl-gcc
+CFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter \
+	-fno-strict-aliasing -D_GNU_SOURCE
+# build/include holds only the BearSSL headers: never -I/usr/include, whose
+# glibc headers break a musl build.
+CPPFLAGS = -Ilib -Ibuild/include
+LDFLAGS = -static
+
+# The sanitizer build of the unit tests uses the host's glibc gcc.
+ASAN_CC = gcc
+ASAN_CFLAGS = -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter \
+	-D_GNU_SOURCE -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+
+MULTIARCH := $(shell gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+BEARSSL_A = /usr/lib/$(MULTIARCH)/libbearssl.a
+# Link order: lib/fortify.o resolves what libbearssl.a needs, so group them.
+LIBS = -Wl,--start-group build/libhusk.a $(BEARSSL_A) -Wl,--end-group
+
+ifeq ($(V),1)
+Q =
+else
+Q = @
+endif
+
+.DEFAULT_GOAL = all

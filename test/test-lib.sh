@@ -1,0 +1,111 @@
+# test-lib.sh: sourced by every test/tNNNN-area-detail.sh (after git's
+# t/test-lib.sh).  Gives each test a scratch directory, TAP output, and
+# stops every process the test started.
+#
+#   test_expect_success 'what' 'step && step'
+#   test_expect_code N 'what' 'command'
+#   bg relayd -d d      start a daemon, remembered for cleanup ($! as usual)
+#   wait_for 'cond' [seconds]
+#   test_done
+TEST_NAME=$(basename "$0" .sh)
+HUSK_ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PATH="$HUSK_ROOT/bin:$PATH"
+export PATH
+unset RELAY_DIR HUSK_READY_FIFO
+TRASH="$HUSK_ROOT/test/trash.$TEST_NAME"
+rm -rf "$TRASH"
+mkdir -p "$TRASH" || exit 1
+cd "$TRASH" || exit 1
+test_count=0
+test_failed=0
+bg_pids=
+
+bg() {
+	"$@" &
+	bg_pids="$bg_pids $!"
+}
+
+# Stop what the test started: TERM, a grace, then KILL.
+test_cleanup() {
+	for p in $bg_pids; do kill -TERM "$p" 2>/dev/null; done
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		alive=
+		for p in $bg_pids; do kill -0 "$p" 2>/dev/null && alive=1; done
+		[ -z "$alive" ] && break
+		sleep 0.2
+	done
+	for p in $bg_pids; do kill -KILL "$p" 2>/dev/null; done
+	bg_pids=
+}
+trap 'test_cleanup' EXIT
+
+say() { printf '# %s\n' "$*"; }
+
+test_ok_() {
+	test_count=$((test_count + 1))
+	printf 'ok %d - %s\n' "$test_count" "$1"
+}
+
+test_fail_() {
+	test_count=$((test_count + 1))
+	test_failed=$((test_failed + 1))
+	printf 'not ok %d - %s\n' "$test_count" "$1"
+	printf '%s\n' "$2" | sed 's/^/#	/'
+}
+
+test_expect_success() {
+	if eval "$2" >"$TRASH/.out" 2>&1; then
+		test_ok_ "$1"
+	else
+		test_fail_ "$1" "$2"
+		sed 's/^/# /' "$TRASH/.out"
+	fi
+}
+
+test_expect_code() {
+	want=$1; shift
+	eval "$2" >"$TRASH/.out" 2>&1
+	got=$?
+	if [ "$got" = "$want" ]; then
+		test_ok_ "$1"
+	else
+		test_fail_ "$1 (exit $got, want $want)" "$2"
+		sed 's/^/# /' "$TRASH/.out"
+	fi
+}
+
+# wait_for 'shell condition' [seconds]: poll every 20 ms; false on timeout.
+wait_for() {
+	n=$(( ${2:-10} * 50 ))
+	while [ "$n" -gt 0 ]; do
+		eval "$1" && return 0
+		sleep 0.02
+		n=$((n - 1))
+	done
+	echo "wait_for timed out: $1" >&2
+	return 1
+}
+
+# Exact comparison, showing both sides on failure.
+test_cmp() {
+	cmp -s "$1" "$2" && return 0
+	echo "--- $1"; cat "$1"; echo "+++ $2"; cat "$2"
+	return 1
+}
+
+# The process whose pid is in file $1 is gone (kill -0 fails).
+gone() {
+	p=$(cat "$1") || return 1
+	[ -n "$p" ] || return 1
+	! kill -0 "$p" 2>/dev/null
+}
+
+test_done() {
+	test_cleanup
+	printf '1..%d\n' "$test_count"
+	if [ "$test_failed" = 0 ]; then
+		cd "$HUSK_ROOT" && rm -rf "$TRASH"
+		exit 0
+	fi
+	exit 1
+}

@@ -1,0 +1,79 @@
+/* The relay protocol's parsers and id generator. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "atomic.h"
+#include "path.h"
+#include "relaydir.h"
+#include "tap.h"
+
+int
+main(void)
+{
+	static const struct { const char *s; int ok; } marks[] = {
+		{ "abc:123:123:456:node-1\n", 1 },
+		{ "abc:123:123:456:node-1", 0 },     /* no newline: torn */
+		{ "", 0 }, { "\n", 0 }, { "garbage\n", 0 },
+		{ "../x:123:123:456:n\n", 0 },
+		{ "abc:1:1:456:n\n", 0 },            /* pid 1: never ours */
+		{ "abc:0:5:456:n\n", 0 },
+		{ "abc:12x:12:456:n\n", 0 },
+		{ "abc:123:123:456:n:extra\n", 0 },
+		{ "abc:-5:123:456:n\n", 0 },
+	};
+	char tmpl[] = "/tmp/t-lib-relaydir.XXXXXX", *t = mkdtemp(tmpl);
+	char a[ID_MAX + 1], b[ID_MAX + 1];
+	struct relaydir d;
+	struct marker m;
+	struct server sv, me;
+	const char *what;
+	int code;
+
+	for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++)
+		ok((relay_marker_parse(marks[i].s, &m) == 0) == marks[i].ok,
+		    "marker %zu parses: %d", i, marks[i].ok);
+	relay_marker_parse("abc:123:124:456:node-1\n", &m);
+	ok(!strcmp(m.id, "abc") && m.pid == 123 && m.pgid == 124 &&
+	    m.ticks == 456 && !strcmp(m.node, "node-1"), "marker fields");
+
+	ok(relay_server_parse("h:4026531836:42:99\n", &sv) == 0 &&
+	    sv.pid == 42 && sv.pidns == 4026531836ULL, "server info parses");
+	ok(relay_server_parse("h:1:1:99\n", &sv) == -1, "server pid 1 refused");
+	relay_self(&me);
+	ok(relay_server_alive(&me) == 1, "we are alive");
+	me.ticks++;
+	ok(relay_server_alive(&me) == 0, "a recycled pid is not us");
+	strcpy(me.host, "elsewhere");
+	ok(relay_server_alive(&me) == -1, "another node cannot be checked");
+
+	relay_newid(a, sizeof a);
+	relay_newid(b, sizeof b);
+	ok(id_valid(a) && id_valid(b), "new ids are valid: %s", a);
+	ok(strcmp(a, b) < 0, "new ids sort by submission");
+
+	ok(relaydir_open(&d, t, &what) == 0, "open creates the tree");
+	ok(relay_exit_read(&d, "x", &code) == 0, "absent exit file");
+	atomic_write(d.result, "x.exit", "7\n", 2, 0644);
+	ok(relay_exit_read(&d, "x", &code) == 1 && code == 7, "exit 7 read");
+	atomic_write(d.result, "x.exit", "seven\n", 6, 0644);
+	errno = 0;
+	ok(relay_exit_read(&d, "x", &code) == -1 && errno == EINVAL,
+	    "non-numeric exit file is corrupt");
+	atomic_write(d.result, "x.exit", "256\n", 4, 0644);
+	ok(relay_exit_read(&d, "x", &code) == -1, "exit 256 is corrupt");
+	atomic_write(d.result, "x.exit", "", 0, 0644);
+	ok(relay_exit_read(&d, "x", &code) == -1, "empty exit file is corrupt");
+	atomic_write(d.root, "version", "husk-relay 9\n", 13, 0644);
+	errno = 0;
+	ok(relaydir_open(&d, t, &what) == -1 && errno == EPROTO,
+	    "another protocol version is refused");
+	{
+		char cmd[512];
+		snprintf(cmd, sizeof cmd, "rm -rf %s", t);
+		system(cmd);
+	}
+	return done_testing();
+}
