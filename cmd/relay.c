@@ -102,7 +102,7 @@ server_alive(void)
 		int a;
 		if (de->d_name[0] == '.')
 			continue;
-		snprintf(path, sizeof path, "%s/info", de->d_name);
+		snprintf(path, sizeof path, "%s/" RELAY_SRVINFO, de->d_name);
 		if (io_readsmall(dir.srv, path, buf, sizeof buf) < 0 ||
 		    relay_server_parse(buf, &sv) < 0)
 			continue;

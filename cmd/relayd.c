@@ -430,7 +430,7 @@ recover_node(const char *name, const struct server *sv)
 		}
 	}
 	relay_names_free(ids, n);
-	unlinkat(fd, "info", 0);
+	unlinkat(fd, RELAY_SRVINFO, 0);
 	close(fd);
 	if (unlinkat(dir.srv, name, AT_REMOVEDIR) < 0)
 		err_warnsys("unable to remove srv/%s", name);
@@ -451,7 +451,7 @@ recover(void)
 		struct server sv;
 		if (de->d_name[0] == '.' || strcmp(de->d_name, node) == 0)
 			continue;
-		snprintf(path, sizeof path, "%s/info", de->d_name);
+		snprintf(path, sizeof path, "%s/" RELAY_SRVINFO, de->d_name);
 		if (io_readsmall(dir.srv, path, buf, sizeof buf) < 0 ||
 		    relay_server_parse(buf, &sv) < 0) {
 			err_warn("ignoring srv/%s: unreadable registration",
@@ -492,8 +492,8 @@ register_self(void)
 		err_diesys(EX_SYS, "unable to open %s/srv/%s", dir.path, node);
 	n = snprintf(buf, sizeof buf, "%s:%llu:%ld:%llu\n", self.host,
 	    self.pidns, self.pid, self.ticks);
-	if (atomic_write(nodefd, "info", buf, n, 0644) < 0)
-		err_diesys(EX_SYS, "unable to write %s/srv/%s/info", dir.path,
+	if (atomic_write(nodefd, RELAY_SRVINFO, buf, n, 0644) < 0)
+		err_diesys(EX_SYS, "unable to write %s/srv/%s/" RELAY_SRVINFO, dir.path,
 		    node);
 	gmtime_r(&now, &tm);
 	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -508,7 +508,7 @@ unregister_self(void)
 	char buf[256], me[256];
 	ssize_t n;
 
-	unlinkat(nodefd, "info", 0);
+	unlinkat(nodefd, RELAY_SRVINFO, 0);
 	close(nodefd);
 	if (unlinkat(dir.srv, node, AT_REMOVEDIR) < 0)
 		err_warnsys("unable to remove %s/srv/%s", dir.path, node);

@@ -1,10 +1,15 @@
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
+#include "io.h"
 #include "pgkill.h"
 
 int
@@ -17,18 +22,44 @@ pg_signal(pid_t pgid, int sig)
 	return kill(-pgid, sig);
 }
 
+/* kill(-pgid, 0) also succeeds for a group of zombies, which linger
+ * until their parent (perhaps an init that reaps lazily) waits for them;
+ * so when it succeeds, look in /proc for a member that still runs. */
 int
 pg_alive(pid_t pgid)
 {
-	if (pg_signal(pgid, 0) == 0)
+	struct dirent *de;
+	DIR *d;
+	int alive = 0;
+
+	if (pg_signal(pgid, 0) < 0)
+		return errno == ESRCH ? 0 : -1;
+	if (!(d = opendir("/proc")))
 		return 1;
-	return errno == ESRCH ? 0 : -1;
+	while (!alive && (de = readdir(d))) {
+		char path[300], buf[512], *p;
+		long pg;
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof path, "/proc/%s/stat", de->d_name);
+		if (io_readsmall(AT_FDCWD, path, buf, sizeof buf) < 0 ||
+		    !(p = strrchr(buf, ')')))
+			continue;
+		/* ") S PPID PGRP ..." */
+		if (sscanf(p, ") %*c %*d %ld", &pg) == 1 && pg == pgid &&
+		    p[2] != 'Z' && p[2] != 'X')
+			alive = 1;
+	}
+	closedir(d);
+	return alive;
 }
 
 /* Reap the leader (once) and any other dead children of ours that are in
- * the group; returns 1 once the leader has been reaped. */
-static int
-reap(pid_t leader, pid_t pgid, int *reaped, int *wstatus)
+ * the group.  Sets *reaped once the leader has been reaped, or once it
+ * shows not to be our child (recovery after a crash): then only the group
+ * itself can tell when it is over. */
+static void
+reap(pid_t leader, pid_t pgid, int *reaped, int *ours, int *wstatus)
 {
 	int st;
 	pid_t p;
@@ -38,11 +69,15 @@ reap(pid_t leader, pid_t pgid, int *reaped, int *wstatus)
 			*reaped = 1;
 			*wstatus = st;
 		}
-	if (!*reaped && (p = waitpid(leader, &st, WNOHANG)) == leader) {
+	if (*reaped || !*ours)
+		return;
+	p = waitpid(leader, &st, WNOHANG);
+	if (p == leader) {
 		*reaped = 1;
 		*wstatus = st;
+	} else if (p < 0 && errno == ECHILD) {
+		*ours = 0;
 	}
-	return *reaped;
 }
 
 int
@@ -50,7 +85,7 @@ pg_kill(pid_t leader, pid_t pgid, int grace_ms, int *wstatus)
 {
 	struct timespec ts = { 0, 5 * 1000 * 1000 };
 	long long deadline;
-	int reaped = 0, st = 0, killed = 0;
+	int reaped = 0, ours = 1, st = 0, killed = 0;
 
 	if (pg_signal(pgid, SIGTERM) < 0) {
 		if (errno != ESRCH)
@@ -60,12 +95,9 @@ pg_kill(pid_t leader, pid_t pgid, int grace_ms, int *wstatus)
 	}
 	deadline = clock_ms() + grace_ms;
 	for (;;) {
-		reap(leader, pgid, &reaped, &st);
-		if (reaped && pg_alive(pgid) == 0)
+		reap(leader, pgid, &reaped, &ours, &st);
+		if ((reaped || !ours) && pg_alive(pgid) == 0)
 			break;
-		if (!reaped && leader > 0 && kill(leader, 0) < 0 &&
-		    errno == ESRCH && pg_alive(pgid) == 0)
-			break; /* not our child: nothing to reap */
 		if (clock_ms() >= deadline) {
 			if (!killed) {
 				pg_signal(pgid, SIGKILL);

@@ -8,7 +8,8 @@
  * empty, then sends SIGKILL to the group and reaps the leader.  Members that
  * double-forked stay in the group and are killed with it; the caller should
  * be a child subreaper (prctl PR_SET_CHILD_SUBREAPER) so those are reaped
- * too.  *wstatus gets the leader's wait status.  Returns 0 if the group
+ * too.  *wstatus gets the leader's wait status (0 if the leader was not
+ * our child, as after a crash of its parent).  Returns 0 if the group
  * ended on SIGTERM, 1 if SIGKILL was needed, -1 with errno on failure. */
 #ifndef HUSK_PGKILL_H
 #define HUSK_PGKILL_H

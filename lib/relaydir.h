@@ -4,7 +4,7 @@
  *   version          "husk-relay 2\n"
  *   server.ready     HOST:PID:START (ISO-8601), the newest relayd to start
  *   cmd/ID           a queued command (written as cmd/.ID.tmp.PID, renamed)
- *   srv/NODE/info    one per relayd: HOST:PIDNS:PID:TICKS
+ *   srv/NODE/.info   one per relayd: HOST:PIDNS:PID:TICKS
  *   srv/NODE/ID      a command that relayd claimed (renamed from cmd/ID:
  *                    the rename is the claim, so exactly one server wins)
  *   run/ID           ID:PID:PGID:TICKS:NODE, the running marker (atomic)
@@ -25,6 +25,7 @@
 #define RELAY_VERSION "husk-relay 2\n"
 #define RELAY_CMD_MAX (128 * 1024) /* one argument to sh -c (MAX_ARG_STRLEN) */
 #define RELAY_LOST 137             /* status of a command whose server died */
+#define RELAY_SRVINFO ".info"      /* srv/NODE/.info: never a valid id */
 
 struct relaydir {
 	const char *path;

@@ -64,7 +64,8 @@ test_expect_success() {
 
 test_expect_code() {
 	want=$1; shift
-	eval "$2" >"$TRASH/.out" 2>&1
+	# In a subshell, so the body may end with exit.
+	( eval "$2" ) >"$TRASH/.out" 2>&1
 	got=$?
 	if [ "$got" = "$want" ]; then
 		test_ok_ "$1"
@@ -98,6 +99,13 @@ gone() {
 	p=$(cat "$1") || return 1
 	[ -n "$p" ] || return 1
 	! kill -0 "$p" 2>/dev/null
+}
+
+# Every directory named is empty (hidden temp files included).
+test_empty() {
+	for d in "$@"; do
+		[ -z "$(ls -A "$d")" ] || { echo "$d not empty:"; ls -lA "$d"; return 1; }
+	done
 }
 
 test_done() {

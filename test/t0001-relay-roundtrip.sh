@@ -1,0 +1,79 @@
+#!/bin/sh
+# relay run: output streamed while the command runs, exit codes returned.
+. "$(dirname "$0")/test-lib.sh"
+
+bg relayd -d d -w . 2>relayd.log
+test_expect_success 'relayd registers itself' '
+	wait_for "test -s d/server.ready" &&
+	relay -d d status >status &&
+	grep -q "^server: alive" status
+'
+for code in 0 1 2; do
+	test_expect_code $code "exit $code is returned" "relay -d d run -- exit $code"
+done
+test_expect_code 127 'a missing command is 127' 'relay -d d run -- no-such-command-xyz'
+test_expect_code 139 'kill -SEGV gives 128+11' 'relay -d d run -- "kill -SEGV \$\$"'
+test_expect_code 143 'kill -TERM gives 128+15' 'relay -d d run -- "kill -TERM \$\$"'
+
+test_expect_success 'stdout and stderr both reach the client' '
+	relay -d d run -- "echo out; echo err >&2" >got 2>&1 &&
+	printf "out\nerr\n" >want &&
+	test_cmp want got
+'
+
+test_expect_success 'arguments are joined with spaces and run by sh -c' '
+	relay -d d run echo a "b  c" \$RELAY_ID >got &&
+	grep -q "^a b c [0-9]" got
+'
+
+test_expect_success 'output is streamed before the command ends' '
+	relay -d d run -- "echo first; while ! test -e go; do sleep 0.02; done; echo second" >stream &
+	pid=$! &&
+	wait_for "grep -q first stream" 5 &&
+	! grep -q second stream &&
+	touch go &&
+	wait $pid &&
+	printf "first\nsecond\n" >want &&
+	test_cmp want stream
+'
+
+test_expect_success 'binary output passes unchanged' '
+	head -c 300000 /dev/urandom >blob &&
+	relay -d d run -- cat blob >got &&
+	cmp blob got
+'
+
+test_expect_success 'relay run leaves no result files behind' '
+	test_empty d/result d/cmd d/run d/cancel
+'
+
+test_expect_success 'submit, then wait and logs' '
+	id=$(relay -d d submit -- "echo hello; exit 5") &&
+	{ relay -d d wait "$id"; test $? = 5; } &&
+	relay -d d logs "$id" >got &&
+	echo hello >want && test_cmp want got &&
+	relay -d d logs -f "$id" >got2; test $? = 5 &&
+	test_cmp want got2
+'
+
+test_expect_success 'relayd -j 3 runs three commands at once' '
+	relay -d d flush >/dev/null &&
+	kill $(cat d/srv/*/.info | cut -d: -f3) &&
+	wait_for "test -z \"\$(ls d/srv)\"" &&
+	bg relayd -d d -w . -j 3 2>>relayd.log &&
+	wait_for "test -n \"\$(ls d/srv)\"" &&
+	for i in 1 2 3; do
+		relay -d d submit -- "touch s$i; while ! test -e s1 -a -e s2 -a -e s3; do sleep 0.02; done" || return 1
+	done >ids &&
+	for id in $(cat ids); do relay -d d wait $id || return 1; done
+'
+
+test_expect_success 'many clients at once' '
+	pids= &&
+	for i in 1 2 3 4 5 6 7 8; do
+		relay -d d run -- "echo c$i" >c$i.out & pids="$pids $!"
+	done &&
+	for p in $pids; do wait $p || return 1; done &&
+	for i in 1 2 3 4 5 6 7 8; do echo c$i | cmp - c$i.out || return 1; done
+'
+test_done

@@ -1,0 +1,70 @@
+#!/bin/sh
+# relay cancel: the whole group, grandchildren included, TERM then KILL.
+. "$(dirname "$0")/test-lib.sh"
+
+bg relayd -d d -w . -T 1 2>relayd.log
+wait_for "test -s d/server.ready"
+
+test_expect_code 1 'cancel with nothing running says so' '
+	relay -d d cancel 2>err; r=$?;
+	grep -q "relay: fatal: unable to cancel: no command is running" err; exit $r
+'
+
+test_expect_success 'cancel a group that ignores SIGTERM' '
+	id=$(relay -d d submit -- "trap \"\" TERM;
+		(trap \"\" TERM; sleep 300 & echo \$! >gc1.pid; wait) &
+		(sh -c \"trap \\\"\\\" TERM; sleep 300\" & echo \$! >gc2.pid) &
+		echo started; sleep 300") &&
+	wait_for "test -s gc1.pid && test -s gc2.pid && test -e d/run/$id" &&
+	start=$(date +%s%N) &&
+	relay -d d cancel >out &&
+	end=$(date +%s%N) &&
+	grep -q "$id cancelled" out &&
+	ms=$(( (end - start) / 1000000 )) &&
+	echo "cancel took $ms ms" &&
+	test $ms -lt 2000 &&
+	{ relay -d d wait $id; test $? = 130; } &&
+	test "$(tail -n 1 d/result/$id.log)" = "[relay: cancelled]" &&
+	gone gc1.pid && gone gc2.pid &&
+	! test -e d/run/$id && ! test -e d/cancel/$id
+'
+
+test_expect_success 'cancel a queued command: it never runs' '
+	id1=$(relay -d d submit -- "sleep 300") &&
+	id2=$(relay -d d submit -- "touch ran") &&
+	wait_for "test -e d/run/$id1" &&
+	relay -d d cancel $id2 >out &&
+	grep -q "cancelled before it started" out &&
+	relay -d d cancel $id1 &&
+	{ relay -d d wait $id2; test $? = 130; } &&
+	sleep 0.3 && ! test -e ran
+'
+
+test_expect_code 1 'cancel of a finished command says so' '
+	id=$(relay -d d submit -- true) && relay -d d wait $id &&
+	relay -d d cancel $id 2>err; r=$?;
+	grep -q "already finished with status 0" err; exit $r
+'
+
+test_expect_code 100 'cancel with two running asks for an id' '
+	relay -d d flush >/dev/null;
+	echo "x:1234:1234:1:n" >d/run/aaa; echo "y:1234:1234:1:n" >d/run/bbb;
+	relay -d d cancel 2>err; r=$?; rm -f d/run/aaa d/run/bbb;
+	grep -q "2 commands are running; name one" err; exit $r
+'
+
+for content in "" "garbage" "../x:1:1:1:n"; do
+	test_expect_code 111 "cancel with a corrupt marker ('$content')" '
+		printf "%s" "$content" >d/run/zzz;
+		relay -d d cancel 2>err; r=$?; rm -f d/run/zzz;
+		grep -q "unable to read run/zzz: marker is corrupt or empty" err;
+		exit $r
+	'
+done
+
+test_expect_success 'status survives a corrupt marker' '
+	: >d/run/zzz &&
+	relay -d d status >out && rm -f d/run/zzz &&
+	grep -q "zzz (marker is corrupt or empty)" out
+'
+test_done

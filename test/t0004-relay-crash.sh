@@ -1,0 +1,43 @@
+#!/bin/sh
+# kill -9 of relayd mid-command, then a restart: the stale marker is
+# finalised, queued commands still run, nothing runs twice, nothing is lost.
+. "$(dirname "$0")/test-lib.sh"
+
+test_expect_success 'kill -9 relayd mid-command and restart, 20 times' '
+	for i in $(seq 1 20); do
+		relayd -d d -w . -T 1 2>>relayd.log & rd=$!
+		a=$(relay -d d submit -- "echo A$i >>runs; echo \$\$ >a$i.pid; sleep 300") &&
+		b=$(relay -d d submit -- "echo B$i >>runs") &&
+		wait_for "test -e d/run/$a && test -s a$i.pid" || return 1
+		kill -9 $rd && wait $rd 2>/dev/null
+		relayd -d d -w . -T 1 2>>relayd.log & rd=$!
+		relay -d d wait $b || return 1
+		relay -d d wait $a; test $? = 137 || return 1
+		grep -q "relay: lost" d/result/$a.log || return 1
+		wait_for "gone a$i.pid" 5 || return 1
+		kill $rd && wait $rd
+		test_empty d/run d/cmd d/cancel d/srv || return 1
+	done &&
+	for i in $(seq 1 20); do echo A$i; echo B$i; done >want &&
+	test_cmp want runs
+'
+
+test_expect_success 'a relayd killed after claiming but before the go byte: requeued' '
+	mkdir -p d/srv/deadhost &&
+	id=$(relay -d d submit -- "echo C >>runs") &&
+	mv d/cmd/$id d/srv/deadhost/$id &&
+	ns=$(readlink /proc/self/ns/pid | tr -dc 0-9) &&
+	echo "$(uname -n):$ns:99999999:1" >d/srv/deadhost/.info &&
+	bg relayd -d d -w . 2>>relayd.log &&
+	relay -d d wait $id &&
+	test "$(grep -c "^C$" runs)" = 1 &&
+	! test -e d/srv/deadhost &&
+	grep -q "$id requeued" relayd.log
+'
+
+test_expect_success 'a relayd that lives on is left alone' '
+	bg relayd -d d -w . 2>second.log &&
+	wait_for "grep -q serving second.log" &&
+	grep -q "also serves d; sharing its queue" second.log
+'
+test_done
