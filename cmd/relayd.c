@@ -55,6 +55,7 @@ struct job {
 	long long kill_at;   /* SIGKILL deadline once cancelling */
 	int killed;
 	int logfd;
+	long long retry_at;  /* the exit file could not be written: retry */
 };
 
 static struct relaydir dir;
@@ -85,14 +86,15 @@ logline(struct job *j, const char *s)
  * Returns -1 (and keeps every marker) if the exit file cannot be written,
  * so a later attempt can still record the result. */
 static int
-record(const char *id, int code)
+record(const char *id, int code, int quiet)
 {
 	char buf[16], name[ID_MAX + 8];
 	int n = snprintf(buf, sizeof buf, "%d\n", code);
 
 	snprintf(name, sizeof name, "%s.exit", id);
 	if (atomic_write(dir.result, name, buf, n, 0644) < 0) {
-		err_warnsys("unable to write result/%s", name);
+		if (!quiet)
+			err_warnsys("unable to write result/%s", name);
 		return -1;
 	}
 	unlinkat(dir.run, id, 0);
@@ -141,8 +143,12 @@ job_finish(struct job *j)
 			logline(j, "[relay: stopped with relayd]\n");
 		}
 	}
-	if (record(j->id, code) < 0)
-		return; /* retried from the main loop */
+	if (record(j->id, code, j->retry_at != 0) < 0) {
+		j->retry_at = clock_ms() + poll_ms; /* retried from tick() */
+		return;
+	}
+	if (j->retry_at)
+		err_info("recorded result/%s.exit at last", j->id);
 	snprintf(buf, sizeof buf, "%s exited %d", j->id, code);
 	err_info("%s", buf);
 	job_free(j);
@@ -188,10 +194,9 @@ job_start(const char *id)
 		/* Without a log the command must not run: its output would
 		 * be lost.  The claim stays; recovery requeues it. */
 		err_warnsys("unable to open result/%s.log", id);
-		if (record(id, EX_SYS) == 0)
-			job_free(j);
-		else
-			j->reaped = 1, j->wstatus = EX_SYS << 8;
+		j->reaped = 1;
+		j->wstatus = EX_SYS << 8;
+		job_finish(j);
 		return;
 	}
 	if (!(text = malloc(RELAY_CMD_MAX + 1)))
@@ -362,7 +367,7 @@ tick(void)
 			pg_signal(j->pid, SIGKILL);
 			j->killed = 1;
 		}
-		if (!j->reaped)
+		if (!j->reaped || now < j->retry_at)
 			continue;
 		/* A cancelled command ends with its whole group. */
 		if (j->cancel && j->pid > 0 && pg_alive(j->pid) == 1)
@@ -375,7 +380,8 @@ static int
 busy_killing(void)
 {
 	for (int i = 0; i < JOBS_MAX; i++)
-		if (jobs[i].pid && (jobs[i].cancel || jobs[i].reaped))
+		if (jobs[i].pid && (jobs[i].cancel ||
+		    (jobs[i].reaped && !jobs[i].retry_at)))
 			return 1;
 	return 0;
 }
@@ -424,7 +430,7 @@ recover_node(const char *name, const struct server *sv)
 			    "it ran]\n", sv->pid);
 			close(lfd);
 		}
-		if (record(id, RELAY_LOST) == 0) {
+		if (record(id, RELAY_LOST, 0) == 0) {
 			unlinkat(fd, id, 0);
 			err_info("%s lost, recorded %d", id, RELAY_LOST);
 		}

@@ -1,0 +1,122 @@
+#!/bin/sh
+# Hostile input: bad ids, planted symlinks, corrupt files, a full disk.
+. "$(dirname "$0")/test-lib.sh"
+
+echo secret >target
+bg relayd -d d -w . 2>relayd.log
+wait_for "test -s d/server.ready"
+
+for id in ../etc/passwd .hidden "a b" ""; do
+	test_expect_code 100 "relay wait refuses the id '$id'" '
+		relay -d d wait "$id" 2>err; r=$?;
+		grep -q "relay: fatal: unable to use id .*: not 1 to 100 characters" err; exit $r
+	'
+done
+
+test_expect_success 'a symlink planted in cmd/ is refused, never followed' '
+	ln -s "$PWD/target" d/cmd/9999999999.0-planted-1-0 &&
+	{ relay -d d wait 9999999999.0-planted-1-0; test $? = 126; } &&
+	grep -q "cmd is a symlink" d/result/9999999999.0-planted-1-0.log &&
+	echo secret | cmp - target &&
+	grep -q "refused 9999999999.0-planted-1-0: cmd is a symlink" relayd.log
+'
+
+test_expect_success 'a symlink planted at result/ID.log is replaced, not written through' '
+	kill -STOP $(cut -d: -f3 d/srv/*/.info) &&
+	id=$(relay -d d submit -- echo mine) &&
+	ln -s "$PWD/target" d/result/$id.log &&
+	kill -CONT $(cut -d: -f3 d/srv/*/.info) &&
+	relay -d d wait $id &&
+	echo secret | cmp - target &&
+	echo mine | cmp - d/result/$id.log
+'
+
+test_expect_success 'a symlink planted at result/ID.exit is replaced atomically' '
+	kill -STOP $(cut -d: -f3 d/srv/*/.info) &&
+	id=$(relay -d d submit -- exit 4) &&
+	ln -s "$PWD/target" d/result/$id.exit &&
+	kill -CONT $(cut -d: -f3 d/srv/*/.info) &&
+	wait_for "test -f d/result/$id.exit && ! test -L d/result/$id.exit" &&
+	echo secret | cmp - target &&
+	echo 4 | cmp - d/result/$id.exit
+'
+
+test_expect_code 111 'a non-numeric exit file is reported, not trusted' '
+	echo "zero" >d/result/9999999999.1-x-1-0.exit;
+	relay -d d wait 9999999999.1-x-1-0 2>err; r=$?;
+	grep -q "relay: fatal: unable to read result/9999999999.1-x-1-0.exit: Invalid argument" err;
+	exit $r
+'
+
+test_expect_success 'status and flush cope with the corrupt exit file' '
+	relay -d d status >out &&
+	grep -q "done: 9999999999.1-x-1-0 exit unreadable" out &&
+	relay -d d flush >out && ! test -e d/result/9999999999.1-x-1-0.exit
+'
+
+test_expect_success 'names that are not ids in cmd/ are skipped' '
+	echo "touch hidden-ran" >d/cmd/.hidden &&
+	echo "touch space-ran" >"d/cmd/a b" &&
+	relay -d d run -- true &&
+	! test -e hidden-ran && ! test -e space-ran
+'
+
+test_expect_code 111 'a symlinked subdirectory is refused' '
+	mkdir e && mkdir elsewhere && ln -s "$PWD/elsewhere" e/result;
+	relayd -d e 2>err; r=$?;
+	grep -q "relayd: fatal: unable to open e/result: " err &&
+	test_empty elsewhere; exit $r
+'
+
+test_expect_code 111 'another protocol version is refused' '
+	mkdir f && echo "husk-relay 1" >f/version;
+	relay -d f status 2>err; r=$?;
+	grep -q "relay: fatal: unable to use f: not a husk-relay 2 directory" err; exit $r
+'
+
+test_expect_code 100 'an overlong command is refused at submit' '
+	big=$(head -c 70000 /dev/zero | tr "\\0" x);
+	relay -d d submit -- "$big" "$big" 2>err; r=$?;
+	grep -q "relay: fatal: unable to submit command: longer than 131072 bytes" err &&
+	test_empty d/cmd; exit $r
+'
+
+test_expect_code 100 'bad options are usage errors' '
+	relayd -j 0 2>err; r=$?;
+	grep -q "relayd: fatal: unable to parse -j 0: not a number from 1 to 256" err || exit 1;
+	relayd -T x 2>err; test $? = 100 || exit 1;
+	relay bogus 2>err; test $? = 100 || exit 1;
+	grep -q "^usage: relay" err || exit 1;
+	exit $r
+'
+
+# A small tmpfs stands in for a full disk (needs root and mount).
+if mkdir tiny && mount -t tmpfs -o size=64k tmpfs tiny 2>/dev/null; then
+	cleanup_tiny() { umount tiny 2>/dev/null; }
+	test_expect_success 'full disk: submit fails cleanly, nothing half-written' '
+		relay -d tiny/d status >/dev/null;
+		head -c 200000 /dev/zero >tiny/fill 2>/dev/null;
+		big=$(head -c 100000 /dev/zero | tr "\\0" x) &&
+		! relay -d tiny/d submit -- "$big" 2>err &&
+		grep -q "relay: fatal: unable to write tiny/d/cmd/.*: No space left on device" err &&
+		test_empty tiny/d/cmd
+	'
+	test_expect_success 'full disk: the exit file waits for space, then is whole' '
+		rm -f tiny/fill &&
+		bg relayd -d tiny/d -p 50 2>full.log &&
+		id=$(relay -d tiny/d submit -- "echo out; head -c 200000 /dev/zero >tiny/fill 2>/dev/null; exit 0") &&
+		wait_for "grep -q \"unable to write result/$id.exit: No space left\" full.log" &&
+		test -e tiny/d/run/$id &&
+		! test -e tiny/d/result/$id.exit &&
+		rm tiny/fill &&
+		relay -d tiny/d wait $id &&
+		echo 0 | cmp - tiny/d/result/$id.exit &&
+		! test -e tiny/d/run/$id &&
+		test -z "$(find tiny/d -name ".*tmp*")"
+	'
+	test_cleanup
+	umount tiny
+else
+	say "skipping the full-disk tests: cannot mount tmpfs"
+fi
+test_done
