@@ -40,3 +40,9 @@ clean:
 
 .PHONY: all install clean
 .SECONDARY:
+
+# The README's main job.
+demo: all
+	./mk/demo.sh
+
+.PHONY: demo

@@ -131,7 +131,9 @@ drain() {
 	res=$(awk -v d=$((t1 - t0)) 'BEGIN { printf "%.2f\n", d / 1e6 }')
 }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1fx\n", a / b }'; }
+# ratio A B: A / B with 3 significant digits, e.g. 1.17x, 0.0394x, 57.9x.
+ratio() { awk -v r="$(awk -v a="$1" -v b="$2" 'BEGIN { print a / b }')" \
+    'BEGIN { printf(r >= 100 ? "%.0fx\n" : "%.3gx\n", r) }'; }
 
 echo "relay-bench: husk relay vs nq vs task-spooler vs 1 s polling seed" \
     "($(nproc) cpus, one slot each)"
@@ -166,8 +168,9 @@ for sys in relay nq tsp seed; do
 	dn[$sys]=$n dt[$sys]=$t
 	line=$(printf '%-6s drain %-5s %8s s%s' $sys $n "$t" "$note")
 	if [ $sys != relay ]; then
-		r=$(awk -v a="$t" -v na=$n -v b="${dt[relay]}" -v nb="${dn[relay]}" \
-		    'BEGIN { printf "%.1fx", (a / na) / (b / nb) }')
+		r=$(ratio "$(awk -v t="$t" -v n=$n 'BEGIN { print t / n }')" \
+		    "$(awk -v t="${dt[relay]}" -v n="${dn[relay]}" \
+		    'BEGIN { print t / n }')")
 		[ $n != "${dn[relay]}" ] && r="$r per command"
 		line="$line  $sys/relay $r"
 	fi

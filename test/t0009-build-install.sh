@@ -1,0 +1,26 @@
+#!/bin/sh
+# The build: static binaries, make install with PREFIX and DESTDIR.
+. "$(dirname "$0")/test-lib.sh"
+
+test_expect_success 'every binary is static (no program interpreter)' '
+	for b in "$HUSK_ROOT"/bin/*; do
+		readelf -l "$b" >hdr || return 1
+		! grep -q "Requesting program interpreter" hdr || { echo "$b is dynamic"; return 1; }
+	done
+'
+
+test_expect_success 'make install PREFIX= DESTDIR= puts binaries and man pages in place' '
+	make -s -C "$HUSK_ROOT" install PREFIX=/opt/husk DESTDIR="$PWD/root" >/dev/null &&
+	test -x root/opt/husk/bin/relay && test -x root/opt/husk/bin/relayd &&
+	test -f root/opt/husk/share/man/man1/relay.1 &&
+	test -f root/opt/husk/share/man/man8/relayd.8 &&
+	root/opt/husk/bin/relay -h | grep -q "^usage: relay"
+'
+
+test_expect_success 'nothing built is tracked by git' '
+	cd "$HUSK_ROOT" &&
+	if git rev-parse --git-dir >/dev/null 2>&1; then
+		test -z "$(git ls-files bin build)"
+	fi
+'
+test_done
