@@ -369,9 +369,13 @@ tick(void)
 		}
 		if (!j->reaped || now < j->retry_at)
 			continue;
-		/* A cancelled command ends with its whole group. */
-		if (j->cancel && j->pid > 0 && pg_alive(j->pid) == 1)
-			continue;
+		/* A cancelled command ends with its whole group; its zombies
+		 * are reaped first, so their pids are gone once it is over. */
+		if (j->cancel && j->pid > 0) {
+			if (pg_alive(j->pid) == 1)
+				continue;
+			reap();
+		}
 		job_finish(j);
 	}
 }

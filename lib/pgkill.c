@@ -112,6 +112,9 @@ pg_kill(pid_t leader, pid_t pgid, int grace_ms, int *wstatus)
 		}
 		nanosleep(&ts, NULL);
 	}
+	/* The members left are zombies: reap those that are ours now, so a
+	 * kill -0 on their pids fails once we return. */
+	reap(leader, pgid, &reaped, &ours, &st);
 	if (wstatus)
 		*wstatus = st;
 	return killed;
