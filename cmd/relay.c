@@ -169,9 +169,16 @@ pump(int *logfd, const char *id, off_t *off)
 		if (*logfd < 0)
 			return;
 	}
-	while ((n = pread(*logfd, buf, sizeof buf, *off)) > 0) {
-		if (io_writeall(1, buf, n) < 0)
+	while (!interrupted && (n = pread(*logfd, buf, sizeof buf, *off)) > 0) {
+		if (io_writeall(1, buf, n) < 0) {
+			/* The reader went away (relay run ... | head): stop
+			 * reading as if interrupted by the SIGPIPE we ignore. */
+			if (errno == EPIPE) {
+				interrupted = SIGPIPE;
+				return;
+			}
 			err_diesys(EX_SYS, "unable to write output");
+		}
 		*off += n;
 	}
 }
@@ -314,6 +321,7 @@ cmd_run(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	watch_results();
 	if (timeout)
 		deadline = clock_ms() + timeout * 1000;
@@ -339,6 +347,12 @@ cmd_run(int argc, char **argv)
 		/* A result that came in time to beat the cancel stands. */
 		if (!r || code == EX_CANCEL) {
 			remove_result(id);
+			if (sig == SIGPIPE) {
+				/* Die quietly of it, as the rest of a
+				 * pipeline does. */
+				signal(SIGPIPE, SIG_DFL);
+				raise(SIGPIPE);
+			}
 			if (sig)
 				err_die(EX_CANCEL, "command %s cancelled by "
 				    "signal %d", id, sig);

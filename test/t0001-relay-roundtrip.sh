@@ -43,6 +43,13 @@ test_expect_success 'binary output passes unchanged' '
 	cmp blob got
 '
 
+test_expect_success 'a reader that goes away cancels the command (SIGPIPE)' '
+	{ relay -d d run -- "seq 1 100000000; touch finished"; echo $? >rc; } | head -n 2 >got &&
+	printf "1\n2\n" >want && test_cmp want got &&
+	test "$(cat rc)" = 141 &&
+	! test -e finished
+'
+
 test_expect_success 'relay run leaves no result files behind' '
 	test_empty d/result d/cmd d/run d/cancel
 '
