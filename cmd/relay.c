@@ -19,7 +19,6 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "atomic.h"
@@ -138,12 +137,8 @@ static void
 watch_results(void)
 {
 	char path[PATH_MAX];
-	struct statfs fs;
 
-	if (fstatfs(dir.result, &fs) == 0 && (fs.f_type == 0x6969 ||
-	    fs.f_type == 0x01021997 || fs.f_type == 0x65735546 ||
-	    (unsigned long)fs.f_type == 0xff534d42UL ||
-	    (unsigned long)fs.f_type == 0xfe534d42UL))
+	if (relay_remote_fs(dir.result))
 		return; /* events from other clients do not arrive: poll */
 	if ((ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
 		return;

@@ -29,7 +29,6 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -529,35 +528,13 @@ unregister_self(void)
 		unlinkat(dir.root, "server.ready", 0);
 }
 
-/* Network and FUSE filesystems do not deliver inotify events for changes
- * made by other clients (NFS, 9p, virtiofs, gRPC-FUSE, SMB). */
-static int
-remote_fs(int fd)
-{
-	struct statfs fs;
-
-	if (fstatfs(fd, &fs) < 0)
-		return 1;
-	switch ((unsigned long)fs.f_type) {
-	case 0x6969:     /* NFS */
-	case 0x01021997: /* 9p */
-	case 0x65735546: /* FUSE, virtiofs */
-	case 0xff534d42: /* CIFS */
-	case 0xfe534d42: /* SMB2 */
-	case 0x517b:     /* SMB */
-	case 0x00c36400: /* Ceph */
-		return 1;
-	}
-	return 0;
-}
-
 static int
 watch(void)
 {
 	int fd;
 	char path[PATH_MAX];
 
-	if (remote_fs(dir.cmd)) {
+	if (relay_remote_fs(dir.cmd)) {
 		err_info("%s is on a network filesystem: polling every %d ms",
 		    dir.path, poll_ms);
 		return -1;

@@ -41,27 +41,21 @@ io_readsmall(int dirfd, const char *name, char *buf, size_t cap)
 		goto fail;
 	}
 	for (;;) {
+		/* Full: one more byte tells EOF from too big. */
+		int full = len + 1 >= cap;
 		char extra;
-		ssize_t n;
-		if (len + 1 >= cap) {
-			/* Full: one more byte tells EOF from too big. */
-			n = read(fd, &extra, 1);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0)
-				goto fail;
-			if (n == 0)
-				break;
-			errno = EFBIG;
-			goto fail;
-		}
-		n = read(fd, buf + len, cap - 1 - len);
+		ssize_t n = full ? read(fd, &extra, 1) :
+		    read(fd, buf + len, cap - 1 - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			goto fail;
 		if (n == 0)
 			break;
+		if (full) {
+			errno = EFBIG;
+			goto fail;
+		}
 		len += n;
 	}
 	close(fd);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -126,30 +127,27 @@ relay_samenode(const struct server *a, const struct server *b)
 	return strcmp(a->host, b->host) == 0 && a->pidns == b->pidns;
 }
 
-/* Split s at ':' into at most n fields, in place; returns the count. */
+/* Copy the line s (which must end in a newline) into buf and split it
+ * at ':' into exactly n fields.  Returns 0, or -1 for anything else. */
 static int
-split(char *s, char **f, int n)
+fields(const char *s, char *buf, size_t cap, char **f, int n)
 {
+	size_t len = strlen(s);
 	int i = 0;
 
-	f[i++] = s;
-	for (; *s && i < n; s++)
-		if (*s == ':') {
-			*s = 0;
-			f[i++] = s + 1;
-		}
-	return i;
-}
-
-static int
-chomp(char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || s[n - 1] != '\n')
+	if (len == 0 || len >= cap || s[len - 1] != '\n')
 		return -1;
-	s[n - 1] = 0;
-	return 0;
+	memcpy(buf, s, len - 1);
+	buf[len - 1] = 0;
+	f[i++] = buf;
+	for (char *p = buf; *p; p++)
+		if (*p == ':') {
+			if (i == n)
+				return -1;
+			*p = 0;
+			f[i++] = p + 1;
+		}
+	return i == n ? 0 : -1;
 }
 
 int
@@ -158,10 +156,7 @@ relay_server_parse(const char *s, struct server *sv)
 	char buf[256], *f[4];
 	long long v;
 
-	if (strlen(s) >= sizeof buf)
-		goto bad;
-	strcpy(buf, s);
-	if (chomp(buf) < 0 || split(buf, f, 4) != 4 || strchr(f[3], ':'))
+	if (fields(s, buf, sizeof buf, f, 4) < 0)
 		goto bad;
 	if (strlen(f[0]) >= sizeof sv->host || !f[0][0])
 		goto bad;
@@ -198,10 +193,7 @@ relay_marker_parse(const char *s, struct marker *m)
 	char buf[512], *f[5];
 	long long v;
 
-	if (strlen(s) >= sizeof buf)
-		goto bad;
-	strcpy(buf, s);
-	if (chomp(buf) < 0 || split(buf, f, 5) != 5 || strchr(f[4], ':'))
+	if (fields(s, buf, sizeof buf, f, 5) < 0)
 		goto bad;
 	if (!id_valid(f[0]))
 		goto bad;
@@ -229,11 +221,17 @@ relay_exit_read(const struct relaydir *d, const char *id, int *code)
 {
 	char name[ID_MAX + 8], buf[16];
 	long long v;
+	size_t n;
 
 	snprintf(name, sizeof name, "%s.exit", id);
 	if (io_readsmall(d->result, name, buf, sizeof buf) < 0)
 		return errno == ENOENT ? 0 : -1;
-	if (chomp(buf) < 0 || num_parse(buf, 0, 255, &v) < 0) {
+	n = strlen(buf);
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[n - 1] = 0;
+	else
+		buf[0] = 0; /* no newline: torn or not ours */
+	if (num_parse(buf, 0, 255, &v) < 0) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -304,4 +302,24 @@ relay_names_free(char **v, int n)
 	for (int i = 0; i < n; i++)
 		free(v[i]);
 	free(v);
+}
+
+int
+relay_remote_fs(int fd)
+{
+	struct statfs fs;
+
+	if (fstatfs(fd, &fs) < 0)
+		return 1;
+	switch ((unsigned long)fs.f_type) {
+	case 0x6969:     /* NFS */
+	case 0x01021997: /* 9p */
+	case 0x65735546: /* FUSE, virtiofs, gRPC-FUSE */
+	case 0xff534d42: /* CIFS */
+	case 0xfe534d42: /* SMB2 */
+	case 0x517b:     /* SMB */
+	case 0x00c36400: /* Ceph */
+		return 1;
+	}
+	return 0;
 }

@@ -61,6 +61,11 @@ int relay_server_parse(const char *s, struct server *sv);
 /* 1 alive, 0 dead, -1 cannot tell (another node). */
 int relay_server_alive(const struct server *sv);
 
+/* 1 if the filesystem of fd does not deliver inotify events for changes
+ * made by other clients (NFS, 9p, FUSE and virtiofs, CIFS, SMB, Ceph):
+ * then only polling sees them. */
+int relay_remote_fs(int fd);
+
 int relay_marker_parse(const char *s, struct marker *m);
 
 /* Read result/ID.exit: 1 and *code if present and valid, 0 if absent,
