@@ -658,11 +658,15 @@ main(int argc, char **argv)
 	for (;;) {
 		int timeout;
 
+		/* Finish first: a slot freed here is claimed in this same
+		 * pass, not after the next wakeup (which, with a queue that
+		 * no longer changes, is the slow rescan). */
+		reap();
+		tick();
 		if (!stopping) {
 			scan_cancels();
 			claim();
 		}
-		tick();
 		if (stopping && njobs == 0)
 			break;
 		/* With inotify, a slow rescan is only a safety net. */
