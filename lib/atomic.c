@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "atomic.h"
@@ -48,4 +49,34 @@ fail:
 	unlinkat(dirfd, tmp, 0);
 	errno = e;
 	return -1;
+}
+
+int
+atomic_write_path(const char *path, const void *buf, size_t len, mode_t mode)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+	int dfd, r, e;
+
+	if (!slash)
+		strcpy(dir, ".");
+	else if (slash == path)
+		strcpy(dir, "/");
+	else if ((size_t)(slash - path) < sizeof dir)
+		snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+	else {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (!*base) {
+		errno = EISDIR;
+		return -1;
+	}
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	r = atomic_write(dfd, base, buf, len, mode);
+	e = errno;
+	close(dfd);
+	errno = e;
+	return r;
 }

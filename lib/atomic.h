@@ -15,4 +15,8 @@
 int atomic_write(int dirfd, const char *name, const void *buf, size_t len,
     mode_t mode);
 
+/* The same for a path: its directory is opened for the duration. */
+int atomic_write_path(const char *path, const void *buf, size_t len,
+    mode_t mode);
+
 #endif

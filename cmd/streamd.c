@@ -1,0 +1,885 @@
+/* streamd: a stdio broker for one running command.
+ *
+ * streamd runs a command with its stdout and stderr on pipes (or both on
+ * a PTY with -t) and serves its stdio to one client at a time on a Unix
+ * socket (mode 0600).  `streamd attach SOCKET` is that client.  The wire
+ * format is in lib/frame.h; the states and guarantees in streamd(1).
+ *
+ * Invariants:
+ * - Output is read from the command only into free buffer space: a full
+ *   buffer stops the reads and so the command (backpressure, no drops).
+ * - Bytes leave the buffer only when a client acknowledges having written
+ *   them out; a new client starts at the oldest unacknowledged byte.
+ * - A preempted client is told so and keeps being read (its last acks)
+ *   until it closes, or for PREEMPT_GRACE_MS, before the next one starts:
+ *   so preemption alone never makes a byte written twice.
+ * - The exit is reported (exit file, EXIT frame) only once the command has
+ *   exited, its output reached EOF and every byte was acknowledged.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "atomic.h"
+#include "child.h"
+#include "clock.h"
+#include "err.h"
+#include "frame.h"
+#include "io.h"
+#include "num.h"
+#include "pgkill.h"
+#include "ready.h"
+
+#define PREEMPT_GRACE_MS 2000
+#define EX_PREEMPTED 1
+/* Room for two data frames; the feed leaves RESERVE free for control
+ * frames (PREEMPT, EXIT, STDIN_ACK), so those always fit. */
+#define OUTCAP (2 * (FRAME_HDR + FRAME_MAX))
+#define RESERVE (2 * FRAME_HDR)
+
+/* One output stream: bytes [acked, end) held in buf[head, head+len). */
+struct stream {
+	int fd;          /* read end from the command, -1 at EOF */
+	uint8_t *buf;
+	size_t cap, head, len;
+	uint64_t acked, sent;
+};
+
+struct client {
+	int fd;
+	uint8_t in[FRAME_HDR + FRAME_MAX];
+	size_t inlen;
+	uint8_t out[OUTCAP];
+	size_t outpos, outlen;
+	uint64_t stdin_off;  /* stdin bytes received from this client */
+	uint64_t stdin_base; /* global stdin position when it started */
+	uint64_t stdin_acked;
+	long long deadline;  /* preempted: closed by then */
+};
+
+static const char *sockpath = "streamd.sock", *exitfile;
+static struct stream out[3];        /* [1] stdout, [2] stderr */
+static struct client *cur, *old, *pending;
+static int tty, lsock = -1, cin = -1, ptm = -1;
+static pid_t child;
+static int exited, wstatus;
+static long long linger_ms = -1, linger_until;
+/* stdin from clients to the command, in order */
+static uint8_t *sin;
+static size_t sinlen, sincap;
+static uint64_t sin_total, sin_done;
+static int sin_eof;
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: streamd [-t] [-s socket] [-b bytes] [-l linger] "
+	    "[-e exitfile] [-R readyfifo] [-N fd] [--] command ...\n"
+	    "       streamd attach socket\n");
+	exit(EX_USAGE);
+}
+
+/* --- clients ---------------------------------------------------------- */
+
+static void
+client_close(struct client *c, const char *why)
+{
+	if (!c)
+		return;
+	if (why)
+		err_info("client closed: %s", why);
+	close(c->fd);
+	if (c == cur)
+		cur = NULL;
+	if (c == old)
+		old = NULL;
+	if (c == pending)
+		pending = NULL;
+	free(c);
+}
+
+static int
+client_room(struct client *c, size_t n)
+{
+	if (c->outlen + n > OUTCAP && c->outpos) {
+		memmove(c->out, c->out + c->outpos, c->outlen - c->outpos);
+		c->outlen -= c->outpos;
+		c->outpos = 0;
+	}
+	return c->outlen + n <= OUTCAP;
+}
+
+/* Queue a frame; the caller makes sure it fits (out is empty or has room). */
+static void
+client_put(struct client *c, int type, int stream, const void *data,
+    uint32_t len, uint64_t off)
+{
+	if (c->outpos == c->outlen)
+		c->outpos = c->outlen = 0;
+	if (!client_room(c, FRAME_HDR + len))
+		abort(); /* RESERVE keeps room for control frames */
+	frame_header(c->out + c->outlen, type, stream, len, off);
+	if (len)
+		memcpy(c->out + c->outlen + FRAME_HDR, data, len);
+	c->outlen += FRAME_HDR + len;
+}
+
+static int
+client_flush(struct client *c)
+{
+	while (c->outpos < c->outlen) {
+		ssize_t n = send(c->fd, c->out + c->outpos,
+		    c->outlen - c->outpos, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return 0;
+			return -1;
+		}
+		c->outpos += n;
+	}
+	return 0;
+}
+
+static void
+client_start(struct client *c)
+{
+	cur = c;
+	/* Replay from the oldest byte not yet written out by anyone. */
+	out[1].sent = out[1].acked;
+	out[2].sent = out[2].acked;
+	c->stdin_base = sin_total;
+	client_put(c, F_HELLO, tty, "streamd", 7, FRAME_VERSION);
+}
+
+static void
+stream_release(struct stream *s, uint64_t off)
+{
+	size_t n = off - s->acked;
+
+	s->head += n;
+	s->len -= n;
+	s->acked = off;
+	if (s->len == 0)
+		s->head = 0;
+}
+
+static void
+sin_push(const uint8_t *p, size_t n)
+{
+	if (sinlen + n > sincap) {
+		size_t cap = sincap ? sincap : 2 * STDIN_WINDOW;
+		while (cap < sinlen + n)
+			cap *= 2;
+		if (!(sin = realloc(sin, cap)))
+			err_diesys(EX_SYS, "unable to allocate stdin buffer");
+		sincap = cap;
+	}
+	memcpy(sin + sinlen, p, n);
+	sinlen += n;
+	sin_total += n;
+}
+
+/* Handle one frame from a client; -1 closes it. */
+static int
+client_frame(struct client *c, const struct frame *f, const char **why)
+{
+	struct winsize ws;
+
+	switch (f->type) {
+	case F_ACK: {
+		struct stream *s = &out[f->stream];
+		/* Only what was sent to this client can be acknowledged. */
+		if (f->off < s->acked || f->off > s->sent || (c != cur && c != old)) {
+			*why = "acknowledged bytes it was never sent";
+			return -1;
+		}
+		stream_release(s, f->off);
+		return 0;
+	}
+	case F_STDIN:
+		if (f->off != c->stdin_off) {
+			*why = "stdin offset out of sequence";
+			return -1;
+		}
+		c->stdin_off += f->len;
+		if (sin_eof || cin < 0) {
+			/* Stdin was closed (by an earlier client's EOF, or the
+			 * command ended): these bytes have nowhere to go. */
+			sin_total += f->len;
+			sin_done += f->len;
+			return 0;
+		}
+		sin_push(f->data, f->len);
+		return 0;
+	case F_STDIN_EOF:
+		sin_eof = 1;
+		return 0;
+	case F_RESIZE:
+		if (!tty)
+			return 0;
+		memset(&ws, 0, sizeof ws);
+		ws.ws_row = f->data[0] << 8 | f->data[1];
+		ws.ws_col = f->data[2] << 8 | f->data[3];
+		ioctl(ptm, TIOCSWINSZ, &ws);
+		return 0;
+	}
+	*why = "frame type not sent by clients";
+	return -1;
+}
+
+static void
+client_read(struct client *c)
+{
+	const char *why = NULL;
+	struct frame f;
+	ssize_t n, used;
+	size_t pos = 0;
+
+	n = recv(c->fd, c->in + c->inlen, sizeof c->in - c->inlen,
+	    MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		/* A disconnect, even mid-frame: the partial frame is
+		 * dropped and we wait for the next client at once. */
+		client_close(c, n == 0 ? "disconnected" : strerror(errno));
+		return;
+	}
+	c->inlen += n;
+	while ((used = frame_decode(c->in + pos, c->inlen - pos, &f, &why)) > 0) {
+		if (client_frame(c, &f, &why) < 0) {
+			used = -1;
+			break;
+		}
+		pos += used;
+	}
+	if (used < 0) {
+		err_warn("client sent a malformed frame (%s); closing it", why);
+		client_close(c, NULL);
+		return;
+	}
+	memmove(c->in, c->in + pos, c->inlen - pos);
+	c->inlen -= pos;
+}
+
+static void
+client_accept(void)
+{
+	struct client *c;
+	int fd = accept4(lsock, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			err_warnsys("unable to accept on %s", sockpath);
+		return;
+	}
+	if (!(c = calloc(1, sizeof *c))) {
+		close(fd);
+		err_warnsys("unable to allocate a client");
+		return;
+	}
+	c->fd = fd;
+	if (pending) {
+		/* Never started: nothing to hand over. */
+		client_put(pending, F_PREEMPT, 0, NULL, 0, 0);
+		client_flush(pending);
+		client_close(pending, "preempted before it started");
+	}
+	if (cur) {
+		if (old)
+			client_close(old, "preempted client too slow to close");
+		old = cur;
+		cur = NULL;
+		old->deadline = clock_ms() + PREEMPT_GRACE_MS;
+		/* After the data frames already queued, which it still
+		 * writes out and acknowledges. */
+		client_put(old, F_PREEMPT, 0, NULL, 0, 0);
+		err_info("new client preempts the current one");
+	}
+	if (old)
+		pending = c;
+	else
+		client_start(c);
+}
+
+/* --- the command ------------------------------------------------------ */
+
+static void
+spawn(char **argv)
+{
+	int op[2], ep[2], ip[2], pp[2];
+	char buf[256];
+	ssize_t n;
+
+	if (pipe2(pp, O_CLOEXEC) < 0)
+		err_diesys(EX_SYS, "unable to create pipe");
+	if (tty) {
+		int pts;
+		if (openpty(&ptm, &pts, NULL, NULL, NULL) < 0)
+			err_diesys(EX_SYS, "unable to open a pty");
+		fcntl(ptm, F_SETFD, FD_CLOEXEC);
+		op[0] = ptm, op[1] = pts;
+		ep[0] = ep[1] = -1;
+		ip[0] = pts, ip[1] = -1;
+	} else if (pipe2(op, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0 ||
+	    pipe2(ip, O_CLOEXEC) < 0) {
+		err_diesys(EX_SYS, "unable to create pipes");
+	}
+	if ((child = fork()) < 0)
+		err_diesys(EX_SYS, "unable to fork");
+	if (child == 0) {
+		setsid();
+		if (tty && ioctl(op[1], TIOCSCTTY, 0) < 0)
+			goto fail;
+		if (dup2(ip[0], 0) < 0 || dup2(op[1], 1) < 0 ||
+		    dup2(tty ? op[1] : ep[1], 2) < 0 || child_reset() < 0)
+			goto fail;
+		execvp(argv[0], argv);
+fail:
+		/* Tell the parent why through the close-on-exec pipe. */
+		n = snprintf(buf, sizeof buf, "%d %s", errno, argv[0]);
+		write(pp[1], buf, n);
+		_exit(EX_NOTFOUND);
+	}
+	close(pp[1]);
+	n = read(pp[0], buf, sizeof buf - 1);
+	close(pp[0]);
+	if (n > 0) {
+		int e;
+		buf[n] = 0;
+		e = atoi(buf);
+		waitpid(child, NULL, 0);
+		unlink(sockpath);
+		errno = e;
+		err_diesys(e == ENOENT ? EX_NOTFOUND : EX_NOEXEC,
+		    "unable to run %s", strchr(buf, ' ') + 1);
+	}
+	if (tty) {
+		close(op[1]);
+		out[1].fd = ptm;
+		out[2].fd = -1;
+		cin = ptm;
+	} else {
+		close(op[1]);
+		close(ep[1]);
+		close(ip[0]);
+		out[1].fd = op[0];
+		out[2].fd = ep[0];
+		cin = ip[1];
+	}
+	for (int i = 1; i <= 2; i++)
+		if (out[i].fd >= 0)
+			fcntl(out[i].fd, F_SETFL, O_NONBLOCK);
+	fcntl(cin, F_SETFL, O_NONBLOCK);
+}
+
+static void
+stream_fill(struct stream *s)
+{
+	ssize_t n;
+
+	if (s->head + s->len == s->cap && s->head) {
+		memmove(s->buf, s->buf + s->head, s->len);
+		s->head = 0;
+	}
+	n = read(s->fd, s->buf + s->head + s->len, s->cap - s->head - s->len);
+	if (n > 0) {
+		s->len += n;
+		return;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	/* EOF, or EIO from a PTY whose slave side is all closed. */
+	if (s->fd != ptm)
+		close(s->fd);
+	s->fd = -1;
+}
+
+static void
+stdin_drain(void)
+{
+	ssize_t n;
+
+	if (cin < 0)
+		return;
+	while (sinlen) {
+		n = write(cin, sin, sinlen);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			/* The command closed its stdin: what is left cannot be
+			 * delivered; count it as consumed so clients move on. */
+			n = sinlen;
+		}
+		memmove(sin, sin + n, sinlen - n);
+		sinlen -= n;
+		sin_done += n;
+	}
+	if (sin_eof) {
+		if (tty) {
+			/* A PTY has no half-close: send the EOF character. */
+			struct termios t;
+			char eof = 4;
+			if (tcgetattr(ptm, &t) == 0 && t.c_cc[VEOF])
+				eof = t.c_cc[VEOF];
+			write(ptm, &eof, 1);
+		} else {
+			close(cin);
+		}
+		cin = -1;
+	}
+}
+
+/* Queue data (and stdin acks) for the current client while it has room. */
+static void
+client_feed(struct client *c)
+{
+	uint64_t done = sin_done > c->stdin_base ? sin_done - c->stdin_base : 0;
+
+	if (done > c->stdin_off)
+		done = c->stdin_off;
+	if (done != c->stdin_acked) {
+		client_put(c, F_STDIN_ACK, 0, NULL, 0, done);
+		c->stdin_acked = done;
+	}
+	for (int i = 1; i <= 2; i++) {
+		struct stream *s = &out[i];
+		while (s->sent < s->acked + s->len) {
+			size_t n = s->acked + s->len - s->sent;
+			if (n > FRAME_MAX)
+				n = FRAME_MAX;
+			if (!client_room(c, FRAME_HDR + n + RESERVE))
+				return;
+			client_put(c, F_DATA, i,
+			    s->buf + s->head + (s->sent - s->acked), n, s->sent);
+			s->sent += n;
+		}
+	}
+}
+
+static int
+drained(void)
+{
+	for (int i = 1; i <= 2; i++)
+		if (out[i].fd >= 0 || out[i].len)
+			return 0;
+	return 1;
+}
+
+static void
+finish(int delivered)
+{
+	char buf[64];
+	int n, code = status_code(wstatus);
+
+	if (WIFSIGNALED(wstatus))
+		n = snprintf(buf, sizeof buf, "signal %d\n", WTERMSIG(wstatus));
+	else
+		n = snprintf(buf, sizeof buf, "exit %d\n", WEXITSTATUS(wstatus));
+	if (exitfile && atomic_write_path(exitfile, buf, n, 0644) < 0)
+		err_warnsys("unable to write %s", exitfile);
+	unlink(sockpath);
+	if (!delivered) {
+		err_warn("no client took the output (%llu bytes) within the "
+		    "linger time", (unsigned long long)(out[1].len + out[2].len));
+		exit(EX_TIMEOUT);
+	}
+	exit(code);
+}
+
+static int
+serve(int argc, char **argv)
+{
+	const char *fifo = getenv(READY_ENV);
+	long long v, bufsize = 1 << 20, readyfd = -1;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	sigset_t mask;
+	int c, sfd;
+
+	if (fifo && !*fifo)
+		fifo = NULL;
+	while ((c = getopt(argc, argv, "+ts:b:l:e:R:N:h")) != -1) {
+		switch (c) {
+		case 't': tty = 1; break;
+		case 's': sockpath = optarg; break;
+		case 'b':
+			if (num_parse(optarg, 4096, 1LL << 30, &bufsize) < 0)
+				err_die(EX_USAGE, "unable to parse -b %s: not a "
+				    "number of bytes from 4096 to 2^30", optarg);
+			break;
+		case 'l':
+			if (num_parse(optarg, 0, 31536000, &v) < 0)
+				err_die(EX_USAGE, "unable to parse -l %s: not a "
+				    "number of seconds from 0 to 31536000", optarg);
+			linger_ms = v * 1000;
+			break;
+		case 'e': exitfile = optarg; break;
+		case 'R': fifo = optarg; break;
+		case 'N':
+			if (num_parse(optarg, 3, 1 << 20, &readyfd) < 0)
+				err_die(EX_USAGE, "unable to parse -N %s: not a "
+				    "file descriptor above 2", optarg);
+			break;
+		default: usage();
+		}
+	}
+	if (optind >= argc)
+		usage();
+	if (strlen(sockpath) >= sizeof sa.sun_path)
+		err_die(EX_USAGE, "unable to use socket %s: longer than %zu "
+		    "bytes", sockpath, sizeof sa.sun_path - 1);
+	strcpy(sa.sun_path, sockpath);
+	if (readyfd >= 0 && fcntl(readyfd, F_GETFD) < 0)
+		err_diesys(EX_USAGE, "unable to use -N %lld", readyfd);
+
+	for (int i = 1; i <= 2; i++) {
+		out[i].cap = bufsize;
+		if (!(out[i].buf = malloc(bufsize)))
+			err_diesys(EX_SYS, "unable to allocate %lld bytes", bufsize);
+	}
+
+	/* The socket first, so a failure leaves no command running. */
+	if ((lsock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0)) < 0)
+		err_diesys(EX_SYS, "unable to create socket");
+	if (connect(lsock, (struct sockaddr *)&sa, sizeof sa) == 0)
+		err_die(EX_SYS, "unable to bind %s: another streamd serves it",
+		    sockpath);
+	if (errno == ECONNREFUSED) {
+		struct stat st;
+		/* A stale socket from a crash: only a socket is removed. */
+		if (lstat(sockpath, &st) == 0 && S_ISSOCK(st.st_mode))
+			unlink(sockpath);
+	}
+	{
+		mode_t um = umask(077);
+		if (bind(lsock, (struct sockaddr *)&sa, sizeof sa) < 0)
+			err_diesys(EX_SYS, "unable to bind %s", sockpath);
+		umask(um);
+	}
+	if (chmod(sockpath, 0600) < 0 || listen(lsock, 16) < 0) {
+		unlink(sockpath);
+		err_diesys(EX_SYS, "unable to listen on %s", sockpath);
+	}
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
+		err_diesys(EX_SYS, "unable to create signalfd");
+
+	spawn(argv + optind);
+	err_info("serving pid %ld on %s", (long)child, sockpath);
+	if (fifo && ready_fifo(fifo, READY_TIMEOUT_MS) < 0) {
+		err_warnsys("unable to notify readiness on %s", fifo);
+		pg_kill(child, child, 1000, NULL);
+		unlink(sockpath);
+		err_die(EX_SYS, "unable to notify readiness on %s: no reader "
+		    "within %d s", fifo, READY_TIMEOUT_MS / 1000);
+	}
+	if (readyfd >= 0 && ready_fd(readyfd) < 0)
+		err_warnsys("unable to notify readiness on fd %lld", readyfd);
+
+	for (;;) {
+		struct pollfd p[8];
+		int np = 0, ip_sig, ip_l, ip_o[3] = { -1, -1, -1 }, ip_in = -1,
+		    ip_cur = -1, ip_old = -1, ip_pend = -1, timeout = -1;
+		long long now;
+
+		/* Stdin first, so its acknowledgement goes out in this pass. */
+		stdin_drain();
+		if (cur)
+			client_feed(cur);
+		if (cur && client_flush(cur) < 0)
+			client_close(cur, strerror(errno));
+		if (old && client_flush(old) < 0)
+			client_close(old, strerror(errno));
+		now = clock_ms();
+		if (old && now >= old->deadline)
+			client_close(old, "preempted client too slow to close");
+		if (!old && pending)
+			client_start(pending), pending = NULL;
+		if (exited && drained()) {
+			if (cur && cur->outpos == cur->outlen) {
+				/* Everything acknowledged: report the exit. */
+				uint8_t e[8];
+				int32_t code = WIFEXITED(wstatus) ?
+				    WEXITSTATUS(wstatus) : -1;
+				int32_t sig = WIFSIGNALED(wstatus) ?
+				    WTERMSIG(wstatus) : 0;
+				for (int i = 0; i < 4; i++) {
+					e[i] = (uint32_t)code >> (24 - 8 * i);
+					e[4 + i] = (uint32_t)sig >> (24 - 8 * i);
+				}
+				client_put(cur, F_EXIT, 0, e, 8, 0);
+				fcntl(cur->fd, F_SETFL, 0);
+				client_flush(cur);
+				shutdown(cur->fd, SHUT_WR);
+				finish(1);
+			}
+			if (!cur && linger_ms >= 0) {
+				if (!linger_until)
+					linger_until = now + linger_ms;
+				if (now >= linger_until)
+					finish(0);
+				timeout = linger_until - now;
+			}
+		}
+		if (exited && cin >= 0) {
+			/* Nobody will read stdin any more. */
+			if (cin != ptm)
+				close(cin);
+			cin = -1;
+			sin_done += sinlen;
+			sinlen = 0;
+		}
+
+		p[ip_sig = np++] = (struct pollfd){ sfd, POLLIN, 0 };
+		p[ip_l = np++] = (struct pollfd){ lsock, POLLIN, 0 };
+		for (int i = 1; i <= 2; i++)
+			if (out[i].fd >= 0 && out[i].len < out[i].cap)
+				p[ip_o[i] = np++] = (struct pollfd){ out[i].fd,
+				    POLLIN, 0 };
+		if (cin >= 0 && sinlen)
+			p[ip_in = np++] = (struct pollfd){ cin, POLLOUT, 0 };
+		if (cur)
+			p[ip_cur = np++] = (struct pollfd){ cur->fd, POLLIN |
+			    (cur->outpos < cur->outlen ? POLLOUT : 0), 0 };
+		if (old) {
+			p[ip_old = np++] = (struct pollfd){ old->fd, POLLIN |
+			    (old->outpos < old->outlen ? POLLOUT : 0), 0 };
+			if (timeout < 0 || old->deadline - now < timeout)
+				timeout = old->deadline - now;
+		}
+		if (pending)
+			p[ip_pend = np++] = (struct pollfd){ pending->fd, 0, 0 };
+		if (poll(p, np, timeout) < 0) {
+			if (errno == EINTR)
+				continue;
+			err_diesys(EX_SYS, "unable to poll");
+		}
+		if (p[ip_sig].revents) {
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof si) == sizeof si) {
+				if (si.ssi_signo != SIGCHLD) {
+					/* Forwarded: the command decides. */
+					if (!exited)
+						pg_signal(child, si.ssi_signo);
+					continue;
+				}
+				if (!exited && waitpid(child, &wstatus,
+				    WNOHANG) == child)
+					exited = 1;
+			}
+		}
+		for (int i = 1; i <= 2; i++)
+			if (ip_o[i] >= 0 && p[ip_o[i]].revents)
+				stream_fill(&out[i]);
+		if (ip_old >= 0 && p[ip_old].revents)
+			client_read(old);
+		if (ip_cur >= 0 && cur && p[ip_cur].revents & (POLLIN | POLLHUP |
+		    POLLERR))
+			client_read(cur);
+		if (ip_pend >= 0 && pending && p[ip_pend].revents & (POLLHUP |
+		    POLLERR))
+			client_close(pending, "disconnected while waiting");
+		if (p[ip_l].revents)
+			client_accept();
+	}
+}
+
+/* --- attach ----------------------------------------------------------- */
+
+static struct termios saved;
+static int raw;
+
+static void
+restore(void)
+{
+	if (raw)
+		tcsetattr(0, TCSADRAIN, &saved);
+}
+
+static void
+send_frame(int fd, int type, int stream, const void *data, uint32_t len,
+    uint64_t off)
+{
+	uint8_t h[FRAME_HDR];
+
+	frame_header(h, type, stream, len, off);
+	if (io_writeall(fd, h, FRAME_HDR) < 0 ||
+	    (len && io_writeall(fd, data, len) < 0)) {
+		restore();
+		err_diesys(EX_SYS, "unable to write to streamd");
+	}
+}
+
+static void
+send_size(int fd)
+{
+	struct winsize ws;
+	uint8_t b[4];
+
+	if (ioctl(0, TIOCGWINSZ, &ws) < 0)
+		return;
+	b[0] = ws.ws_row >> 8, b[1] = ws.ws_row;
+	b[2] = ws.ws_col >> 8, b[3] = ws.ws_col;
+	send_frame(fd, F_RESIZE, 0, b, 4, 0);
+}
+
+static int
+attach(int argc, char **argv)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	static uint8_t in[FRAME_HDR + FRAME_MAX], buf[FRAME_MAX];
+	uint64_t sent_stdin = 0, acked_stdin = 0;
+	size_t inlen = 0;
+	int fd, sfd, stdin_open = 1, hello = 0;
+	sigset_t mask;
+
+	if (argc != 2 || strlen(argv[1]) >= sizeof sa.sun_path)
+		usage();
+	strcpy(sa.sun_path, argv[1]);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		err_diesys(EX_SYS, "unable to create socket");
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+		err_diesys(EX_SYS, "unable to connect to %s", argv[1]);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGWINCH);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+
+	for (;;) {
+		struct pollfd p[3] = {
+			{ fd, POLLIN, 0 }, { sfd, POLLIN, 0 },
+			{ 0, stdin_open && hello &&
+			    sent_stdin - acked_stdin < STDIN_WINDOW ? POLLIN : 0, 0 },
+		};
+		const char *why;
+		struct frame f;
+		ssize_t n, used;
+		size_t pos = 0;
+
+		if (poll(p, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			err_diesys(EX_SYS, "unable to poll");
+		}
+		if (p[1].revents) {
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof si) == sizeof si)
+				;
+			if (raw)
+				send_size(fd);
+		}
+		if (p[2].revents) {
+			size_t room = STDIN_WINDOW - (sent_stdin - acked_stdin);
+			n = read(0, buf, room < sizeof buf ? room : sizeof buf);
+			if (n > 0) {
+				send_frame(fd, F_STDIN, 0, buf, n, sent_stdin);
+				sent_stdin += n;
+			} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+				stdin_open = 0;
+				send_frame(fd, F_STDIN_EOF, 0, NULL, 0, 0);
+			}
+		}
+		if (!p[0].revents)
+			continue;
+		n = read(fd, in + inlen, sizeof in - inlen);
+		if (n <= 0) {
+			restore();
+			err_die(EX_SYS, "unable to read from %s: streamd closed "
+			    "the connection", argv[1]);
+		}
+		inlen += n;
+		while ((used = frame_decode(in + pos, inlen - pos, &f, &why)) > 0) {
+			pos += used;
+			switch (f.type) {
+			case F_HELLO:
+				if (f.off != FRAME_VERSION)
+					err_die(EX_SYS, "unable to attach to %s: "
+					    "protocol version %llu", argv[1],
+					    (unsigned long long)f.off);
+				hello = 1;
+				if ((f.stream & 1) && isatty(0) &&
+				    tcgetattr(0, &saved) == 0) {
+					struct termios t = saved;
+					cfmakeraw(&t);
+					tcsetattr(0, TCSADRAIN, &t);
+					raw = 1;
+					send_size(fd);
+				}
+				break;
+			case F_DATA:
+				/* Write it out, then say so: the ack follows the
+				 * write, so nothing acked is ever unwritten. */
+				if (io_writeall(f.stream, f.data, f.len) < 0) {
+					restore();
+					err_diesys(EX_SYS, "unable to write "
+					    "output");
+				}
+				send_frame(fd, F_ACK, f.stream, NULL, 0,
+				    f.off + f.len);
+				break;
+			case F_STDIN_ACK:
+				acked_stdin = f.off;
+				break;
+			case F_PREEMPT:
+				restore();
+				err_die(EX_PREEMPTED, "unable to keep streaming "
+				    "from %s: preempted by a newer client",
+				    argv[1]);
+			case F_EXIT: {
+				int32_t code = (int32_t)(f.data[0] << 24 |
+				    f.data[1] << 16 | f.data[2] << 8 | f.data[3]);
+				int32_t sig = (int32_t)(f.data[4] << 24 |
+				    f.data[5] << 16 | f.data[6] << 8 | f.data[7]);
+				restore();
+				return sig ? 128 + sig : code;
+			}
+			default:
+				why = "frame type not sent by streamd";
+				used = -1;
+			}
+			if (used < 0)
+				break;
+		}
+		if (used < 0) {
+			restore();
+			err_die(EX_SYS, "unable to read from %s: malformed frame "
+			    "(%s)", argv[1], why);
+		}
+		memmove(in, in + pos, inlen - pos);
+		inlen -= pos;
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	err_setprog(argv[0]);
+	if (argc > 1 && strcmp(argv[1], "attach") == 0)
+		return attach(argc - 1, argv + 1);
+	return serve(argc, argv);
+}
