@@ -89,7 +89,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: streamd [-t] [-s socket] [-b bytes] [-l linger] "
 	    "[-e exitfile] [-R readyfifo] [-N fd] [--] command ...\n"
-	    "       streamd attach socket\n");
+	    "       streamd attach [-O journal] socket\n");
 	exit(EX_USAGE);
 }
 
@@ -473,11 +473,12 @@ client_feed(struct client *c)
 	}
 }
 
+/* All output read from the command (and, with acked, all acknowledged). */
 static int
-drained(void)
+drained(int acked)
 {
 	for (int i = 1; i <= 2; i++)
-		if (out[i].fd >= 0 || out[i].len)
+		if (out[i].fd >= 0 || (acked && out[i].len))
 			return 0;
 	return 1;
 }
@@ -619,31 +620,33 @@ serve(int argc, char **argv)
 			client_close(old, "preempted client too slow to close");
 		if (!old && pending)
 			client_start(pending), pending = NULL;
-		if (exited && drained()) {
-			if (cur && cur->outpos == cur->outlen) {
-				/* Everything acknowledged: report the exit. */
-				uint8_t e[8];
-				int32_t code = WIFEXITED(wstatus) ?
-				    WEXITSTATUS(wstatus) : -1;
-				int32_t sig = WIFSIGNALED(wstatus) ?
-				    WTERMSIG(wstatus) : 0;
-				for (int i = 0; i < 4; i++) {
-					e[i] = (uint32_t)code >> (24 - 8 * i);
-					e[4 + i] = (uint32_t)sig >> (24 - 8 * i);
-				}
-				client_put(cur, F_EXIT, 0, e, 8, 0);
-				fcntl(cur->fd, F_SETFL, 0);
-				client_flush(cur);
-				shutdown(cur->fd, SHUT_WR);
-				finish(1);
+		if (exited && drained(1) && cur && cur->outpos == cur->outlen) {
+			/* Everything acknowledged: report the exit. */
+			uint8_t e[8];
+			int32_t code = WIFEXITED(wstatus) ?
+			    WEXITSTATUS(wstatus) : -1;
+			int32_t sig = WIFSIGNALED(wstatus) ?
+			    WTERMSIG(wstatus) : 0;
+			for (int i = 0; i < 4; i++) {
+				e[i] = (uint32_t)code >> (24 - 8 * i);
+				e[4 + i] = (uint32_t)sig >> (24 - 8 * i);
 			}
-			if (!cur && linger_ms >= 0) {
-				if (!linger_until)
-					linger_until = now + linger_ms;
-				if (now >= linger_until)
-					finish(0);
-				timeout = linger_until - now;
-			}
+			client_put(cur, F_EXIT, 0, e, 8, 0);
+			fcntl(cur->fd, F_SETFL, 0);
+			client_flush(cur);
+			shutdown(cur->fd, SHUT_WR);
+			finish(1);
+		}
+		/* Linger only while nobody is attached or waiting. */
+		if (exited && drained(0) && !cur && !old && !pending &&
+		    linger_ms >= 0) {
+			if (!linger_until)
+				linger_until = now + linger_ms;
+			if (now >= linger_until)
+				finish(0);
+			timeout = linger_until - now;
+		} else {
+			linger_until = 0;
 		}
 		if (exited && cin >= 0) {
 			/* Nobody will read stdin any more. */
@@ -711,7 +714,7 @@ serve(int argc, char **argv)
 /* --- attach ----------------------------------------------------------- */
 
 static struct termios saved;
-static int raw;
+static int raw, gone_away;
 
 static void
 restore(void)
@@ -726,9 +729,16 @@ send_frame(int fd, int type, int stream, const void *data, uint32_t len,
 {
 	uint8_t h[FRAME_HDR];
 
+	if (gone_away)
+		return;
 	frame_header(h, type, stream, len, off);
 	if (io_writeall(fd, h, FRAME_HDR) < 0 ||
 	    (len && io_writeall(fd, data, len) < 0)) {
+		/* streamd may have sent EXIT and gone: read on for it. */
+		if (errno == EPIPE || errno == ECONNRESET) {
+			gone_away = 1;
+			return;
+		}
 		restore();
 		err_diesys(EX_SYS, "unable to write to streamd");
 	}
@@ -754,10 +764,23 @@ attach(int argc, char **argv)
 	static uint8_t in[FRAME_HDR + FRAME_MAX], buf[FRAME_MAX];
 	uint64_t sent_stdin = 0, acked_stdin = 0;
 	size_t inlen = 0;
-	int fd, sfd, stdin_open = 1, hello = 0;
+	int fd, sfd, c, stdin_open = 1, hello = 0;
+	FILE *journal = NULL;
 	sigset_t mask;
 
-	if (argc != 2 || strlen(argv[1]) >= sizeof sa.sun_path)
+	while ((c = getopt(argc, argv, "O:h")) != -1) {
+		switch (c) {
+		case 'O':
+			if (!(journal = fopen(optarg, "ae")))
+				err_diesys(EX_SYS, "unable to open %s", optarg);
+			setvbuf(journal, NULL, _IOLBF, 0);
+			break;
+		default: usage();
+		}
+	}
+	argc -= optind;
+	argv += optind - 1;
+	if (argc != 1 || strlen(argv[1]) >= sizeof sa.sun_path)
 		usage();
 	strcpy(sa.sun_path, argv[1]);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
@@ -839,6 +862,9 @@ attach(int argc, char **argv)
 					err_diesys(EX_SYS, "unable to write "
 					    "output");
 				}
+				if (journal)
+					fprintf(journal, "%d %llu %u\n", f.stream,
+					    (unsigned long long)f.off, f.len);
 				send_frame(fd, F_ACK, f.stream, NULL, 0,
 				    f.off + f.len);
 				break;

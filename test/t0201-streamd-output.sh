@@ -1,0 +1,84 @@
+#!/bin/sh
+# streamd: output kept until a client attaches, byte-exact, exit reported
+# only after the last byte was acknowledged.
+. "$(dirname "$0")/test-lib.sh"
+
+sha() { sha256sum | cut -d" " -f1; }
+
+test_expect_success '10 MiB on each stream from a command that exits at once, attached after' '
+	head -c 10485760 /dev/urandom >a && head -c 10485760 /dev/urandom >b &&
+	bg streamd -b 16777216 -s s -e ex -- sh -c "cat a; cat b >&2; echo \$\$ >cmd.pid" 2>sd.log &&
+	wait_for "test -s cmd.pid" && wait_for "gone cmd.pid" &&
+	! test -e ex &&
+	streamd attach s >got.a 2>got.b &&
+	test "$(sha <a)" = "$(sha <got.a)" &&
+	test "$(sha <b)" = "$(sha <got.b)" &&
+	echo "exit 0" | cmp - ex && ! test -e s
+'
+
+test_expect_success 'the exit file waits for the last acknowledged byte' '
+	rm -f ex cmd.pid &&
+	bg streamd -s s2 -e ex -- sh -c "seq 1 5; echo \$\$ >cmd.pid; exit 7" 2>sd.log &&
+	wait_for "test -s cmd.pid" && wait_for "gone cmd.pid" &&
+	sleep 0.3 && ! test -e ex &&
+	{ streamd attach s2 >got; test $? = 7; } &&
+	seq 1 5 | cmp - got &&
+	echo "exit 7" | cmp - ex
+'
+
+test_expect_success 'death by signal: 128+N from attach, "signal N" in the exit file' '
+	rm -f ex &&
+	bg streamd -s s3 -e ex -- sh -c "kill -TERM \$\$" 2>sd.log &&
+	wait_for "test -S s3" &&
+	{ streamd attach s3; test $? = 143; } &&
+	echo "signal 15" | cmp - ex
+'
+
+test_expect_success 'a full buffer holds the command back instead of dropping output' '
+	bg streamd -b 4096 -s s4 -- sh -c "seq 1 20000; echo done >&2" 2>sd.log &&
+	wait_for "test -S s4" && sleep 0.3 &&
+	! grep -q done sd.log &&
+	streamd attach s4 >got 2>err &&
+	seq 1 20000 | cmp - got && echo done | cmp - err
+'
+
+test_expect_success 'short commands attached a few ms after start: never empty (500 x 2)' '
+	mkfifo r &&
+	for i in $(seq 1 500); do
+		streamd -R r -s s -- echo hi 2>/dev/null & read x <r || return 1
+		test "$(streamd attach s)" = hi || { echo "run $i empty"; return 1; }
+		wait $! || return 1
+	done &&
+	mkdir lsdir && touch lsdir/one lsdir/two &&
+	for i in $(seq 1 500); do
+		streamd -R r -s s -- ls lsdir 2>/dev/null & read x <r || return 1
+		test "$(streamd attach s | tr "\n" " ")" = "one two " || { echo "ls run $i"; return 1; }
+		wait $! || return 1
+	done
+'
+
+test_expect_success 'a late attach after the command finished gets everything (the exec ls case)' '
+	bg streamd -s s6 -- ls lsdir 2>sd.log &&
+	wait_for "test -S s6" && sleep 0.5 &&
+	test "$(streamd attach s6 | tr "\n" " ")" = "one two "
+'
+
+test_expect_code 124 'linger: with no client the output is given up after -l seconds' '
+	rm -f ex; streamd -l 1 -s s7 -e ex -- echo unread 2>err; r=$?;
+	grep -q "no client took the output (7 bytes) within the linger time" err &&
+	echo "exit 0" | cmp - ex && ! test -e s7 && exit $r
+'
+
+test_expect_code 127 'a command that does not exist: 127, no socket left' '
+	streamd -s s8 -- no-such-command-xyz 2>err; r=$?;
+	grep -q "streamd: fatal: unable to run no-such-command-xyz: No such file or directory" err &&
+	! test -e s8 && exit $r
+'
+
+test_expect_code 111 'a socket another streamd serves is refused' '
+	bg streamd -s busy -- sleep 30 2>sd.log;
+	wait_for "test -S busy";
+	streamd -s busy -- true 2>err; r=$?;
+	grep -q "streamd: fatal: unable to bind busy: another streamd serves it" err && exit $r
+'
+test_done
