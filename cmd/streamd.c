@@ -685,9 +685,12 @@ serve(int argc, char **argv)
 			struct signalfd_siginfo si;
 			while (read(sfd, &si, sizeof si) == sizeof si) {
 				if (si.ssi_signo != SIGCHLD) {
-					/* Forwarded: the command decides. */
+					/* Forwarded: the command decides.  Once it
+					 * has exited, they end the linger. */
 					if (!exited)
 						pg_signal(child, si.ssi_signo);
+					else if (!cur)
+						finish(0);
 					continue;
 				}
 				if (!exited && waitpid(child, &wstatus,

@@ -18,15 +18,18 @@ mkdir -p "$TRASH" || exit 1
 cd "$TRASH" || exit 1
 test_count=0
 test_failed=0
-bg_pids=
 
+# Daemons are remembered in a file, so ones started in a subshell (a
+# test_expect_code body) are stopped too.
 bg() {
 	"$@" &
-	bg_pids="$bg_pids $!"
+	echo $! >>"$TRASH/.bg_pids"
 }
 
 # Stop what the test started: TERM, a grace, then KILL.
 test_cleanup() {
+	bg_pids=$(cat "$TRASH/.bg_pids" 2>/dev/null)
+	rm -f "$TRASH/.bg_pids"
 	for p in $bg_pids; do kill -TERM "$p" 2>/dev/null; done
 	for i in 1 2 3 4 5 6 7 8 9 10; do
 		alive=
@@ -35,9 +38,11 @@ test_cleanup() {
 		sleep 0.2
 	done
 	for p in $bg_pids; do kill -KILL "$p" 2>/dev/null; done
-	bg_pids=
 }
 trap 'test_cleanup' EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
+trap 'exit 129' HUP
 
 say() { printf '# %s\n' "$*"; }
 

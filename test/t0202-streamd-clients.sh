@@ -1,0 +1,115 @@
+#!/bin/sh
+# streamd: stdin, preemption, crashed clients, malformed frames, PTYs.
+. "$(dirname "$0")/test-lib.sh"
+
+sha() { sha256sum | cut -d" " -f1; }
+
+for n in 65535 65537 1048593; do
+	test_expect_success "stdin of $n bytes reaches the command whole" '
+		head -c '$n' /dev/urandom >in &&
+		bg streamd -s in.s -- sha256sum 2>sd.log &&
+		wait_for "test -S in.s" &&
+		streamd attach in.s <in >got &&
+		test "$(cut -d" " -f1 got)" = "$(sha <in)"
+	'
+done
+
+test_expect_success 'stdin EOF reaches the command within 1 s' '
+	bg streamd -s eof.s -- sh -c "cat >/dev/null; echo got-eof" 2>sd.log &&
+	wait_for "test -S eof.s" &&
+	start=$(date +%s%N) &&
+	streamd attach eof.s </dev/null >got &&
+	end=$(date +%s%N) &&
+	echo got-eof | cmp - got &&
+	test $(( (end - start) / 1000000 )) -lt 1000
+'
+
+test_expect_success 'stdin sent before a preemption is still delivered' '
+	bg streamd -s pre.s -- sh -c "read a; read b; echo \"\$a+\$b\"" 2>sd.log &&
+	wait_for "test -S pre.s" &&
+	{ echo first; sleep 2; } | streamd attach pre.s >one 2>one.err &
+	first=$! &&
+	sleep 0.5 &&
+	echo second | streamd attach pre.s >two &&
+	wait $first; test $? = 1 &&
+	grep -q "preempted by a newer client" one.err &&
+	echo "first+second" | cmp - two
+'
+
+# A command writes 24000 numbered lines in bursts while 200 clients attach
+# in turn: every third is killed with -9 mid-stream, the rest are preempted
+# by the next.  A last client drains what remains.  Each client journals
+# the offsets it wrote (-O), so the pieces can be stitched.
+test_expect_success 'preemption storm: 200 clients, kill -9 and preemption, stitched output exact' '
+	awk "BEGIN { for (i = 0; i < 24000; i++) printf \"%07d\\n\", i }" >expect &&
+	bg streamd -b 65536 -s storm.s -- sh -c "
+		i=0; while [ \$i -lt 24000 ]; do
+			printf \"%07d\\n\" \$i; i=\$((i + 1))
+			[ \$((i % 80)) = 0 ] && sleep 0.01
+		done" 2>storm.log &&
+	wait_for "test -S storm.s" &&
+	for i in $(seq 1 200); do
+		streamd attach -O j.$i storm.s >o.$i 2>e.$i </dev/null &
+		eval "p$i=\$!"
+		sleep 0.01
+		if [ $((i % 3)) = 0 ]; then kill -9 $! 2>/dev/null; echo $i >>killed; fi
+	done &&
+	timeout 60 streamd attach -O j.last storm.s >o.last 2>e.last </dev/null &&
+	pos=0 && prevkilled=0 &&
+	for i in $(seq 1 200) last; do
+		if [ -s j.$i ]; then
+			start=$(head -n 1 j.$i | cut -d" " -f2)
+			size=$(wc -c <o.$i)
+			# one client writes each byte once: its chunks are contiguous
+			awk -v s=$start "{ if (\$2 != s) exit 1; s = \$2 + \$3 } END { if (NR == 0) exit 1 }" j.$i || { echo "client $i not contiguous"; return 1; }
+			test $(awk "{ n += \$3 } END { print n }" j.$i) = $size || { echo "client $i journal/output mismatch"; return 1; }
+			# what it wrote is the command output at that offset
+			tail -c +$((start + 1)) expect | head -c $size | cmp -s - o.$i || { echo "client $i wrong bytes at $start"; return 1; }
+			# no gap; an overlap only after a client killed mid-stream
+			test $start -le $pos || { echo "gap before client $i: $pos..$start"; return 1; }
+			if [ $prevkilled = 0 ] && [ $start != $pos ]; then echo "client $i repeats bytes after a clean handover"; return 1; fi
+			end=$((start + size)); [ $end -gt $pos ] && pos=$end
+		fi
+		prevkilled=0
+		if grep -qx "$i" killed 2>/dev/null; then prevkilled=1; fi
+	done &&
+	test $pos = $(wc -c <expect) &&
+	echo "stitched $pos bytes from $(ls j.* | wc -l) clients, $(grep -c . killed) killed"
+'
+
+test_expect_success '50 attach/kill -9 cycles, then a fresh attach works; no stray children' '
+	bg streamd -s k.s -- sh -c "while :; do echo tick; sleep 0.01; read x && echo \"in:\$x\" && exit 0; done" 2>k.log &&
+	sd=$! &&
+	wait_for "test -S k.s" &&
+	mkfifo hold && exec 7<>hold &&
+	for i in $(seq 1 50); do
+		streamd attach k.s <hold >/dev/null 2>&1 & a=$!
+		sleep 0.01; kill -9 $a; wait $a 2>/dev/null
+	done;
+	exec 7>&- &&
+	test "$(ps -o pid= --ppid $sd | wc -l)" = 1 &&
+	echo pong | streamd attach k.s >last &&
+	grep -q "^in:pong$" last &&
+	wait $sd
+'
+
+test_expect_success 'malformed frames close that client only; the command and its output are untouched' '
+	bg streamd -s bad.s -- sh -c "seq 1 1000; sleep 1; seq 1001 2000" 2>bad.log &&
+	wait_for "test -S bad.s" &&
+	printf "\\377\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0" | socat -t 1 - UNIX-CONNECT:bad.s >/dev/null &&
+	printf "\\020\\001\\000\\000\\000\\000\\000\\000\\377\\377\\377\\377\\377\\377\\377\\377" | socat -t 1 - UNIX-CONNECT:bad.s >/dev/null &&
+	printf "\\021\\000\\000\\000\\000\\020\\000\\000\\000\\000" | socat -t 1 - UNIX-CONNECT:bad.s >/dev/null &&
+	grep -q "client sent a malformed frame (unknown frame type); closing it" bad.log &&
+	grep -q "client sent a malformed frame (acknowledged bytes it was never sent); closing it" bad.log &&
+	streamd attach bad.s >got </dev/null &&
+	seq 1 2000 | cmp - got
+'
+
+test_expect_success '-t: the command has a terminal; the client window size reaches it' '
+	bg streamd -t -s t.s -- sh -c "sleep 0.5; tty; stty size" 2>t.log &&
+	wait_for "test -S t.s" &&
+	script -qec "stty rows 31 cols 97; streamd attach t.s" /dev/null </dev/null >got &&
+	grep -q "/dev/pts/" got &&
+	grep -q "31 97" got
+'
+test_done
