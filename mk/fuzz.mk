@@ -12,3 +12,7 @@ build/fuzz/%: test/fuzz/%.c $(LIB_SRC) $(LIB_HDR) | build/.deps-check build/incl
 	@$(if $(Q),echo "  FUZZ    $@")
 	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< \
 		$(filter-out lib/fortify.c,$(LIB_SRC)) $(BEARSSL_A)
+
+# Prerequisites merge across rules: the fuzzers are built before check's
+# recipe runs prove.
+check: $(FUZZERS)

@@ -38,6 +38,7 @@ test_cleanup() {
 		sleep 0.2
 	done
 	for p in $bg_pids; do kill -KILL "$p" 2>/dev/null; done
+	return 0
 }
 trap 'test_cleanup' EXIT
 trap 'exit 143' TERM
@@ -55,7 +56,8 @@ test_fail_() {
 	test_count=$((test_count + 1))
 	test_failed=$((test_failed + 1))
 	printf 'not ok %d - %s\n' "$test_count" "$1"
-	printf '%s\n' "$2" | sed 's/^/#	/'
+	# Diagnostics on stderr too: prove shows stderr, not comments.
+	printf '%s\n' "$2" | sed 's/^/#	/' | tee /dev/stderr
 }
 
 test_expect_success() {
@@ -63,7 +65,7 @@ test_expect_success() {
 		test_ok_ "$1"
 	else
 		test_fail_ "$1" "$2"
-		sed 's/^/# /' "$TRASH/.out"
+		tail -n 40 "$TRASH/.out" | sed 's/^/# /' | tee /dev/stderr
 	fi
 }
 
@@ -76,7 +78,7 @@ test_expect_code() {
 		test_ok_ "$1"
 	else
 		test_fail_ "$1 (exit $got, want $want)" "$2"
-		sed 's/^/# /' "$TRASH/.out"
+		tail -n 40 "$TRASH/.out" | sed 's/^/# /' | tee /dev/stderr
 	fi
 }
 

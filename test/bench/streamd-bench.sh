@@ -36,7 +36,7 @@ awk -v p="$p" -v d="$d" 'BEGIN {
 
 for i in $(seq 1 20); do
 	mkfifo r
-	streamd -R r -s s -- sh -c 'echo out; echo ${EPOCHREALTIME/./} >t0' 2>/dev/null &
+	streamd -R r -s s -- bash -c 'echo out; echo ${EPOCHREALTIME/./} >t0' 2>/dev/null &
 	read -r _ <r
 	streamd attach s >/dev/null </dev/null; e=$(now)
 	wait; rm -f r
