@@ -42,6 +42,7 @@
 #include "pgkill.h"
 #include "proc.h"
 #include "ready.h"
+#include "sigfd.h"
 #include "relaydir.h"
 
 #define JOBS_MAX 256
@@ -565,7 +566,6 @@ main(int argc, char **argv)
 	    *what;
 	long long v, readyfd = -1;
 	struct pollfd pfd[2];
-	sigset_t mask;
 	int c, ino, sfd;
 
 	err_setprog(argv[0]);
@@ -620,16 +620,7 @@ main(int argc, char **argv)
 	if ((workfd = open(workdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		err_diesys(EX_SYS, "unable to open workdir %s", workdir);
 
-	/* Signals arrive on a descriptor, so the loop never races a handler
-	 * between checking state and sleeping. */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGCHLD);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	if ((sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
+	if ((sfd = sigfd_open()) < 0)
 		err_diesys(EX_SYS, "unable to create signalfd");
 	/* Orphaned grandchildren come to us, so we reap them and a kill -0
 	 * on their pid tells the truth. */

@@ -43,6 +43,7 @@
 #include "num.h"
 #include "pgkill.h"
 #include "ready.h"
+#include "sigfd.h"
 
 #define PREEMPT_GRACE_MS 2000
 #define EX_PREEMPTED 1
@@ -510,7 +511,6 @@ serve(int argc, char **argv)
 	const char *fifo = getenv(READY_ENV);
 	long long v, bufsize = 1 << 20, readyfd = -1;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	sigset_t mask;
 	int c, sfd;
 
 	if (fifo && !*fifo)
@@ -579,14 +579,7 @@ serve(int argc, char **argv)
 		err_diesys(EX_SYS, "unable to listen on %s", sockpath);
 	}
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGCHLD);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	if ((sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
+	if ((sfd = sigfd_open()) < 0)
 		err_diesys(EX_SYS, "unable to create signalfd");
 
 	spawn(argv + optind);
