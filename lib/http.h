@@ -73,6 +73,7 @@ int http_chunk(int fd, const void *p, size_t n);
 struct http_resp {
 	int state;
 	int status;
+	int head_done;        /* status and headers are in */
 	long long clen;       /* -1 if none */
 	int chunked;
 	unsigned long long left; /* body or chunk bytes still to come */

@@ -38,6 +38,7 @@ proto(void)
 static int
 body_start(struct http_resp *r)
 {
+	r->head_done = 1;
 	if (r->status < 200 || r->status == 204 || r->status == 304)
 		r->state = S_DONE;
 	else if (r->chunked)
