@@ -153,6 +153,33 @@ head_end(struct http_req *r)
 	return 0;
 }
 
+/* The parsed head points into r->in, which buf_add may move: keep the
+ * pointers as offsets across it (found by fuzz-request). */
+static int
+add(struct http_req *r, const void *data, size_t n)
+{
+	size_t off[3 + 2 * HTTP_HDRS_MAX];
+	char **p[3 + 2 * HTTP_HDRS_MAX];
+	int k = 0;
+
+	if (r->head_len) {
+		p[k++] = &r->method;
+		p[k++] = &r->target;
+		p[k++] = &r->version;
+		for (int i = 0; i < r->nhdr; i++) {
+			p[k++] = (char **)&r->hdr[i].name;
+			p[k++] = (char **)&r->hdr[i].value;
+		}
+		for (int i = 0; i < k; i++)
+			off[i] = *p[i] - r->in.p;
+	}
+	if (buf_add(&r->in, data, n) < 0)
+		return -1;
+	for (int i = 0; i < k; i++)
+		*p[i] = r->in.p + off[i];
+	return 0;
+}
+
 int
 http_req_feed(struct http_req *r, const void *data, size_t n)
 {
@@ -160,7 +187,7 @@ http_req_feed(struct http_req *r, const void *data, size_t n)
 		errno = EINVAL;
 		return r->done;
 	}
-	if (buf_add(&r->in, data, n) < 0)
+	if (add(r, data, n) < 0)
 		return bad(r, 500);
 	if (!r->head_len) {
 		size_t e = head_end(r);

@@ -27,3 +27,17 @@ check: build/.deps-check all $(UNITS) $(ASAN_UNITS) kernel
 	prove -j$(PROVE_J) $(UNITS) $(ASAN_UNITS) $(SHELL_TESTS)
 
 .PHONY: check
+
+# The fuzz target for the request path (HTTP + JSON), built with clang's
+# libFuzzer and ASan against glibc; test/t0104 runs it briefly on the seed
+# corpus in test/fuzz/corpus.
+FUZZ_CC = clang
+FUZZ_SRC = lib/http.c lib/json.c lib/json_parse.c lib/buf.c lib/b64.c \
+	lib/utf8.c lib/num.c lib/io.c
+build/fuzz/fuzz-request: test/fuzz/fuzz-request.c $(FUZZ_SRC) $(LIB_HDR) | build/.deps-check
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(FUZZ_CC) -std=gnu11 -g -O1 -D_GNU_SOURCE -Ilib \
+		-fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_SRC)
+
+check: build/fuzz/fuzz-request
