@@ -70,8 +70,9 @@ main(void)
 		static char big[100000];
 		memset(big, 'x', sizeof big);
 		http_req_init(&r, 1024, sizeof big);
-		res = http_req_feed(&r, "POST /e HTTP/1.1\r\nA: b\r\n"
-		    "Content-Length: 100000\r\n\r\n", 46);
+		const char *h = "POST /e HTTP/1.1\r\nA: b\r\n"
+		    "Content-Length: 100000\r\n\r\n";
+		res = http_req_feed(&r, h, strlen(h));
 		res = res == 0 ? http_req_feed(&r, big, sizeof big) : -2;
 		ok(res == 1 && !strcmp(r.method, "POST") &&
 		    !strcmp(r.target, "/e") && !strcmp(http_req_header(&r, "A"), "b"),
