@@ -115,7 +115,7 @@ test_expect_success 'an idle agent uses no CPU' '
 
 test_expect_success '-K takes the token from a kernel command line' '
 	echo "console=ttyS0 husk.ip=10.0.0.2/24 husk.token=fromcmdline quiet" >cmdline &&
-	guest-agent -l 127.0.0.1:0 -K cmdline -w "$PWD/work" 2>k.log & p3=$!
+	bg guest-agent -l 127.0.0.1:0 -K cmdline -w "$PWD/work" 2>k.log; p3=$!
 	wait_for "grep -q listening k.log" 5 && A3=$(sed -n "s/.*listening on //p" k.log) &&
 	echo fromcmdline >t3 &&
 	guest-agent call -k t3 "$A3" exec true &&
@@ -130,7 +130,7 @@ test_expect_code 100 '-k and -K together is a usage error' '
 '
 
 test_expect_success 'shutdown answers, stops running jobs, and the agent exits 0' '
-	guest-agent -l 127.0.0.1:0 -w "$PWD/work" 2>s.log & p4=$!
+	bg guest-agent -l 127.0.0.1:0 -w "$PWD/work" 2>s.log; p4=$!
 	wait_for "grep -q listening s.log" 5
 	A4=$(sed -n "s/.*listening on //p" s.log)
 	guest-agent call "$A4" exec sh -c "echo \$\$ >$PWD/jobpid; exec sleep 100" >/dev/null &
