@@ -1017,6 +1017,7 @@ server_main(int argc, char **argv)
 	int c, readyfd = -1;
 	char where[128];
 	sigset_t mask;
+	struct stat st;
 
 	while ((c = getopt(argc, argv, "+l:k:K:j:w:L:R:N:h")) != -1) {
 		switch (c) {
@@ -1046,8 +1047,11 @@ server_main(int argc, char **argv)
 	if (tokfile || cmdline)
 		token_load(tokfile ? tokfile : cmdline, !tokfile);
 	langs_load(langfile ? langfile : "/etc/husk/languages", !!langfile);
-	if (chdir(workdir) < 0)
-		err_diesys(EX_SYS, "unable to chdir to %s", workdir);
+	if (stat(workdir, &st) < 0)
+		err_diesys(EX_SYS, "unable to stat %s", workdir);
+	if (!S_ISDIR(st.st_mode))
+		err_die(EX_SYS, "unable to use %s as workdir: not a directory",
+		    workdir);
 	for (int i = 0; i < CONNS_MAX; i++)
 		conns[i].fd = -1;
 	signal(SIGPIPE, SIG_IGN);
@@ -1070,6 +1074,10 @@ server_main(int argc, char **argv)
 	if (readyfd >= 0 && ready_fd(readyfd) < 0)
 		err_diesys(EX_SYS, "unable to signal readiness on fd %d",
 		    readyfd);
+	/* After the readiness FIFO: a relative -R names it from where we
+	 * were started. */
+	if (chdir(workdir) < 0)
+		err_diesys(EX_SYS, "unable to chdir to %s", workdir);
 	serve();
 }
 

@@ -58,7 +58,8 @@ test_expect_success 'the client retries on 429 until a slot frees' '
 test_expect_success 'ready FIFO once listening; the client gives up on a refused connection after -n tries' '
 	mkfifo ready &&
 	bg guest-agent -l 127.0.0.1:0 -R ready 2>l2; p2=$!
-	read -r line <ready && test "$line" = READY &&
+	line=$(timeout 10 sh -c "read -r l <ready && echo \$l") &&
+	test "$line" = READY &&
 	grep -q listening l2 && A2=$(sed -n "s/.*listening on //p" l2) &&
 	kill $p2 && wait $p2;
 	{ guest-agent call -n 3 "$A2" health 2>err; test $? = 111; } &&
