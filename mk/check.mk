@@ -23,7 +23,7 @@ build/asan/%: test/unit/%.c test/unit/tap.h $(LIB_SRC) $(LIB_HDR) | build/includ
 	@$(if $(Q),echo "  ASAN    $@")
 	$(Q)$(ASAN_CC) $(CPPFLAGS) $(ASAN_CFLAGS) -o $@ $< $(filter-out lib/fortify.c,$(LIB_SRC)) $(BEARSSL_A)
 
-check: build/.deps-check all $(UNITS) $(ASAN_UNITS)
+check: build/.deps-check all $(UNITS) $(ASAN_UNITS) kernel
 	prove -j$(PROVE_J) $(UNITS) $(ASAN_UNITS) $(SHELL_TESTS)
 
 .PHONY: check

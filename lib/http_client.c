@@ -1,0 +1,300 @@
+/* http: the client side (response parser) and the sockets. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "http.h"
+
+enum { S_STATUS, S_HEADER, S_BODY, S_CSIZE, S_CDATA, S_CCRLF, S_TRAILER,
+	S_EOF, S_DONE };
+
+void
+http_resp_init(struct http_resp *r, int (*body)(void *, const char *, size_t),
+    void *ctx)
+{
+	memset(r, 0, sizeof *r);
+	r->clen = -1;
+	r->body = body;
+	r->ctx = ctx;
+}
+
+static int
+proto(void)
+{
+	errno = EPROTO;
+	return -1;
+}
+
+/* The head is complete: where does the body end? */
+static int
+body_start(struct http_resp *r)
+{
+	r->head_done = 1;
+	if (r->status < 200 || r->status == 204 || r->status == 304)
+		r->state = S_DONE;
+	else if (r->chunked)
+		r->state = S_CSIZE;
+	else if (r->clen >= 0)
+		r->state = r->clen ? S_BODY : S_DONE, r->left = r->clen;
+	else
+		r->state = S_EOF;
+	return 0;
+}
+
+/* One line of the head or of the chunk framing, without its CR LF. */
+static int
+on_line(struct http_resp *r, char *l)
+{
+	char *v, *end;
+
+	switch (r->state) {
+	case S_STATUS:
+		if (strncmp(l, "HTTP/1.", 7) || !l[7] || l[8] != ' ' ||
+		    strlen(l) < 12 || l[12] > ' ')
+			return proto();
+		r->status = strtol(l + 9, &end, 10);
+		if (end != l + 12 || r->status < 100 || r->status > 599)
+			return proto();
+		r->state = S_HEADER;
+		return 0;
+	case S_HEADER:
+		if (!*l)
+			return body_start(r);
+		if (!(v = strchr(l, ':')))
+			return proto();
+		*v++ = 0;
+		v += strspn(v, " \t");
+		if (!strcasecmp(l, "Content-Length")) {
+			if (*v < '0' || *v > '9' || strlen(v) > 18)
+				return proto();
+			r->clen = strtoll(v, &end, 10);
+			if (*end)
+				return proto();
+		} else if (!strcasecmp(l, "Transfer-Encoding")) {
+			if (strcasecmp(v, "chunked"))
+				return proto();
+			r->chunked = 1;
+		} else if (!strcasecmp(l, "Retry-After")) {
+			snprintf(r->retry_after, sizeof r->retry_after, "%s", v);
+		}
+		return 0;
+	case S_CSIZE:
+		if (!((*l >= '0' && *l <= '9') || (*l >= 'a' && *l <= 'f') ||
+		    (*l >= 'A' && *l <= 'F')) || strspn(l, "0123456789abcdefABCDEF") > 15)
+			return proto();
+		r->left = strtoull(l, &end, 16);
+		if (*end && *end != ';')
+			return proto();
+		r->state = r->left ? S_CDATA : S_TRAILER;
+		return 0;
+	case S_CCRLF:
+		if (*l)
+			return proto();
+		r->state = S_CSIZE;
+		return 0;
+	case S_TRAILER:
+		if (!*l)
+			r->state = S_DONE;
+		return 0;
+	}
+	return proto();
+}
+
+static int
+deliver(struct http_resp *r, const char *p, size_t n)
+{
+	if (n && r->body && r->body(r->ctx, p, n)) {
+		errno = ECANCELED;
+		return -1;
+	}
+	return 0;
+}
+
+int
+http_resp_feed(struct http_resp *r, const char *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && r->state != S_DONE) {
+		size_t k;
+		switch (r->state) {
+		case S_BODY:
+		case S_CDATA:
+			k = n - i < r->left ? n - i : r->left;
+			if (deliver(r, p + i, k) < 0)
+				return -1;
+			i += k;
+			r->left -= k;
+			if (!r->left)
+				r->state = r->state == S_BODY ? S_DONE : S_CCRLF;
+			continue;
+		case S_EOF:
+			if (deliver(r, p + i, n - i) < 0)
+				return -1;
+			return 0;
+		}
+		/* A line: gather up to LF. */
+		if (p[i] == '\n') {
+			i++;
+			if (r->linelen && r->line[r->linelen - 1] == '\r')
+				r->linelen--;
+			r->line[r->linelen] = 0;
+			r->linelen = 0;
+			if (on_line(r, r->line) < 0)
+				return -1;
+			continue;
+		}
+		if (r->linelen + 2 > sizeof r->line ||
+		    (r->headlen += 1) > 4 * HTTP_HEAD_MAX)
+			return proto();
+		r->line[r->linelen++] = p[i++];
+	}
+	return r->state == S_DONE;
+}
+
+int
+http_resp_eof(struct http_resp *r)
+{
+	if (r->state == S_EOF || r->state == S_DONE) {
+		r->state = S_DONE;
+		return 1;
+	}
+	return proto();
+}
+
+int
+http_addr(const char *s, int passive, struct sockaddr_storage *ss,
+    socklen_t *len)
+{
+	struct addrinfo hints = { 0 }, *ai;
+	char host[256];
+	const char *colon = strrchr(s, ':'), *h = host;
+	size_t hl;
+
+	if (!colon || !colon[1] || strlen(s) >= sizeof host)
+		goto bad;
+	hl = colon - s;
+	memcpy(host, s, hl);
+	host[hl] = 0;
+	if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
+		host[hl - 1] = 0;
+		h = host + 1;
+	}
+	if (!*h)
+		h = NULL;
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
+	if (getaddrinfo(h, colon + 1, &hints, &ai))
+		goto bad;
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	*len = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	return 0;
+bad:
+	errno = EINVAL;
+	return -1;
+}
+
+int
+http_listen(const char *addr, int backlog)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, one = 1, e;
+
+	if (http_addr(addr, 1, &ss, &len) < 0)
+		return -1;
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0 ||
+	    listen(fd, backlog) < 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+int
+http_connect(const char *addr, int timeout_ms)
+{
+	struct sockaddr_storage ss;
+	socklen_t len, el = sizeof(int);
+	struct pollfd pfd;
+	long long deadline = clock_ms() + timeout_ms;
+	int fd, err = 0, fl;
+
+	if (http_addr(addr, 0, &ss, &len) < 0)
+		return -1;
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0) {
+		if (errno != EINPROGRESS) {
+			err = errno;
+			goto fail;
+		}
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		for (;;) {
+			long long left = deadline - clock_ms();
+			int n;
+			if (left <= 0) {
+				err = ETIMEDOUT;
+				goto fail;
+			}
+			n = poll(&pfd, 1, left);
+			if (n < 0 && errno != EINTR) {
+				err = errno;
+				goto fail;
+			}
+			if (n > 0)
+				break;
+		}
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0)
+			err = errno;
+		if (err)
+			goto fail;
+	}
+	fl = fcntl(fd, F_GETFL);
+	fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	return fd;
+fail:
+	close(fd);
+	errno = err;
+	return -1;
+}
+
+int
+http_sockname(int fd, char *out, size_t cap)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	char host[NI_MAXHOST], port[NI_MAXSERV];
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return -1;
+	if (getnameinfo((struct sockaddr *)&ss, len, host, sizeof host, port,
+	    sizeof port, NI_NUMERICHOST | NI_NUMERICSERV)) {
+		errno = EINVAL;
+		return -1;
+	}
+	snprintf(out, cap, ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s",
+	    host, port);
+	return 0;
+}

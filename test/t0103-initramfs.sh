@@ -1,0 +1,92 @@
+#!/bin/sh
+# initramfs/mkinitramfs against Debian's cloud kernel package (make kernel).
+. "$(dirname "$0")/test-lib.sh"
+
+mk="$HUSK_ROOT/initramfs/mkinitramfs"
+modroot="$HUSK_ROOT/build/kernel/root"
+[ -f "$HUSK_ROOT/build/kernel/.unpacked" ] ||
+	make -s -C "$HUSK_ROOT" kernel >/dev/null || exit 1
+kver=$(ls "$modroot/lib/modules")
+list() { gzip -dc "$1" | cpio -t --quiet; }
+extract() { gzip -dc "$1" | cpio -i --quiet --to-stdout "$2"; }
+inode() { ls -iL "$1" | cut -d" " -f1; }
+
+test_expect_success 'builds for the cloud kernel with agent, busybox, init, modules' '
+	"$mk" -m "$modroot" -o out >img 2>log &&
+	grep -q "built initramfs-" log &&
+	test "$(cat img)" = "$PWD/out/$(readlink out/current.cpio.gz)" &&
+	list "$(cat img)" >names &&
+	for f in init sbin/guest-agent bin/busybox bin/sh sbin/ip etc/husk/languages \
+	    lib/modules/$kver/kernel/drivers/virtio/virtio_mmio.ko \
+	    lib/modules/$kver/kernel/drivers/net/virtio_net.ko; do
+		grep -qx "$f" names || { echo "missing $f"; return 1; }
+	done
+'
+test_expect_success 'modules come from modules.dep, each after what it needs' '
+	extract "$(cat img)" etc/husk/modules >got &&
+	cat >want <<-EOF2 &&
+	$kver/kernel/drivers/virtio/virtio_ring.ko
+	$kver/kernel/drivers/virtio/virtio.ko
+	$kver/kernel/drivers/virtio/virtio_mmio.ko
+	$kver/kernel/net/core/failover.ko
+	$kver/kernel/drivers/net/net_failover.ko
+	$kver/kernel/drivers/net/virtio_net.ko
+	EOF2
+	test_cmp want got
+'
+test_expect_success 'cpio -t shows no host paths; owners root, mtimes the epoch' '
+	! grep -e "^/" -e "^\./" -e "\.\./" -e trash -e work -e build names &&
+	! grep -Fx "$(hostname)" names &&
+	gzip -dc "$(cat img)" | cpio -tv --quiet >long &&
+	! grep -v " root *root " long &&
+	! grep -v " Jan  1  1970 " long &&
+	extract "$(cat img)" etc/husk/languages >langs &&
+	! grep -e "$HUSK_ROOT" -e "$(hostname)" langs
+'
+test_expect_success 'two builds from the same inputs are byte-identical' '
+	"$mk" -f -m "$modroot" -o out2 >img2 2>/dev/null &&
+	cmp "$(cat img)" "$(cat img2)" &&
+	SOURCE_DATE_EPOCH=1700000000 "$mk" -m "$modroot" -o out3 >img3 2>/dev/null &&
+	! cmp -s "$(cat img)" "$(cat img3)"
+'
+test_expect_success 'nothing changed: no rebuild' '
+	i0=$(inode "$(cat img)") &&
+	"$mk" -m "$modroot" -o out >img4 2>log &&
+	grep -q "up to date" log &&
+	test "$(cat img4)" = "$(cat img)" &&
+	test "$(inode "$(cat img)")" = "$i0"
+'
+test_expect_success 'a changed agent: rebuilt under a new name, old one kept' '
+	cp "$HUSK_ROOT/bin/guest-agent" agent && echo >>agent &&
+	"$mk" -m "$modroot" -a "$PWD/agent" -o out >img5 2>log &&
+	grep -q "built initramfs-" log &&
+	test "$(cat img5)" != "$(cat img)" &&
+	test -f "$(cat img)" &&
+	test "$(readlink out/current.cpio.gz)" = "$(basename "$(cat img5)")"
+'
+test_expect_success 'python3.10 is chosen over python3.9' '
+	mkdir -p fake/bin fake/lib/python3.9 fake/lib/python3.10 &&
+	cp /bin/busybox fake/bin/python3.9 && cp /bin/busybox fake/bin/python3.10 &&
+	echo "# 3.10" >fake/lib/python3.10/os.py && echo "# 3.9" >fake/lib/python3.9/os.py &&
+	"$mk" -m "$modroot" -l sh,python3 -p "$PWD/fake/bin" -o outpy >imgpy 2>/dev/null &&
+	list "$(cat imgpy)" >pynames &&
+	grep -qx usr/bin/python3.10 pynames && grep -qx usr/lib/python3.10/os.py pynames &&
+	! grep -q "python3\.9" pynames &&
+	extract "$(cat imgpy)" etc/husk/languages >got &&
+	printf "sh %s /bin/sh\npython 3.10 /usr/bin/python3.10 -I\n" \
+	    "$(busybox | sed -n "1s/^BusyBox v\([0-9.]*\).*/\1/p")" >want &&
+	test_cmp want got
+'
+test_expect_success 'cleanup keeps the current image and its record, and -K others' '
+	for n in 1 2 3; do
+		echo $n >>agent &&
+		"$mk" -m "$modroot" -a "$PWD/agent" -o out -K 1 >last 2>/dev/null || return 1
+	done &&
+	test $(ls out/*.cpio.gz | grep -c initramfs-) = 2 &&
+	test $(ls out/*.inputs | wc -l) = 2 &&
+	test -f "$(cat last)" &&
+	test -f "$(sed "s/cpio.gz$/inputs/" last)"
+'
+test_expect_code 100 'an unknown language is a usage error' \
+	'"$mk" -m "$modroot" -l cobol -o outx'
+test_done

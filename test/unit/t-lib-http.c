@@ -1,0 +1,112 @@
+/* http: request parser by table, split feeding, response parser. */
+#include <string.h>
+
+#include "http.h"
+#include "tap.h"
+
+static struct buf got;
+
+static int
+body(void *ctx, const char *p, size_t n)
+{
+	return buf_add(&got, p, n);
+}
+
+int
+main(void)
+{
+	static const struct {
+		const char *req;
+		int ret, status;
+	} t[] = {
+		{ "GET / HTTP/1.1\r\n\r\n", 1, 0 },
+		{ "GET / HTTP/1.0\n\n", 1, 0 },
+		{ "POST /exec HTTP/1.1\r\nContent-Length: 2\r\n\r\nab", 1, 0 },
+		{ "POST /exec HTTP/1.1\r\nContent-Length: 3\r\n\r\nab", 0, 0 },
+		{ "GET / HTTP/1.1\r\n", 0, 0 },
+		{ "GET / HTTP/2.0\r\n\r\n", -1, 505 },
+		{ "GET / FTP/1.0\r\n\r\n", -1, 400 },
+		{ "GET /\r\n\r\n", -1, 400 },
+		{ "G(T / HTTP/1.1\r\n\r\n", -1, 400 },
+		{ "\x01GET", -1, 400 },
+		{ "GET / HTTP/1.1\r\nNo colon\r\n\r\n", -1, 400 },
+		{ "GET / HTTP/1.1\r\n fold: x\r\n\r\n", -1, 400 },
+		{ "GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n", -1, 400 },
+		{ "GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", -1, 400 },
+		{ "GET / HTTP/1.1\r\nContent-Length: 1000001\r\n\r\n", -1, 413 },
+		{ "GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", -1, 501 },
+	};
+	struct http_req r;
+	struct http_resp resp;
+	const char *rest;
+	const char *chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+	    "\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n";
+	int res = 0;
+
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		int k;
+		http_req_init(&r, 1024, 1000000);
+		k = http_req_feed(&r, t[i].req, strlen(t[i].req));
+		ok(k == t[i].ret && (k >= 0 || r.status == t[i].status),
+		    "request %zu: %d (status %d)", i, k, r.status);
+		http_req_free(&r);
+	}
+	/* One byte at a time, with a pipelined second request after it. */
+	{
+		const char *s = "POST /x?y HTTP/1.1\r\nHost: a\r\nX-Y:  v  \r\n"
+		    "Content-Length: 5\r\n\r\nhelloGET";
+		http_req_init(&r, 1024, 100);
+		for (size_t i = 0; i < strlen(s) && res == 0; i++)
+			res = http_req_feed(&r, s + i, 1);
+		ok(res == 1 && !strcmp(r.method, "POST") &&
+		    !strcmp(r.target, "/x?y") && r.body_len == 5 &&
+		    !memcmp(r.body, "hello", 5) &&
+		    !strcmp(http_req_header(&r, "x-y"), "v") && r.keepalive,
+		    "fed a byte at a time: parsed, header trimmed");
+		http_req_free(&r);
+	}
+	{
+		/* The head in one read, a body that moves the buffer later. */
+		static char big[100000];
+		memset(big, 'x', sizeof big);
+		http_req_init(&r, 1024, sizeof big);
+		const char *h = "POST /e HTTP/1.1\r\nA: b\r\n"
+		    "Content-Length: 100000\r\n\r\n";
+		res = http_req_feed(&r, h, strlen(h));
+		res = res == 0 ? http_req_feed(&r, big, sizeof big) : -2;
+		ok(res == 1 && !strcmp(r.method, "POST") &&
+		    !strcmp(r.target, "/e") && !strcmp(http_req_header(&r, "A"), "b"),
+		    "the head survives the buffer growing for the body");
+		http_req_free(&r);
+	}
+	http_req_init(&r, 1024, 100);
+	res = http_req_feed(&r, "GET / HTTP/1.1\r\n\r\nGET", 21);
+	ok(res == 1 && http_req_rest(&r, &rest) == 3 && !memcmp(rest, "GET", 3),
+	    "bytes past the request are kept");
+	http_req_free(&r);
+	http_req_init(&r, 64, 100);
+	ok(http_req_feed(&r, "GET / HTTP/1.1\r\nX: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n", 73) < 0 &&
+	    r.status == 431, "a head past head_max is 431");
+	http_req_free(&r);
+
+	http_resp_init(&resp, body, NULL);
+	res = 0;
+	for (size_t i = 0; i < strlen(chunked) && res == 0; i++)
+		res = http_resp_feed(&resp, chunked + i, 1);
+	ok(res == 1 && resp.status == 200 && got.len == 5 &&
+	    !memcmp(got.p, "abcde", 5), "chunked response de-chunked");
+	got.len = 0;
+	http_resp_init(&resp, body, NULL);
+	res = http_resp_feed(&resp, "HTTP/1.1 429 Too Many\r\nContent-Length: 2\r\n"
+	    "Retry-After: 1\r\n\r\nok", 62);
+	ok(res == 1 && resp.status == 429 && !strcmp(resp.retry_after, "1") &&
+	    got.len == 2, "content-length response");
+	http_resp_init(&resp, body, NULL);
+	ok(http_resp_feed(&resp, "HTTP/1.1 20 OK\r\n\r\n", 18) < 0,
+	    "a bad status line is refused");
+	http_resp_init(&resp, body, NULL);
+	ok(http_resp_feed(&resp, "HTTP/1.1 200 OK\r\n\r\nabc", 22) == 0 &&
+	    http_resp_eof(&resp) == 1, "a body to EOF ends at EOF");
+	buf_free(&got);
+	return done_testing();
+}
