@@ -20,7 +20,7 @@ void err_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void err_warnsys(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void err_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Exit codes shared by every tool; see husk(7) and each man page. */
+/* Exit codes shared by every tool; each man page lists the ones it uses. */
 enum {
 	EX_FALSE = 1,      /* the checked condition is false */
 	EX_USAGE = 100,    /* bad usage */
