@@ -134,17 +134,6 @@ usage(void)
 	exit(EX_USAGE);
 }
 
-static long long
-numopt(const char *s, const char *opt, long long min, long long max)
-{
-	long long v;
-
-	if (num_parse(s, min, max, &v) < 0)
-		err_die(EX_USAGE, "unable to parse %s %s: not a number in "
-		    "%lld..%lld", opt, s, min, max);
-	return v;
-}
-
 /* ---- configuration ---- */
 
 /* The first line of a token file, or the husk.token= word of a kernel
@@ -1024,11 +1013,15 @@ server_main(int argc, char **argv)
 		case 'l': listen = optarg; break;
 		case 'k': tokfile = optarg; break;
 		case 'K': cmdline = optarg; break;
-		case 'j': maxjobs = numopt(optarg, "-j", 1, JOBS_MAX); break;
+		case 'j':
+			maxjobs = xnum_opt('j', optarg, 1, JOBS_MAX, "number");
+			break;
 		case 'w': workdir = optarg; break;
 		case 'L': langfile = optarg; break;
 		case 'R': ready = optarg; break;
-		case 'N': readyfd = numopt(optarg, "-N", 3, 1023); break;
+		case 'N':
+			readyfd = xnum_opt('N', optarg, 3, 1023, "file descriptor");
+			break;
 		default: usage();
 		}
 	}
@@ -1249,10 +1242,18 @@ call_main(int argc, char **argv)
 	while ((ch = getopt(argc, argv, "+k:c:n:t:m:ih")) != -1) {
 		switch (ch) {
 		case 'k': tokfile = optarg; break;
-		case 'c': c.connect_ms = numopt(optarg, "-c", 1, 3600000); break;
-		case 'n': c.tries = numopt(optarg, "-n", 1, 100); break;
-		case 't': c.timeout_ms = numopt(optarg, "-t", 1, TIMEOUT_MAX); break;
-		case 'm': c.max_output = numopt(optarg, "-m", 0, OUTPUT_MAX); break;
+		case 'c':
+			c.connect_ms = xnum_opt('c', optarg, 1, 3600000, "number");
+			break;
+		case 'n':
+			c.tries = xnum_opt('n', optarg, 1, 100, "number");
+			break;
+		case 't':
+			c.timeout_ms = xnum_opt('t', optarg, 1, TIMEOUT_MAX, "number");
+			break;
+		case 'm':
+			c.max_output = xnum_opt('m', optarg, 0, OUTPUT_MAX, "number");
+			break;
 		case 'i': c.stdin_too = 1; break;
 		default: usage();
 		}

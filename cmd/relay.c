@@ -293,7 +293,7 @@ static int
 cmd_run(int argc, char **argv)
 {
 	char id[ID_MAX + 1];
-	long long v, deadline = 0, timeout = 0;
+	long long deadline = 0, timeout = 0;
 	int c, code = 0, r;
 	struct sigaction sa = { 0 };
 	struct tail t = { id, 1, -1, 0 };
@@ -301,11 +301,8 @@ cmd_run(int argc, char **argv)
 	while ((c = getopt(argc, argv, "+t:")) != -1) {
 		switch (c) {
 		case 't':
-			if (num_parse(optarg, 1, 31536000, &v) < 0)
-				err_die(EX_USAGE, "unable to parse -t %s: not a "
-				    "number of seconds from 1 to 31536000",
-				    optarg);
-			timeout = v;
+			timeout = xnum_opt(c, optarg, 1, 31536000,
+			    "number of seconds");
 			break;
 		default: usage();
 		}

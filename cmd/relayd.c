@@ -564,7 +564,7 @@ main(int argc, char **argv)
 {
 	const char *path = getenv("RELAY_DIR"), *workdir = ".", *fifo = NULL,
 	    *what;
-	long long v, readyfd = -1;
+	long long readyfd = -1;
 	struct pollfd pfd[2];
 	int c, ino, sfd;
 
@@ -579,28 +579,19 @@ main(int argc, char **argv)
 		case 'd': path = optarg; break;
 		case 'w': workdir = optarg; break;
 		case 'j':
-			if (num_parse(optarg, 1, JOBS_MAX, &v) < 0)
-				err_die(EX_USAGE, "unable to parse -j %s: not a "
-				    "number from 1 to %d", optarg, JOBS_MAX);
-			maxjobs = v;
+			maxjobs = xnum_opt(c, optarg, 1, JOBS_MAX, "number");
 			break;
 		case 'T':
-			if (num_parse(optarg, 0, 3600, &v) < 0)
-				err_die(EX_USAGE, "unable to parse -T %s: not a "
-				    "number of seconds from 0 to 3600", optarg);
-			grace_ms = v * 1000;
+			grace_ms = 1000 * xnum_opt(c, optarg, 0, 3600,
+			    "number of seconds");
 			break;
 		case 'p':
-			if (num_parse(optarg, 1, 60000, &v) < 0)
-				err_die(EX_USAGE, "unable to parse -p %s: not a "
-				    "number of ms from 1 to 60000", optarg);
-			poll_ms = v;
+			poll_ms = xnum_opt(c, optarg, 1, 60000, "number of ms");
 			break;
 		case 'R': fifo = optarg; break;
 		case 'N':
-			if (num_parse(optarg, 3, INT_MAX, &readyfd) < 0)
-				err_die(EX_USAGE, "unable to parse -N %s: not a "
-				    "file descriptor above 2", optarg);
+			readyfd = xnum_opt(c, optarg, 3, INT_MAX,
+			    "file descriptor");
 			break;
 		default: usage();
 		}

@@ -509,7 +509,7 @@ static int
 serve(int argc, char **argv)
 {
 	const char *fifo = getenv(READY_ENV);
-	long long v, bufsize = 1 << 20, readyfd = -1;
+	long long bufsize = 1 << 20, readyfd = -1;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int c, sfd;
 
@@ -520,22 +520,18 @@ serve(int argc, char **argv)
 		case 't': tty = 1; break;
 		case 's': sockpath = optarg; break;
 		case 'b':
-			if (num_parse(optarg, 4096, 1LL << 30, &bufsize) < 0)
-				err_die(EX_USAGE, "unable to parse -b %s: not a "
-				    "number of bytes from 4096 to 2^30", optarg);
+			bufsize = xnum_opt(c, optarg, 4096, 1LL << 30,
+			    "number of bytes");
 			break;
 		case 'l':
-			if (num_parse(optarg, 0, 31536000, &v) < 0)
-				err_die(EX_USAGE, "unable to parse -l %s: not a "
-				    "number of seconds from 0 to 31536000", optarg);
-			linger_ms = v * 1000;
+			linger_ms = 1000 * xnum_opt(c, optarg, 0, 31536000,
+			    "number of seconds");
 			break;
 		case 'e': exitfile = optarg; break;
 		case 'R': fifo = optarg; break;
 		case 'N':
-			if (num_parse(optarg, 3, 1 << 20, &readyfd) < 0)
-				err_die(EX_USAGE, "unable to parse -N %s: not a "
-				    "file descriptor above 2", optarg);
+			readyfd = xnum_opt(c, optarg, 3, 1 << 20,
+			    "file descriptor");
 			break;
 		default: usage();
 		}

@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "err.h"
 #include "num.h"
 
 int
@@ -25,4 +26,16 @@ num_parse(const char *s, long long min, long long max, long long *out)
 	}
 	*out = v;
 	return 0;
+}
+
+long long
+xnum_opt(int opt, const char *arg, long long min, long long max,
+    const char *what)
+{
+	long long v;
+
+	if (num_parse(arg, min, max, &v) < 0)
+		err_die(EX_USAGE, "unable to parse -%c %s: not a %s from %lld "
+		    "to %lld", opt, arg, what, min, max);
+	return v;
 }

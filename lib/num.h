@@ -6,4 +6,9 @@
 
 int num_parse(const char *s, long long min, long long max, long long *out);
 
+/* For option parsing, where dying is right: parse the argument of -opt,
+ * or exit 100 with "unable to parse -opt ARG: not a WHAT from MIN to MAX". */
+long long xnum_opt(int opt, const char *arg, long long min, long long max,
+    const char *what);
+
 #endif
