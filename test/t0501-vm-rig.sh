@@ -56,6 +56,15 @@ test_expect_success 'all passing: exit 0, no console dump, valid TAP for prove' 
 	prove -e cat out >prove.out 2>&1 &&
 	grep -q "^Result: PASS" prove.out
 '
+test_expect_success 'shards: -s K/N takes the Kth, (K+N)th ... test; none is a skip' '
+	RIG_DIRECT=1 "$rig" -s 2/2 t9008-pass.sh t9007-bare.sh t9004-skip.sh >out 2>err &&
+	grep "^ok" out >got &&
+	echo "ok 1 - t9007-bare.sh" >want &&
+	test_cmp want got &&
+	RIG_DIRECT=1 "$rig" -s 3/3 t9008-pass.sh t9007-bare.sh >out &&
+	echo "1..0 # SKIP no tests in shard 3/3" >want &&
+	test_cmp want out
+'
 test_expect_code 100 'two tests of one name: usage error, nothing run' '
 	mkdir sub && cp t9008-pass.sh sub/ &&
 	RIG_DIRECT=1 "$rig" t9008-pass.sh sub/t9008-pass.sh
@@ -65,6 +74,9 @@ test_expect_code 100 'a test that does not exist' '
 '
 test_expect_code 100 'a bad -t' '
 	"$rig" -t 1x t9008-pass.sh
+'
+test_expect_code 100 'a shard past the count' '
+	"$rig" -s 3/2 t9008-pass.sh
 '
 test_expect_code 1 'in qemu: a failing test, then a guest that powers off under a test' '
 	RIG_QEMU=1 "$rig" -t 300 t9001-mixed.sh t9009-poweroff.sh t9008-pass.sh >out 2>err
