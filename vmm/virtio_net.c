@@ -227,7 +227,7 @@ activate(void *dev)
 	struct virtio_net *n = dev;
 	unsigned fl = tap_offload_flags(n->mmio.acked);
 
-	if (tap_set_offload(n->tap_fd, fl) < 0) {
+	if (n->set_offload(n->tap_fd, fl) < 0) {
 		err_warnsys("%s: unable to set tap offloads 0x%x", n->mmio.ops->name, fl);
 		return -1;
 	}
@@ -243,7 +243,7 @@ reset(void *dev)
 	struct virtio_net *n = dev;
 
 	/* Frames in flight belong to the old driver; offloads to it too. */
-	if (n->offload && tap_set_offload(n->tap_fd, 0) == 0)
+	if (n->offload && n->set_offload(n->tap_fd, 0) == 0)
 		n->offload = 0;
 	n->rx_starved = 1;
 	tap_interest(n, 0);
@@ -269,6 +269,7 @@ virtio_net_init(struct virtio_net *n, const struct guest_mem *mem,
 	memset(n, 0, sizeof *n);
 	n->tap_fd = tap_fd;
 	n->epfd = n->stop_fd = -1;
+	n->set_offload = tap_set_offload;
 	memcpy(n->mac, mac, 6);
 	return virtio_mmio_init(&n->mmio, &virtio_net_ops, n, mem, base, gsi);
 }

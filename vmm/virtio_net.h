@@ -41,6 +41,8 @@ struct virtio_net {
 	int tap_fd;                   /* a tap, or in tests any packet fd */
 	uint8_t mac[6];
 	unsigned offload;             /* TUNSETOFFLOAD flags in force */
+	/* tap_set_offload; a test backend that is not a tap replaces it. */
+	int (*set_offload)(int fd, unsigned flags);
 	int rx_starved;               /* tap frames wait for rx buffers */
 	int tx_more;                  /* tx stopped at its batch bound */
 	uint64_t rx_frames, tx_frames, rx_dropped, tx_dropped;
