@@ -60,8 +60,10 @@ int main(void)
 	ok(bp->e820_table[2].addr == HIMEM_START &&
 	    bp->e820_table[2].addr + bp->e820_table[2].size == m.size &&
 	    bp->e820_table[2].type == 1, "e820: 1 MiB to the end of RAM");
-	ok(ACPI_ADDR >= EBDA_START && ACPI_ADDR + ACPI_SIZE <= HIMEM_START,
-	    "layout: the ACPI tables lie in the reserved hole");
+	ok(ACPI_ADDR >= EBDA_START && ACPI_ADDR + ACPI_SIZE <= RESET_VECTOR,
+	    "layout: the ACPI tables lie in the reserved hole, below the reset vector");
+	ok(!memcmp(m.host + RESET_VECTOR, "\xb0\xfe\xe6\x64\xf4\xeb\xfd", 7),
+	    "reset vector: out 0xfe to port 0x64, then halt");
 
 	pml4 = (uint64_t *)(m.host + PML4_ADDR);
 	pdpt = (uint64_t *)(m.host + PDPT_ADDR);
