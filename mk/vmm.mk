@@ -13,7 +13,7 @@ KINCLUDE = build/kinclude/.stamp
 $(KINCLUDE): | build/.deps-build
 	$(Q)mkdir -p build/kinclude
 	$(Q)for d in /usr/include/linux /usr/include/asm-generic \
-		/usr/include/$(MULTIARCH)/asm; do \
+		/usr/include/$(MULTIARCH)/asm /usr/include/video; do \
 		test -d $$d || { echo "mk/vmm.mk: fatal: unable to find $$d" >&2; exit 111; }; \
 		ln -sfn $$d build/kinclude/$${d##*/}; done
 	$(Q)touch $@

@@ -8,11 +8,12 @@
 #ifndef VMM_LAYOUT_H
 #define VMM_LAYOUT_H
 
-/* Flat 64-bit GDT (null, code, data, TSS) loaded at entry; the kernel
+/* Flat GDT (null, null, code 0x10, data 0x18, TSS 0x20: 40 bytes) loaded at
+ * entry; the kernel
  * replaces it before it needs anything but flat segments. */
 #define BOOT_GDT_ADDR      0x500ULL
 /* Empty IDT: no exception may happen before the kernel loads its own. */
-#define BOOT_IDT_ADDR      0x520ULL
+#define BOOT_IDT_ADDR      0x540ULL
 /* struct boot_params, the "zero page"; %rsi points here at entry. */
 #define ZERO_PAGE_ADDR     0x7000ULL
 /* Initial stack top (16-byte aligned, grows down under the page tables);

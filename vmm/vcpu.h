@@ -31,7 +31,7 @@ enum vcpu_action vcpu_handle_exit(struct vm *vm, struct kvm_run *run);
 
 /* Create vCPU fds and mappings, set CPUID, MSRs, registers for the 64-bit
  * entry at kernel entry point.  0, or -1 with a message printed. */
-int vcpu_create_all(struct vm *vm, uint64_t entry);
+int vcpu_create_all(struct vm *vm, uint64_t entry, int entry64);
 /* Start one thread per vCPU, all with the kick signal blocked except inside
  * KVM_RUN.  0, or -1 (threads already started are left for vcpu_join_all). */
 int vcpu_start_all(struct vm *vm);

@@ -43,6 +43,10 @@ struct vm {
 	/* Console wiring for the UART: guest output goes to console_out (-1:
 	 * dropped), console_in (-1: none) feeds the receiver. */
 	int console_out, console_in;
+	/* Set by the console device: hand it guest input, returns bytes taken
+	 * (0 when its receive buffer is full). */
+	size_t (*console_input)(void *ctx, const void *buf, size_t len);
+	void *console_ctx;
 	int boot_timer;             /* log the boot-timer write (--boot-timer) */
 	uint64_t start_ns;          /* CLOCK_MONOTONIC when vmrun started */
 	int verbose;
@@ -50,6 +54,7 @@ struct vm {
 	/* Set once by vm_stop; read by vCPU loops. */
 	volatile int stopping;
 	int status;
+	int stop_efd;               /* eventfd vm_stop writes: wakes the main loop; -1 in tests */
 	pthread_mutex_t lock;       /* guards stopping/status and the hooks */
 
 	struct vm_hook { void (*fn)(void *); void *arg; } hooks[VM_MAX_HOOKS];
@@ -67,6 +72,18 @@ int vm_at_exit(struct vm *vm, void (*fn)(void *), void *arg);
 void vm_stop(struct vm *vm, int status);
 /* Raise (level 1) or lower (0) a GSI on the in-kernel irqchip.  0 or -1. */
 int vm_irq_line(struct vm *vm, unsigned gsi, int level);
+
+/* Set up everything but guest contents: open /dev/kvm, create the VM with
+ * the in-kernel irqchip and PIT, the TSS and identity-map pages, mem_size
+ * bytes of zeroed guest RAM in slot 0, the buses, vm->cpus (not yet
+ * created) and the stop eventfd.  0, or -1 with a message printed; on
+ * failure and on success alike vm_close releases what exists. */
+int vm_open(struct vm *vm, uint64_t mem_size, unsigned ncpus);
+/* Run the exit hooks (reverse order, once), kick and join the vCPUs, and
+ * release every fd and mapping.  Idempotent. */
+void vm_close(struct vm *vm);
+/* Initialise *vm to "nothing open" (fds -1), so vm_close is always safe. */
+void vm_init(struct vm *vm);
 
 /* Devices register themselves: a device file ends with
  * VM_DEVICE(name_init), and vm_devices_init calls every such function once
