@@ -107,6 +107,13 @@ test_expect_success 'set-up: kernel, L2 image with the test /init, a tap with 10
 	sum data >data.sum &&
 	mkfifo hold
 '
+test_expect_code 111 'a tap that cannot be opened (lo is no tap): clear error, exit 111' '
+	vmrun -k "$kernel" -i l2.img -m 64 -n tap=lo --console none </dev/null 2>err.lo
+	rc=$?
+	cat err.lo >&2
+	grep -q "^vmrun: fatal: unable to open tap lo: " err.lo || exit 1
+	exit $rc
+'
 # Every later step needs the VM; a failure here shows vmrun's stderr.
 test_expect_success 'vmrun boots the cloud kernel; the guest brings eth0 up with our MAC' '
 	t0=$(now) &&
