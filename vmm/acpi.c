@@ -113,7 +113,7 @@ static void integer(struct out *o, uint64_t v)
 }
 
 size_t acpi_aml_device(uint8_t *dst, size_t cap, const struct bus_dev *d,
-    unsigned uid)
+    int pio, unsigned uid)
 {
 	uint8_t bb[64], rb[64], db[256];
 	struct out buf = { bb, 0, sizeof(bb), 0 };
@@ -123,15 +123,22 @@ size_t acpi_aml_device(uint8_t *dst, size_t cap, const struct bus_dev *d,
 	static const uint8_t devop[] = { AML_EXTOP, AML_DEVICE };
 	static const uint8_t bufop[] = { AML_BUFFER };
 	static const char hex[] = "0123456789ABCDEF";
-	char name[4] = { 'V', 'R', hex[uid >> 4 & 0xf], hex[uid & 0xf] };
+	char name[4] = { 'D', 'V', hex[uid >> 4 & 0xf], hex[uid & 0xf] };
 
 	/* ResourceTemplate () {
 	 *   Memory32Fixed (ReadWrite, base, len)        6.4.3.4: 0x86, len 9
+	 *   or IO (Decode16, base, base, 1, len)        6.4.2.5: 0x47, 7 bytes
 	 *   Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive) { irq }
 	 *                                               6.4.3.6: 0x89, len 6
 	 * }                                             end tag 0x79, checksum 0 */
-	byte(&res, 0x86); le(&res, 9, 2); byte(&res, 1 /* read/write */);
-	le(&res, d->base, 4); le(&res, d->len, 4);
+	if (pio) {
+		byte(&res, 0x47); byte(&res, 1 /* 16-bit decode */);
+		le(&res, d->base, 2); le(&res, d->base, 2);
+		byte(&res, 1); byte(&res, d->len > 0xff ? 0xff : d->len);
+	} else {
+		byte(&res, 0x86); le(&res, 9, 2); byte(&res, 1 /* read/write */);
+		le(&res, d->base, 4); le(&res, d->len, 4);
+	}
 	if (d->irq) {
 		/* flags: bit0 consumer, bit1 edge, bit2 0 = active high, bit3 0 = exclusive */
 		byte(&res, 0x89); le(&res, 6, 2); byte(&res, 0x03); byte(&res, 1);
@@ -197,8 +204,8 @@ static void gas_io8(uint8_t *g, uint16_t port)
 static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
 
-int acpi_build(struct guest_mem *m, unsigned ncpus, struct bus *mmio,
-    uint64_t *rsdp)
+int acpi_build(struct guest_mem *m, unsigned ncpus, struct bus *pio,
+    struct bus *mmio, uint64_t *rsdp)
 {
 	uint8_t *base = gm_ptr(m, ACPI_ADDR, ACPI_SIZE);
 	uint64_t xsdt_a = ACPI_ADDR + 64, fadt_a = ACPI_ADDR + 128;
@@ -232,14 +239,18 @@ int acpi_build(struct guest_mem *m, unsigned ncpus, struct bus *mmio,
 		package(&o, pkgop, 1, &po);
 	}
 	byte(&sbo, AML_ROOT); emit(&sbo, "_SB_", 4);
-	for (d = bus_first(mmio); d; d = bus_next(mmio, d)) {
-		size_t n;
-		if (!d->acpi_hid)
-			continue;
-		n = acpi_aml_device(sbo.p + sbo.n, sbo.cap - sbo.n, d, uid++);
-		if (!n)
-			return -1;
-		sbo.n += n;
+	for (i = 0; i < 2; i++) {
+		struct bus *b = i ? mmio : pio;
+		for (d = b ? bus_first(b) : 0; d; d = bus_next(b, d)) {
+			size_t n;
+			if (!d->acpi_hid)
+				continue;
+			n = acpi_aml_device(sbo.p + sbo.n, sbo.cap - sbo.n, d,
+			    !i, uid++);
+			if (!n)
+				return -1;
+			sbo.n += n;
+		}
 	}
 	package(&o, scope, 1, &sbo);
 	if (o.err)

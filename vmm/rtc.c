@@ -85,8 +85,11 @@ static int rtc_init(struct vm *vm)
 	pthread_mutex_init(&cmos.lock, 0);
 	cmos.ram[REG_A] = 0x26;     /* 32.768 kHz base, 1024 Hz rate */
 	cmos.ram[REG_B] = B_24H;
+	/* PNP0B00 in the DSDT, without an IRQ: it raises none (no alarm or
+	 * update interrupts), so rtc_cmos binds without one. */
 	cmos.dev = (struct bus_dev){ .name = "rtc", .base = PORT_CMOS, .len = 2,
-	    .read = rtc_read, .write = rtc_write, .priv = &cmos };
+	    .read = rtc_read, .write = rtc_write, .acpi_hid = "PNP0B00",
+	    .priv = &cmos };
 	return bus_register(vm->pio, &cmos.dev);
 }
 VM_DEVICE(rtc_init);

@@ -2,6 +2,8 @@
  *
  * Allowed, and why:
  *  - KVM_RUN and KVM_IRQ_LINE ioctls (vCPU loop, UART/device interrupts),
+ *    KVM_IRQFD and KVM_IOEVENTFD (virtio-mmio deassigns them when its exit
+ *    hook runs),
  *    the tap ioctls TUNSETOFFLOAD/TUNSETVNETHDRSZ (virtio-net sets offloads
  *    when the guest acks features, from a vCPU thread), FIONBIO;
  *    every other ioctl, including creating vCPUs, VMs or memory slots, is
@@ -55,7 +57,8 @@ static const int plain[] = {
 };
 
 static const unsigned long ioctls[] = {
-	KVM_RUN, KVM_IRQ_LINE, TUNSETOFFLOAD, TUNSETVNETHDRSZ, 0x5421 /* FIONBIO */,
+	KVM_RUN, KVM_IRQ_LINE, KVM_IRQFD, KVM_IOEVENTFD, TUNSETOFFLOAD,
+	TUNSETVNETHDRSZ, 0x5421 /* FIONBIO */,
 };
 
 int vmm_seccomp_apply(void)

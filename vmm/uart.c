@@ -188,8 +188,10 @@ void uart_init(struct uart *u, struct vm *vm, uint64_t base, unsigned irq,
 	u->mcr = 0x08;              /* OUT2 */
 	u->msr = 0xb0;              /* DCD, DSR, CTS: a cable is attached */
 	update_lsr(u);
+	/* PNP0501: a 16550A-compatible port, listed in the DSDT (acpi.h) */
 	u->dev = (struct bus_dev){ .name = "uart", .base = base, .len = 8,
-	    .read = uart_read, .write = uart_write, .priv = u };
+	    .read = uart_read, .write = uart_write, .acpi_hid = "PNP0501",
+	    .irq = irq, .priv = u };
 }
 
 size_t uart_input(struct uart *u, const void *buf, size_t len)

@@ -241,12 +241,28 @@ static int set_boot_regs(struct vcpu *c, uint64_t entry, int entry64)
 	return ioctl(c->fd, KVM_SET_FPU, &f);
 }
 
+static void kick_handler(int sig)
+{
+	(void)sig;      /* only the EINTR from KVM_RUN matters */
+}
+
 int vcpu_create_all(struct vm *vm, uint64_t entry, int entry64)
 {
 	struct kvm_cpuid2 *sup;
 	unsigned i;
 	int nent = 256;
 
+	struct sigaction sa;
+
+	/* The kick handler, here because this is still setup time (the
+	 * seccomp filter does not allow sigaction). */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = kick_handler;   /* no SA_RESTART: KVM_RUN must return */
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(VCPU_KICK_SIGNAL, &sa, 0) < 0) {
+		err_warnsys("unable to set the vCPU kick handler");
+		return -1;
+	}
 	sup = calloc(1, sizeof(*sup) + nent * sizeof(sup->entries[0]));
 	if (!sup) {
 		err_warnsys("unable to allocate CPUID table");
@@ -295,11 +311,6 @@ fail:
 	return -1;      /* vcpu_join_all releases what was created */
 }
 
-static void kick_handler(int sig)
-{
-	(void)sig;      /* only the EINTR from KVM_RUN matters */
-}
-
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *c = arg;
@@ -325,18 +336,10 @@ static void *vcpu_thread(void *arg)
 
 int vcpu_start_all(struct vm *vm)
 {
-	struct sigaction sa;
 	sigset_t set, old;
 	unsigned i;
 	int e;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = kick_handler;   /* no SA_RESTART: KVM_RUN must return */
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(VCPU_KICK_SIGNAL, &sa, 0) < 0) {
-		err_warnsys("unable to set the vCPU kick handler");
-		return -1;
-	}
 	/* Threads start with the kick blocked and unblock it themselves. */
 	sigemptyset(&set);
 	sigaddset(&set, VCPU_KICK_SIGNAL);
