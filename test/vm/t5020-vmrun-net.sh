@@ -45,6 +45,8 @@ exited() {
 }
 # Figures, printed as TAP comments once the tests ran.
 note() { echo "$*" >>"$TRASH/figures"; }
+# The guest console without the serial line's carriage returns.
+con() { tr -d '\r' <console; }
 sum() { sha256sum <"$1" | cut -d" " -f1; }
 # Connect to the guest's listener: it may not be up yet, so retry while
 # the connection is refused (nc exits at once, having read nothing).
@@ -93,6 +95,7 @@ test_expect_success 'set-up: kernel, L2 image with the test /init, a tap with 10
 	nc -l -p 5002 </tmp/d >/dev/null &
 	sleep 1; echo "@@l2 listen 5002"; wait
 	echo "@@l2 sent"
+	echo "@@l2 stats $(grep -i virtio /proc/interrupts | tr -s " " | tr "\n" " ")"
 	{ while cat /tmp/d; do :; done | nc -l -p 5003 >/dev/null; } &
 	sleep 1; echo "@@l2 listen 5003"; wait
 	echo "@@l2 stream ended"
@@ -120,11 +123,11 @@ test_expect_success 'vmrun boots the cloud kernel; the guest brings eth0 up with
 	{ bg vmrun -k "$kernel" -i l2.img -m 256 -c 1 -a "console=ttyS0 quiet panic=-1" \
 		-n "tap=$tap,mac=$mac" --console stdio -e exit.st </dev/null >console 2>err; } &&
 	echo $! >pid &&
-	poll "grep -q \"^@@l2 up\" console || exited $(cat pid)" 120 &&
-	grep -x "@@l2 up $mac" console &&
+	poll "con | grep -q \"^@@l2 up\" || exited $(cat pid)" 120 &&
+	con | grep -x "@@l2 up $mac" &&
 	note "boot to eth0 up: $(since $t0) s"
 '
-grep -q '^@@l2 up' console 2>/dev/null || {
+con 2>/dev/null | grep -q '^@@l2 up' || {
 	echo "# vmrun stderr and the guest console:"; cat err console | tail -n 40 | sed 's/^/#  | /'
 } >&2
 test_expect_success 'the tap is attached while vmrun runs (carrier on, one tun fd)' '
@@ -136,25 +139,42 @@ test_expect_success 'L1 pings the guest' '
 	grep -q " 0% packet loss" ping.out &&
 	note "$(tail -n 1 ping.out)"
 '
+tapstat() { cat /sys/class/net/$tap/statistics/$1; }
+frames() {
+	note "$1: tap rx $(( $(tapstat rx_bytes) - r0 )) bytes in $(( $(tapstat rx_packets) - rp0 )) frames, tx $(( $(tapstat tx_bytes) - t0b )) bytes in $(( $(tapstat tx_packets) - tp0 )) frames"
+}
+mark() { r0=$(tapstat rx_bytes) rp0=$(tapstat rx_packets) t0b=$(tapstat tx_bytes) tp0=$(tapstat tx_packets); }
 test_expect_success "$mb MiB from L1 to the guest over TCP, same sha256" '
-	poll "grep -q \"^@@l2 listen 5001\" console" 30 &&
-	t0=$(now) &&
+	poll "con | grep -q \"^@@l2 listen 5001\"" 30 &&
+	mark && t0=$(now) &&
 	connect 5001 <data >/dev/null &&
-	poll "grep -q \"^@@l2 got\" console" 120 &&
-	note "L1 -> guest $mb MiB: $(since $t0) s" &&
-	test "$(sed -n "s/^@@l2 got //p" console)" = "$(cat data.sum)"
+	poll "con | grep -q \"^@@l2 got\"" 120 &&
+	note "L1 -> guest $mb MiB: $(since $t0) s" && frames "L1 -> guest" &&
+	test "$(con | sed -n "s/^@@l2 got //p")" = "$(cat data.sum)"
 '
 test_expect_success "$mb MiB from the guest to L1 over TCP, same sha256" '
-	poll "grep -q \"^@@l2 listen 5002\" console" 30 &&
+	poll "con | grep -q \"^@@l2 listen 5002\"" 30 &&
 	exec 3<>hold &&
-	t0=$(now) &&
+	mark && t0=$(now) &&
 	connect 5002 <hold >back &&
-	note "guest -> L1 $mb MiB: $(since $t0) s" &&
+	note "guest -> L1 $mb MiB: $(since $t0) s" && frames "guest -> L1" &&
 	exec 3>&- &&
 	test "$(sum back)" = "$(cat data.sum)"
 '
+# Figures only: the guest's interrupt counts, and the same transfer over
+# L1's loopback as the yardstick for what TCG allows here.
+note "$(con | sed -n "s/^@@l2 stats/guest interrupts:/p")"
+exec 3<>hold
+nc -l -p 6000 <hold >/dev/null &
+lb=$!
+sleep 0.5
+t0=$(now)
+nc 127.0.0.1 6000 <data && note "L1 loopback $mb MiB (yardstick): $(since $t0) s"
+exec 3>&-
+kill $lb 2>/dev/null
+wait $lb 2>/dev/null
 test_expect_success 'SIGTERM during traffic: vmrun exits promptly with 143' '
-	poll "grep -q \"^@@l2 listen 5003\" console" 30 &&
+	poll "con | grep -q \"^@@l2 listen 5003\"" 30 &&
 	exec 3<>hold &&
 	{ bg nc 10.0.2.2 5003 <hold >/dev/null; } &&
 	rx0=$(cat /sys/class/net/$tap/statistics/rx_bytes) &&
@@ -167,7 +187,7 @@ test_expect_success 'SIGTERM during traffic: vmrun exits promptly with 143' '
 	note "SIGTERM to exit: $(since $t0) s" &&
 	{ wait "$pid"; test $? = 143; } &&
 	! test -d /proc/$pid &&
-	grep -q 143 exit.st
+	grep -q "^exit 143 " exit.st
 '
 exec 3>&-
 test_expect_success 'after exit: the tap has no fd anywhere (carrier off), no vmrun left' '
@@ -177,4 +197,8 @@ test_expect_success 'after exit: the tap has no fd anywhere (carrier off), no vm
 '
 stop_vm
 [ -f figures ] && sed "s/^/# /" figures
+if [ "$test_failed" != 0 ]; then
+	echo "# vmrun: $(cat exit.st 2>/dev/null); its stderr and the guest console's tail:"
+	{ cat err; con | tail -n 30; } 2>/dev/null | sed "s/^/#  | /"
+fi
 test_done
