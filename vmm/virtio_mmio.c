@@ -292,6 +292,12 @@ virtio_mmio_read(struct bus_dev *d, uint64_t off, void *data, unsigned size)
 	uint32_t v;
 
 	memset(data, 0, size);
+	if (off == VMMIO_INTERRUPT_STATUS && size == 4) {
+		/* The hot path of every interrupt: no lock (see the header). */
+		v = __atomic_load_n(&t->isr, __ATOMIC_SEQ_CST);
+		memcpy(data, &v, 4);
+		return;
+	}
 	pthread_mutex_lock(&t->lock);
 	if (t->stopped) {
 		/* nothing */
@@ -313,6 +319,11 @@ virtio_mmio_write(struct bus_dev *d, uint64_t off, const void *data, unsigned si
 	struct virtio_mmio *t = d->priv;
 	uint32_t v;
 
+	if (off == VMMIO_INTERRUPT_ACK && size == 4) {
+		memcpy(&v, data, 4);
+		__atomic_fetch_and(&t->isr, ~v, __ATOMIC_SEQ_CST);
+		return;
+	}
 	pthread_mutex_lock(&t->lock);
 	if (t->stopped) {
 		/* nothing */
@@ -347,7 +358,7 @@ irqfd_raise(void *arg)
 }
 
 int
-virtio_mmio_kvm(struct virtio_mmio *t, int vm_fd)
+virtio_mmio_kvm(struct virtio_mmio *t, int vm_fd, int level)
 {
 	struct kvm_ioeventfd io;
 	struct kvm_irqfd irq;
@@ -373,13 +384,15 @@ virtio_mmio_kvm(struct virtio_mmio *t, int vm_fd)
 		}
 	}
 	if ((t->irq_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||
-	    (t->resample_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+	    (level && (t->resample_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0))
 		goto fail;
 	memset(&irq, 0, sizeof irq);
 	irq.fd = t->irq_fd;
 	irq.gsi = t->gsi;
-	irq.flags = KVM_IRQFD_FLAG_RESAMPLE;
-	irq.resamplefd = t->resample_fd;
+	if (level) {
+		irq.flags = KVM_IRQFD_FLAG_RESAMPLE;
+		irq.resamplefd = t->resample_fd;
+	}
 	if (ioctl(vm_fd, KVM_IRQFD, &irq) < 0)
 		goto fail;
 	t->raise = irqfd_raise;

@@ -414,7 +414,9 @@ virtio_net_add(struct vm *vm, const struct net_opts *o)
 		fail("set up virtio-net for tap", o->tap);
 		goto fail_tap;
 	}
-	if (virtio_mmio_kvm(&n->mmio, vm->vm_fd) < 0) {
+	/* Edge: layout.h and acpi.c describe the virtio GSIs as edge-triggered,
+	 * active-high, so a plain irqfd is right (virtio_mmio.h). */
+	if (virtio_mmio_kvm(&n->mmio, vm->vm_fd, 0) < 0) {
 		fail("wire ioeventfd and irqfd for tap", o->tap);
 		goto fail_mmio;
 	}
@@ -422,7 +424,8 @@ virtio_net_add(struct vm *vm, const struct net_opts *o)
 	    (n->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||
 	    watch(n, n->stop_fd, EPOLLIN, EV_STOP) < 0 ||
 	    watch(n, fd, 0, EV_TAP) < 0 ||
-	    watch(n, n->mmio.resample_fd, EPOLLIN, EV_RESAMPLE) < 0) {
+	    (n->mmio.resample_fd >= 0 &&
+	    watch(n, n->mmio.resample_fd, EPOLLIN, EV_RESAMPLE) < 0)) {
 		fail("set up the I/O thread's epoll for tap", o->tap);
 		goto fail_epoll;
 	}
