@@ -1,7 +1,7 @@
 /* kvmprobe: check that /dev/kvm really runs a guest (the VM test rig's
  * proof that nested KVM works in the first-level guest, and a diagnostic).
  *
- *   kvmprobe [-c] [dev]
+ *   kvmprobe [-c] [-j vcpus] [dev]
  *
  * Opens dev (default /dev/kvm), checks KVM_GET_API_VERSION is 12, creates
  * a VM with one page of RAM and one vCPU in real mode, and runs five bytes
@@ -14,10 +14,13 @@
  * It expects an I/O exit (port 0x10, one byte, 42) and then a HLT exit
  * (no in-kernel irqchip, so HLT comes back to userspace), and prints one
  * line per step.  -c also prints the capabilities the VMM relies on.
+ * -j N runs N vCPUs (1..64) at once, a thread each, on the same code (it
+ * writes no memory): SMP in the nested guest, as a VMM's vCPUs run.
  *
  * Exit status: 0 the guest ran as expected, 1 it did not, 100 usage,
  * 111 a system call failed. */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,10 +31,14 @@
 #include <linux/kvm.h>
 
 #include "err.h"
+#include "num.h"
 
 #define GUEST_ADDR 0x1000
 #define IO_PORT 0x10
 #define IO_VALUE 42
+#define MAX_VCPUS 64
+
+static int nvcpus = 1;
 
 static const unsigned char code[] = {
 	0xb0, IO_VALUE,  /* mov al, 42 */
@@ -55,8 +62,6 @@ static const struct { int cap; const char *name; } caps[] = {
 
 static const char *exitname(unsigned r)
 {
-	static char buf[32];
-
 	switch (r) {
 	case KVM_EXIT_IO: return "IO";
 	case KVM_EXIT_HLT: return "HLT";
@@ -65,8 +70,77 @@ static const char *exitname(unsigned r)
 	case KVM_EXIT_FAIL_ENTRY: return "FAIL_ENTRY";
 	case KVM_EXIT_INTERNAL_ERROR: return "INTERNAL_ERROR";
 	}
-	snprintf(buf, sizeof buf, "%u", r);
-	return buf;
+	return "other";
+}
+
+struct probe {
+	int id, fd;
+	struct kvm_run *run;
+	char out[256], err[256];
+};
+
+/* Real mode, flat from 0: CS base 0, IP at the code. */
+static void setup(struct probe *p)
+{
+	struct kvm_sregs sregs;
+	if (ioctl(p->fd, KVM_GET_SREGS, &sregs) < 0)
+		err_diesys(EX_SYS, "unable to get the sregs of vCPU %d", p->id);
+	sregs.cs.base = 0;
+	sregs.cs.selector = 0;
+	if (ioctl(p->fd, KVM_SET_SREGS, &sregs) < 0)
+		err_diesys(EX_SYS, "unable to set the sregs of vCPU %d", p->id);
+	struct kvm_regs regs = { .rip = GUEST_ADDR, .rflags = 0x2 };
+	if (ioctl(p->fd, KVM_SET_REGS, &regs) < 0)
+		err_diesys(EX_SYS, "unable to set the regs of vCPU %d", p->id);
+}
+
+/* Run to the out, then to the hlt; results into p->out and p->err, as
+ * this may be one of several threads. */
+static void probe(struct probe *p)
+{
+	struct kvm_run *run = p->run;
+	char pre[16] = "";
+	size_t n = 0;
+
+	if (nvcpus > 1)
+		snprintf(pre, sizeof pre, "vcpu %d ", p->id);
+	if (ioctl(p->fd, KVM_RUN, 0) < 0) {
+		snprintf(p->err, sizeof p->err, "unable to run vCPU %d: %s",
+			 p->id, strerror(errno));
+		return;
+	}
+	if (run->exit_reason != KVM_EXIT_IO) {
+		snprintf(p->err, sizeof p->err, "unable to see the out of vCPU %d: exit %s (%u)",
+			 p->id, exitname(run->exit_reason), run->exit_reason);
+		return;
+	}
+	unsigned char v = *((unsigned char *)run + run->io.data_offset);
+	n += snprintf(p->out + n, sizeof p->out - n, "%sio port %#x dir %s size %d value %d\n",
+		      pre, run->io.port,
+		      run->io.direction == KVM_EXIT_IO_OUT ? "out" : "in",
+		      run->io.size, v);
+	if (run->io.port != IO_PORT || run->io.direction != KVM_EXIT_IO_OUT ||
+	    run->io.size != 1 || v != IO_VALUE) {
+		snprintf(p->err, sizeof p->err, "unable to see the out of vCPU %d: "
+			 "wrong port or value", p->id);
+		return;
+	}
+	if (ioctl(p->fd, KVM_RUN, 0) < 0) {
+		snprintf(p->err, sizeof p->err, "unable to run vCPU %d: %s",
+			 p->id, strerror(errno));
+		return;
+	}
+	snprintf(p->out + n, sizeof p->out - n, "%sexit %s\n", pre,
+		 exitname(run->exit_reason));
+	if (run->exit_reason != KVM_EXIT_HLT)
+		snprintf(p->err, sizeof p->err, "unable to see the hlt of vCPU %d: exit %s (%u)",
+			 p->id, exitname(run->exit_reason), run->exit_reason);
+}
+
+static void *probe_thread(void *arg)
+{
+	probe(arg);
+	return NULL;
 }
 
 int main(int argc, char **argv)
@@ -75,18 +149,19 @@ int main(int argc, char **argv)
 	int c, showcaps = 0;
 
 	err_setprog(argv[0]);
-	while ((c = getopt(argc, argv, "ch")) != -1) {
+	while ((c = getopt(argc, argv, "cj:h")) != -1) {
 		switch (c) {
 		case 'c': showcaps = 1; break;
+		case 'j': nvcpus = xnum_opt('j', optarg, 1, MAX_VCPUS, "vCPU count"); break;
 		default:
-			fprintf(stderr, "usage: kvmprobe [-c] [dev]\n");
+			fprintf(stderr, "usage: kvmprobe [-c] [-j vcpus] [dev]\n");
 			return EX_USAGE;
 		}
 	}
 	if (optind < argc)
 		dev = argv[optind++];
 	if (optind < argc) {
-		fprintf(stderr, "usage: kvmprobe [-c] [dev]\n");
+		fprintf(stderr, "usage: kvmprobe [-c] [-j vcpus] [dev]\n");
 		return EX_USAGE;
 	}
 
@@ -119,49 +194,47 @@ int main(int argc, char **argv)
 	};
 	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) < 0)
 		err_diesys(EX_SYS, "unable to set guest memory");
-	int vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
-	if (vcpu < 0)
-		err_diesys(EX_SYS, "unable to create a vCPU");
+	struct probe p[MAX_VCPUS];
+	pthread_t th[MAX_VCPUS];
 	int runsz = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (runsz < (int)sizeof(struct kvm_run))
 		err_diesys(EX_SYS, "unable to get the vCPU mmap size");
-	struct kvm_run *run = mmap(NULL, runsz, PROT_READ | PROT_WRITE,
-				   MAP_SHARED, vcpu, 0);
-	if (run == MAP_FAILED)
-		err_diesys(EX_SYS, "unable to map the vCPU run area");
+	for (int i = 0; i < nvcpus; i++) {
+		p[i].id = i;
+		p[i].fd = ioctl(vm, KVM_CREATE_VCPU, i);
+		if (p[i].fd < 0)
+			err_diesys(EX_SYS, "unable to create vCPU %d", i);
+		p[i].run = mmap(NULL, runsz, PROT_READ | PROT_WRITE, MAP_SHARED,
+				p[i].fd, 0);
+		if (p[i].run == MAP_FAILED)
+			err_diesys(EX_SYS, "unable to map the run area of vCPU %d", i);
+		setup(&p[i]);
+	}
 	printf("vm ok\n");
-
-	/* Real mode, flat from 0: CS base 0, IP at the code. */
-	struct kvm_sregs sregs;
-	if (ioctl(vcpu, KVM_GET_SREGS, &sregs) < 0)
-		err_diesys(EX_SYS, "unable to get sregs");
-	sregs.cs.base = 0;
-	sregs.cs.selector = 0;
-	if (ioctl(vcpu, KVM_SET_SREGS, &sregs) < 0)
-		err_diesys(EX_SYS, "unable to set sregs");
-	struct kvm_regs regs = { .rip = GUEST_ADDR, .rflags = 0x2 };
-	if (ioctl(vcpu, KVM_SET_REGS, &regs) < 0)
-		err_diesys(EX_SYS, "unable to set regs");
-
-	if (ioctl(vcpu, KVM_RUN, 0) < 0)
-		err_diesys(EX_SYS, "unable to run the vCPU");
-	if (run->exit_reason != KVM_EXIT_IO)
-		err_die(EX_FALSE, "unable to see the guest's out: exit %s",
-			exitname(run->exit_reason));
-	unsigned char v = *((unsigned char *)run + run->io.data_offset);
-	printf("io port %#x dir %s size %d value %d\n", run->io.port,
-	       run->io.direction == KVM_EXIT_IO_OUT ? "out" : "in",
-	       run->io.size, v);
-	if (run->io.port != IO_PORT || run->io.direction != KVM_EXIT_IO_OUT ||
-	    run->io.size != 1 || v != IO_VALUE)
-		err_die(EX_FALSE, "unable to see the guest's out: wrong port or value");
-
-	if (ioctl(vcpu, KVM_RUN, 0) < 0)
-		err_diesys(EX_SYS, "unable to run the vCPU");
-	printf("exit %s\n", exitname(run->exit_reason));
-	if (run->exit_reason != KVM_EXIT_HLT)
-		err_die(EX_FALSE, "unable to see the guest's hlt: exit %s",
-			exitname(run->exit_reason));
+	if (nvcpus == 1) {
+		probe(&p[0]);
+	} else {
+		/* All at once, one thread each, as a VMM runs them. */
+		for (int i = 0; i < nvcpus; i++) {
+			int e = pthread_create(&th[i], NULL, probe_thread, &p[i]);
+			if (e) {
+				errno = e;
+				err_diesys(EX_SYS, "unable to start the thread of vCPU %d", i);
+			}
+		}
+		for (int i = 0; i < nvcpus; i++)
+			pthread_join(th[i], NULL);
+	}
+	int bad = 0;
+	for (int i = 0; i < nvcpus; i++) {
+		fputs(p[i].out, stdout);
+		if (p[i].err[0]) {
+			fprintf(stderr, "kvmprobe: fatal: %s\n", p[i].err);
+			bad = 1;
+		}
+	}
+	if (bad)
+		return EX_FALSE;
 	if (fflush(stdout) == EOF)
 		err_diesys(EX_SYS, "unable to write the output");
 	return 0;

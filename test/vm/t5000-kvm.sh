@@ -25,6 +25,19 @@ test_expect_success 'a real-mode guest runs: out 0x10 42, then hlt' '
 	EOF2
 	test_cmp want out
 '
+test_expect_success 'two vCPUs run at once, a thread each (SMP in the nested guest)' '
+	test "$(nproc)" -ge 2 &&
+	"$probe" -j 2 >out &&
+	cat >want <<-EOF2 &&
+	api 12
+	vm ok
+	vcpu 0 io port 0x10 dir out size 1 value 42
+	vcpu 0 exit HLT
+	vcpu 1 io port 0x10 dir out size 1 value 42
+	vcpu 1 exit HLT
+	EOF2
+	test_cmp want out
+'
 test_expect_code 111 'a device that is not KVM: clear error, exit 111' '
 	"$probe" /dev/null 2>err
 	rc=$?
