@@ -154,14 +154,17 @@ static int set_msrs(struct vcpu *c)
 		{ MSR_MTRR_DEF_TYPE, 1u << 11 | 6 },            /* enabled, WB */
 	};
 	enum { N = sizeof(boot) / sizeof(boot[0]) };
-	struct { struct kvm_msrs h; struct kvm_msr_entry e[N]; } m;
+	union {
+		struct kvm_msrs h;
+		uint8_t b[sizeof(struct kvm_msrs) + N * sizeof(struct kvm_msr_entry)];
+	} m;
 	unsigned i;
 
 	memset(&m, 0, sizeof(m));
 	m.h.nmsrs = N;
 	for (i = 0; i < N; i++) {
-		m.e[i].index = boot[i].i;
-		m.e[i].data = boot[i].v;
+		m.h.entries[i].index = boot[i].i;
+		m.h.entries[i].data = boot[i].v;
 	}
 	if (ioctl(c->fd, KVM_SET_MSRS, &m) != N) {
 		errno = errno ? errno : EINVAL;
@@ -330,6 +333,12 @@ static void *vcpu_thread(void *arg)
 		}
 		if (vcpu_handle_exit(vm, c->run) == VCPU_STOP)
 			break;
+	}
+	if (vm->verbose) {
+		struct kvm_regs r;
+		if (ioctl(c->fd, KVM_GET_REGS, &r) == 0)
+			err_info("vCPU %u stopped at rip 0x%llx", c->id,
+			    (unsigned long long)r.rip);
 	}
 	return 0;
 }
