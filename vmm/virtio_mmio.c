@@ -114,19 +114,25 @@ warn(struct virtio_mmio *t, const char *fmt, ...)
 	    n + 1 == MAX_WARNINGS ? " (further warnings suppressed)" : "");
 }
 
-void
-virtio_mmio_broken(struct virtio_mmio *t, const char *why)
+static void
+needs_reset(struct virtio_mmio *t, const char *who, const char *why)
 {
 	unsigned i;
 
 	if (t->status & VIRTIO_S_NEEDS_RESET)
 		return;
-	warn(t, "guest broke the device: %s; device needs reset", why);
+	warn(t, "%s: %s; device needs reset", who, why);
 	for (i = 0; i < t->ops->nqueues; i++)
 		t->vq[i].ready = 0;
 	t->status |= VIRTIO_S_NEEDS_RESET;
 	if (t->status & VIRTIO_S_DRIVER_OK)
 		raise_irq(t, VIRTIO_INT_CONFIG);
+}
+
+void
+virtio_mmio_broken(struct virtio_mmio *t, const char *why)
+{
+	needs_reset(t, "guest broke the device", why);
 }
 
 static void
@@ -220,7 +226,7 @@ status_write(struct virtio_mmio *t, uint32_t v)
 	t->status = (t->status & VIRTIO_S_NEEDS_RESET) | v;
 	if ((add & VIRTIO_S_DRIVER_OK) && !(t->status & VIRTIO_S_NEEDS_RESET)) {
 		if (t->ops->activate(t->dev) < 0)
-			virtio_mmio_broken(t, "device could not start");
+			needs_reset(t, "device failed", "could not start");
 	}
 }
 
