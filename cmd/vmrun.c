@@ -260,10 +260,10 @@ static void run_loop(struct vm *vm, int sfd)
 
 		p[np++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 		p[np++] = (struct pollfd){ .fd = vm->stop_efd, .events = POLLIN };
-		if (in_open && inoff == inlen)
-			p[np++] = (struct pollfd){ .fd = vm->console_in, .events = POLLIN };
+		if (inoff < inlen)
+			timeout = 10;   /* the UART took not all: retry (uart.h) */
 		else if (in_open)
-			timeout = 10;   /* the UART's buffer was full: retry */
+			p[np++] = (struct pollfd){ .fd = vm->console_in, .events = POLLIN };
 		r = poll(p, np, timeout);
 		if (r < 0 && errno != EINTR) {
 			err_warnsys("unable to poll");
