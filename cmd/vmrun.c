@@ -65,7 +65,7 @@ struct file { const char *path; uint8_t *p; size_t len; };
 
 static int map_file(struct file *f, const char *path)
 {
-	struct stat st;
+	struct stat st = { 0 };
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	f->path = path;
@@ -73,10 +73,11 @@ static int map_file(struct file *f, const char *path)
 	f->len = 0;
 	if (fd < 0)
 		return -1;
+	errno = 0;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		int e = errno ? errno : EINVAL;
-		if (!S_ISREG(st.st_mode))
-			e = EINVAL;
+		int e = errno;
+		if (e == 0 || S_ISDIR(st.st_mode) || !S_ISREG(st.st_mode))
+			e = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
 		close(fd);
 		errno = e;
 		return -1;
