@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "err.h"
 #include "layout.h"
 #include "tap.h"
 #include "vcpu.h"
@@ -88,6 +89,8 @@ int main(void)
 	struct vm vm;
 	uint8_t b;
 
+	/* The expected warnings below say who they come from. */
+	err_setprog("t-vmm-exit");
 	fresh(&vm);
 	ok(bus_find(vm.pio, PORT_COM1, &(uint64_t){0}) &&
 	    bus_find(vm.pio, PORT_I8042_CMD, &(uint64_t){0}) &&
