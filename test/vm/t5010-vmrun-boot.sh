@@ -26,7 +26,6 @@ test_expect_success 'a busybox initramfs for the guest' '
 	case $(cat /proc/cmdline) in
 	*t5010=reboot*) reboot -f ;;
 	*t5010=sleep*) echo T5010-SLEEPING; sleep 1000 ;;
-	*t5010=echo*) read -r line; echo "T5010-GOT:$line"; poweroff -f ;;
 	*) poweroff -f ;;
 	esac
 	EOF
@@ -35,8 +34,9 @@ test_expect_success 'a busybox initramfs for the guest' '
 	test -s initrd.gz && test -n "$kernel"
 '
 
+# Every foreground boot is bounded: a hung guest fails its test, not the run.
 boot() {
-	vmrun -k "$kernel" -i initrd.gz -m 256 "$@"
+	timeout 120 vmrun -k "$kernel" -i initrd.gz -m 256 "$@"
 }
 
 test_expect_success '2 vCPUs boot to the marker, both online; poweroff exits 0' '
@@ -46,12 +46,6 @@ test_expect_success '2 vCPUs boot to the marker, both online; poweroff exits 0' 
 	grep "vmrun: info: guest boot time: [0-9]* us" err &&
 	echo "exit 0 poweroff" >want &&
 	test_cmp want exit.txt
-'
-
-test_expect_success 'console input from a pipe reaches the guest (UART receive)' '
-	echo hello-from-the-host | boot -a "console=ttyS0 panic=-1 quiet t5010=echo" \
-		>out 2>err &&
-	grep "T5010-GOT:hello-from-the-host" out
 '
 
 test_expect_code 2 'guest reboot -f: exit 2, exit file says reset' '
