@@ -65,7 +65,7 @@ struct file { const char *path; uint8_t *p; size_t len; };
 
 static int map_file(struct file *f, const char *path)
 {
-	struct stat st;
+	struct stat st = { 0 };
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	f->path = path;
@@ -73,10 +73,11 @@ static int map_file(struct file *f, const char *path)
 	f->len = 0;
 	if (fd < 0)
 		return -1;
+	errno = 0;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		int e = errno ? errno : EINVAL;
-		if (!S_ISREG(st.st_mode))
-			e = EINVAL;
+		int e = errno;
+		if (e == 0 || S_ISDIR(st.st_mode) || !S_ISREG(st.st_mode))
+			e = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
 		close(fd);
 		errno = e;
 		return -1;
@@ -260,10 +261,10 @@ static void run_loop(struct vm *vm, int sfd)
 
 		p[np++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 		p[np++] = (struct pollfd){ .fd = vm->stop_efd, .events = POLLIN };
-		if (in_open && inoff == inlen)
-			p[np++] = (struct pollfd){ .fd = vm->console_in, .events = POLLIN };
+		if (inoff < inlen)
+			timeout = 10;   /* the UART took not all: retry (uart.h) */
 		else if (in_open)
-			timeout = 10;   /* the UART's buffer was full: retry */
+			p[np++] = (struct pollfd){ .fd = vm->console_in, .events = POLLIN };
 		r = poll(p, np, timeout);
 		if (r < 0 && errno != EINTR) {
 			err_warnsys("unable to poll");

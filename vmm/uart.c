@@ -200,7 +200,10 @@ size_t uart_input(struct uart *u, const void *buf, size_t len)
 	size_t n = 0;
 
 	pthread_mutex_lock(&u->lock);
-	while (n < len && u->rx_len < UART_RX_SIZE) {
+	/* Flow control: bytes wait on the host side until the driver has
+	 * receive interrupts on.  Before that the 8250 driver's startup would
+	 * clear the FIFO (FCR) and lose them, as a real port would. */
+	while ((u->ier & UART_IER_RDI) && n < len && u->rx_len < UART_RX_SIZE) {
 		u->rx[(u->rx_head + u->rx_len) % UART_RX_SIZE] = p[n++];
 		u->rx_len++;
 	}

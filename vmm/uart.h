@@ -28,7 +28,8 @@ struct uart {
 /* Reset state; the device window is base..base+8. */
 void uart_init(struct uart *u, struct vm *vm, uint64_t base, unsigned irq,
     int out_fd);
-/* Queue received bytes; returns how many fit. */
+/* Queue received bytes; returns how many were taken: none while the
+ * guest has receive interrupts off (IER.RDI), else as many as fit. */
 size_t uart_input(struct uart *u, const void *buf, size_t len);
 
 /* Register offsets (DLAB=0 unless noted) and bits, after Linux serial_reg.h */

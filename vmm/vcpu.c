@@ -114,6 +114,16 @@ static int set_cpuid(struct vm *vm, struct vcpu *c, const struct kvm_cpuid2 *sup
 			if (vm->ncpus > 1)
 				e->edx |= 1u << 28;     /* HTT: the field above is valid */
 			break;
+		case 0xd:
+			/* XSAVE area size for the enabled features: Linux
+			 * enables every supported user feature and checks
+			 * EBX against its own sum.  Nested (KVM on qemu TCG)
+			 * EBX stayed at the x87+SSE size after the guest's
+			 * XSETBV (an "XSAVE consistency problem" warning), so
+			 * report the size of them all, ECX, from the start. */
+			if (e->index == 0)
+				e->ebx = e->ecx;
+			break;
 		case 0xb:
 		case 0x1f:
 			e->edx = c->id;                 /* x2APIC id */

@@ -62,15 +62,19 @@ int main(void)
 	read(p[0], buf, sizeof(buf));
 
 	/* receive */
-	ok(uart_input(&u, "ab", 2) == 2, "input queued");
-	ok(in(UART_LSR) & UART_LSR_DR, "LSR: data ready");
-	ok(u.irq_level == 0, "no RDI without IER.RDI");
+	ok(uart_input(&u, "ab", 2) == 0 && !(in(UART_LSR) & UART_LSR_DR),
+	    "no input taken while receive interrupts are off (driver not ready)");
 	out(UART_IER, UART_IER_RDI);
+	ok(uart_input(&u, "ab", 2) == 2, "IER.RDI on: input queued");
+	ok(in(UART_LSR) & UART_LSR_DR, "LSR: data ready");
 	ok(u.irq_level == 1 && (in(UART_IIR) & 0x0f) == UART_IIR_RDI,
-	    "IER.RDI: IIR reports received data, line high");
+	    "IIR reports received data, line high");
 	ok(in(UART_RBR) == 'a' && in(UART_RBR) == 'b', "RBR yields bytes in order");
 	ok(!(in(UART_LSR) & UART_LSR_DR) && in(UART_IIR) == UART_IIR_NO_INT &&
 	    u.irq_level == 0, "drained: no data, no interrupt");
+	out(UART_IER, 0);
+	ok(u.irq_level == 0, "RDI off: line low");
+	out(UART_IER, UART_IER_RDI);
 	{
 		static char big[UART_RX_SIZE + 10];
 		ok(uart_input(&u, big, sizeof(big)) == UART_RX_SIZE,
