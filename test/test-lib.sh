@@ -59,7 +59,7 @@ test_fail_() {
 	test_failed=$((test_failed + 1))
 	printf 'not ok %d - %s\n' "$test_count" "$1"
 	# Diagnostics on stderr too: prove shows stderr, not comments.
-	printf '%s\n' "$2" | sed 's/^/#	/' | tee /dev/stderr
+	printf '%s\n' "$2" | sed 's/^/#	/' | tee -a /dev/stderr
 }
 
 test_expect_success() {
@@ -67,7 +67,7 @@ test_expect_success() {
 		test_ok_ "$1"
 	else
 		test_fail_ "$1" "$2"
-		tail -n 40 "$TRASH/.out" | sed 's/^/# /' | tee /dev/stderr
+		tail -n 40 "$TRASH/.out" | sed 's/^/# /' | tee -a /dev/stderr
 	fi
 }
 
@@ -80,7 +80,7 @@ test_expect_code() {
 		test_ok_ "$1"
 	else
 		test_fail_ "$1 (exit $got, want $want)" "$2"
-		tail -n 40 "$TRASH/.out" | sed 's/^/# /' | tee /dev/stderr
+		tail -n 40 "$TRASH/.out" | sed 's/^/# /' | tee -a /dev/stderr
 	fi
 }
 
