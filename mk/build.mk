@@ -4,7 +4,9 @@ LIB_SRC = $(sort $(wildcard lib/*.c))
 LIB_OBJ = $(LIB_SRC:%.c=build/%.o)
 LIB_HDR = $(wildcard lib/*.h)
 CMDS = relayd relay streamd guest-agent
-BINS = $(CMDS:%=bin/%)
+# Commands written in sh: cmd/NAME is copied to bin/NAME.
+SCRIPTS = husk
+BINS = $(CMDS:%=bin/%) $(SCRIPTS:%=bin/%)
 MANS = $(wildcard cmd/*.[1-8])
 
 all: $(BINS)
@@ -26,6 +28,11 @@ bin/%: build/cmd/%.o build/libhusk.a
 	@mkdir -p bin
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIBS)
+
+$(SCRIPTS:%=bin/%): bin/%: cmd/%
+	@mkdir -p bin
+	@$(if $(Q),echo "  SCRIPT  $@")
+	$(Q)install -m 755 $< $@
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
