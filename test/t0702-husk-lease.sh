@@ -1,0 +1,75 @@
+#!/bin/sh
+# husk's leases: distinct addresses under parallel allocation, atomic
+# files, stale leases (owner gone or pid recycled) reclaimed with their
+# vmrun and tap.
+. "$(dirname "$0")/test-lib.sh"
+
+HUSK_STATE=$PWD/state HUSK_POOL=10.202.0.0 HUSK_PREFIX=27
+export HUSK_STATE HUSK_POOL HUSK_PREFIX
+bg sleep 300; owner=$!
+
+test_expect_success '20 allocations at once get 20 distinct addresses' '
+	for i in $(seq 1 20); do
+		husk _lease job$i $owner >addr.$i &
+	done &&
+	for i in $(seq 1 20); do
+		wait_for "test -s addr.$i" 20 || return 1
+	done &&
+	cat addr.* | sort >got && sort -u got >uniq && test_cmp got uniq &&
+	test $(wc -l <got) = 20 &&
+	ls state/leases | sort >files && test_cmp got files &&
+	for a in $(cat got); do
+		case $a in 10.202.0.[0-9]*) ;; *) echo "bad $a"; return 1 ;; esac
+		test "${a#10.202.0.}" -ge 2 && test "${a#10.202.0.}" -le 30 || return 1
+	done
+'
+test_expect_success 'a lease records owner with start time, tap, job, run dir' '
+	f=state/leases/$(cat addr.1) &&
+	t=$(cut -d" " -f22 /proc/$owner/stat) &&
+	grep -qx "owner $owner $t" $f && grep -qx "job job1" $f &&
+	grep -qx "dir $HUSK_STATE/run/job1" $f &&
+	test -z "$(ls -A state/leases | grep "^\.")"
+'
+test_expect_success 'the pool fills at 29 guests, then exit 75' '
+	for i in $(seq 21 29); do husk _lease job$i $owner >>more || return 1; done &&
+	test $(ls state/leases | wc -l) = 29 &&
+	{ husk _lease job30 $owner 2>err; test $? = 75; } &&
+	grep -q "all 29 in use" err
+'
+test_expect_success 'a lease whose owner is gone is reclaimed, and only it' '
+	rm -f state/leases/* &&
+	bg sleep 300 && dead=$! &&
+	husk _lease a $owner >a1 && husk _lease b $dead >b1 && husk _lease c $owner >c1 &&
+	kill $dead && wait $dead 2>/dev/null;
+	husk _lease d $owner >d1 2>err &&
+	test_cmp b1 d1 && grep -q "reclaiming the stale lease of $(cat b1) (job b)" err &&
+	grep -qx "job d" state/leases/$(cat d1) &&
+	test $(ls state/leases | wc -l) = 3
+'
+test_expect_success 'a recycled pid (other start time) does not keep a lease' '
+	rm -f state/leases/* &&
+	printf "owner %s 1\ntap \njob old\ndir %s/run/old\n" $owner "$HUSK_STATE" >state/leases/10.202.0.2 &&
+	mkdir -p state/run/old && : >state/run/old/console &&
+	husk _lease new $owner >got 2>err &&
+	echo 10.202.0.2 >want && test_cmp want got &&
+	grep -q "reclaiming" err && test ! -e state/run/old
+'
+test_expect_success 'a stale lease: its vmrun is stopped, its tap deleted' '
+	test -c /dev/net/tun && command -v ip >/dev/null || { say "no tun: skipped"; return 0; }
+	rm -f state/leases/* &&
+	ip tuntap add dev hkt0702test mode tap &&
+	bg sleep 300 && vm=$! &&
+	vt=$(cut -d" " -f22 /proc/$vm/stat) &&
+	printf "owner 999999999 1\nvmrun %s %s\ntap hkt0702test\njob x\ndir %s/run/x\n" \
+	    $vm $vt "$HUSK_STATE" >state/leases/10.202.0.2 &&
+	husk _lease y $owner >got 2>err &&
+	echo 10.202.0.2 >want && test_cmp want got &&
+	wait_for "! kill -0 $vm 2>/dev/null || grep -q \"^[^)]*) Z\" /proc/$vm/stat" 5 &&
+	test ! -e /sys/class/net/hkt0702test
+'
+ip link del hkt0702test 2>/dev/null
+test_expect_success 'leftover temp files of a crashed writer are removed' '
+	rm -f state/leases/* && : >state/leases/.10.202.0.9.123.tmp &&
+	husk _lease z $owner >/dev/null && test -z "$(ls -A state/leases | grep "^\.")"
+'
+test_done
