@@ -12,16 +12,21 @@ build/.deps-check: mk/deps
 	$(Q)./mk/deps check
 	$(Q)touch $@
 
-build/unit/%: test/unit/%.c test/unit/tap.h build/libhusk.a build/include/bearssl.h
+# Units link libvmm.a too (whole, so the device table is complete).
+build/unit/%: test/unit/%.c test/unit/tap.h build/libhusk.a build/libvmm.a build/include/bearssl.h
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBS)
+	$(Q)$(CC) $(CPPFLAGS) $(VMM_CPPFLAGS) $(CFLAGS) $(LDFLAGS) -pthread -o $@ $< \
+		-Wl,--whole-archive build/libvmm.a -Wl,--no-whole-archive $(LIBS)
 
 # Sanitized: lib and test compiled together, with the host gcc.
-build/asan/%: test/unit/%.c test/unit/tap.h $(LIB_SRC) $(LIB_HDR) | build/include/bearssl.h
+# Sanitized: lib, vmm and test compiled together, with the host gcc (whose
+# own include path has the kernel uapi headers).
+build/asan/%: test/unit/%.c test/unit/tap.h $(LIB_SRC) $(LIB_HDR) $(VMM_SRC) $(VMM_HDR) | build/include/bearssl.h
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  ASAN    $@")
-	$(Q)$(ASAN_CC) $(CPPFLAGS) $(ASAN_CFLAGS) -o $@ $< $(filter-out lib/fortify.c,$(LIB_SRC)) $(BEARSSL_A)
+	$(Q)$(ASAN_CC) $(CPPFLAGS) -Ivmm $(ASAN_CFLAGS) -pthread -o $@ $< \
+		$(filter-out lib/fortify.c,$(LIB_SRC)) $(VMM_SRC) $(BEARSSL_A)
 
 check: build/.deps-check all $(UNITS) $(ASAN_UNITS) kernel
 	prove -j$(PROVE_J) $(UNITS) $(ASAN_UNITS) $(SHELL_TESTS)

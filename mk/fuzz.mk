@@ -7,11 +7,11 @@ FUZZ_CFLAGS = -std=gnu11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefine
 FUZZ_SRC = $(sort $(wildcard test/fuzz/*.c))
 FUZZERS = $(FUZZ_SRC:test/fuzz/%.c=build/fuzz/%)
 
-build/fuzz/%: test/fuzz/%.c $(LIB_SRC) $(LIB_HDR) | build/.deps-check build/include/bearssl.h
+build/fuzz/%: test/fuzz/%.c $(LIB_SRC) $(LIB_HDR) $(VMM_SRC) $(VMM_HDR) | build/.deps-check build/include/bearssl.h
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZ    $@")
-	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< \
-		$(filter-out lib/fortify.c,$(LIB_SRC)) $(BEARSSL_A)
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) -Ivmm $(FUZZ_CFLAGS) -pthread -o $@ $< \
+		$(filter-out lib/fortify.c,$(LIB_SRC)) $(VMM_SRC) $(BEARSSL_A)
 
 # Prerequisites merge across rules: the fuzzers are built before check's
 # recipe runs prove.

@@ -1,0 +1,392 @@
+/* vmrun: boot a Linux bzImage in a KVM virtual machine.
+ *
+ * Reads the kernel (-k) and initrd (-i) files, boots them with the command
+ * line (-a, default "console=ttyS0 panic=-1") in -m MiB of RAM on -c vCPUs,
+ * with a 16550A console on COM1, a CMOS clock, an i8042 for reset, ACPI
+ * tables, and one virtio-net device per -n tap=NAME.  The console is this
+ * process's stdio (guest input from stdin when it is a terminal or a pipe),
+ * a file, or nothing.
+ *
+ * Protocol with a supervisor:
+ *   -R fifo / -N fd   "READY\n" / "\n" once the vCPUs run (lib/ready.h)
+ *   -e file           written atomically when the VM has ended and every
+ *                     thread is joined: "exit N REASON\n"
+ *   SIGTERM, SIGINT, SIGHUP   stop the VM: exit 128+N
+ * Exit status (vmrun.8): 0 guest powered off, 2 guest reset (reboot,
+ * triple fault), 3 guest broke the VM, 100 usage, 111 a system call failed
+ * (including a bad kernel or initrd file and a tap that cannot be opened),
+ * 128+N stopped by signal N.
+ *
+ * Invariant: every path out of main() after the VM exists goes through
+ * vm_close(), which runs the devices' exit hooks, kicks every vCPU out of
+ * KVM_RUN and joins it, and closes every fd; nothing is left behind.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+
+#include "acpi.h"
+#include "atomic.h"
+#include "boot.h"
+#include "bzimage.h"
+#include "err.h"
+#include "layout.h"
+#include "num.h"
+#include "ready.h"
+#include "seccomp.h"
+#include "sigfd.h"
+#include "vcpu.h"
+#include "virtio_net.h"
+#include "vm.h"
+
+#define DEFAULT_CMDLINE "console=ttyS0 panic=-1"
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: vmrun [-v] -k bzImage [-i initrd] [-a cmdline] "
+	    "[-m MiB] [-c vcpus] [-n tap=NAME[,mac=M]] [--console stdio|FILE|none] "
+	    "[--boot-timer] [--no-seccomp] [-R readyfifo] [-N fd] "
+	    "[-e exitfile]\n");
+	exit(EX_USAGE);
+}
+
+/* A file mapped read-only, whole. */
+struct file { const char *path; uint8_t *p; size_t len; };
+
+static int map_file(struct file *f, const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	f->path = path;
+	f->p = 0;
+	f->len = 0;
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		int e = errno ? errno : EINVAL;
+		if (!S_ISREG(st.st_mode))
+			e = EINVAL;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	f->len = st.st_size;
+	if (f->len) {
+		f->p = mmap(0, f->len, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (f->p == MAP_FAILED) {
+			int e = errno;
+			close(fd);
+			f->p = 0;
+			errno = e;
+			return -1;
+		}
+	}
+	close(fd);
+	return 0;
+}
+
+static void unmap_file(struct file *f)
+{
+	if (f->p)
+		munmap(f->p, f->len);
+	f->p = 0;
+}
+
+/* -n tap=NAME[,mac=aa:bb:cc:dd:ee:ff] */
+static void parse_net(const char *arg, struct net_opts *o)
+{
+	char *s = strdup(arg), *tok, *save;
+
+	if (!s)
+		err_diesys(EX_SYS, "unable to allocate");
+	memset(o, 0, sizeof(*o));
+	for (tok = strtok_r(s, ",", &save); tok; tok = strtok_r(0, ",", &save)) {
+		if (!strncmp(tok, "tap=", 4) && tok[4]) {
+			o->tap = tok + 4;
+		} else if (!strncmp(tok, "mac=", 4)) {
+			unsigned m[6];
+			char end;
+			int i;
+			if (sscanf(tok + 4, "%2x:%2x:%2x:%2x:%2x:%2x%c", &m[0], &m[1],
+			    &m[2], &m[3], &m[4], &m[5], &end) != 6 || (m[0] & 1))
+				err_die(EX_USAGE, "unable to parse -n %s: %s is not "
+				    "a unicast MAC address", arg, tok + 4);
+			for (i = 0; i < 6; i++)
+				o->mac[i] = m[i];
+			o->have_mac = 1;
+		} else {
+			err_die(EX_USAGE, "unable to parse -n %s: expected "
+			    "tap=NAME[,mac=M]", arg);
+		}
+	}
+	if (!o->tap)
+		err_die(EX_USAGE, "unable to parse -n %s: no tap=NAME", arg);
+	/* s is kept: o->tap points into it for the life of the process */
+}
+
+/* Kernel command line: the user's (or the default), then one
+ * virtio_mmio.device=SIZE@BASE:IRQ per virtio-mmio device, for kernels
+ * built with VIRTIO_MMIO_CMDLINE_DEVICES (Debian's find them in the DSDT). */
+static char *make_cmdline(const char *user, struct bus *mmio)
+{
+	size_t cap = strlen(user) + 1 + VIRTIO_MAX_DEVS * 64;
+	char *s = malloc(cap);
+	size_t n;
+	struct bus_dev *d;
+
+	if (!s)
+		return 0;
+	n = snprintf(s, cap, "%s", user);
+	for (d = bus_first(mmio); d; d = bus_next(mmio, d))
+		if (d->acpi_hid && !strcmp(d->acpi_hid, "LNRO0005") && n < cap)
+			n += snprintf(s + n, cap - n,
+			    " virtio_mmio.device=%llu@0x%llx:%u",
+			    (unsigned long long)d->len,
+			    (unsigned long long)d->base, d->irq);
+	return s;
+}
+
+static const char *reason(int status)
+{
+	switch (status) {
+	case VM_EXIT_POWEROFF: return "poweroff";
+	case VM_EXIT_RESET: return "reset";
+	case VM_EXIT_GUEST_FAULT: return "guest-fault";
+	case VM_EXIT_SYS: return "error";
+	default: return status > VM_EXIT_SIGNAL ? "signal" : "error";
+	}
+}
+
+/* Options, all known before anything is opened. */
+static const char *kernel, *initrd, *cmdline = DEFAULT_CMDLINE;
+static const char *console = "stdio", *fifo, *exitfile;
+static long long mem_mib = 256, ncpus = 1, readyfd = -1;
+static int boot_timer, no_seccomp, verbose;
+static struct net_opts nets[VIRTIO_MAX_DEVS];
+static unsigned nnets;
+
+enum { OPT_CONSOLE = 256, OPT_BOOT_TIMER, OPT_NO_SECCOMP };
+
+static void parse_args(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "console", required_argument, 0, OPT_CONSOLE },
+		{ "boot-timer", no_argument, 0, OPT_BOOT_TIMER },
+		{ "no-seccomp", no_argument, 0, OPT_NO_SECCOMP },
+		{ 0, 0, 0, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "vk:i:a:m:c:n:R:N:e:h", lo, 0)) != -1) {
+		switch (c) {
+		case 'v': verbose = 1; break;
+		case 'k': kernel = optarg; break;
+		case 'i': initrd = optarg; break;
+		case 'a': cmdline = optarg; break;
+		case 'm': mem_mib = xnum_opt(c, optarg, 32, RAM_MAX >> 20, "MiB"); break;
+		case 'c': ncpus = xnum_opt(c, optarg, 1, VM_MAX_CPUS, "vCPU count"); break;
+		case 'n':
+			if (nnets == VIRTIO_MAX_DEVS)
+				err_die(EX_USAGE, "unable to add -n %s: at most %d "
+				    "network devices", optarg, VIRTIO_MAX_DEVS);
+			parse_net(optarg, &nets[nnets++]);
+			break;
+		case 'R': fifo = optarg; break;
+		case 'N': readyfd = xnum_opt(c, optarg, 3, 1 << 20, "fd"); break;
+		case 'e': exitfile = optarg; break;
+		case OPT_CONSOLE: console = optarg; break;
+		case OPT_BOOT_TIMER: boot_timer = 1; break;
+		case OPT_NO_SECCOMP: no_seccomp = 1; break;
+		default: usage();
+		}
+	}
+	if (optind != argc || !kernel)
+		usage();
+	if (!*console)
+		err_die(EX_USAGE, "unable to parse --console: empty");
+}
+
+/* Console: stdio (input only from a terminal or a pipe: a regular file or
+ * /dev/null on stdin would read as endless EOF), a file, or nothing. */
+static void open_console(struct vm *vm)
+{
+	struct stat st;
+
+	if (!strcmp(console, "none"))
+		return;
+	if (!strcmp(console, "stdio")) {
+		vm->console_out = 1;
+		if (fstat(0, &st) == 0 && (isatty(0) || S_ISFIFO(st.st_mode) ||
+		    S_ISSOCK(st.st_mode)))
+			vm->console_in = 0;
+		return;
+	}
+	vm->console_out = open(console, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_CLOEXEC, 0644);
+	if (vm->console_out < 0)
+		err_diesys(EX_SYS, "unable to open console file %s", console);
+}
+
+static void write_exitfile(int status)
+{
+	char buf[64];
+	int n = snprintf(buf, sizeof(buf), "exit %d %s\n", status, reason(status));
+
+	if (exitfile && atomic_write_path(exitfile, buf, n, 0644) < 0)
+		err_warnsys("unable to write %s", exitfile);
+}
+
+/* The main thread's loop: signals, the stop eventfd, console input. */
+static void run_loop(struct vm *vm, int sfd)
+{
+	char in[512];
+	size_t inlen = 0, inoff = 0;
+	int in_open = vm->console_in >= 0;
+
+	while (!__atomic_load_n(&vm->stopping, __ATOMIC_SEQ_CST)) {
+		struct pollfd p[3];
+		int np = 0, timeout = -1, r;
+
+		p[np++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+		p[np++] = (struct pollfd){ .fd = vm->stop_efd, .events = POLLIN };
+		if (in_open && inoff == inlen)
+			p[np++] = (struct pollfd){ .fd = vm->console_in, .events = POLLIN };
+		else if (in_open)
+			timeout = 10;   /* the UART's buffer was full: retry */
+		r = poll(p, np, timeout);
+		if (r < 0 && errno != EINTR) {
+			err_warnsys("unable to poll");
+			vm_stop(vm, VM_EXIT_SYS);
+			break;
+		}
+		if (p[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) == sizeof(si) &&
+			    si.ssi_signo != SIGCHLD) {
+				if (verbose)
+					err_info("stopping on signal %u", si.ssi_signo);
+				vm_stop(vm, VM_EXIT_SIGNAL + si.ssi_signo);
+			}
+		}
+		if (np > 2 && (p[2].revents & (POLLIN | POLLHUP | POLLERR))) {
+			ssize_t n = read(vm->console_in, in, sizeof(in));
+			if (n > 0) {
+				inlen = n;
+				inoff = 0;
+			} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+				in_open = 0;
+			}
+		}
+		if (inoff < inlen && vm->console_input)
+			inoff += vm->console_input(vm->console_ctx, in + inoff,
+			    inlen - inoff);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static struct vm vm;
+	struct file kf = { 0 }, rf = { 0 };
+	struct bzimage bz;
+	struct boot_info bi;
+	const char *why;
+	char *cl = 0;
+	uint64_t rsdp;
+	struct timespec ts;
+	unsigned i;
+	int sfd, status = VM_EXIT_SYS;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	err_setprog(argv[0]);
+	parse_args(argc, argv);
+
+	/* Inputs first: a bad kernel or initrd fails before /dev/kvm is
+	 * touched. */
+	if (map_file(&kf, kernel) < 0)
+		err_diesys(EX_SYS, "unable to read kernel %s", kernel);
+	if (bzimage_parse(kf.p, kf.len, &bz, &why) < 0)
+		err_die(EX_SYS, "unable to load kernel %s: %s", kernel, why);
+	if (initrd && map_file(&rf, initrd) < 0)
+		err_diesys(EX_SYS, "unable to read initrd %s", initrd);
+	if (initrd && rf.len == 0)
+		err_die(EX_SYS, "unable to load initrd %s: empty file", initrd);
+	if ((sfd = sigfd_open()) < 0)
+		err_diesys(EX_SYS, "unable to create signalfd");
+
+	vm_init(&vm);
+	vm.start_ns = (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	vm.boot_timer = boot_timer;
+	vm.verbose = verbose;
+	open_console(&vm);
+	if (vm_open(&vm, (uint64_t)mem_mib << 20, ncpus) < 0 ||
+	    vm_devices_init(&vm) < 0)
+		goto out;
+	for (i = 0; i < nnets; i++)
+		if (virtio_net_add(&vm, &nets[i]) < 0)
+			goto out;
+	if (!(cl = make_cmdline(cmdline, vm.mmio))) {
+		err_warnsys("unable to allocate the command line");
+		goto out;
+	}
+	if (acpi_build(&vm.mem, vm.ncpus, vm.pio, vm.mmio, &rsdp) < 0) {
+		err_warn("unable to build ACPI tables: too many devices");
+		goto out;
+	}
+	if (boot_load(&vm.mem, &bz, kf.p, rf.p, rf.len, cl, rsdp, &bi, &why) < 0) {
+		err_warn("unable to load kernel %s: %s", kernel, why);
+		goto out;
+	}
+	unmap_file(&kf);
+	unmap_file(&rf);
+	if (verbose)
+		err_info("kernel protocol %u.%02u, %s entry at 0x%llx, initrd at "
+		    "0x%llx, command line: %s", bz.version >> 8, bz.version & 0xff,
+		    bi.entry64 ? "64-bit" : "32-bit",
+		    (unsigned long long)bi.entry,
+		    (unsigned long long)bi.initrd_addr, cl);
+	if (vcpu_create_all(&vm, bi.entry, bi.entry64) < 0)
+		goto out;
+
+	/* Setup is over: from here on only the allowlist (seccomp.c). */
+	if (!no_seccomp && vmm_seccomp_apply() < 0) {
+		err_warnsys("unable to install the seccomp filter");
+		goto out;
+	}
+	if (vcpu_start_all(&vm) < 0)
+		goto out;
+	if (fifo && ready_fifo(fifo, READY_TIMEOUT_MS) < 0) {
+		err_warnsys("unable to notify readiness on %s", fifo);
+		goto out;
+	}
+	if (readyfd >= 0 && ready_fd(readyfd) < 0)
+		err_warnsys("unable to notify readiness on fd %lld", readyfd);
+
+	run_loop(&vm, sfd);
+	status = -1;
+out:
+	if (status != -1)
+		vm_stop(&vm, VM_EXIT_SYS);
+	vm_close(&vm);
+	status = vm.status;
+	unmap_file(&kf);
+	unmap_file(&rf);
+	free(cl);
+	if (vm.console_out > 2)
+		close(vm.console_out);
+	close(sfd);
+	write_exitfile(status);
+	if (verbose)
+		err_info("exit %d (%s)", status, reason(status));
+	return status;
+}

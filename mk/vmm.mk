@@ -1,0 +1,38 @@
+# The VMM: vmm/*.c -> build/libvmm.a, linked into bin/vmrun, the unit
+# tests and the fuzzers.  musl-gcc does not search /usr/include, so the
+# kernel uapi headers (linux/kvm.h, asm/kvm.h) come from a folder of
+# symlinks made here, never from -I/usr/include (glibc's headers there
+# break a musl build).  -isystem: musl and the uapi both define _IO* the
+# same way; as system headers their redefinition is not warned about.
+VMM_SRC = $(sort $(wildcard vmm/*.c))
+VMM_OBJ = $(VMM_SRC:%.c=build/%.o)
+VMM_HDR = $(wildcard vmm/*.h)
+VMM_CPPFLAGS = -Ivmm -isystem build/kinclude
+KINCLUDE = build/kinclude/.stamp
+
+$(KINCLUDE): | build/.deps-build
+	$(Q)mkdir -p build/kinclude
+	$(Q)for d in /usr/include/linux /usr/include/asm-generic \
+		/usr/include/$(MULTIARCH)/asm /usr/include/video; do \
+		test -d $$d || { echo "mk/vmm.mk: fatal: unable to find $$d" >&2; exit 111; }; \
+		ln -sfn $$d build/kinclude/$${d##*/}; done
+	$(Q)touch $@
+
+build/vmm/%.o: vmm/%.c $(VMM_HDR) $(LIB_HDR) $(KINCLUDE) | build/.deps-build
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(VMM_CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+build/libvmm.a: $(VMM_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+build/cmd/vmrun.o: CPPFLAGS += $(VMM_CPPFLAGS)
+build/cmd/vmrun.o: $(VMM_HDR) $(KINCLUDE)
+
+# Devices register themselves through a linker section (vm.h VM_DEVICE),
+# which nothing references by name: take every member of libvmm.a.
+bin/vmrun: build/cmd/vmrun.o build/libvmm.a build/libhusk.a
+	@mkdir -p bin
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $< \
+		-Wl,--whole-archive build/libvmm.a -Wl,--no-whole-archive $(LIBS)

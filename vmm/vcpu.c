@@ -1,0 +1,399 @@
+/* vmm/vcpu.c: vCPU setup (CPUID, MSRs, registers for the boot protocol's
+ * entry), the run loop, exit dispatch and the stop kick. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "boot.h"
+#include "err.h"
+#include "layout.h"
+#include "vcpu.h"
+#include "vm.h"
+
+enum vcpu_action vcpu_handle_exit(struct vm *vm, struct kvm_run *run)
+{
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO: {
+		/* count accesses of size bytes each, packed at data_offset
+		 * (rep ins/outs); KVM guarantees they lie inside the page
+		 * mapping, but a fake exit in a test might not, so check. */
+		uint8_t *p = (uint8_t *)run + run->io.data_offset;
+		unsigned sz = run->io.size, i;
+		if ((sz != 1 && sz != 2 && sz != 4) ||
+		    run->io.data_offset + (uint64_t)sz * run->io.count >
+		    (uint64_t)vm->run_size) {
+			err_warn("guest port I/O exit with impossible size %u x %u",
+			    sz, run->io.count);
+			vm_stop(vm, VM_EXIT_GUEST_FAULT);
+			return VCPU_STOP;
+		}
+		for (i = 0; i < run->io.count; i++, p += sz) {
+			if (run->io.direction == KVM_EXIT_IO_OUT)
+				bus_write(vm->pio, run->io.port, p, sz);
+			else
+				bus_read(vm->pio, run->io.port, p, sz);
+		}
+		return VCPU_CONTINUE;
+	}
+	case KVM_EXIT_MMIO:
+		if (run->mmio.len == 0 || run->mmio.len > 8) {
+			vm_stop(vm, VM_EXIT_GUEST_FAULT);
+			return VCPU_STOP;
+		}
+		if (run->mmio.is_write)
+			bus_write(vm->mmio, run->mmio.phys_addr, run->mmio.data,
+			    run->mmio.len);
+		else
+			bus_read(vm->mmio, run->mmio.phys_addr, run->mmio.data,
+			    run->mmio.len);
+		return VCPU_CONTINUE;
+	case KVM_EXIT_SHUTDOWN:
+		/* triple fault: Linux's reboot of last resort */
+		if (vm->verbose)
+			err_info("guest triple fault: reset");
+		vm_stop(vm, VM_EXIT_RESET);
+		return VCPU_STOP;
+	case KVM_EXIT_SYSTEM_EVENT:
+		switch (run->system_event.type) {
+		case KVM_SYSTEM_EVENT_SHUTDOWN:
+			vm_stop(vm, VM_EXIT_POWEROFF);
+			break;
+		case KVM_SYSTEM_EVENT_RESET:
+			vm_stop(vm, VM_EXIT_RESET);
+			break;
+		default:
+			err_warn("guest system event %u", run->system_event.type);
+			vm_stop(vm, VM_EXIT_GUEST_FAULT);
+		}
+		return VCPU_STOP;
+	case KVM_EXIT_HLT:
+		/* only without the in-kernel irqchip; keep going */
+	case KVM_EXIT_INTR:
+		return VCPU_CONTINUE;
+	case KVM_EXIT_FAIL_ENTRY:
+		err_warn("vCPU entry failed: hardware reason 0x%llx",
+		    (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+		vm_stop(vm, VM_EXIT_GUEST_FAULT);
+		return VCPU_STOP;
+	case KVM_EXIT_INTERNAL_ERROR:
+		err_warn("KVM internal error: suberror %u", run->internal.suberror);
+		vm_stop(vm, VM_EXIT_GUEST_FAULT);
+		return VCPU_STOP;
+	default:
+		err_warn("unexpected vCPU exit reason %u", run->exit_reason);
+		vm_stop(vm, VM_EXIT_GUEST_FAULT);
+		return VCPU_STOP;
+	}
+}
+
+/* CPUID: what KVM supports, plus the hypervisor bit and this vCPU's APIC
+ * id wherever CPUID reports one. */
+static int set_cpuid(struct vm *vm, struct vcpu *c, const struct kvm_cpuid2 *sup)
+{
+	size_t sz = sizeof(*sup) + sup->nent * sizeof(sup->entries[0]);
+	struct kvm_cpuid2 *cp = malloc(sz);
+	unsigned i;
+	int r;
+
+	if (!cp)
+		return -1;
+	memcpy(cp, sup, sz);
+	for (i = 0; i < cp->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &cp->entries[i];
+		switch (e->function) {
+		case 1:
+			/* EBX 31:24 initial APIC id, 23:16 logical CPUs per
+			 * package; ECX 31 hypervisor present */
+			e->ebx = (e->ebx & 0xffff) | c->id << 24 |
+			    (vm->ncpus & 0xff) << 16;
+			e->ecx |= 1u << 31;
+			if (vm->ncpus > 1)
+				e->edx |= 1u << 28;     /* HTT: the field above is valid */
+			break;
+		case 0xb:
+		case 0x1f:
+			e->edx = c->id;                 /* x2APIC id */
+			break;
+		case 0x8000001e:
+			e->eax = c->id;                 /* AMD extended APIC id */
+			break;
+		}
+	}
+	r = ioctl(c->fd, KVM_SET_CPUID2, cp);
+	free(cp);
+	return r;
+}
+
+#define MSR_IA32_SYSENTER_CS  0x174
+#define MSR_IA32_SYSENTER_ESP 0x175
+#define MSR_IA32_SYSENTER_EIP 0x176
+#define MSR_STAR              0xc0000081
+#define MSR_LSTAR             0xc0000082
+#define MSR_CSTAR             0xc0000083
+#define MSR_SYSCALL_MASK      0xc0000084
+#define MSR_KERNEL_GS_BASE    0xc0000102
+#define MSR_IA32_TSC          0x10
+#define MSR_IA32_MISC_ENABLE  0x1a0
+#define MSR_MTRR_DEF_TYPE     0x2ff
+
+/* The MSR state of a CPU fresh out of firmware: syscall MSRs clear, fast
+ * string operations on, MTRRs enabled with write-back as the default type
+ * (else the guest maps all RAM uncached). */
+static int set_msrs(struct vcpu *c)
+{
+	static const struct { uint32_t i; uint64_t v; } boot[] = {
+		{ MSR_IA32_SYSENTER_CS, 0 }, { MSR_IA32_SYSENTER_ESP, 0 },
+		{ MSR_IA32_SYSENTER_EIP, 0 }, { MSR_STAR, 0 }, { MSR_CSTAR, 0 },
+		{ MSR_KERNEL_GS_BASE, 0 }, { MSR_SYSCALL_MASK, 0 },
+		{ MSR_LSTAR, 0 }, { MSR_IA32_TSC, 0 },
+		{ MSR_IA32_MISC_ENABLE, 1 },                    /* fast strings */
+		{ MSR_MTRR_DEF_TYPE, 1u << 11 | 6 },            /* enabled, WB */
+	};
+	enum { N = sizeof(boot) / sizeof(boot[0]) };
+	struct { struct kvm_msrs h; struct kvm_msr_entry e[N]; } m;
+	unsigned i;
+
+	memset(&m, 0, sizeof(m));
+	m.h.nmsrs = N;
+	for (i = 0; i < N; i++) {
+		m.e[i].index = boot[i].i;
+		m.e[i].data = boot[i].v;
+	}
+	if (ioctl(c->fd, KVM_SET_MSRS, &m) != N) {
+		errno = errno ? errno : EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+static void segment(struct kvm_segment *s, uint16_t sel, uint64_t desc)
+{
+	memset(s, 0, sizeof(*s));
+	s->selector = sel;
+	s->base = 0;
+	s->limit = 0xffffffff;          /* G=1: 0xfffff pages */
+	s->type = desc >> 40 & 0xf;
+	s->s = desc >> 44 & 1;
+	s->dpl = desc >> 45 & 3;
+	s->present = desc >> 47 & 1;
+	s->avl = desc >> 52 & 1;
+	s->l = desc >> 53 & 1;
+	s->db = desc >> 54 & 1;
+	s->g = desc >> 55 & 1;
+}
+
+#define CR0_PE 0x1ULL
+#define CR0_ET 0x10ULL
+#define CR0_PG 0x80000000ULL
+#define CR4_PAE 0x20ULL
+#define EFER_LME 0x100ULL
+#define EFER_LMA 0x400ULL
+
+/* The boot CPU's state at the kernel entry (boot.rst, "64-bit boot
+ * protocol"): long mode with the identity map, the flat GDT's __BOOT_CS and
+ * __BOOT_DS, interrupts off, %rsi = boot_params.  Or 32-bit protected mode
+ * with paging off for the 32-bit entry. */
+static int set_boot_regs(struct vcpu *c, uint64_t entry, int entry64)
+{
+	struct kvm_sregs s;
+	struct kvm_regs r;
+	struct kvm_fpu f;
+	uint64_t gdt[BOOT_GDT_ENTRIES];
+
+	if (ioctl(c->fd, KVM_GET_SREGS, &s) < 0)
+		return -1;
+	boot_gdt(gdt, entry64);
+	segment(&s.cs, BOOT_CS, gdt[BOOT_CS / 8]);
+	segment(&s.ds, BOOT_DS, gdt[BOOT_DS / 8]);
+	s.es = s.fs = s.gs = s.ss = s.ds;
+	segment(&s.tr, BOOT_TSS, gdt[BOOT_TSS / 8]);
+	s.gdt.base = BOOT_GDT_ADDR;
+	s.gdt.limit = sizeof(gdt) - 1;
+	s.idt.base = BOOT_IDT_ADDR;
+	s.idt.limit = 0;
+	s.cr0 = CR0_PE | CR0_ET;
+	s.cr4 = 0;
+	s.efer = 0;
+	if (entry64) {
+		s.cr3 = PML4_ADDR;
+		s.cr4 |= CR4_PAE;
+		s.cr0 |= CR0_PG;
+		s.efer |= EFER_LME | EFER_LMA;
+	}
+	if (ioctl(c->fd, KVM_SET_SREGS, &s) < 0)
+		return -1;
+
+	memset(&r, 0, sizeof(r));
+	r.rflags = 0x2;                 /* reserved bit; IF clear */
+	r.rip = entry;
+	r.rsp = r.rbp = BOOT_STACK_TOP;
+	r.rsi = ZERO_PAGE_ADDR;
+	if (ioctl(c->fd, KVM_SET_REGS, &r) < 0)
+		return -1;
+
+	memset(&f, 0, sizeof(f));
+	f.fcw = 0x37f;                  /* FNINIT's control word */
+	f.mxcsr = 0x1f80;               /* all SSE exceptions masked */
+	return ioctl(c->fd, KVM_SET_FPU, &f);
+}
+
+static void kick_handler(int sig)
+{
+	(void)sig;      /* only the EINTR from KVM_RUN matters */
+}
+
+int vcpu_create_all(struct vm *vm, uint64_t entry, int entry64)
+{
+	struct kvm_cpuid2 *sup;
+	unsigned i;
+	int nent = 256;
+
+	struct sigaction sa;
+
+	/* The kick handler, here because this is still setup time (the
+	 * seccomp filter does not allow sigaction). */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = kick_handler;   /* no SA_RESTART: KVM_RUN must return */
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(VCPU_KICK_SIGNAL, &sa, 0) < 0) {
+		err_warnsys("unable to set the vCPU kick handler");
+		return -1;
+	}
+	sup = calloc(1, sizeof(*sup) + nent * sizeof(sup->entries[0]));
+	if (!sup) {
+		err_warnsys("unable to allocate CPUID table");
+		return -1;
+	}
+	sup->nent = nent;
+	if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, sup) < 0) {
+		err_warnsys("unable to get supported CPUID");
+		free(sup);
+		return -1;
+	}
+	for (i = 0; i < vm->ncpus; i++) {
+		struct vcpu *c = &vm->cpus[i];
+		void *run;
+		c->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)i);
+		if (c->fd < 0) {
+			err_warnsys("unable to create vCPU %u", i);
+			goto fail;
+		}
+		run = mmap(0, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    c->fd, 0);
+		if (run == MAP_FAILED) {
+			err_warnsys("unable to map vCPU %u", i);
+			goto fail;
+		}
+		c->run = run;
+		if (set_cpuid(vm, c, sup) < 0) {
+			err_warnsys("unable to set CPUID of vCPU %u", i);
+			goto fail;
+		}
+		if (set_msrs(c) < 0) {
+			err_warnsys("unable to set MSRs of vCPU %u", i);
+			goto fail;
+		}
+		/* Application processors wait for INIT/SIPI from the boot
+		 * CPU (in-kernel LAPIC), as on real hardware. */
+		if (i == 0 && set_boot_regs(c, entry, entry64) < 0) {
+			err_warnsys("unable to set boot registers");
+			goto fail;
+		}
+	}
+	free(sup);
+	return 0;
+fail:
+	free(sup);
+	return -1;      /* vcpu_join_all releases what was created */
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *c = arg;
+	struct vm *vm = c->vm;
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, VCPU_KICK_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &set, 0);
+	while (!__atomic_load_n(&vm->stopping, __ATOMIC_SEQ_CST)) {
+		if (ioctl(c->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			err_warnsys("unable to run vCPU %u", c->id);
+			vm_stop(vm, VM_EXIT_SYS);
+			break;
+		}
+		if (vcpu_handle_exit(vm, c->run) == VCPU_STOP)
+			break;
+	}
+	return 0;
+}
+
+int vcpu_start_all(struct vm *vm)
+{
+	sigset_t set, old;
+	unsigned i;
+	int e;
+
+	/* Threads start with the kick blocked and unblock it themselves. */
+	sigemptyset(&set);
+	sigaddset(&set, VCPU_KICK_SIGNAL);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	for (i = 0; i < vm->ncpus; i++) {
+		struct vcpu *c = &vm->cpus[i];
+		e = pthread_create(&c->thread, 0, vcpu_thread, c);
+		if (e) {
+			errno = e;
+			err_warnsys("unable to start vCPU thread %u", i);
+			pthread_sigmask(SIG_SETMASK, &old, 0);
+			return -1;
+		}
+		c->started = 1;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, 0);
+	return 0;
+}
+
+/* Stopping a vCPU without a race: immediate_exit is set first, so a thread
+ * between its last check of vm->stopping and the KVM_RUN ioctl returns at
+ * once with EINTR; the signal then interrupts a thread already inside
+ * KVM_RUN.  A thread handling an exit in user space sees vm->stopping at
+ * the top of its loop. */
+void vcpu_kick_all(struct vm *vm)
+{
+	unsigned i;
+
+	for (i = 0; i < vm->ncpus; i++) {
+		struct vcpu *c = &vm->cpus[i];
+		if (c->run)
+			__atomic_store_n(&c->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+		if (c->started)
+			pthread_kill(c->thread, VCPU_KICK_SIGNAL);
+	}
+}
+
+void vcpu_join_all(struct vm *vm)
+{
+	unsigned i;
+
+	for (i = 0; i < vm->ncpus; i++) {
+		struct vcpu *c = &vm->cpus[i];
+		if (c->started) {
+			pthread_join(c->thread, 0);
+			c->started = 0;
+		}
+		if (c->run) {
+			munmap(c->run, vm->run_size);
+			c->run = 0;
+		}
+		if (c->fd >= 0) {
+			close(c->fd);
+			c->fd = -1;
+		}
+	}
+}

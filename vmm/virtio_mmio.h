@@ -1,0 +1,144 @@
+/* vmm/virtio_mmio.h: the virtio-mmio transport, modern (version 2) only
+ * (virtio 1.2, 4.2.2), generic over a device model.
+ *
+ * The transport owns the registers, feature negotiation, the status
+ * machine with its reset, the queues' addresses and the interrupt status;
+ * a device model supplies a struct virtio_dev_ops and works on the queues
+ * the transport hands it.  Register accesses arrive from vCPU threads, the
+ * device's I/O from its own thread: both hold t->lock, which guards the
+ * transport and the device state alike, so a reset never runs in the
+ * middle of a queue walk.
+ *
+ * With KVM (virtio_mmio_kvm), a QueueNotify write is an ioeventfd that the
+ * device's thread reads (virtio_mmio_kick), and the interrupt is an irqfd
+ * with a resample fd: KVM keeps the line asserted until the guest's EOI,
+ * then virtio_mmio_resample re-asserts it if InterruptStatus still has a
+ * bit set.  That is correct whether the DSDT describes the GSI as level or
+ * edge; a plain irqfd on a level-triggered IOAPIC pin would pulse the line
+ * and lose an interrupt raised while the previous one is in service. */
+#ifndef VMM_VIRTIO_MMIO_H
+#define VMM_VIRTIO_MMIO_H
+
+#include <stdint.h>
+#include <pthread.h>
+
+#include "bus.h"
+#include "mem.h"
+#include "virtq.h"
+
+#define VIRTIO_MMIO_MAGIC 0x74726976   /* "virt" */
+#define VIRTIO_MMIO_VENDOR 0x4b535548  /* "HUSK" */
+#define VIRTIO_MMIO_WINDOW 0x200       /* registers 0x000-0x0ff, config from 0x100 */
+#define VIRTIO_MMIO_MAX_QUEUES 2
+
+/* Register offsets (4.2.2). */
+enum {
+	VMMIO_MAGIC = 0x000, VMMIO_VERSION = 0x004, VMMIO_DEVICE_ID = 0x008,
+	VMMIO_VENDOR_ID = 0x00c, VMMIO_DEV_FEATURES = 0x010,
+	VMMIO_DEV_FEATURES_SEL = 0x014, VMMIO_DRV_FEATURES = 0x020,
+	VMMIO_DRV_FEATURES_SEL = 0x024, VMMIO_QUEUE_SEL = 0x030,
+	VMMIO_QUEUE_NUM_MAX = 0x034, VMMIO_QUEUE_NUM = 0x038,
+	VMMIO_QUEUE_READY = 0x044, VMMIO_QUEUE_NOTIFY = 0x050,
+	VMMIO_INTERRUPT_STATUS = 0x060, VMMIO_INTERRUPT_ACK = 0x064,
+	VMMIO_STATUS = 0x070,
+	VMMIO_QUEUE_DESC_LOW = 0x080, VMMIO_QUEUE_DESC_HIGH = 0x084,
+	VMMIO_QUEUE_DRIVER_LOW = 0x090, VMMIO_QUEUE_DRIVER_HIGH = 0x094,
+	VMMIO_QUEUE_DEVICE_LOW = 0x0a0, VMMIO_QUEUE_DEVICE_HIGH = 0x0a4,
+	VMMIO_SHM_SEL = 0x0ac, VMMIO_SHM_LEN_LOW = 0x0b0,
+	VMMIO_SHM_LEN_HIGH = 0x0b4, VMMIO_SHM_BASE_LOW = 0x0b8,
+	VMMIO_SHM_BASE_HIGH = 0x0bc,
+	VMMIO_CONFIG_GENERATION = 0x0fc, VMMIO_CONFIG = 0x100,
+};
+
+/* Device status bits (2.1). */
+enum {
+	VIRTIO_S_ACKNOWLEDGE = 1, VIRTIO_S_DRIVER = 2, VIRTIO_S_DRIVER_OK = 4,
+	VIRTIO_S_FEATURES_OK = 8, VIRTIO_S_NEEDS_RESET = 0x40,
+	VIRTIO_S_FAILED = 0x80,
+};
+/* InterruptStatus bits. */
+enum { VIRTIO_INT_USED = 1, VIRTIO_INT_CONFIG = 2 };
+
+/* A device model.  Every callback runs with t->lock held. */
+struct virtio_dev_ops {
+	const char *name;               /* for log lines: "virtio-net" */
+	uint32_t device_id;
+	unsigned nqueues;               /* <= VIRTIO_MMIO_MAX_QUEUES */
+	/* Device feature bits; the transport adds VERSION_1, INDIRECT_DESC
+	 * and EVENT_IDX, which it implements itself. */
+	uint64_t features;
+	unsigned config_len;            /* bytes of config space */
+	/* off + size <= config_len, checked by the transport. */
+	void (*config_read)(void *dev, unsigned off, void *data, unsigned size);
+	void (*config_write)(void *dev, unsigned off, const void *data, unsigned size);
+	/* The driver set DRIVER_OK: start.  -1 marks the device broken. */
+	int (*activate)(void *dev);
+	/* Queue q was notified (an ioeventfd or a QueueNotify write). */
+	void (*notify)(void *dev, unsigned q);
+	/* Device reset: forget everything activate started. */
+	void (*reset)(void *dev);
+};
+
+struct virtio_mmio {
+	struct bus_dev bus;             /* bus.priv points back here */
+	const struct virtio_dev_ops *ops;
+	void *dev;
+	const struct guest_mem *mem;
+	pthread_mutex_t lock;
+
+	uint32_t status;
+	uint32_t dev_feat_sel, drv_feat_sel, queue_sel;
+	uint64_t offered, acked;
+	uint32_t config_generation;
+	uint32_t isr;                   /* InterruptStatus; atomic */
+	int stopped;                    /* the VM is ending: ignore the guest */
+	struct virtq vq[VIRTIO_MMIO_MAX_QUEUES];
+
+	/* Raise the interrupt line (irqfd write, or a test's counter). */
+	void (*raise)(void *arg);
+	void *raise_arg;
+
+	/* KVM wiring, -1 when absent. */
+	int vm_fd;
+	int kick_fd[VIRTIO_MMIO_MAX_QUEUES];
+	int irq_fd, resample_fd;
+	unsigned gsi;
+};
+
+/* Set up t for the device (ops, dev) at [base, base+VIRTIO_MMIO_WINDOW)
+ * raising gsi.  Registers nothing and opens nothing.  0 or -1 errno. */
+int virtio_mmio_init(struct virtio_mmio *t, const struct virtio_dev_ops *ops,
+    void *dev, const struct guest_mem *mem, uint64_t base, unsigned gsi);
+void virtio_mmio_destroy(struct virtio_mmio *t);
+
+/* The bus callbacks (bus_dev.read/write); take the lock. */
+void virtio_mmio_read(struct bus_dev *d, uint64_t off, void *data, unsigned size);
+void virtio_mmio_write(struct bus_dev *d, uint64_t off, const void *data, unsigned size);
+
+/* Create an ioeventfd per queue on QueueNotify (datamatch the queue
+ * index) and a resampling irqfd on gsi.  0, or -1 errno with everything it
+ * made undone.  virtio_mmio_kvm_close deassigns and closes them. */
+int virtio_mmio_kvm(struct virtio_mmio *t, int vm_fd);
+void virtio_mmio_kvm_close(struct virtio_mmio *t);
+
+/* Called by the device's thread when kick_fd[q] (or resample_fd) fired:
+ * reads the eventfd and, under the lock, calls ops->notify (or re-raises
+ * a still pending interrupt). */
+void virtio_mmio_kick(struct virtio_mmio *t, unsigned q);
+void virtio_mmio_resample(struct virtio_mmio *t);
+
+/* For the device, lock held: interrupt the driver for used buffers on q
+ * if the ring's suppression rules allow; 1 if it did. */
+int virtio_mmio_used(struct virtio_mmio *t, unsigned q);
+/* For the device, lock held: the config space changed. */
+void virtio_mmio_config_changed(struct virtio_mmio *t);
+/* For the device, lock held: the guest broke a rule; every queue stops,
+ * Status gets DEVICE_NEEDS_RESET, a config interrupt is raised and one
+ * warning line is logged.  A reset by the driver recovers. */
+void virtio_mmio_broken(struct virtio_mmio *t, const char *why);
+/* Is the device running (DRIVER_OK, not broken, not stopped)? */
+int virtio_mmio_live(const struct virtio_mmio *t);
+/* Stop for good (VM exit): afterwards register accesses do nothing. */
+void virtio_mmio_stop(struct virtio_mmio *t);
+
+#endif

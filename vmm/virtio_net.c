@@ -1,0 +1,465 @@
+/* vmm/virtio_net.c: the virtio-net device model, see virtio_net.h.
+ * The transport is virtio_mmio.c, the tap plumbing tap.c; this file moves
+ * frames between the two queues and the tap fd and runs the I/O thread. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
+#include <sys/uio.h>
+#include <linux/virtio_net.h>
+
+#include "err.h"
+#include "tap.h"
+#include "virtio_net.h"
+#include "vm.h"
+
+#define F(b) (1ULL << (b))
+#define NET_FEATURES (F(VIRTIO_NET_F_CSUM) | F(VIRTIO_NET_F_GUEST_CSUM) | \
+	F(VIRTIO_NET_F_MAC) | F(VIRTIO_NET_F_GUEST_TSO4) | \
+	F(VIRTIO_NET_F_GUEST_TSO6) | F(VIRTIO_NET_F_HOST_TSO4) | \
+	F(VIRTIO_NET_F_HOST_TSO6) | F(VIRTIO_NET_F_STATUS))
+
+/* Chains handled per queue before the thread looks at its other fds and
+ * before an interim interrupt: latency for the other direction. */
+#define BATCH 64
+
+/* Config space (5.1.4): mac[6], status, max_virtqueue_pairs. */
+#define CONFIG_LEN 10
+
+enum { EV_STOP, EV_TAP, EV_KICK_RX, EV_KICK_TX, EV_RESAMPLE };
+
+static void
+config_read(void *dev, unsigned off, void *data, unsigned size)
+{
+	struct virtio_net *n = dev;
+	uint8_t cfg[CONFIG_LEN];
+	uint16_t status = VIRTIO_NET_S_LINK_UP;
+
+	memcpy(cfg, n->mac, 6);
+	memcpy(cfg + 6, &status, 2);
+	memset(cfg + 8, 0, 2);
+	memcpy(data, cfg + off, size);
+}
+
+/* The tap fd's interest: nothing while frames wait for receive buffers,
+ * or a level-triggered epoll would spin on them. */
+static void
+tap_interest(struct virtio_net *n, int on)
+{
+	struct epoll_event ev = { .events = on ? EPOLLIN : 0, .data.u32 = EV_TAP };
+
+	if (n->epfd >= 0)
+		epoll_ctl(n->epfd, EPOLL_CTL_MOD, n->tap_fd, &ev);
+}
+
+/* Write v at byte off of the writable buffers iov[0..cnt). */
+static void
+iov_put(const struct iovec *iov, unsigned cnt, size_t off, const void *v, size_t len)
+{
+	const uint8_t *p = v;
+	size_t k;
+
+	for (; cnt && len; iov++, cnt--) {
+		if (off >= iov->iov_len) {
+			off -= iov->iov_len;
+			continue;
+		}
+		k = iov->iov_len - off < len ? iov->iov_len - off : len;
+		memcpy((uint8_t *)iov->iov_base + off, p, k);
+		p += k;
+		len -= k;
+		off = 0;
+	}
+}
+
+static void
+rate_warn(struct virtio_net *n, const char *what, uint64_t count)
+{
+	/* 1, 2, 4, 8...: a guest can make this happen for every frame. */
+	if (count & (count - 1))
+		return;
+	err_warnsys("%s at 0x%llx: %s (%llu so far)", n->mmio.ops->name,
+	    (unsigned long long)n->mmio.bus.base, what, (unsigned long long)count);
+}
+
+/* Lock held.  Tap frames into receive chains until one side runs out. */
+static unsigned
+rx(struct virtio_net *n)
+{
+	struct virtq *q = &n->mmio.vq[VNET_RXQ];
+	struct virtq_chain *c = &n->chain;
+	uint16_t one = 1;
+	unsigned frames = 0;
+	ssize_t len;
+	int r;
+
+	if (!virtio_mmio_live(&n->mmio) || !q->ready) {
+		/* No driver to take frames: stop watching the tap until the
+		 * next DRIVER_OK or receive kick. */
+		n->rx_starved = 1;
+		tap_interest(n, 0);
+		return 0;
+	}
+	for (;;) {
+		if ((r = virtq_pop(q, c)) == VIRTQ_BROKEN) {
+			virtio_mmio_broken(&n->mmio, q->why);
+			return frames;
+		}
+		if (r == VIRTQ_EMPTY) {
+			if (virtq_notify_on(q, 1))
+				continue;
+			/* Wait for the driver's kick on the receive queue. */
+			n->rx_starved = 1;
+			tap_interest(n, 0);
+			break;
+		}
+		if (c->nout) {
+			virtio_mmio_broken(&n->mmio, "receive chain with a device-readable buffer");
+			return frames;
+		}
+		if (c->in_len < TAP_VNET_HDR_LEN) {
+			virtio_mmio_broken(&n->mmio, "receive chain shorter than the header");
+			return frames;
+		}
+		len = readv(n->tap_fd, c->iov, c->nin);
+		if (len < 0) {
+			virtq_unpop(q, 1);
+			if (errno == EAGAIN)
+				break;
+			if (errno == EINTR)
+				continue;
+			/* EFAULT/EINVAL: the frame did not fit the chain and
+			 * tun dropped it; anything else: the tap is gone. */
+			rate_warn(n, "unable to read a frame from the tap", ++n->rx_dropped);
+			if (errno == EFAULT || errno == EINVAL || errno == EMSGSIZE)
+				continue;
+			break;
+		}
+		if (len < TAP_VNET_HDR_LEN) {
+			virtq_push(q, c->head, 0);
+			continue;
+		}
+		/* tun leaves num_buffers alone; without MRG_RXBUF it is 1. */
+		iov_put(c->iov, c->nin, 10, &one, 2);
+		virtq_push(q, c->head, len);
+		n->rx_frames++;
+		if (++frames % BATCH == 0)
+			virtio_mmio_used(&n->mmio, VNET_RXQ);
+	}
+	virtio_mmio_used(&n->mmio, VNET_RXQ);
+	return frames;
+}
+
+/* Lock held.  Transmit chains to the tap; 1 if it stopped at BATCH with
+ * more to do. */
+static int
+tx(struct virtio_net *n)
+{
+	struct virtq *q = &n->mmio.vq[VNET_TXQ];
+	struct virtq_chain *c = &n->chain;
+	unsigned frames = 0;
+	int r, more = 0;
+
+	if (!virtio_mmio_live(&n->mmio) || !q->ready)
+		return 0;
+	virtq_notify_on(q, 0);
+	for (;;) {
+		if (frames == BATCH) {
+			more = 1;
+			break;
+		}
+		if ((r = virtq_pop(q, c)) == VIRTQ_BROKEN) {
+			virtio_mmio_broken(&n->mmio, q->why);
+			return 0;
+		}
+		if (r == VIRTQ_EMPTY) {
+			if (virtq_notify_on(q, 1)) {
+				virtq_notify_on(q, 0);
+				continue;
+			}
+			break;
+		}
+		if (c->nin) {
+			virtio_mmio_broken(&n->mmio, "transmit chain with a device-writable buffer");
+			return 0;
+		}
+		if (c->out_len < TAP_VNET_HDR_LEN) {
+			virtio_mmio_broken(&n->mmio, "transmit chain shorter than the header");
+			return 0;
+		}
+		/* tun checks the header (gso type and sizes, checksum
+		 * offsets) and refuses a bad one with EINVAL: dropped. */
+		if (writev(n->tap_fd, c->iov, c->nout) < 0)
+			rate_warn(n, "unable to write a frame to the tap", ++n->tx_dropped);
+		else
+			n->tx_frames++;
+		virtq_push(q, c->head, 0);
+		frames++;
+	}
+	virtio_mmio_used(&n->mmio, VNET_TXQ);
+	return more;
+}
+
+static void
+notify(void *dev, unsigned qi)
+{
+	struct virtio_net *n = dev;
+
+	if (qi == VNET_TXQ) {
+		n->tx_more = tx(n);
+		return;
+	}
+	if (n->rx_starved) {
+		n->rx_starved = 0;
+		tap_interest(n, 1);
+	}
+	rx(n);
+}
+
+static int
+activate(void *dev)
+{
+	struct virtio_net *n = dev;
+	unsigned fl = tap_offload_flags(n->mmio.acked);
+
+	if (n->set_offload(n->tap_fd, fl) < 0) {
+		err_warnsys("%s: unable to set tap offloads 0x%x", n->mmio.ops->name, fl);
+		return -1;
+	}
+	n->offload = fl;
+	n->rx_starved = 0;
+	tap_interest(n, 1);
+	return 0;
+}
+
+static void
+reset(void *dev)
+{
+	struct virtio_net *n = dev;
+
+	/* Frames in flight belong to the old driver; offloads to it too. */
+	if (n->offload && n->set_offload(n->tap_fd, 0) == 0)
+		n->offload = 0;
+	n->rx_starved = 1;
+	tap_interest(n, 0);
+	n->tx_more = 0;
+}
+
+const struct virtio_dev_ops virtio_net_ops = {
+	.name = "virtio-net",
+	.device_id = VIRTIO_NET_ID,
+	.nqueues = 2,
+	.features = NET_FEATURES,
+	.config_len = CONFIG_LEN,
+	.config_read = config_read,
+	.activate = activate,
+	.notify = notify,
+	.reset = reset,
+};
+
+int
+virtio_net_init(struct virtio_net *n, const struct guest_mem *mem,
+    int tap_fd, const uint8_t mac[6], uint64_t base, unsigned gsi)
+{
+	memset(n, 0, sizeof *n);
+	n->tap_fd = tap_fd;
+	n->epfd = n->stop_fd = -1;
+	n->set_offload = tap_set_offload;
+	memcpy(n->mac, mac, 6);
+	return virtio_mmio_init(&n->mmio, &virtio_net_ops, n, mem, base, gsi);
+}
+
+unsigned
+virtio_net_rx(struct virtio_net *n)
+{
+	unsigned k;
+
+	pthread_mutex_lock(&n->mmio.lock);
+	k = rx(n);
+	pthread_mutex_unlock(&n->mmio.lock);
+	return k;
+}
+
+static void *
+iothread(void *arg)
+{
+	struct virtio_net *n = arg;
+	struct epoll_event ev[8];
+	int i, k, more = 0;
+
+	for (;;) {
+		k = epoll_wait(n->epfd, ev, 8, more ? 0 : -1);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			err_warnsys("%s: unable to wait for events; device stops",
+			    n->mmio.ops->name);
+			return NULL;
+		}
+		for (i = 0; i < k; i++) {
+			switch (ev[i].data.u32) {
+			case EV_STOP:
+				return NULL;
+			case EV_TAP:
+				virtio_net_rx(n);
+				break;
+			case EV_KICK_RX:
+				virtio_mmio_kick(&n->mmio, VNET_RXQ);
+				break;
+			case EV_KICK_TX:
+				virtio_mmio_kick(&n->mmio, VNET_TXQ);
+				break;
+			case EV_RESAMPLE:
+				virtio_mmio_resample(&n->mmio);
+				break;
+			}
+		}
+		pthread_mutex_lock(&n->mmio.lock);
+		if (n->tx_more)
+			n->tx_more = tx(n);
+		more = n->tx_more;
+		pthread_mutex_unlock(&n->mmio.lock);
+	}
+}
+
+static int
+watch(struct virtio_net *n, int fd, uint32_t events, uint32_t tag)
+{
+	struct epoll_event ev = { .events = events, .data.u32 = tag };
+
+	return epoll_ctl(n->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+/* The vm_at_exit hook: after it, no thread and no fd of this device. */
+static void
+stop(void *arg)
+{
+	struct virtio_net *n = arg;
+	uint64_t one = 1;
+
+	/* Under the lock: a vCPU in a register access finishes first, and
+	 * none starts one that touches the tap afterwards. */
+	virtio_mmio_stop(&n->mmio);
+	if (n->running) {
+		if (write(n->stop_fd, &one, 8) < 0)
+			err_warnsys("%s: unable to stop the I/O thread", n->mmio.ops->name);
+		pthread_join(n->thread, NULL);
+		n->running = 0;
+	}
+	virtio_mmio_kvm_close(&n->mmio);
+	if (n->epfd >= 0)
+		close(n->epfd);
+	if (n->stop_fd >= 0)
+		close(n->stop_fd);
+	if (n->tap_fd >= 0)
+		close(n->tap_fd);
+	n->epfd = n->stop_fd = n->tap_fd = -1;
+}
+
+static int
+fail(const char *what, const char *name)
+{
+	/* The contract's shape: printed here, the caller exits 111. */
+	fprintf(stderr, "%s: fatal: unable to %s %s: %s\n", err_prog, what, name,
+	    strerror(errno));
+	return -1;
+}
+
+int
+virtio_net_add(struct vm *vm, const struct net_opts *o)
+{
+	struct virtio_net *n;
+	uint8_t mac[6];
+	uint64_t base;
+	unsigned gsi, i;
+	sigset_t all, old;
+	int fd, e;
+
+	if (o->have_mac) {
+		memcpy(mac, o->mac, 6);
+	} else {
+		/* Locally administered unicast, random per run. */
+		if (getrandom(mac, 6, 0) != 6)
+			return fail("get random bytes for the MAC of", o->tap);
+		mac[0] = (mac[0] & 0xfe) | 0x02;
+	}
+	if ((fd = tap_open(o->tap)) < 0)
+		return fail("open tap", o->tap);
+	if (!(n = malloc(sizeof *n))) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return fail("allocate the device for tap", o->tap);
+	}
+	if (vm_alloc_mmio(vm, &base, &gsi) < 0) {
+		errno = ENOSPC;
+		fail("place the virtio-mmio window for tap", o->tap);
+		goto fail_tap;
+	}
+	if (virtio_net_init(n, &vm->mem, fd, mac, base, gsi) < 0) {
+		fail("set up virtio-net for tap", o->tap);
+		goto fail_tap;
+	}
+	if (virtio_mmio_kvm(&n->mmio, vm->vm_fd) < 0) {
+		fail("wire ioeventfd and irqfd for tap", o->tap);
+		goto fail_mmio;
+	}
+	if ((n->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+	    (n->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||
+	    watch(n, n->stop_fd, EPOLLIN, EV_STOP) < 0 ||
+	    watch(n, fd, 0, EV_TAP) < 0 ||
+	    watch(n, n->mmio.resample_fd, EPOLLIN, EV_RESAMPLE) < 0) {
+		fail("set up the I/O thread's epoll for tap", o->tap);
+		goto fail_epoll;
+	}
+	for (i = 0; i < virtio_net_ops.nqueues; i++)
+		if (watch(n, n->mmio.kick_fd[i], EPOLLIN,
+		    i == VNET_RXQ ? EV_KICK_RX : EV_KICK_TX) < 0) {
+			fail("set up the I/O thread's epoll for tap", o->tap);
+			goto fail_epoll;
+		}
+	/* Signals are for the main thread and the vCPUs: none here. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	e = pthread_create(&n->thread, NULL, iothread, n);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (e) {
+		errno = e;
+		fail("start the I/O thread for tap", o->tap);
+		goto fail_epoll;
+	}
+	n->running = 1;
+	if (vm_at_exit(vm, stop, n) < 0) {
+		fail("register the exit hook for tap", o->tap);
+		stop(n);
+		free(n);
+		return -1;
+	}
+	/* From here the exit hook owns the thread and the fds. */
+	if (bus_register(vm->mmio, &n->mmio.bus) < 0)
+		return fail("register virtio-net on the MMIO bus for tap", o->tap);
+	if (vm->verbose)
+		err_info("virtio-net: tap %s at 0x%llx irq %u mac "
+		    "%02x:%02x:%02x:%02x:%02x:%02x", o->tap,
+		    (unsigned long long)base, gsi,
+		    mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+	return 0;
+
+fail_epoll:
+	if (n->epfd >= 0)
+		close(n->epfd);
+	if (n->stop_fd >= 0)
+		close(n->stop_fd);
+	virtio_mmio_kvm_close(&n->mmio);
+fail_mmio:
+	virtio_mmio_destroy(&n->mmio);
+fail_tap:
+	close(fd);
+	free(n);
+	return -1;
+}

@@ -1,0 +1,243 @@
+/* vmm/vm.c: the VM's shared state: virtio-mmio slots, exit hooks, the stop
+ * request, IRQ lines and the device table. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <linux/kvm.h>
+
+#include "err.h"
+#include "layout.h"
+#include "vcpu.h"
+#include "vm.h"
+
+int vm_alloc_mmio(struct vm *vm, uint64_t *base, unsigned *irq)
+{
+	if (vm->next_mmio >= VIRTIO_MAX_DEVS) {
+		errno = ENOSPC;
+		return -1;
+	}
+	*base = VIRTIO_MMIO_BASE + vm->next_mmio * VIRTIO_MMIO_SIZE;
+	*irq = VIRTIO_IRQ_BASE + vm->next_mmio;
+	vm->next_mmio++;
+	return 0;
+}
+
+int vm_at_exit(struct vm *vm, void (*fn)(void *), void *arg)
+{
+	int r = -1;
+
+	pthread_mutex_lock(&vm->lock);
+	if (vm->nhooks < VM_MAX_HOOKS) {
+		vm->hooks[vm->nhooks].fn = fn;
+		vm->hooks[vm->nhooks].arg = arg;
+		vm->nhooks++;
+		r = 0;
+	} else {
+		errno = ENOSPC;
+	}
+	pthread_mutex_unlock(&vm->lock);
+	return r;
+}
+
+void vm_stop(struct vm *vm, int status)
+{
+	int first;
+
+	pthread_mutex_lock(&vm->lock);
+	first = !vm->stopping;
+	if (first) {
+		vm->stopping = 1;
+		vm->status = status;
+	}
+	pthread_mutex_unlock(&vm->lock);
+	if (!first)
+		return;
+	vcpu_kick_all(vm);
+	if (vm->stop_efd >= 0) {
+		uint64_t one = 1;
+		(void)!write(vm->stop_efd, &one, sizeof(one));
+	}
+}
+
+int vm_irq_line(struct vm *vm, unsigned gsi, int level)
+{
+	struct kvm_irq_level l = { .irq = gsi, .level = level };
+
+	if (vm->vm_fd < 0)      /* unit tests: no KVM behind the VM */
+		return 0;
+	return ioctl(vm->vm_fd, KVM_IRQ_LINE, &l);
+}
+
+/* Bounds of the linker section VM_DEVICE entries go to. */
+extern const struct vm_device_init __start_vmm_devices[]
+	__attribute__((weak));
+extern const struct vm_device_init __stop_vmm_devices[]
+	__attribute__((weak));
+
+int vm_devices_init(struct vm *vm)
+{
+	const struct vm_device_init *i;
+
+	for (i = __start_vmm_devices; i < __stop_vmm_devices; i++)
+		if (i->init(vm) < 0) {
+			err_warnsys("unable to set up device %s", i->name);
+			return -1;
+		}
+	return 0;
+}
+
+void vm_init(struct vm *vm)
+{
+	memset(vm, 0, sizeof(*vm));
+	vm->kvm_fd = vm->vm_fd = vm->stop_efd = -1;
+	vm->console_out = vm->console_in = -1;
+	pthread_mutex_init(&vm->lock, 0);
+}
+
+/* Capabilities vmrun cannot do without. */
+static const struct { int cap; const char *name; } needed[] = {
+	{ KVM_CAP_IRQCHIP, "IRQCHIP" },
+	{ KVM_CAP_PIT2, "PIT2" },
+	{ KVM_CAP_IMMEDIATE_EXIT, "IMMEDIATE_EXIT" },
+	{ KVM_CAP_USER_MEMORY, "USER_MEMORY" },
+	{ KVM_CAP_SET_TSS_ADDR, "SET_TSS_ADDR" },
+	{ KVM_CAP_EXT_CPUID, "EXT_CPUID" },
+};
+
+int vm_open(struct vm *vm, uint64_t mem_size, unsigned ncpus)
+{
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	struct kvm_userspace_memory_region region;
+	uint64_t idmap = KVM_IDENTITY_MAP_ADDR;
+	unsigned i;
+	void *ram;
+
+	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0) {
+		err_warnsys("unable to open /dev/kvm");
+		return -1;
+	}
+	if (ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
+		err_warn("unable to use /dev/kvm: API version is not %d",
+		    KVM_API_VERSION);
+		return -1;
+	}
+	for (i = 0; i < sizeof(needed) / sizeof(needed[0]); i++)
+		if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, needed[i].cap) <= 0) {
+			err_warn("unable to use /dev/kvm: no KVM_CAP_%s",
+			    needed[i].name);
+			return -1;
+		}
+	vm->run_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (vm->run_size < (int)sizeof(struct kvm_run)) {
+		err_warnsys("unable to get the vCPU mapping size");
+		return -1;
+	}
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0) {
+		err_warnsys("unable to create VM");
+		return -1;
+	}
+	/* Intel needs these for real-mode emulation; harmless on AMD.  Both
+	 * before the first vCPU. */
+	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR) < 0 ||
+	    (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_IDENTITY_MAP_ADDR) > 0 &&
+	     ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap) < 0)) {
+		err_warnsys("unable to set the KVM TSS/identity map address");
+		return -1;
+	}
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
+		err_warnsys("unable to create the in-kernel irqchip");
+		return -1;
+	}
+	/* The speaker port 0x61 is handled in the kernel too (dummy). */
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
+		err_warnsys("unable to create the in-kernel PIT");
+		return -1;
+	}
+
+	ram = mmap(0, mem_size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (ram == MAP_FAILED) {
+		err_warnsys("unable to map %llu MiB of guest RAM",
+		    (unsigned long long)(mem_size >> 20));
+		return -1;
+	}
+	vm->mem.host = ram;
+	vm->mem.size = mem_size;
+	memset(&region, 0, sizeof(region));
+	region.slot = 0;
+	region.guest_phys_addr = 0;
+	region.memory_size = mem_size;
+	region.userspace_addr = (uintptr_t)ram;
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
+		err_warnsys("unable to give guest RAM to KVM");
+		return -1;
+	}
+
+	vm->pio = bus_new();
+	vm->mmio = bus_new();
+	vm->cpus = calloc(ncpus, sizeof(*vm->cpus));
+	if (!vm->pio || !vm->mmio || !vm->cpus) {
+		err_warnsys("unable to allocate the VM");
+		return -1;
+	}
+	vm->ncpus = ncpus;
+	for (i = 0; i < ncpus; i++) {
+		vm->cpus[i].vm = vm;
+		vm->cpus[i].id = i;
+		vm->cpus[i].fd = -1;
+	}
+	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->stop_efd < 0) {
+		err_warnsys("unable to create an eventfd");
+		return -1;
+	}
+	return 0;
+}
+
+void vm_close(struct vm *vm)
+{
+	unsigned n;
+
+	/* vCPUs first out of KVM_RUN, so hooks can tear down devices the
+	 * vCPUs might touch; then hooks (I/O threads, taps), then joins. */
+	if (vm->cpus)
+		vm_stop(vm, vm->status);
+	for (;;) {
+		struct vm_hook h;
+		pthread_mutex_lock(&vm->lock);
+		n = vm->nhooks;
+		if (n)
+			h = vm->hooks[--vm->nhooks];
+		pthread_mutex_unlock(&vm->lock);
+		if (!n)
+			break;
+		h.fn(h.arg);
+	}
+	if (vm->cpus) {
+		vcpu_join_all(vm);
+		free(vm->cpus);
+		vm->cpus = 0;
+		vm->ncpus = 0;
+	}
+	bus_free(vm->pio);
+	bus_free(vm->mmio);
+	vm->pio = vm->mmio = 0;
+	if (vm->mem.host) {
+		munmap(vm->mem.host, vm->mem.size);
+		vm->mem.host = 0;
+	}
+	if (vm->stop_efd >= 0)
+		close(vm->stop_efd);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	vm->stop_efd = vm->vm_fd = vm->kvm_fd = -1;
+}
