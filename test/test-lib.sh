@@ -8,7 +8,9 @@
 #   wait_for 'cond' [seconds]
 #   test_done
 TEST_NAME=$(basename "$0" .sh)
+# Tests live in test/ or, run by the VM rig, in test/vm/.
 HUSK_ROOT=$(cd "$(dirname "$0")/.." && pwd)
+[ "$(basename "$HUSK_ROOT")" = test ] && HUSK_ROOT=$(dirname "$HUSK_ROOT")
 PATH="$HUSK_ROOT/bin:$PATH"
 export PATH
 unset RELAY_DIR HUSK_READY_FIFO
