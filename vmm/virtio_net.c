@@ -78,13 +78,17 @@ iov_put(const struct iovec *iov, unsigned cnt, size_t off, const void *v, size_t
 }
 
 static void
-rate_warn(struct virtio_net *n, const char *what, uint64_t count)
+rate_warn(struct virtio_net *n, int sys, const char *what, uint64_t count)
 {
+	char e[80] = "";
+
 	/* 1, 2, 4, 8...: a guest can make this happen for every frame. */
 	if (count & (count - 1))
 		return;
-	err_warnsys("%s at 0x%llx: %s (%llu so far)", n->mmio.ops->name,
-	    (unsigned long long)n->mmio.bus.base, what, (unsigned long long)count);
+	if (sys)
+		snprintf(e, sizeof e, ": %s", strerror(errno));
+	err_warn("%s at 0x%llx: %s%s (%llu so far)", n->mmio.ops->name,
+	    (unsigned long long)n->mmio.bus.base, what, e, (unsigned long long)count);
 }
 
 /* Lock held.  Tap frames into receive chains until one side runs out. */
@@ -135,13 +139,18 @@ rx(struct virtio_net *n)
 				continue;
 			/* EFAULT/EINVAL: the frame did not fit the chain and
 			 * tun dropped it; anything else: the tap is gone. */
-			rate_warn(n, "unable to read a frame from the tap", ++n->rx_dropped);
+			rate_warn(n, 1, "unable to read a frame from the tap", ++n->rx_dropped);
 			if (errno == EFAULT || errno == EINVAL || errno == EMSGSIZE)
 				continue;
 			break;
 		}
-		if (len < TAP_VNET_HDR_LEN) {
-			virtq_push(q, c->head, 0);
+		if (len < TAP_VNET_HDR_LEN || (uint64_t)len > c->in_len) {
+			/* tun truncates a frame longer than the chain and
+			 * still returns its whole length: drop it, keep the
+			 * chain for the next one. */
+			virtq_unpop(q, 1);
+			rate_warn(n, 0, "frame longer than the guest's receive buffer dropped",
+			    ++n->rx_dropped);
 			continue;
 		}
 		/* tun leaves num_buffers alone; without MRG_RXBUF it is 1. */
@@ -195,7 +204,7 @@ tx(struct virtio_net *n)
 		/* tun checks the header (gso type and sizes, checksum
 		 * offsets) and refuses a bad one with EINVAL: dropped. */
 		if (writev(n->tap_fd, c->iov, c->nout) < 0)
-			rate_warn(n, "unable to write a frame to the tap", ++n->tx_dropped);
+			rate_warn(n, 1, "unable to write a frame to the tap", ++n->tx_dropped);
 		else
 			n->tx_frames++;
 		virtq_push(q, c->head, 0);

@@ -1,0 +1,204 @@
+#!/bin/sh
+# vmrun's virtio-net end to end (runs where KVM works: the rig's L1 guest).
+#
+# L1 makes a persistent tap with 10.0.2.1/30 and boots the stock cloud
+# kernel under vmrun -n tap=...; the L2 initramfs is the rig's guest image
+# with its /init replaced (an appended cpio): it loads virtio_mmio and
+# virtio_net from the image, gives eth0 10.0.2.2/30 itself (the cloud
+# kernel has no ip= autoconfiguration), then serves three busybox nc
+# sessions in turn: receive (5001), send back what it got (5002), stream
+# without end (5003).  L1 pings it, moves NET_MB (64) MiB each way and
+# compares sha256, then sends SIGTERM to vmrun during the stream: vmrun
+# must exit promptly with 143 and leave no process, thread or tap fd.
+#
+# busybox nc exits when its peer's half closes, even with input left, so
+# every receiving nc keeps its stdin open on a FIFO held by fd 3 and never
+# shuts down its own half first.
+. "$(dirname "$0")/../test-lib.sh"
+
+root=$HUSK_ROOT/build/kernel/root
+kver=$(ls "$root/boot" 2>/dev/null | sed -n 's/^vmlinuz-//p' | tail -n 1)
+kernel=$root/boot/vmlinuz-$kver
+base=$HUSK_ROOT/build/vm/guest/current.cpio.gz
+tap=hkn0
+mac=02:00:00:00:50:20
+mb=${NET_MB:-64}
+
+# Seconds since boot, to the hundredth (busybox date has no %N).
+now() { cut -d' ' -f1 /proc/uptime; }
+since() { echo "$1 $(now)" | awk '{ printf "%.2f", $2 - $1 }'; }
+# Poll a condition every 0.2 s for up to $2 s (TCG: forks are dear).
+poll() {
+	n=$(( ${2:-10} * 5 ))
+	while [ "$n" -gt 0 ]; do
+		eval "$1" && return 0
+		sleep 0.2
+		n=$((n - 1))
+	done
+	echo "timed out after ${2:-10}s: $1" >&2
+	return 1
+}
+# The child $1 has exited: gone, or a zombie until waited for.
+exited() {
+	s=$(awk '{ print $3 }' /proc/$1/stat 2>/dev/null)
+	[ -z "$s" ] || [ "$s" = Z ]
+}
+# Figures, printed as TAP comments once the tests ran.
+note() { echo "$*" >>"$TRASH/figures"; }
+# The guest console without the serial line's carriage returns.
+con() { tr -d '\r' <console; }
+sum() { sha256sum <"$1" | cut -d" " -f1; }
+# Connect to the guest's listener: it may not be up yet, so retry while
+# the connection is refused (nc exits at once, having read nothing).
+connect() {
+	port=$1; shift
+	i=0
+	while [ $i -lt 50 ]; do
+		nc 10.0.2.2 "$port" "$@" && return 0
+		i=$((i + 1))
+		sleep 0.2
+	done
+	return 1
+}
+stop_vm() {
+	[ -f pid ] && kill -TERM "$(cat pid)" 2>/dev/null
+	tunctl -d "$tap" >/dev/null 2>&1
+	true
+}
+
+if ! command -v vmrun >/dev/null; then
+	echo "1..0 # SKIP bin/vmrun is not built in this tree"
+	exit 0
+fi
+
+test_expect_success 'set-up: kernel, L2 image with the test /init, a tap with 10.0.2.1/30' '
+	test -f "$kernel" && test -f "$base" &&
+	mkdir ov && cat >ov/init <<-\EOF &&
+	#!/bin/sh
+	export PATH=/usr/bin:/bin:/usr/sbin:/sbin
+	mount -t proc proc /proc
+	mount -t sysfs sys /sys
+	mount -t devtmpfs dev /dev 2>/dev/null
+	mount -t tmpfs -o mode=1777 tmp /tmp
+	while read -r m; do
+		insmod "/lib/modules/$m" || echo "@@l2 insmod $m failed"
+	done </etc/husk/modules
+	ip link set lo up
+	ip addr add 10.0.2.2/30 dev eth0 && ip link set eth0 up &&
+		echo "@@l2 up $(cat /sys/class/net/eth0/address)"
+	mkfifo /tmp/hold
+	exec 3<>/tmp/hold
+	# Each listener starts first, then says so: L1 connects after that.
+	nc -l -p 5001 </tmp/hold >/tmp/d &
+	sleep 1; echo "@@l2 listen 5001"; wait
+	echo "@@l2 got $(sha256sum </tmp/d | cut -d" " -f1)"
+	nc -l -p 5002 </tmp/d >/dev/null &
+	sleep 1; echo "@@l2 listen 5002"; wait
+	echo "@@l2 sent"
+	echo "@@l2 stats $(grep -i virtio /proc/interrupts | tr -s " " | tr "\n" " ")"
+	{ while cat /tmp/d; do :; done | nc -l -p 5003 >/dev/null; } &
+	sleep 1; echo "@@l2 listen 5003"; wait
+	echo "@@l2 stream ended"
+	poweroff -f
+	EOF
+	chmod 755 ov/init &&
+	(cd ov && echo init | cpio -o -H newc -R 0:0 2>/dev/null) >ov.cpio &&
+	cat "$base" ov.cpio >l2.img &&
+	tunctl -t "$tap" >/dev/null &&
+	ip addr add 10.0.2.1/30 dev "$tap" && ip link set "$tap" up &&
+	dd if=/dev/urandom of=data bs=1M count="$mb" 2>/dev/null &&
+	sum data >data.sum &&
+	mkfifo hold
+'
+test_expect_code 111 'a tap that cannot be opened (lo is no tap): clear error, exit 111' '
+	vmrun -k "$kernel" -i l2.img -m 64 -n tap=lo --console none </dev/null 2>err.lo
+	rc=$?
+	cat err.lo >&2
+	grep -q "^vmrun: fatal: unable to open tap lo: " err.lo || exit 1
+	exit $rc
+'
+# Every later step needs the VM; a failure here shows vmrun's stderr.
+test_expect_success 'vmrun boots the cloud kernel; the guest brings eth0 up with our MAC' '
+	t0=$(now) &&
+	{ bg vmrun -k "$kernel" -i l2.img -m 256 -c 1 -a "console=ttyS0 quiet panic=-1" \
+		-n "tap=$tap,mac=$mac" --console stdio -e exit.st </dev/null >console 2>err; } &&
+	echo $! >pid &&
+	poll "con | grep -q \"^@@l2 up\" || exited $(cat pid)" 120 &&
+	con | grep -x "@@l2 up $mac" &&
+	note "boot to eth0 up: $(since $t0) s"
+'
+con 2>/dev/null | grep -q '^@@l2 up' || {
+	echo "# vmrun stderr and the guest console:"; cat err console | tail -n 40 | sed 's/^/#  | /'
+} >&2
+test_expect_success 'the tap is attached while vmrun runs (carrier on, one tun fd)' '
+	test "$(cat /sys/class/net/$tap/carrier)" = 1 &&
+	test "$(ls -l /proc/$(cat pid)/fd | grep -c /dev/net/tun)" = 1
+'
+test_expect_success 'L1 pings the guest' '
+	ping -c 3 -W 10 10.0.2.2 >ping.out &&
+	grep -q " 0% packet loss" ping.out &&
+	note "$(tail -n 1 ping.out)"
+'
+tapstat() { cat /sys/class/net/$tap/statistics/$1; }
+frames() {
+	note "$1: tap rx $(( $(tapstat rx_bytes) - r0 )) bytes in $(( $(tapstat rx_packets) - rp0 )) frames, tx $(( $(tapstat tx_bytes) - t0b )) bytes in $(( $(tapstat tx_packets) - tp0 )) frames"
+}
+mark() { r0=$(tapstat rx_bytes) rp0=$(tapstat rx_packets) t0b=$(tapstat tx_bytes) tp0=$(tapstat tx_packets); }
+test_expect_success "$mb MiB from L1 to the guest over TCP, same sha256" '
+	poll "con | grep -q \"^@@l2 listen 5001\"" 30 &&
+	mark && t0=$(now) &&
+	connect 5001 <data >/dev/null &&
+	poll "con | grep -q \"^@@l2 got\"" 120 &&
+	note "L1 -> guest $mb MiB: $(since $t0) s" && frames "L1 -> guest" &&
+	test "$(con | sed -n "s/^@@l2 got //p")" = "$(cat data.sum)"
+'
+test_expect_success "$mb MiB from the guest to L1 over TCP, same sha256" '
+	poll "con | grep -q \"^@@l2 listen 5002\"" 30 &&
+	exec 3<>hold &&
+	mark && t0=$(now) &&
+	connect 5002 <hold >back &&
+	note "guest -> L1 $mb MiB: $(since $t0) s" && frames "guest -> L1" &&
+	exec 3>&- &&
+	test "$(sum back)" = "$(cat data.sum)"
+'
+# Figures only: the guest's interrupt counts, and the same transfer over
+# L1's loopback as the yardstick for what TCG allows here.
+note "$(con | sed -n "s/^@@l2 stats/guest interrupts:/p")"
+exec 3<>hold
+nc -l -p 6000 <hold >/dev/null &
+lb=$!
+sleep 0.5
+t0=$(now)
+nc 127.0.0.1 6000 <data && note "L1 loopback $mb MiB (yardstick): $(since $t0) s"
+exec 3>&-
+kill $lb 2>/dev/null
+wait $lb 2>/dev/null
+test_expect_success 'SIGTERM during traffic: vmrun exits promptly with 143' '
+	poll "con | grep -q \"^@@l2 listen 5003\"" 30 &&
+	exec 3<>hold &&
+	{ bg nc 10.0.2.2 5003 <hold >/dev/null; } &&
+	rx0=$(cat /sys/class/net/$tap/statistics/rx_bytes) &&
+	poll "test \$((\$(cat /sys/class/net/$tap/statistics/rx_bytes) - $rx0)) -gt 4000000" 60 &&
+	pid=$(cat pid) &&
+	note "vmrun while streaming: $(ls /proc/$pid/task | wc -l) threads, $(ls /proc/$pid/fd | wc -l) fds" &&
+	t0=$(now) &&
+	kill -TERM "$pid" &&
+	poll "exited $pid" 10 &&
+	note "SIGTERM to exit: $(since $t0) s" &&
+	{ wait "$pid"; test $? = 143; } &&
+	! test -d /proc/$pid &&
+	grep -q "^exit 143 " exit.st
+'
+exec 3>&-
+test_expect_success 'after exit: the tap has no fd anywhere (carrier off), no vmrun left' '
+	test "$(cat /sys/class/net/$tap/carrier)" = 0 &&
+	! ls -l /proc/[0-9]*/fd 2>/dev/null | grep -q /dev/net/tun &&
+	! pidof vmrun
+'
+stop_vm
+[ -f figures ] && sed "s/^/# /" figures
+if [ "$test_failed" != 0 ]; then
+	echo "# vmrun: $(cat exit.st 2>/dev/null); its stderr and the guest console's tail:"
+	{ cat err; con | tail -n 30; } 2>/dev/null | sed "s/^/#  | /"
+fi
+test_done
