@@ -56,9 +56,11 @@ test_expect_success 'a recycled pid (other start time) does not keep a lease' '
 	echo 10.202.0.2 >want && test_cmp want got &&
 	grep -q "reclaiming" err && test ! -e state/run/old
 '
-test_expect_success 'a stale lease: its vmrun is stopped, its tap deleted' '
-	test -c /dev/net/tun && command -v ip >/dev/null || { say "no tun: skipped"; return 0; }
+tun=
+test -c /dev/net/tun && command -v ip >/dev/null && [ "$(id -u)" = 0 ] && tun=1
+test_expect_success 'a stale lease: its vmrun is stopped, its tap deleted (if root with tun)' '
 	rm -f state/leases/* &&
+	if [ -z "$tun" ]; then ip() { :; }; fi &&
 	ip tuntap add dev hkt0702test mode tap &&
 	bg sleep 300 && vm=$! &&
 	vt=$(cut -d" " -f22 /proc/$vm/stat) &&
@@ -67,7 +69,7 @@ test_expect_success 'a stale lease: its vmrun is stopped, its tap deleted' '
 	husk _lease y $owner >got 2>err &&
 	echo 10.202.0.2 >want && test_cmp want got &&
 	wait_for "! kill -0 $vm 2>/dev/null || grep -q \"^[^)]*) Z\" /proc/$vm/stat" 5 &&
-	test ! -e /sys/class/net/hkt0702test
+	test ! -e /sys/class/net/hkt0702test && unset -f ip
 '
 ip link del hkt0702test 2>/dev/null
 test_expect_success 'leftover temp files of a crashed writer are removed' '
