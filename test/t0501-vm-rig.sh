@@ -92,4 +92,16 @@ test_expect_code 1 'in qemu: a failing test, then a guest that powers off under 
 	grep -x "#  | @@rig dmesg t9001-mixed.sh" err &&
 	exit $rc
 '
+test_expect_success 'TERM to the rig stops its qemu at once: exit 143, nothing left' '
+	mkdir tmp &&
+	printf "echo 1..1; sleep 1000\n" >t9010-sleep.sh &&
+	(TMPDIR=$PWD/tmp RIG_QEMU=1 "$rig" -t 300 t9010-sleep.sh >out 2>err &
+	 echo $! >rig.pid; wait $!; echo $? >rig.rc) &
+	wait_for "pgrep -f \"^qemu-system-x86_64 .*$PWD/tmp/rig\\.\" >/dev/null" 60 &&
+	kill -TERM "$(cat rig.pid)" &&
+	wait_for "test -s rig.rc" 20 &&
+	test "$(cat rig.rc)" = 143 &&
+	! pgrep -f "$PWD/tmp/rig\." &&
+	test_empty tmp
+'
 test_done

@@ -64,6 +64,10 @@ static int page_tables(struct guest_mem *m)
 	return 0;
 }
 
+/* At the reset vector, in real mode: mov al, 0xfe; out 0x64, al; hlt;
+ * jmp back to the hlt.  See layout.h RESET_VECTOR. */
+static const uint8_t reset_stub[] = { 0xb0, 0xfe, 0xe6, 0x64, 0xf4, 0xeb, 0xfd };
+
 int boot_load(struct guest_mem *m, const struct bzimage *bz,
     const uint8_t *img, const uint8_t *initrd, size_t initrd_len,
     const char *cmdline, uint64_t rsdp, struct boot_info *bi,
@@ -133,7 +137,8 @@ int boot_load(struct guest_mem *m, const struct bzimage *bz,
 	bp.e820_entries = n;
 
 	boot_gdt(gdt, bz->entry64);
-	if (put(m, ZERO_PAGE_ADDR, &bp, sizeof(bp)) ||
+	if (put(m, RESET_VECTOR, reset_stub, sizeof(reset_stub)) ||
+	    put(m, ZERO_PAGE_ADDR, &bp, sizeof(bp)) ||
 	    put(m, BOOT_GDT_ADDR, gdt, sizeof(gdt)) || page_tables(m)) {
 		*why = "guest RAM too small for the boot structures";
 		return -1;

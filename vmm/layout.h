@@ -34,7 +34,13 @@
 /* ACPI tables: RSDP first (16-byte aligned, inside the legacy scan area),
  * then XSDT, FADT, MADT, DSDT. */
 #define ACPI_ADDR          0xe0000ULL
-#define ACPI_SIZE          0x20000ULL
+#define ACPI_SIZE          0x10000ULL
+/* The x86 reset vector, f000:fff0.  There is no BIOS, so boot.c puts a
+ * 7-byte stub here that resets through the i8042 (out 0xfe to port 0x64).
+ * Linux ends up here on reboot under hardware-reduced ACPI: it then
+ * prefers an EFI reset, and without EFI falls back to BOOT_BIOS, a jump to
+ * this vector in real mode, before it would try the keyboard controller. */
+#define RESET_VECTOR       0xffff0ULL
 /* The protected-mode kernel is loaded at 1 MiB (boot protocol). */
 #define HIMEM_START        0x100000ULL
 /* Guest RAM ends at or below the MMIO hole start (3 GiB). */

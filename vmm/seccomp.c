@@ -2,6 +2,7 @@
  *
  * Allowed, and why:
  *  - KVM_RUN and KVM_IRQ_LINE ioctls (vCPU loop, UART/device interrupts),
+ *    KVM_GET_REGS (-v logs where each vCPU stopped),
  *    KVM_IRQFD and KVM_IOEVENTFD (virtio-mmio deassigns them when its exit
  *    hook runs),
  *    the tap ioctls TUNSETOFFLOAD/TUNSETVNETHDRSZ (virtio-net sets offloads
@@ -22,6 +23,7 @@
  * --no-seccomp skips this, for debugging. */
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sched.h>
@@ -57,7 +59,7 @@ static const int plain[] = {
 };
 
 static const unsigned long ioctls[] = {
-	KVM_RUN, KVM_IRQ_LINE, KVM_IRQFD, KVM_IOEVENTFD, TUNSETOFFLOAD,
+	KVM_RUN, KVM_GET_REGS, KVM_IRQ_LINE, KVM_IRQFD, KVM_IOEVENTFD, TUNSETOFFLOAD,
 	TUNSETVNETHDRSZ, 0x5421 /* FIONBIO */,
 };
 

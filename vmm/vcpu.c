@@ -114,6 +114,16 @@ static int set_cpuid(struct vm *vm, struct vcpu *c, const struct kvm_cpuid2 *sup
 			if (vm->ncpus > 1)
 				e->edx |= 1u << 28;     /* HTT: the field above is valid */
 			break;
+		case 0xd:
+			/* XSAVE area size for the enabled features: Linux
+			 * enables every supported user feature and checks
+			 * EBX against its own sum.  Nested (KVM on qemu TCG)
+			 * EBX stayed at the x87+SSE size after the guest's
+			 * XSETBV (an "XSAVE consistency problem" warning), so
+			 * report the size of them all, ECX, from the start. */
+			if (e->index == 0)
+				e->ebx = e->ecx;
+			break;
 		case 0xb:
 		case 0x1f:
 			e->edx = c->id;                 /* x2APIC id */
@@ -154,14 +164,17 @@ static int set_msrs(struct vcpu *c)
 		{ MSR_MTRR_DEF_TYPE, 1u << 11 | 6 },            /* enabled, WB */
 	};
 	enum { N = sizeof(boot) / sizeof(boot[0]) };
-	struct { struct kvm_msrs h; struct kvm_msr_entry e[N]; } m;
+	union {
+		struct kvm_msrs h;
+		uint8_t b[sizeof(struct kvm_msrs) + N * sizeof(struct kvm_msr_entry)];
+	} m;
 	unsigned i;
 
 	memset(&m, 0, sizeof(m));
 	m.h.nmsrs = N;
 	for (i = 0; i < N; i++) {
-		m.e[i].index = boot[i].i;
-		m.e[i].data = boot[i].v;
+		m.h.entries[i].index = boot[i].i;
+		m.h.entries[i].data = boot[i].v;
 	}
 	if (ioctl(c->fd, KVM_SET_MSRS, &m) != N) {
 		errno = errno ? errno : EINVAL;
@@ -330,6 +343,12 @@ static void *vcpu_thread(void *arg)
 		}
 		if (vcpu_handle_exit(vm, c->run) == VCPU_STOP)
 			break;
+	}
+	if (vm->verbose) {
+		struct kvm_regs r;
+		if (ioctl(c->fd, KVM_GET_REGS, &r) == 0)
+			err_info("vCPU %u stopped at rip 0x%llx", c->id,
+			    (unsigned long long)r.rip);
 	}
 	return 0;
 }

@@ -114,19 +114,25 @@ warn(struct virtio_mmio *t, const char *fmt, ...)
 	    n + 1 == MAX_WARNINGS ? " (further warnings suppressed)" : "");
 }
 
-void
-virtio_mmio_broken(struct virtio_mmio *t, const char *why)
+static void
+needs_reset(struct virtio_mmio *t, const char *who, const char *why)
 {
 	unsigned i;
 
 	if (t->status & VIRTIO_S_NEEDS_RESET)
 		return;
-	warn(t, "guest broke the device: %s; device needs reset", why);
+	warn(t, "%s: %s; device needs reset", who, why);
 	for (i = 0; i < t->ops->nqueues; i++)
 		t->vq[i].ready = 0;
 	t->status |= VIRTIO_S_NEEDS_RESET;
 	if (t->status & VIRTIO_S_DRIVER_OK)
 		raise_irq(t, VIRTIO_INT_CONFIG);
+}
+
+void
+virtio_mmio_broken(struct virtio_mmio *t, const char *why)
+{
+	needs_reset(t, "guest broke the device", why);
 }
 
 static void
@@ -220,7 +226,7 @@ status_write(struct virtio_mmio *t, uint32_t v)
 	t->status = (t->status & VIRTIO_S_NEEDS_RESET) | v;
 	if ((add & VIRTIO_S_DRIVER_OK) && !(t->status & VIRTIO_S_NEEDS_RESET)) {
 		if (t->ops->activate(t->dev) < 0)
-			virtio_mmio_broken(t, "device could not start");
+			needs_reset(t, "device failed", "could not start");
 	}
 }
 
@@ -292,6 +298,12 @@ virtio_mmio_read(struct bus_dev *d, uint64_t off, void *data, unsigned size)
 	uint32_t v;
 
 	memset(data, 0, size);
+	if (off == VMMIO_INTERRUPT_STATUS && size == 4) {
+		/* The hot path of every interrupt: no lock (see the header). */
+		v = __atomic_load_n(&t->isr, __ATOMIC_SEQ_CST);
+		memcpy(data, &v, 4);
+		return;
+	}
 	pthread_mutex_lock(&t->lock);
 	if (t->stopped) {
 		/* nothing */
@@ -313,6 +325,11 @@ virtio_mmio_write(struct bus_dev *d, uint64_t off, const void *data, unsigned si
 	struct virtio_mmio *t = d->priv;
 	uint32_t v;
 
+	if (off == VMMIO_INTERRUPT_ACK && size == 4) {
+		memcpy(&v, data, 4);
+		__atomic_fetch_and(&t->isr, ~v, __ATOMIC_SEQ_CST);
+		return;
+	}
 	pthread_mutex_lock(&t->lock);
 	if (t->stopped) {
 		/* nothing */
@@ -347,7 +364,7 @@ irqfd_raise(void *arg)
 }
 
 int
-virtio_mmio_kvm(struct virtio_mmio *t, int vm_fd)
+virtio_mmio_kvm(struct virtio_mmio *t, int vm_fd, int level)
 {
 	struct kvm_ioeventfd io;
 	struct kvm_irqfd irq;
@@ -373,13 +390,15 @@ virtio_mmio_kvm(struct virtio_mmio *t, int vm_fd)
 		}
 	}
 	if ((t->irq_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||
-	    (t->resample_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+	    (level && (t->resample_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0))
 		goto fail;
 	memset(&irq, 0, sizeof irq);
 	irq.fd = t->irq_fd;
 	irq.gsi = t->gsi;
-	irq.flags = KVM_IRQFD_FLAG_RESAMPLE;
-	irq.resamplefd = t->resample_fd;
+	if (level) {
+		irq.flags = KVM_IRQFD_FLAG_RESAMPLE;
+		irq.resamplefd = t->resample_fd;
+	}
 	if (ioctl(vm_fd, KVM_IRQFD, &irq) < 0)
 		goto fail;
 	t->raise = irqfd_raise;

@@ -10,12 +10,23 @@
  * middle of a queue walk.
  *
  * With KVM (virtio_mmio_kvm), a QueueNotify write is an ioeventfd that the
- * device's thread reads (virtio_mmio_kick), and the interrupt is an irqfd
- * with a resample fd: KVM keeps the line asserted until the guest's EOI,
- * then virtio_mmio_resample re-asserts it if InterruptStatus still has a
- * bit set.  That is correct whether the DSDT describes the GSI as level or
- * edge; a plain irqfd on a level-triggered IOAPIC pin would pulse the line
- * and lose an interrupt raised while the previous one is in service. */
+ * device's thread reads (virtio_mmio_kick), and the interrupt is an irqfd.
+ * Which kind depends on how the guest programs the IOAPIC pin, which is
+ * what the DSDT tells it:
+ *   - edge (vmrun's DSDT and layout.h): a plain irqfd.  Each write is one
+ *     edge; one that arrives while the previous interrupt is in service is
+ *     latched by the local APIC, and the driver's handler reads the
+ *     cumulative InterruptStatus, so nothing is lost and nothing more is
+ *     needed per interrupt;
+ *   - level: an irqfd with a resample fd.  A plain irqfd would pulse the
+ *     line, and a pulse while Remote IRR is set (previous interrupt not
+ *     yet EOI'd) is lost for good.  With resampling KVM holds the line
+ *     until the guest's EOI, then signals resample_fd, and
+ *     virtio_mmio_resample raises it again if InterruptStatus still has a
+ *     bit set.  Correct for either trigger mode, at one more wake-up of
+ *     the device thread per interrupt.
+ * InterruptStatus is an atomic the vCPUs read and ack without the lock,
+ * so the guest's interrupt handler never waits for a batch of frames.  */
 #ifndef VMM_VIRTIO_MMIO_H
 #define VMM_VIRTIO_MMIO_H
 
@@ -116,12 +127,14 @@ void virtio_mmio_read(struct bus_dev *d, uint64_t off, void *data, unsigned size
 void virtio_mmio_write(struct bus_dev *d, uint64_t off, const void *data, unsigned size);
 
 /* Create an ioeventfd per queue on QueueNotify (datamatch the queue
- * index) and a resampling irqfd on gsi.  0, or -1 errno with everything it
- * made undone.  virtio_mmio_kvm_close deassigns and closes them. */
-int virtio_mmio_kvm(struct virtio_mmio *t, int vm_fd);
+ * index) and an irqfd on gsi, resampling (resample_fd) if level, plain if
+ * not.  0, or -1 errno with everything it made undone.
+ * virtio_mmio_kvm_close closes them. */
+int virtio_mmio_kvm(struct virtio_mmio *t, int vm_fd, int level);
 void virtio_mmio_kvm_close(struct virtio_mmio *t);
 
-/* Called by the device's thread when kick_fd[q] (or resample_fd) fired:
+/* Called by the device's thread when kick_fd[q] (or resample_fd, -1 for
+ * an edge GSI) fired:
  * reads the eventfd and, under the lock, calls ops->notify (or re-raises
  * a still pending interrupt). */
 void virtio_mmio_kick(struct virtio_mmio *t, unsigned q);

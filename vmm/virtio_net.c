@@ -344,9 +344,8 @@ watch(struct virtio_net *n, int fd, uint32_t events, uint32_t tag)
 	return epoll_ctl(n->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-/* The vm_at_exit hook: after it, no thread and no fd of this device. */
-static void
-stop(void *arg)
+void
+virtio_net_stop(void *arg)
 {
 	struct virtio_net *n = arg;
 	uint64_t one = 1;
@@ -370,6 +369,46 @@ stop(void *arg)
 	n->epfd = n->stop_fd = n->tap_fd = -1;
 }
 
+int
+virtio_net_start(struct virtio_net *n)
+{
+	sigset_t all, old;
+	unsigned i;
+	int e;
+
+	if ((n->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+	    (n->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||
+	    watch(n, n->stop_fd, EPOLLIN, EV_STOP) < 0 ||
+	    watch(n, n->tap_fd, 0, EV_TAP) < 0 ||
+	    (n->mmio.resample_fd >= 0 &&
+	    watch(n, n->mmio.resample_fd, EPOLLIN, EV_RESAMPLE) < 0))
+		goto fail;
+	for (i = 0; i < virtio_net_ops.nqueues; i++)
+		if (n->mmio.kick_fd[i] >= 0 && watch(n, n->mmio.kick_fd[i], EPOLLIN,
+		    i == VNET_RXQ ? EV_KICK_RX : EV_KICK_TX) < 0)
+			goto fail;
+	/* Signals are for the main thread and the vCPUs: none here. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	e = pthread_create(&n->thread, NULL, iothread, n);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (e) {
+		errno = e;
+		goto fail;
+	}
+	n->running = 1;
+	return 0;
+fail:
+	e = errno;
+	if (n->epfd >= 0)
+		close(n->epfd);
+	if (n->stop_fd >= 0)
+		close(n->stop_fd);
+	n->epfd = n->stop_fd = -1;
+	errno = e;
+	return -1;
+}
+
 static int
 fail(const char *what, const char *name)
 {
@@ -385,8 +424,7 @@ virtio_net_add(struct vm *vm, const struct net_opts *o)
 	struct virtio_net *n;
 	uint8_t mac[6];
 	uint64_t base;
-	unsigned gsi, i;
-	sigset_t all, old;
+	unsigned gsi;
 	int fd, e;
 
 	if (o->have_mac) {
@@ -414,38 +452,19 @@ virtio_net_add(struct vm *vm, const struct net_opts *o)
 		fail("set up virtio-net for tap", o->tap);
 		goto fail_tap;
 	}
-	if (virtio_mmio_kvm(&n->mmio, vm->vm_fd) < 0) {
+	/* Edge: layout.h and acpi.c describe the virtio GSIs as edge-triggered,
+	 * active-high, so a plain irqfd is right (virtio_mmio.h). */
+	if (virtio_mmio_kvm(&n->mmio, vm->vm_fd, 0) < 0) {
 		fail("wire ioeventfd and irqfd for tap", o->tap);
 		goto fail_mmio;
 	}
-	if ((n->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
-	    (n->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||
-	    watch(n, n->stop_fd, EPOLLIN, EV_STOP) < 0 ||
-	    watch(n, fd, 0, EV_TAP) < 0 ||
-	    watch(n, n->mmio.resample_fd, EPOLLIN, EV_RESAMPLE) < 0) {
-		fail("set up the I/O thread's epoll for tap", o->tap);
-		goto fail_epoll;
-	}
-	for (i = 0; i < virtio_net_ops.nqueues; i++)
-		if (watch(n, n->mmio.kick_fd[i], EPOLLIN,
-		    i == VNET_RXQ ? EV_KICK_RX : EV_KICK_TX) < 0) {
-			fail("set up the I/O thread's epoll for tap", o->tap);
-			goto fail_epoll;
-		}
-	/* Signals are for the main thread and the vCPUs: none here. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	e = pthread_create(&n->thread, NULL, iothread, n);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (e) {
-		errno = e;
+	if (virtio_net_start(n) < 0) {
 		fail("start the I/O thread for tap", o->tap);
-		goto fail_epoll;
+		goto fail_kvm;
 	}
-	n->running = 1;
-	if (vm_at_exit(vm, stop, n) < 0) {
+	if (vm_at_exit(vm, virtio_net_stop, n) < 0) {
 		fail("register the exit hook for tap", o->tap);
-		stop(n);
+		virtio_net_stop(n);
 		free(n);
 		return -1;
 	}
@@ -459,11 +478,7 @@ virtio_net_add(struct vm *vm, const struct net_opts *o)
 		    mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
 	return 0;
 
-fail_epoll:
-	if (n->epfd >= 0)
-		close(n->epfd);
-	if (n->stop_fd >= 0)
-		close(n->stop_fd);
+fail_kvm:
 	virtio_mmio_kvm_close(&n->mmio);
 fail_mmio:
 	virtio_mmio_destroy(&n->mmio);

@@ -58,6 +58,14 @@ struct virtio_net {
  * read and write.  0 or -1 errno. */
 int virtio_net_init(struct virtio_net *n, const struct guest_mem *mem,
     int tap_fd, const uint8_t mac[6], uint64_t base, unsigned gsi);
+/* Start the I/O thread: epoll on the stop eventfd, the tap (watched from
+ * DRIVER_OK), and the transport's kick and resample fds where it has them.
+ * 0, or -1 errno with nothing left open. */
+int virtio_net_start(struct virtio_net *n);
+/* The vm_at_exit hook: stops the transport (register accesses become
+ * no-ops), stops and joins the thread, closes the eventfds and the tap.
+ * Afterwards no thread and no fd of this device remain. */
+void virtio_net_stop(void *n);
 /* tap_fd is readable: move frames into receive buffers (takes the lock).
  * The number of frames delivered. */
 unsigned virtio_net_rx(struct virtio_net *n);

@@ -13,7 +13,8 @@
 #
 # busybox nc exits when its peer's half closes, even with input left, so
 # every receiving nc keeps its stdin open on a FIFO held by fd 3 and never
-# shuts down its own half first.
+# shuts down its own half first.  (Not through test-lib's bg: a background
+# command's stdin is /dev/null unless the & command itself redirects it.)
 . "$(dirname "$0")/../test-lib.sh"
 
 root=$HUSK_ROOT/build/kernel/root
@@ -161,9 +162,13 @@ test_expect_success "$mb MiB from the guest to L1 over TCP, same sha256" '
 	exec 3>&- &&
 	test "$(sum back)" = "$(cat data.sum)"
 '
-# Figures only: the guest's interrupt counts, and the same transfer over
+# Figures only: CPU time of each vmrun thread so far (vCPU vs I/O thread),
+# the guest's interrupt counts, and the same transfer over
 # L1's loopback as the yardstick for what TCG allows here.
 note "$(con | sed -n "s/^@@l2 stats/guest interrupts:/p")"
+[ -f pid ] && for t in /proc/$(cat pid)/task/*; do
+	awk -v t="${t##*/}" '{ sub(/^.*\) /, ""); printf "vmrun thread %s: %.1f s user, %.1f s system\n", t, $12 / 100, $13 / 100 }' "$t/stat"
+done 2>/dev/null | while read -r l; do note "$l"; done
 exec 3<>hold
 nc -l -p 6000 <hold >/dev/null &
 lb=$!
@@ -176,7 +181,7 @@ wait $lb 2>/dev/null
 test_expect_success 'SIGTERM during traffic: vmrun exits promptly with 143' '
 	poll "con | grep -q \"^@@l2 listen 5003\"" 30 &&
 	exec 3<>hold &&
-	{ bg nc 10.0.2.2 5003 <hold >/dev/null; } &&
+	{ nc 10.0.2.2 5003 <hold >/dev/null & echo $! >>"$TRASH/.bg_pids"; } &&
 	rx0=$(cat /sys/class/net/$tap/statistics/rx_bytes) &&
 	poll "test \$((\$(cat /sys/class/net/$tap/statistics/rx_bytes) - $rx0)) -gt 4000000" 60 &&
 	pid=$(cat pid) &&

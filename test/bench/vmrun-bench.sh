@@ -1,0 +1,21 @@
+#!/bin/sh
+# vmrun-bench: boot time of the Debian cloud kernel to a busybox /init by
+# the boot timer (median of N), vmrun's resident memory excluding guest
+# RAM, and the binary's size.  Runs inside the VM rig's first-level guest
+# (test/vm/rig; nested KVM under qemu TCG on machines without /dev/kvm, so
+# the boot times are far above real hardware).  qemu -enable-kvm inside
+# the rig is not compared: the rig's guest has no qemu (it would need
+# qemu, ~51 libraries and firmware copied in).
+# Usage: test/bench/vmrun-bench.sh [N]
+set -eu
+root=$(cd "$(dirname "$0")/../.." && pwd)
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+VMRUN_BENCH_N=${1:-3}
+export VMRUN_BENCH_N
+# The rig passes no environment into its guest: N goes in via the script.
+sed "s/^n=.*/n=$VMRUN_BENCH_N/" "$root/test/vm/bench-vmrun.sh" >"$root/test/vm/.bench-vmrun-n.sh"
+trap 'rm -f "$out" "$root/test/vm/.bench-vmrun-n.sh"' EXIT
+"$root/test/vm/rig" -t 900 "$root/test/vm/.bench-vmrun-n.sh" >"$out" 2>&1 || { cat "$out"; exit 1; }
+sed -n 's/^# *bench: //p' "$out"
+echo "host: bin/vmrun $(wc -c <"$root/bin/vmrun") bytes"

@@ -1,0 +1,33 @@
+/* libFuzzer target: the bzImage header parser (vmm/bzimage.c) on any
+ * bytes, and boot_load on what it accepts: no crash, no read outside the
+ * image, and an accepted header never points outside it. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "boot.h"
+#include "bzimage.h"
+
+static uint8_t ram[32 << 20];
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
+{
+	struct guest_mem m = { ram, sizeof(ram) };
+	struct bzimage bz;
+	struct boot_info bi;
+	const char *why;
+	uint8_t *copy = malloc(len ? len : 1);
+
+	/* a private copy, so ASan sees the exact bounds */
+	memcpy(copy, data, len);
+	if (bzimage_parse(copy, len, &bz, &why) == 0) {
+		if (bz.kernel_off + bz.kernel_len != len ||
+		    0x1f1 + bz.hdr_len > bz.kernel_off)
+			abort();
+		/* only the parts boot_load writes need clearing */
+		boot_load(&m, &bz, copy, copy, len < 4096 ? len : 4096,
+		    "console=ttyS0", 0xe0000, &bi, &why);
+	}
+	free(copy);
+	return 0;
+}

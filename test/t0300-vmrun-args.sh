@@ -1,0 +1,77 @@
+#!/bin/sh
+# vmrun's checks that need no KVM: options and their bounds (exit 100),
+# unusable kernel and initrd files (exit 111, before /dev/kvm is opened).
+# Booting is tested in the VM rig (test/vm/t5010-vmrun-boot.sh).
+. "$(dirname "$0")/test-lib.sh"
+
+# A file with a valid bzImage header: boot sector, HdrS, protocol 2.15.
+fake_bzimage() {
+	python3 - "$1" <<-\EOF
+	import struct, sys
+	b = bytearray(2 * 512 + 4096)
+	b[0x1f1] = 1
+	struct.pack_into("<H", b, 0x1fe, 0xaa55)
+	b[0x201] = 0x6a
+	b[0x202:0x206] = b"HdrS"
+	struct.pack_into("<H", b, 0x206, 0x020f)
+	b[0x211] = 1
+	struct.pack_into("<I", b, 0x22c, 0x7fffffff)
+	struct.pack_into("<H", b, 0x236, 1)
+	struct.pack_into("<I", b, 0x238, 2048)
+	struct.pack_into("<I", b, 0x260, 0x100000)
+	open(sys.argv[1], "wb").write(b)
+	EOF
+}
+
+for args in '' '-k' '-k k -m 16' '-k k -m 4000' '-k k -c 0' '-k k -c 65' \
+    '-k k -n nope' '-k k -n tap=t0,mac=01:00:00:00:00:01' '-k k extra' \
+    '-k k --console='; do
+	test_expect_code 100 "usage error: vmrun $args" "vmrun $args 2>err"
+done
+
+test_expect_code 111 'kernel file missing' '
+	vmrun -k nonexistent 2>err
+	rc=$?
+	grep -x "vmrun: fatal: unable to read kernel nonexistent: No such file or directory" err || exit 1
+	exit $rc
+'
+test_expect_code 111 'garbage kernel: the reason, exit 111' '
+	head -c 20000 /dev/urandom >garbage &&
+	vmrun -k garbage 2>err
+	rc=$?
+	grep "vmrun: fatal: unable to load kernel garbage: not a bzImage" err || exit 1
+	exit $rc
+'
+test_expect_code 111 'protocol 2.09: refused as too old' '
+	fake_bzimage old &&
+	printf "\011\002" | dd of=old bs=1 seek=$((0x206)) conv=notrunc 2>/dev/null &&
+	vmrun -k old 2>err
+	rc=$?
+	grep "vmrun: fatal: unable to load kernel old: boot protocol older than 2.10" err || exit 1
+	exit $rc
+'
+test_expect_code 111 'initrd missing' '
+	fake_bzimage k &&
+	vmrun -k k -i nonexistent 2>err
+	rc=$?
+	grep -x "vmrun: fatal: unable to read initrd nonexistent: No such file or directory" err || exit 1
+	exit $rc
+'
+test_expect_code 111 'initrd empty' '
+	fake_bzimage k && : >empty &&
+	vmrun -k k -i empty 2>err
+	rc=$?
+	grep "vmrun: fatal: unable to load initrd empty: empty file" err || exit 1
+	exit $rc
+'
+if [ ! -e /dev/kvm ]; then
+	test_expect_code 111 'no /dev/kvm: clear error, exit 111, exit file written' '
+		fake_bzimage k &&
+		vmrun -k k -e exit.txt 2>err
+		rc=$?
+		grep "vmrun: warning: unable to open /dev/kvm: No such file or directory" err &&
+		grep -qx "exit 111 error" exit.txt || exit 1
+		exit $rc
+	'
+fi
+test_done

@@ -1,0 +1,113 @@
+#!/bin/sh
+# vmrun boots the stock Debian cloud kernel with a tiny busybox initramfs:
+# marker, SMP, poweroff -> 0, reboot -> 2, SIGTERM during boot -> 143 with
+# nothing left behind, and clear errors (exit 111) for bad inputs.
+# Needs /dev/kvm: run it with test/vm/rig t5010.
+. "$(dirname "$0")/../test-lib.sh"
+
+kernel=$(ls "$HUSK_ROOT"/build/kernel/root/boot/vmlinuz-* | head -n 1)
+outb="$HUSK_ROOT/build/vm/outb"
+
+# The guest's /init: the boot timer first, then a marker with the online
+# CPUs, then what t5010=ACTION on its command line says.
+test_expect_success 'a busybox initramfs for the guest' '
+	mkdir -p g/bin g/proc g/sys g/dev &&
+	cp /bin/busybox g/bin/busybox &&
+	cp "$outb" g/bin/outb &&
+	cat >g/init <<-\EOF &&
+	#!/bin/busybox sh
+	/bin/busybox mount -t devtmpfs dev /dev
+	exec </dev/console >/dev/console 2>&1
+	/bin/outb 0x3f0 123
+	/bin/busybox --install -s /bin
+	mount -t proc proc /proc
+	mount -t sysfs sys /sys
+	echo "T5010-MARKER cpus=$(cat /sys/devices/system/cpu/online)"
+	case $(cat /proc/cmdline) in
+	*t5010=reboot*) reboot -f ;;
+	*t5010=sleep*) echo T5010-SLEEPING; sleep 1000 ;;
+	*) poweroff -f ;;
+	esac
+	EOF
+	chmod +x g/init &&
+	(cd g && find . | cpio -o -H newc 2>/dev/null) | gzip >initrd.gz &&
+	test -s initrd.gz && test -n "$kernel"
+'
+
+boot() {
+	vmrun -k "$kernel" -i initrd.gz -m 256 "$@"
+}
+
+test_expect_success '2 vCPUs boot to the marker, both online; poweroff exits 0' '
+	boot -c 2 -a "console=ttyS0 panic=-1 quiet t5010=poweroff" \
+		--boot-timer -e exit.txt >out 2>err </dev/null &&
+	grep "T5010-MARKER cpus=0-1" out &&
+	grep "vmrun: info: guest boot time: [0-9]* us" err &&
+	echo "exit 0 poweroff" >want &&
+	test_cmp want exit.txt
+'
+
+test_expect_code 2 'guest reboot -f: exit 2, exit file says reset' '
+	boot -a "console=ttyS0 panic=-1 quiet t5010=reboot" -e exit.txt \
+		>out 2>err </dev/null
+	rc=$?
+	grep -q T5010-MARKER out && grep -qx "exit 2 reset" exit.txt || exit 1
+	exit $rc
+'
+
+test_expect_success 'SIGTERM during boot: exit 143 at once, threads joined, fds closed' '
+	rm -f exit.txt && mkfifo ready &&
+	bg vmrun -k "$kernel" -i initrd.gz -c 2 -a "console=ttyS0 panic=-1 quiet t5010=sleep" \
+		-R ready -e exit.txt >out 2>err </dev/null &&
+	pid=$! &&
+	timeout 30 cat ready >r && grep -qx READY r &&
+	test "$(ls /proc/$pid/task | wc -l)" = 3 &&
+	ls -l /proc/$pid/fd >fds && grep -q "kvm-vcpu:1" fds &&
+	sleep 1 &&
+	kill -TERM $pid &&
+	wait_for "test -e exit.txt" 10 &&
+	{ wait $pid; rc=$?; } &&
+	test "$rc" = 143 &&
+	echo "exit 143 signal" >want &&
+	test_cmp want exit.txt &&
+	! test -e /proc/$pid &&
+	! ls .exit.txt.tmp* 2>/dev/null
+'
+
+test_expect_success 'SIGTERM while the guest runs: exit 143, stopped vCPUs logged' '
+	rm -f exit.txt &&
+	bg vmrun -v -k "$kernel" -i initrd.gz -a "console=ttyS0 panic=-1 quiet t5010=sleep" \
+		-e exit.txt >out 2>err </dev/null &&
+	pid=$! &&
+	wait_for "grep -q T5010-SLEEPING out" 120 &&
+	kill -TERM $pid &&
+	wait_for "test -e exit.txt" 10 &&
+	{ wait $pid; rc=$?; } &&
+	test "$rc" = 143 &&
+	grep "vmrun: info: vCPU 0 stopped at rip" err &&
+	grep -x "exit 143 signal" exit.txt
+'
+
+test_expect_code 111 'a garbage kernel: clear error, exit 111' '
+	head -c 100000 /dev/urandom >garbage &&
+	vmrun -k garbage -i initrd.gz 2>err
+	rc=$?
+	grep "vmrun: fatal: unable to load kernel garbage: not a bzImage" err >&2 || exit 1
+	exit $rc
+'
+
+test_expect_code 111 'a missing initrd: clear error, exit 111' '
+	vmrun -k "$kernel" -i nonexistent.gz 2>err
+	rc=$?
+	grep "vmrun: fatal: unable to read initrd nonexistent.gz: No such file or directory" err >&2 || exit 1
+	exit $rc
+'
+
+test_expect_code 111 'a tap that cannot be opened: clear error, exit 111, nothing left' '
+	vmrun -k "$kernel" -i initrd.gz -n tap=this-name-is-far-too-long -e exit.txt 2>err
+	rc=$?
+	grep "vmrun: .*unable to .*tap.*this-name-is-far-too-long" err >&2 || { cat err; exit 1; }
+	grep -qx "exit 111 error" exit.txt || exit 1
+	exit $rc
+'
+test_done
