@@ -36,7 +36,7 @@ test_expect_success 'the agent never comes up (wrong address): clear error withi
 	cat err && grep -q " exit 112$" err &&
 	f=$(sed -n "s/^\([0-9.]*\) husk: fatal: unable to reach the agent at 10.201.0.2:8000: no answer within 20s; console tail:$/\1/p" err) &&
 	note "wrong address: error after $f s, deadline 20 s; exit after $(tail -n 1 err | cut -d" " -f1) s" &&
-	awk -v f="$f" "BEGIN { exit !(f >= 20 && f <= 21) }" && clean
+	awk -v f="$f" "BEGIN { exit !(f + 0 >= 20 && f + 0 <= 21) }" && clean
 '
 test_expect_success 'SIGTERM mid-job: VM torn down, exit 143' '
 	husk run -c "echo started; sleep 600" >out 2>err &

@@ -34,10 +34,11 @@ test_expect_success 'husk cancel of a running job stops its VM and frees everyth
 	wait_for "husk logs $(cat id) | grep -q started" 120 &&
 	t=$(now) &&
 	husk cancel $(cat id) &&
-	husk wait $(cat id); st=$? &&
+	husk wait $(cat id); st=$?
+	echo "wait: exit $st" && husk logs $(cat id) &&
 	note "cancel: done after $(since $t) s" &&
 	test $st = 130 && clean &&
-	awk -v s="$(since $t)" "BEGIN { exit !(s <= 10) }"
+	awk -v s="$(since $t)" "BEGIN { exit !(s + 0 <= 10) }"
 '
 figures
 test_done
