@@ -10,11 +10,11 @@
 #     bare boot-to-init time (the agent's and the scripts' overhead);
 #   - husk submit -> husk wait through relayd -j 1: median of N;
 #   - jobs per minute for M `echo hi` jobs with 1 and with 2 slots.
-# Usage: test/bench/husk-bench.sh [N [M]]   (defaults 5 and 6)
+# Usage: test/bench/husk-bench.sh [N [M]]   (defaults 3 and 4)
 # Needs make, make kernel and the rig's packages (mk/deps check).
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
-n=${1:-5} m=${2:-6}
+n=${1:-3} m=${2:-4}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # The rig copies the test file alone: the counts go in by rewriting it.
