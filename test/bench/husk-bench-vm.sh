@@ -19,7 +19,11 @@ test_expect_success "bare vmrun: boot to guest init and to exit, $N runs" '
 		t=$(now) && : >con &&
 		vmrun -k "$kernel" -i bare.img -m $HUSK_MEM -a "console=ttyS0 quiet panic=-1" --console con </dev/null &
 		p=$! &&
-		while ! grep -q @@bench-init con; do sleep 0.05; done &&
+		k=0 &&
+		while ! grep -q @@bench-init con; do
+			k=$((k + 1)) && [ $k -lt 6000 ] && kill -0 $p || { cat con; return 1; }
+			sleep 0.05
+		done &&
 		since $t >>init.t &&
 		wait $p && since $t >>exit.t || return 1
 		i=$((i + 1))
