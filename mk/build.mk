@@ -4,7 +4,9 @@ LIB_SRC = $(sort $(wildcard lib/*.c))
 LIB_OBJ = $(LIB_SRC:%.c=build/%.o)
 LIB_HDR = $(wildcard lib/*.h)
 CMDS = relayd relay streamd guest-agent vmrun
-BINS = $(CMDS:%=bin/%)
+# Commands written in sh: cmd/NAME is copied to bin/NAME.
+SCRIPTS = husk
+BINS = $(CMDS:%=bin/%) $(SCRIPTS:%=bin/%)
 MANS = $(wildcard cmd/*.[1-8])
 
 all: $(BINS)
@@ -27,6 +29,11 @@ bin/%: build/cmd/%.o build/libhusk.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIBS)
 
+$(SCRIPTS:%=bin/%): bin/%: cmd/%
+	@mkdir -p bin
+	@$(if $(Q),echo "  SCRIPT  $@")
+	$(Q)install -m 755 $< $@
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man8
@@ -41,8 +48,12 @@ clean:
 .PHONY: all install clean
 .SECONDARY:
 
-# The README's main job.
-demo: all
+# The README's main job: husk run in a microVM (in the rig's guest where
+# this machine has no /dev/kvm); and the relay demo it replaced.
+demo: all kernel
 	./mk/demo.sh
 
-.PHONY: demo
+demo-relay: all
+	./mk/demo-relay.sh
+
+.PHONY: demo demo-relay

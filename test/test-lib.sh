@@ -62,8 +62,12 @@ test_fail_() {
 	printf '%s\n' "$2" | sed 's/^/#	/' | tee -a /dev/stderr
 }
 
+# The body runs in a function of its own, so a `return 1` in it fails the
+# test instead of returning from test_expect_success before it reports.
+test_eval_() { eval "$1"; }
+
 test_expect_success() {
-	if eval "$2" >"$TRASH/.out" 2>&1; then
+	if test_eval_ "$2" >"$TRASH/.out" 2>&1; then
 		test_ok_ "$1"
 	else
 		test_fail_ "$1" "$2"

@@ -1,0 +1,71 @@
+#!/bin/sh
+# The in-VM half of test/bench/husk-bench.sh (run by the rig; TAP, with
+# the figures as comments).  Not a test: its checks only guard the figures.
+N=5
+M=6
+. "$(dirname "$0")/../test-lib.sh"
+. "$HUSK_ROOT/test/husk-vm-lib.sh"
+HUSK_MEM=128
+
+median() { sort -n | awk '{ v[NR] = $1 } END { printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+kernel=$(ls "$HUSK_ROOT"/build/kernel/root/boot/vmlinuz-* | tail -n 1)
+test_expect_success "bare vmrun: boot to guest init and to exit, $N runs" '
+	mkdir ov && printf "#!/bin/sh\necho @@bench-init\npoweroff -f\n" >ov/init && chmod 755 ov/init &&
+	(cd ov && echo init | cpio -o -H newc -R 0:0 2>/dev/null) >ov.cpio &&
+	# Linux finds an appended uncompressed cpio only at a 4-byte boundary
+	# (it skips NUL padding): pad the gzip image to one.
+	b="$HUSK_ROOT/build/vm/guest/current.cpio.gz" &&
+	{ cat "$b"; head -c $(( (4 - $(wc -c <"$b") % 4) % 4 )) /dev/zero; cat ov.cpio; } >bare.img &&
+	i=0 && : >init.t && : >exit.t &&
+	while [ $i -lt $N ]; do
+		t=$(now) && : >con &&
+		vmrun -k "$kernel" -i bare.img -m $HUSK_MEM -a "console=ttyS0 quiet panic=-1" --console con </dev/null &
+		p=$! &&
+		k=0 &&
+		while ! grep -q @@bench-init con; do
+			k=$((k + 1)) && [ $k -lt 6000 ] && kill -0 $p || { cat con; return 1; }
+			sleep 0.05
+		done &&
+		since $t >>init.t &&
+		wait $p && since $t >>exit.t || return 1
+		i=$((i + 1))
+	done &&
+	note "bare vmrun, boot to guest init: median $(median <init.t) s; to exit: $(median <exit.t) s (n=$N)"
+'
+test_expect_success "husk run -c \"echo hi\", $N runs" '
+	i=0 && : >run.t &&
+	while [ $i -lt $N ]; do
+		t=$(now) && husk run -c "echo hi" >out && since $t >>run.t &&
+		echo hi >want && test_cmp want out || return 1
+		i=$((i + 1))
+	done &&
+	r=$(median <run.t) && b=$(median <init.t) &&
+	note "husk run echo hi: median $r s (n=$N); ratio to bare boot-to-init: $(echo "$r $b" | awk "{ printf \"%.2f\", \$1 / \$2 }")" &&
+	clean
+'
+test_expect_success "submit -> result through relayd -j 1, $N jobs" '
+	bg husk serve -j 1 2>relayd1.log && sp=$! &&
+	i=0 && : >sub.t &&
+	while [ $i -lt $N ]; do
+		t=$(now) && id=$(husk submit -c "echo hi") && husk wait $id &&
+		since $t >>sub.t && husk logs $id >out && echo hi >want && test_cmp want out || return 1
+		i=$((i + 1))
+	done &&
+	note "submit -> result (relayd -j 1): median $(median <sub.t) s (n=$N)" &&
+	kill $sp && wait $sp; clean
+'
+for j in 1 2; do
+	test_expect_success "$M jobs with $j slot(s): jobs per minute" '
+		HUSK_RELAY_DIR=$TRASH/relay$j && export HUSK_RELAY_DIR &&
+		bg husk serve -j $j 2>relayd$j.log && sp=$! &&
+		t=$(now) &&
+		for i in $(seq 1 $M); do husk submit -c "echo hi" || return 1; done >ids &&
+		for id in $(cat ids); do husk wait $id || return 1; done &&
+		s=$(since $t) &&
+		note "$M jobs, $j slot(s): $s s, $(echo "$M $s" | awk "{ printf \"%.1f\", 60 * \$1 / \$2 }") jobs/min" &&
+		kill $sp && wait $sp; clean
+	'
+done
+figures
+test_done

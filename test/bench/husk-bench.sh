@@ -1,0 +1,22 @@
+#!/bin/sh
+# husk-bench: what husk run costs on top of booting a VM, measured in real
+# microVMs through the VM test rig (test/vm/README; on a host with
+# /dev/kvm it runs there, else inside a qemu TCG guest with nested KVM).
+# One rig run prints:
+#   - bare vmrun: the cloud kernel + the guest image with an /init that
+#     prints a marker and powers off: time to the marker (guest init) and
+#     to vmrun's exit, median of N;
+#   - husk run -c 'echo hi': wall time, median of N, and its ratio to the
+#     bare boot-to-init time (the agent's and the scripts' overhead);
+#   - husk submit -> husk wait through relayd -j 1: median of N;
+#   - jobs per minute for M `echo hi` jobs with 1 and with 2 slots.
+# Usage: test/bench/husk-bench.sh [N [M]]   (defaults 3 and 4)
+# Needs make, make kernel and the rig's packages (mk/deps check).
+set -eu
+root=$(cd "$(dirname "$0")/../.." && pwd)
+n=${1:-3} m=${2:-4}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# The rig copies the test file alone: the counts go in by rewriting it.
+sed "s/^N=.*/N=$n/; s/^M=.*/M=$m/" "$root/test/bench/husk-bench-vm.sh" >"$tmp/husk-bench-vm.sh"
+"$root/test/vm/rig" -t 3000 "$tmp/husk-bench-vm.sh" | sed -n 's/^# # //p; /^not ok/p'

@@ -1,0 +1,42 @@
+# husk-vm-lib.sh: set-up shared by the husk VM tests, test/vm/t51NN-husk-*.sh
+# (sourced after test-lib.sh, in the rig's first-level guest or where KVM works).
+# husk's state goes to the test's scratch directory; its image folder
+# holds the rig's guest image (mkinitramfs, sh only) as the sh image.
+if ! command -v vmrun >/dev/null || [ ! -c /dev/kvm ]; then
+	echo "1..0 # SKIP needs bin/vmrun and /dev/kvm"
+	exit 0
+fi
+HUSK_STATE=$TRASH/state HUSK_IMAGES=$TRASH/images
+HUSK_BOOT_TIMEOUT=${HUSK_BOOT_TIMEOUT:-120} HUSK_MEM=${HUSK_MEM:-192}
+export HUSK_STATE HUSK_IMAGES HUSK_BOOT_TIMEOUT HUSK_MEM
+unset HUSK_POOL HUSK_PREFIX HUSK_BRIDGE HUSK_KERNEL HUSK_APPEND HUSK_RELAY_DIR
+mkdir -p "$HUSK_IMAGES/sh"
+ln -s "$HUSK_ROOT/build/vm/guest/current.cpio.gz" "$HUSK_IMAGES/sh/current.cpio.gz"
+for l in python3 lua; do
+	# An image with the language, if the tree has one (make vm-langs).
+	[ -f "$HUSK_ROOT/build/vm/guest-$l/current.cpio.gz" ] && mkdir -p "$HUSK_IMAGES/$l" &&
+		ln -s "$HUSK_ROOT/build/vm/guest-$l/current.cpio.gz" "$HUSK_IMAGES/$l/current.cpio.gz"
+done
+
+# Seconds since boot, to the hundredth (busybox date has no %N).
+now() { cut -d' ' -f1 /proc/uptime; }
+since() { echo "$1 $(now)" | awk '{ printf "%.2f", $2 - $1 }'; }
+# Figures, printed as TAP comments at the end.
+note() { echo "$*" >>"$TRASH/figures"; }
+figures() { [ -f "$TRASH/figures" ] && sed 's/^/# /' "$TRASH/figures"; true; }
+
+# Nothing of a run is left: no vmrun, no job tap, no lease, no run dir,
+# no temp file in the state folder.
+clean() {
+	for p in /proc/[0-9]*; do
+		case $(cat "$p/cmdline" 2>/dev/null | tr '\0' ' ') in
+		*vmrun\ -k*) echo "left: vmrun ${p#/proc/}"; return 1 ;;
+		esac
+	done
+	for n in /sys/class/net/hk*; do
+		n=${n##*/}
+		# husk's taps: hk and 13 hex digits.
+		[ ${#n} = 15 ] && { echo "left: tap $n"; return 1; }
+	done
+	test_empty "$HUSK_STATE/leases" "$HUSK_STATE/run"
+}

@@ -1,0 +1,64 @@
+#!/bin/sh
+# husk run refuses bad input before it touches the network or a VM, with
+# the exit codes of husk(1); a failed run leaves no lease behind.
+. "$(dirname "$0")/test-lib.sh"
+
+HUSK_STATE=$PWD/state
+export HUSK_STATE
+unset HUSK_POOL HUSK_PREFIX HUSK_KERNEL HUSK_IMAGES
+
+test_expect_code 100 'no code, file or argv is a usage error' 'husk run'
+test_expect_code 100 'no verb is a usage error' 'husk'
+test_expect_code 100 'an unknown verb is a usage error' 'husk frobnicate'
+test_expect_code 0 'husk -h prints the usage and exits 0' \
+	'husk -h 2>err && grep -q "^usage: husk run" err'
+
+test_expect_success 'empty code: exit 100, says so' '
+
+	{ husk run -c "" 2>err; test $? = 100; } &&
+	grep -q "^husk: fatal: unable to run empty code" err
+'
+test_expect_success 'an empty file: exit 100, says so' '
+	: >empty &&
+	{ husk run -f empty 2>err; test $? = 100; } &&
+	grep -q "empty code: empty is empty" err
+'
+test_expect_success 'an unknown language: exit 100, lists the known ones' '
+	{ husk run -l cobol -c "DISPLAY 1" 2>err; test $? = 100; } &&
+	grep -qx "husk: fatal: unable to run language cobol: not one of: sh python3 lua" err
+'
+test_expect_success 'both -c and -f: exit 100' '
+	echo x >f && { husk run -c x -f f 2>err; test $? = 100; } &&
+	grep -q "give one of -c code, -f file, -- argv" err
+'
+for bad in "-t 0" "-t 86401" "-t x" "-m 1" "-n 0" "-n 65"; do
+	test_expect_code 100 "run $bad is refused" "husk run $bad -c true"
+done
+
+for p in 0 31 32 -1 x 024; do
+	test_expect_success "prefix '$p': exit 100, names HUSK_PREFIX" '
+		{ HUSK_PREFIX=$p husk run -c true 2>err; test $? = 100; } &&
+		grep -q "^husk: fatal: unable to .* HUSK_PREFIX" err
+	'
+done
+for a in 10.0.0 10.0.0.256 10.0.0.0.1 a.b.c.d 010.0.0.1 10.0.0.0/24; do
+	test_expect_success "pool '$a': exit 100, names HUSK_POOL" '
+		{ HUSK_POOL=$a husk run -c true 2>err; test $? = 100; } &&
+		grep -q "^husk: fatal: unable to parse HUSK_POOL" err
+	'
+done
+
+test_expect_success 'a pool with no free address: exit 75, says so' '
+	bg sleep 300 && owner=$! &&
+	HUSK_PREFIX=30 husk _lease other $owner >addr &&
+	{ HUSK_PREFIX=30 husk run -c "echo hi" 2>err; test $? = 75; } &&
+	grep -qx "husk: fatal: unable to lease an address in 10.201.0.0/30: all 1 in use (see $HUSK_STATE/leases)" err &&
+	ls state/leases >leases && echo 10.201.0.2 >want && test_cmp want leases
+'
+test_expect_success 'a run that cannot boot (no KVM, vmrun or kernel) exits 111, lease released' '
+	rm -f state/leases/* &&
+	{ HUSK_KERNEL=/nonexistent husk run -c "echo hi" 2>err; test $? = 111; } &&
+	grep -q "^husk: fatal: unable to find" err &&
+	test_empty state/leases state/run
+'
+test_done

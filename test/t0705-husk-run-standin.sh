@@ -1,0 +1,161 @@
+#!/bin/sh
+# husk run's plumbing on a machine without KVM: vmrun is replaced by a
+# stand-in that does what husk run relies on (makes the tap, answers on
+# the guest address with a real guest-agent that reads the token from the
+# kernel command line, powers off when the agent exits, stops on SIGTERM)
+# but runs the agent on this host.  Checked: job output and status,
+# readiness deadline, vmrun dying early, teardown on signals, kill -9 and
+# reclaim, cancel through relayd.  test/vm/t5100-husk-*.sh run the same
+# with the real vmrun in a VM.
+. "$(dirname "$0")/test-lib.sh"
+
+if [ "$(id -u)" != 0 ] || [ ! -c /dev/net/tun ] || ! command -v ip >/dev/null ||
+   ! ip link add name hkt0705probe type bridge 2>/dev/null; then
+	echo "1..0 # SKIP needs root, /dev/net/tun and bridges"
+	exit 0
+fi
+ip link del hkt0705probe
+
+HUSK_STATE=$PWD/state HUSK_POOL=10.203.5.0 HUSK_PREFIX=29 HUSK_BRIDGE=hkt0705br
+HUSK_KERNEL=$PWD/kernel HUSK_IMAGES=$PWD/images HUSK_GRACE=2
+export HUSK_STATE HUSK_POOL HUSK_PREFIX HUSK_BRIDGE HUSK_KERNEL HUSK_IMAGES HUSK_GRACE
+: >kernel
+mkdir -p images/sh images/python3 bin
+: >images/sh/current.cpio.gz; : >images/python3/current.cpio.gz
+printf 'sh 1 /bin/sh\npython 3 /usr/bin/python3 -I\n' >langs
+cat >bin/vmrun <<EOF2
+#!/bin/sh
+# stand-in for vmrun: see t0705.  Logs its pid and arguments.
+echo "\$\$ \$*" >>$PWD/vmrun.calls
+cmdline= tap= console=/dev/null
+while [ \$# -gt 0 ]; do
+	case \$1 in
+	-a) cmdline=\$2; shift 2 ;;
+	-n) tap=\${2#tap=}; tap=\${tap%%,*}; shift 2 ;;
+	--console) console=\$2; shift 2 ;;
+	-k|-i|-m|-c|-e|-R) shift 2 ;;
+	*) shift ;;
+	esac
+done
+ip= port=8000 die=
+for w in \$cmdline; do
+	case \$w in
+	husk.ip=*) ip=\${w#husk.ip=}; ip=\${ip%/*} ;;
+	husk.port=*) port=\${w#husk.port=} ;;
+	standin.die) die=1 ;;
+	standin.hang) die=hang ;;
+	esac
+done
+echo "booting \$cmdline" >"\$console"
+[ "\$die" = 1 ] && { echo "standin: kernel panic" >>"\$console"; exit 1; }
+printf '%s\n' "\$cmdline" >$PWD/cmdline.\$\$
+ip tuntap add dev "\$tap" mode tap || exit 111
+ip addr add "\$ip/32" dev lo
+down() { ip addr del "\$ip/32" dev lo 2>/dev/null; ip link del "\$tap" 2>/dev/null; rm -f $PWD/cmdline.\$\$; }
+if [ "\$die" = hang ]; then sleep 600 & else guest-agent -l "\$ip:\$port" -K $PWD/cmdline.\$\$ -L $PWD/langs -w /tmp 2>>"\$console" & fi
+a=\$!
+trap 'kill \$a; wait \$a; down; exit 143' TERM
+trap 'kill \$a; wait \$a; down; exit 130' INT
+wait \$a
+down
+echo "standin: power off" >>"\$console"
+EOF2
+chmod +x bin/vmrun
+HUSK_VMRUN=$PWD/bin/vmrun
+export HUSK_VMRUN
+
+# Nothing of a run is left: no stand-in, no tap, no lease, no run dir.
+clean() {
+	! pgrep -f "$HUSK_VMRUN" >/dev/null &&
+	test -z "$(ls /sys/class/net | grep "^hk[0-9a-f]\{13\}$")" &&
+	test_empty state/leases state/run
+}
+
+test_expect_success 'husk run: stdout and stderr on their streams, exit 3' '
+	husk run -c "echo hi; echo err >&2; exit 3" >out 2>err; test $? = 3 &&
+	echo hi >want && test_cmp want out && echo err >want && test_cmp want err &&
+	clean
+'
+test_expect_success 'the VM got the lease, gateway, port and a fresh 48-digit token' '
+	tail -n 1 vmrun.calls >call &&
+	grep -q " -n tap=hk[0-9a-f]\{13\},mac=02:68:0a:cb:05:02 " call &&
+	grep -q "husk.ip=10.203.5.2/29 husk.gw=10.203.5.1 husk.port=8000 husk.token=[0-9a-f]\{48\} " call &&
+	ip -4 addr show dev hkt0705br | grep -q "inet 10.203.5.1/29 "
+'
+test_expect_success 'python3 code, -f file and -f - and argv' '
+	echo "print(6*7)" >p.py && husk run -l python3 -f p.py >out && echo 42 >want && test_cmp want out &&
+	echo "echo from stdin" | husk run -f - >out && echo "from stdin" >want && test_cmp want out &&
+	husk run -- sh -c "echo \$0 \$1" a b >out && echo "a b" >want && test_cmp want out &&
+	clean
+'
+test_expect_success 'a timeout: 124' '
+	husk run -t 1 -c "sleep 5" 2>err; test $? = 124 && clean
+'
+test_expect_success 'the agent never answers: clear error within the deadline + 1 s, nothing left' '
+	s=$(date +%s%N) &&
+	{ HUSK_BOOT_TIMEOUT=3 HUSK_APPEND=standin.hang husk run -c "echo hi" 2>&1 >/dev/null; echo "exit $?"; } |
+	while IFS= read -r l; do echo "$(( ($(date +%s%N) - s) / 1000000 )) $l"; done >err &&
+	e=$(( ($(date +%s%N) - s) / 1000000 )) && cat err && echo "end $e ms" &&
+	grep -q "^[0-9]* exit 112$" err &&
+	f=$(sed -n "s/^\([0-9]*\) husk: fatal: unable to reach the agent at 10.203.5.2:8000: no answer within 3s; console tail:$/\1/p" err) &&
+	test "$f" -ge 3000 && test "$f" -le 4000 && test $e -le 4500 &&
+	grep -q "^[0-9]*   booting " err && clean
+'
+test_expect_success 'vmrun dies during boot: error at once with the console tail' '
+	s=$(date +%s%N) &&
+	{ HUSK_APPEND=standin.die husk run -c "echo hi" 2>err; test $? = 112; } &&
+	e=$(( ($(date +%s%N) - s) / 1000000 )) && echo "$e ms" && test $e -lt 3000 &&
+	grep -q "vmrun exited with status 1 (husk doctor); console tail:" err &&
+	grep -q "^  standin: kernel panic" err && clean
+'
+for sig in TERM INT HUP; do
+	test_expect_success "SIG$sig mid-job: torn down, 128+N" '
+		# A background job of a script ignores SIGINT: restore it.
+		env --default-signal=INT husk run -c "echo started; sleep 60" >out 2>err &
+		h=$! &&
+		wait_for "grep -q started out" 20 &&
+		kill -$sig $h && wait $h; st=$? &&
+		case $sig in TERM) test $st = 143 ;; INT) test $st = 130 ;; HUP) test $st = 129 ;; esac &&
+		clean
+	'
+done
+test_expect_success 'kill -9 mid-job, then another run: the stale lease and tap are reclaimed' '
+	husk run -c "echo started; sleep 60" >out 2>err &
+	h=$! &&
+	wait_for "grep -q started out" 20 &&
+	lease=$(ls state/leases) && tap=$(sed -n "s/^tap //p" state/leases/$lease) &&
+	kill -9 $h && wait $h;
+	test -e /sys/class/net/$tap && test -e state/leases/$lease &&
+	husk run -c "echo again" >out 2>err &&
+	echo again >want && test_cmp want out &&
+	grep -q "reclaiming the stale lease of $lease" err &&
+	test ! -e /sys/class/net/$tap && clean
+'
+test_expect_success '5 jobs at once through relayd -j 5: distinct addresses, right results, nothing left' '
+	bg husk serve -j 5 2>relayd.log &&
+	: >vmrun.calls &&
+	for i in 1 2 3 4 5; do
+		husk submit -c "while [ ! -e $PWD/go ]; do sleep 0.1; done; echo job $i; exit $i" || return 1
+	done >ids &&
+	wait_for "test \$(ls state/leases | wc -l) = 5" 30 &&
+	touch go &&
+	i=0 && for id in $(cat ids); do
+		i=$((i + 1))
+		husk wait $id; test $? = $i || return 1
+		husk logs $id >out && echo "job $i" >want && test_cmp want out || return 1
+	done &&
+	sed -n "s/.*husk.ip=\([0-9.]*\)\/.*/\1/p" vmrun.calls | sort -u >addrs &&
+	test $(wc -l <addrs) = 5 &&
+	clean
+'
+test_expect_success 'husk cancel of a running job stops its VM and frees everything' '
+	husk submit -c "echo started; sleep 60" >id &&
+	wait_for "husk logs $(cat id) | grep -q started" 20 &&
+	s=$(date +%s) &&
+	husk cancel $(cat id) &&
+	husk wait $(cat id); test $? = 130 &&
+	test $(( $(date +%s) - s )) -le 5 &&
+	clean
+'
+ip link del hkt0705br 2>/dev/null
+test_done

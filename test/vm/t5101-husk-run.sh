@@ -1,0 +1,62 @@
+#!/bin/sh
+# husk run end to end in real microVMs (vmrun + the cloud kernel + the
+# guest image): output streams and status, argv, python3 where the image
+# has it, the readiness deadline with a wrong guest address, SIGTERM and
+# kill -9 mid-job with reclaim by the next run.  Nothing may be left.
+. "$(dirname "$0")/../test-lib.sh"
+. "$HUSK_ROOT/test/husk-vm-lib.sh"
+
+test_expect_success 'husk run -c: hi on stdout, err on stderr, exit 3' '
+	t=$(now) &&
+	HUSK_VERBOSE=1 husk run -c "echo hi; echo err >&2; exit 3" >out 2>err; st=$? &&
+	note "husk run echo hi: $(since $t) s ($(grep "agent up" err | sed "s/.*agent up after //"))" &&
+	grep -v "^husk: info:" err >err2 &&
+	test $st = 3 && echo hi >want && test_cmp want out &&
+	echo err >want && test_cmp want err2 && clean
+'
+test_expect_success 'husk run -- argv runs a program: the guest kernel' '
+	husk run -- uname -r >out 2>err &&
+	basename $HUSK_ROOT/build/kernel/root/boot/vmlinuz-* | sed "s/^vmlinuz-//" >want &&
+	test_cmp want out && clean
+'
+# The rig's guest carries only the sh image (build/vm/guest); a tree with
+# build/vm/guest-python3 (mkinitramfs -l python3) runs this one too.
+if [ -d "$HUSK_IMAGES/python3" ]; then
+	test_expect_success 'a python3 job prints its result' '
+		echo "print(6*7)" | husk run -l python3 -f - >out &&
+		echo 42 >want && test_cmp want out && clean
+	'
+else
+	say "no python3 image here: the python3 job is not run"
+fi
+test_expect_success 'the agent never comes up (wrong address): clear error within the deadline + 1 s' '
+	t=$(now) &&
+	{ HUSK_BOOT_TIMEOUT=20 HUSK_APPEND="husk.ip=10.99.0.2/24" husk run -c "echo hi" 2>&1 >/dev/null; echo "exit $?"; } |
+	while IFS= read -r l; do echo "$(since $t) $l"; done >err &&
+	cat err && grep -q " exit 112$" err &&
+	f=$(sed -n "s/^\([0-9.]*\) husk: fatal: unable to reach the agent at 10.201.0.2:8000: no answer within 20s; console tail:$/\1/p" err) &&
+	note "wrong address: error after $f s, deadline 20 s; exit after $(tail -n 1 err | cut -d" " -f1) s" &&
+	awk -v f="$f" "BEGIN { exit !(f + 0 >= 20 && f + 0 <= 21) }" && clean
+'
+test_expect_success 'SIGTERM mid-job: VM torn down, exit 143' '
+	husk run -c "echo started; sleep 600" >out 2>err &
+	h=$! &&
+	wait_for "grep -q started out" 120 &&
+	t=$(now) && kill -TERM $h && wait $h; st=$? &&
+	note "SIGTERM mid-job: gone after $(since $t) s" &&
+	test $st = 143 && clean
+'
+test_expect_success 'kill -9 mid-job, then another run: the stale lease, tap and vmrun are reclaimed' '
+	husk run -c "echo started; sleep 600" >out 2>err &
+	h=$! &&
+	wait_for "grep -q started out" 120 &&
+	lease=$(ls state/leases) && tap=$(sed -n "s/^tap //p" state/leases/$lease) &&
+	kill -9 $h && wait $h;
+	test -e state/leases/$lease &&
+	husk run -c "echo again" >out 2>err &&
+	echo again >want && test_cmp want out &&
+	grep -q "reclaiming the stale lease of $lease" err &&
+	test ! -e /sys/class/net/$tap && clean
+'
+figures
+test_done
