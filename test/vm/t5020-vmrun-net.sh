@@ -3,7 +3,7 @@
 #
 # L1 makes a persistent tap with 10.0.2.1/30 and boots the stock cloud
 # kernel under vmrun -n tap=...; the L2 initramfs is the rig's guest image
-# with its /init replaced (an appended cpio): it loads virtio_mmio and
+# with its /init replaced (an appended cpio, gzip'd: see vm-lib.sh): it loads virtio_mmio and
 # virtio_net from the image, gives eth0 10.0.2.2/30 itself (the cloud
 # kernel has no ip= autoconfiguration), then serves three busybox nc
 # sessions in turn: receive (5001), send back what it got (5002), stream
@@ -16,6 +16,7 @@
 # shuts down its own half first.  (Not through test-lib's bg: a background
 # command's stdin is /dev/null unless the & command itself redirects it.)
 . "$(dirname "$0")/../test-lib.sh"
+. "$(dirname "$0")/vm-lib.sh"
 
 root=$HUSK_ROOT/build/kernel/root
 kver=$(ls "$root/boot" 2>/dev/null | sed -n 's/^vmlinuz-//p' | tail -n 1)
@@ -103,8 +104,7 @@ test_expect_success 'set-up: kernel, L2 image with the test /init, a tap with 10
 	poweroff -f
 	EOF
 	chmod 755 ov/init &&
-	(cd ov && echo init | cpio -o -H newc -R 0:0 2>/dev/null) >ov.cpio &&
-	cat "$base" ov.cpio >l2.img &&
+	l2_image l2.img ov &&
 	tunctl -t "$tap" >/dev/null &&
 	ip addr add 10.0.2.1/30 dev "$tap" && ip link set "$tap" up &&
 	dd if=/dev/urandom of=data bs=1M count="$mb" 2>/dev/null &&
