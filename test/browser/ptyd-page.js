@@ -1,12 +1,14 @@
-// ptyd-page.js SCENARIO[,SCENARIO...] URL: drive ptyd's terminal page in Debian's
+// ptyd-page.js SCENARIO=URL...: drive ptyd's terminal page in Debian's
 // chromium, headless, with playwright-core (from build/browser, found
-// through NODE_PATH), for test/t0310-ptyd-browser.sh.  Each scenario prints
-// a line "NAME {JSON of what it saw}" for the shell test to check, or the
-// reason on stderr when a step times out (and the exit status is 1).
+// through NODE_PATH), for test/t0310-ptyd-browser.sh.  The scenarios run in
+// order in one browser (starting chromium is most of the cost), each in a
+// fresh context (no cookies, no localStorage).  Each prints a line
+// "NAME {JSON of what it saw}" for the shell test to check, or the reason
+// on stderr when a step times out (and the exit status is then 1).
 //
 //   hello URL     type "echo hello" Enter, wait for "hello" on its own row,
 //                 reload, wait for it again; print id and pid before and
-//                 after, and the rows after the reload.
+//                 after, the rows after the reload and GET /terminals.
 //   preempt URL   attach a first page, then a second one to the same
 //                 session (#ID): print both pages' status and close codes.
 //   exit URL      type "exit 3": print the rows (with the exit line).
@@ -15,7 +17,6 @@
 'use strict';
 const { chromium } = require('playwright-core');
 
-const [scenario, url] = process.argv.slice(2);
 const T = 8000;	// per step, in ms; the whole test must stay well under 20 s
 
 // The visible rows of the terminal, right-trimmed.
@@ -62,7 +63,7 @@ function state(page) {
 }
 
 const scenarios = {
-	async hello(ctx) {
+	async hello(ctx, url) {
 		const page = await ctx.newPage();
 		await page.goto(url);
 		await attached(page);
@@ -73,9 +74,10 @@ const scenarios = {
 		await attached(page);
 		await row(page, 'hello');
 		const after = await state(page);
-		return { before, after, rows: await rows(page) };
+		const list = await (await fetch(new URL('/terminals', url))).json();
+		return { before, after, rows: await rows(page), list };
 	},
-	async preempt(ctx) {
+	async preempt(ctx, url) {
 		const a = await ctx.newPage();
 		await a.goto(url);
 		await attached(a);
@@ -91,10 +93,10 @@ const scenarios = {
 		await type(b, 'echo second');
 		await row(b, 'second');
 		// Give a wrongly reconnecting first page time to steal it back.
-		await a.waitForTimeout(1000);
+		await a.waitForTimeout(500);
 		return { a: await state(a), b: await state(b), arows: await rows(a) };
 	},
-	async exit(ctx) {
+	async exit(ctx, url) {
 		const page = await ctx.newPage();
 		await page.goto(url);
 		await attached(page);
@@ -103,7 +105,7 @@ const scenarios = {
 			null, { timeout: T });
 		return { state: await state(page), rows: await rows(page) };
 	},
-	async token(ctx) {
+	async token(ctx, url) {
 		const page = await ctx.newPage();
 		await page.goto(url);
 		await attached(page);
@@ -114,11 +116,10 @@ const scenarios = {
 	},
 };
 
-// One browser for every scenario named: starting chromium is most of the cost.
 (async () => {
-	const names = scenario.split(',');
-	if (!url || names.some((n) => !scenarios[n])) {
-		console.error('usage: ptyd-page.js hello|preempt|exit|token[,...] URL');
+	const runs = process.argv.slice(2).map((a) => a.split(/=(.*)/s));
+	if (!runs.length || runs.some(([n, u]) => !scenarios[n] || !u)) {
+		console.error('usage: ptyd-page.js hello|preempt|exit|token=URL...');
 		process.exit(100);
 	}
 	const browser = await chromium.launch({
@@ -131,7 +132,7 @@ const scenarios = {
 	});
 	let code = 0;
 	try {
-		for (const name of names) {
+		for (const [name, url] of runs) {
 			const t0 = Date.now();
 			const ctx = await browser.newContext({ viewport: { width: 800, height: 480 } });
 			const logs = [];
@@ -140,7 +141,7 @@ const scenarios = {
 				p.on('pageerror', (e) => logs.push('pageerror: ' + e.message));
 			});
 			try {
-				const r = await scenarios[name](ctx);
+				const r = await scenarios[name](ctx, url);
 				r.ms = Date.now() - t0;
 				console.log(name + ' ' + JSON.stringify(r));
 			} catch (e) {
