@@ -3,7 +3,7 @@
 LIB_SRC = $(sort $(wildcard lib/*.c))
 LIB_OBJ = $(LIB_SRC:%.c=build/%.o)
 LIB_HDR = $(wildcard lib/*.h)
-CMDS = relayd relay streamd guest-agent
+CMDS = relayd relay streamd guest-agent ptyd
 BINS = $(CMDS:%=bin/%)
 MANS = $(wildcard cmd/*.[1-8])
 

@@ -1,15 +1,19 @@
-# ptyd's terminal page.  web/index.html and web/ptyd.js are husk's own;
-# xterm.js and its fit addon come from the npm registry at the versions
-# pinned in web/package-lock.json.  npm ci installs them into
-# $(WEB_DIR)/node_modules (never committed) and the files the page loads are
-# copied beside it under the names ptyd serves them at, to be embedded in
-# bin/ptyd with the rest of WEB_ASSETS: ptyd is one static file with no
-# install-time paths (ptyd(1), THE TERMINAL PAGE).  No npm, or no registry
-# and no cached copy: the build stops here, rather than ship a page that
-# cannot load its terminal.
+# ptyd's browser page: the files in WEB_ASSETS are compiled into bin/ptyd
+# (mk/embed.sh -> build/web/assets.c, see lib/web_asset.h), so the binary
+# is the whole install: no asset directory to keep in step with it, no
+# install-time path (ptyd(1), THE TERMINAL PAGE).
+#
+# web/index.html and web/ptyd.js are husk's own; xterm.js and its fit addon
+# come from the npm registry at the versions pinned in
+# web/package-lock.json.  npm ci installs them into $(WEB_DIR)/node_modules
+# (never committed) and the files the page loads are copied beside it under
+# the names ptyd serves them at.  No npm, or no registry and no cached copy:
+# the build stops here, rather than ship a page that cannot load its
+# terminal.
 WEB_DIR = build/web
 WEB_LIB = $(WEB_DIR)/xterm.js $(WEB_DIR)/xterm.css $(WEB_DIR)/addon-fit.js \
 	$(WEB_DIR)/xterm-LICENSE.txt
+WEB_ASSETS = web/index.html web/ptyd.js $(WEB_LIB)
 WEB_NPM_FAIL = make: fatal: unable to install xterm.js for ptyd's page
 
 # --ignore-scripts: nothing from the registry runs at build time.
@@ -29,5 +33,19 @@ $(WEB_LIB) &: web/package.json web/package-lock.json
 		cp $$m/xterm/LICENSE $(WEB_DIR)/xterm-LICENSE.txt
 
 web: $(WEB_LIB)
+
+build/web/assets.c: $(WEB_ASSETS) mk/embed.sh mk/web.mk
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  EMBED   $@")
+	$(Q)./mk/embed.sh $@ $(WEB_ASSETS)
+
+build/web/assets.o: build/web/assets.c lib/web_asset.h
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+bin/ptyd: build/cmd/ptyd.o build/web/assets.o build/libhusk.a
+	@mkdir -p bin
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ build/cmd/ptyd.o build/web/assets.o $(LIBS)
 
 .PHONY: web
