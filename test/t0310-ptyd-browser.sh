@@ -111,6 +111,18 @@ test_expect_success 'a newer page takes the session over; the older one stays of
 	list preempt.arows | grep -q "another client attached"
 '
 
+test_expect_success 'a dropped connection reconnects; the replay redraws, not appends' '
+	test "$(get hello.again.connects)" = 2 &&
+	test "$(get hello.again.id)" = "$(get hello.before.id)" &&
+	test "$(get hello.hellos)" = 1
+'
+
+test_expect_success 'stty size in the shell matches the fitted page, also after a resize' '
+	s1=$(get exit.size1) && s2=$(get exit.size2) &&
+	test -n "$s1" && test -n "$s2" && test "$s1" != "$s2" &&
+	list exit.rows >rows && grep -qx "$s1" rows && grep -qx "$s2" rows
+'
+
 test_expect_success '"exit 3": the page shows the exit code and does not reconnect' '
 	test "$(get exit.state.status)" = exited &&
 	list exit.rows | grep -qx "\[process exited with code 3\]"

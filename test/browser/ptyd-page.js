@@ -8,16 +8,19 @@
 //
 //   hello URL     type "echo hello" Enter, wait for "hello" on its own row,
 //                 reload, wait for it again; print id and pid before and
-//                 after, the rows after the reload and GET /terminals.
+//                 after, the rows after the reload and GET /terminals;
+//                 then drop the WebSocket and wait for the reconnect.
 //   preempt URL   attach a first page, then a second one to the same
 //                 session (#ID): print both pages' status and close codes.
-//   exit URL      type "exit 3": print the rows (with the exit line).
+//   exit URL      "stty size" shows the page's size, also after the window
+//                 shrinks; then "exit 3": print the rows (with the exit
+//                 line).
 //   token URL     URL is /?token=T: the page after the redirect types
 //                 "echo hello" and waits for it; print the final URL.
 'use strict';
 const { chromium } = require('playwright-core');
 
-const T = 8000;	// per step, in ms; the whole test must stay well under 20 s
+const T = 15000;	// per step, in ms: generous for a loaded machine; a pass takes ~10 s
 
 // The visible rows of the terminal, right-trimmed.
 function rows(page) {
@@ -75,7 +78,16 @@ const scenarios = {
 		await row(page, 'hello');
 		const after = await state(page);
 		const list = await (await fetch(new URL('/terminals', url))).json();
-		return { before, after, rows: await rows(page), list };
+		const rowsAfter = await rows(page);
+		// A dropped connection: the page reconnects, and the replay
+		// redraws the screen rather than adding to it.
+		await page.evaluate(() => window.ptyd.ws.close());
+		await page.waitForFunction(() => window.ptyd.connects === 2 &&
+			window.ptyd.status === 'attached', null, { timeout: T });
+		await row(page, 'hello');
+		const again = await state(page);
+		return { before, after, rows: rowsAfter, list, again,
+			hellos: (await rows(page)).filter((l) => l === 'hello').length };
 	},
 	async preempt(ctx, url) {
 		const a = await ctx.newPage();
@@ -100,10 +112,21 @@ const scenarios = {
 		const page = await ctx.newPage();
 		await page.goto(url);
 		await attached(page);
+		// The shell's idea of the size follows the page's.
+		const size = () => page.evaluate(() => term.rows + ' ' + term.cols);
+		const size1 = await size();
+		await type(page, 'stty size');
+		await row(page, size1);
+		await page.setViewportSize({ width: 520, height: 300 });
+		await page.waitForFunction((s) => term.rows + ' ' + term.cols !== s,
+			size1, { timeout: T });
+		const size2 = await size();
+		await type(page, 'stty size');
+		await row(page, size2);
 		await type(page, 'exit 3');
 		await page.waitForFunction(() => window.ptyd.status === 'exited',
 			null, { timeout: T });
-		return { state: await state(page), rows: await rows(page) };
+		return { state: await state(page), rows: await rows(page), size1, size2 };
 	},
 	async token(ctx, url) {
 		const page = await ctx.newPage();
