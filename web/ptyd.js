@@ -119,6 +119,9 @@
 			else
 				how = 'unknown status';
 			note('process exited with ' + how);
+			// Nothing more to type into: no cursor, no input.
+			term.write('\x1b[?25l');
+			term.options.disableStdin = true;
 		}
 		// Other event types are for newer pages; ignore them.
 	}
@@ -158,6 +161,7 @@
 				return;
 			if (c.code === CLOSE_PREEMPTED) {
 				state.status = 'preempted';
+				term.options.disableStdin = true;
 				note('another client attached to this session; reload to take it back');
 				return;
 			}
@@ -195,6 +199,12 @@
 			return;
 		pending = true;
 		requestAnimationFrame(function () { pending = false; fit.fit(); });
+	});
+
+	// Another #ID typed into the address bar: attach to that one instead.
+	window.addEventListener('hashchange', function () {
+		if (state.id && decodeURIComponent(location.hash.slice(1)) !== state.id)
+			location.reload();
 	});
 
 	session().then(function (s) {
