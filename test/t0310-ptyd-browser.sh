@@ -1,10 +1,12 @@
 #!/bin/sh
-# ptyd's terminal page in Debian's chromium, headless, driven by
+# ptyd's terminal page.  Its build needs the npm registry and stops
+# clearly without it.  In Debian's chromium, headless, driven by
 # playwright-core (test/browser/ptyd-page.js): type "echo hello" and see
 # it; reload and find the same session, the same shell and the screen
-# restored from the scrollback replay; a newer page preempts an older one
-# (close 4001) and the older one stays off; the exit status is shown; the
-# ?token= cookie flow.
+# restored from the scrollback replay; a dropped connection comes back; a
+# newer page preempts an older one (close 4001) and the older one stays
+# off; stty size follows the page; the exit status is shown; the ?token=
+# cookie flow.
 . "$(dirname "$0")/test-lib.sh"
 
 BR=$HUSK_ROOT/build/browser
@@ -51,6 +53,16 @@ get() { sed -n "s/^$1=//p" flat; }
 list() { grep "^$1\.[0-9]*=" flat | sed "s/^[^=]*=//"; }
 
 T=test-token-0123456789abcdef
+
+test_expect_success 'no npm registry: the page build stops with a clear error' '
+	! env npm_config_registry=http://127.0.0.1:9/ npm_config_fetch_retries=0 \
+		npm_config_cache="$PWD/npm-cache" \
+		make -s -C "$HUSK_ROOT" WEB_DIR="$PWD/web" "$PWD/web/xterm.js" \
+		>make.out 2>&1 &&
+	grep "fatal: unable to install xterm.js" make.out &&
+	grep -q ECONNREFUSED make.out &&
+	! test -e web/xterm.js
+'
 
 test_expect_success 'chromium is there; playwright-core installs from its lock' '
 	test -x /usr/bin/chromium && browser_setup &&
