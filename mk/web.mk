@@ -30,7 +30,9 @@ $(WEB_LIB) &: web/package.json web/package-lock.json
 	$(Q)m=$(WEB_DIR)/node_modules/@xterm && \
 		cp $$m/xterm/lib/xterm.js $$m/xterm/css/xterm.css \
 			$$m/addon-fit/lib/addon-fit.js $(WEB_DIR)/ && \
-		cp $$m/xterm/LICENSE $(WEB_DIR)/xterm-LICENSE.txt
+		for p in xterm addon-fit; do \
+			echo "@xterm/$$p:"; cat $$m/$$p/LICENSE; echo; \
+		done >$(WEB_DIR)/xterm-LICENSE.txt
 
 web: $(WEB_LIB)
 
