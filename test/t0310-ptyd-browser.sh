@@ -75,7 +75,8 @@ test_expect_success 'ptyd serves the page and its scripts' '
 	curl -sf "$u/ptyd.js" | grep -q "terminals" &&
 	curl -sf "$u/xterm.js" | grep -q "Terminal" &&
 	curl -sf "$u/addon-fit.js" | grep -q "FitAddon" &&
-	curl -sf "$u/xterm.css" | grep -q "\.xterm"
+	curl -sf "$u/xterm.css" | grep -q "\.xterm" &&
+	curl -sf "$u/xterm-LICENSE.txt" | grep -q "^@xterm/addon-fit:"
 '
 
 test_expect_success 'with --token: 401 without it, even for the page' '
