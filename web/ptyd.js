@@ -122,6 +122,9 @@
 			// Nothing more to type into: no cursor, no input.
 			term.write('\x1b[?25l');
 			term.options.disableStdin = true;
+		} else if (ev.type === 'error') {
+			// A control message of ours was refused.
+			console.warn('ptyd: ' + ev.error);
 		}
 		// Other event types are for newer pages; ignore them.
 	}
