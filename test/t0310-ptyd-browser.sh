@@ -141,6 +141,10 @@ test_expect_success '"exit 3": the page shows the exit code and does not reconne
 	list exit.rows | grep -qx "\[process exited with code 3\]"
 '
 
+test_expect_success 'death by SIGKILL: the page names the signal' '
+	list preempt.brows | grep -qx "\[process exited with signal SIGKILL\]"
+'
+
 test_expect_success '/?token= sets the cookie, drops the token from the URL; the page works' '
 	id=$(get token.state.id) && test -n "$id" &&
 	test "$(get token.url)" = "$(cat t.url)/#$id" &&

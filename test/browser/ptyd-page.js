@@ -11,7 +11,8 @@
 //                 after, the rows after the reload and GET /terminals;
 //                 then drop the WebSocket and wait for the reconnect.
 //   preempt URL   attach a first page, then a second one to the same
-//                 session (#ID): print both pages' status and close codes.
+//                 session (#ID): print both pages' status and close codes;
+//                 then kill the shell with SIGKILL from the second.
 //   exit URL      "stty size" shows the page's size, also after the window
 //                 shrinks; then "exit 3": print the rows (with the exit
 //                 line).
@@ -106,7 +107,14 @@ const scenarios = {
 		await row(b, 'second');
 		// Give a wrongly reconnecting first page time to steal it back.
 		await a.waitForTimeout(500);
-		return { a: await state(a), b: await state(b), arows: await rows(a) };
+		const r = { a: await state(a), b: await state(b), arows: await rows(a) };
+		// Then the session's process (ptyd runs sh -c COMMAND) dies of a
+		// signal: the newer page says which.
+		await type(b, 'kill -KILL ' + r.b.pid);
+		await b.waitForFunction(() => window.ptyd.status === 'exited',
+			null, { timeout: T });
+		r.brows = await rows(b);
+		return r;
 	},
 	async exit(ctx, url) {
 		const page = await ctx.newPage();
