@@ -26,14 +26,15 @@ browser_setup() {
 	cp "$HUSK_ROOT/test/browser/package-lock.json" "$BR/.installed"
 }
 
-# start_ptyd NAME [option...]: ptyd on a free loopback port running sh;
-# its base URL in NAME.url.
-# (wait_for uses $n: the name is $sp.)
+# start_ptyd NAME ADDR [option...]: ptyd on a free port of ADDR running
+# sh; the URL to reach it on loopback in NAME.url.  (wait_for uses $n: the
+# name is $sp.)
 start_ptyd() {
-	sp=$1; shift
-	SHELL=/bin/sh bg ptyd -l 127.0.0.1:0 -c /bin/sh "$@" 2>"$sp.log" &&
+	sp=$1 addr=$2; shift 2
+	SHELL=/bin/sh bg ptyd -l "$addr:0" -c /bin/sh "$@" 2>"$sp.log" &&
 	wait_for "grep -q 'listening on http://' $sp.log" &&
-	sed -n 's|.*listening on \(http://[^ ]*\).*|\1|p' "$sp.log" >"$sp.url" &&
+	sed -n 's|.*listening on http://[^ ]*:\([0-9]*\).*|http://127.0.0.1:\1|p' \
+		"$sp.log" >"$sp.url" &&
 	test -s "$sp.url"
 }
 
@@ -70,7 +71,7 @@ test_expect_success 'chromium is there; playwright-core installs from its lock' 
 '
 
 test_expect_success 'ptyd serves the page and its scripts' '
-	start_ptyd p && u=$(cat p.url) &&
+	start_ptyd p 127.0.0.1 && u=$(cat p.url) &&
 	curl -sf "$u/" | grep -q "<script src=\"ptyd.js\">" &&
 	curl -sf "$u/ptyd.js" | grep -q "terminals" &&
 	curl -sf "$u/xterm.js" | grep -q "Terminal" &&
@@ -79,9 +80,10 @@ test_expect_success 'ptyd serves the page and its scripts' '
 	curl -sf "$u/xterm-LICENSE.txt" | grep -q "^@xterm/addon-fit:"
 '
 
+# On all addresses, so the token and the Origin check are both in force.
 test_expect_success 'with --token: 401 without it, even for the page' '
 	printf "%s\n" $T >tok &&
-	start_ptyd t --token tok && u=$(cat t.url) &&
+	start_ptyd t 0.0.0.0 --token tok && u=$(cat t.url) &&
 	test "$(curl -s -o /dev/null -w %{http_code} "$u/")" = 401 &&
 	test "$(curl -s -o /dev/null -w %{http_code} "$u/terminals")" = 401 &&
 	test "$(curl -s -o /dev/null -w %{http_code} "$u/?token=wrong-token-0123456789")" = 401
@@ -145,7 +147,7 @@ test_expect_success 'death by SIGKILL: the page names the signal' '
 	list preempt.brows | grep -qx "\[process exited with signal SIGKILL\]"
 '
 
-test_expect_success '/?token= sets the cookie, drops the token from the URL; the page works' '
+test_expect_success '/?token= sets the cookie, drops the token from the URL; the page works (Origin too)' '
 	id=$(get token.state.id) && test -n "$id" &&
 	test "$(get token.url)" = "$(cat t.url)/#$id" &&
 	test "$(get token.state.status)" = attached &&
