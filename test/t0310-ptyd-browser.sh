@@ -5,8 +5,8 @@
 # it; reload and find the same session, the same shell and the screen
 # restored from the scrollback replay; a dropped connection comes back; a
 # newer page preempts an older one (close 4001) and the older one stays
-# off; stty size follows the page; the exit status is shown; the ?token=
-# cookie flow.
+# off; stty size follows the page; the exit status is shown; https (wss:);
+# the ?token= cookie flow.
 . "$(dirname "$0")/test-lib.sh"
 
 BR=$HUSK_ROOT/build/browser
@@ -32,8 +32,8 @@ browser_setup() {
 start_ptyd() {
 	sp=$1 addr=$2; shift 2
 	SHELL=/bin/sh bg ptyd -l "$addr:0" -c /bin/sh "$@" 2>"$sp.log" &&
-	wait_for "grep -q 'listening on http://' $sp.log" &&
-	sed -n 's|.*listening on http://[^ ]*:\([0-9]*\).*|http://127.0.0.1:\1|p' \
+	wait_for "grep -q 'listening on http' $sp.log" &&
+	sed -n 's|.*listening on \(https*\)://[^ ]*:\([0-9]*\).*|\1://127.0.0.1:\2|p' \
 		"$sp.log" >"$sp.url" &&
 	test -s "$sp.url"
 }
@@ -89,11 +89,21 @@ test_expect_success 'with --token: 401 without it, even for the page' '
 	test "$(curl -s -o /dev/null -w %{http_code} "$u/?token=wrong-token-0123456789")" = 401
 '
 
+test_expect_success 'with --cert and --key: the page over https' '
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout key.pem -out cert.pem -subj /CN=127.0.0.1 -days 1 \
+		-addext subjectAltName=IP:127.0.0.1 2>/dev/null &&
+	start_ptyd s 127.0.0.1 --cert cert.pem --key key.pem &&
+	u=$(cat s.url) && case $u in https://*) ;; *) false ;; esac &&
+	curl -sf --cacert cert.pem "$u/" | grep -q "<script src=\"ptyd.js\">"
+'
+
 # One browser for all: in a fresh context each, in this order.
 test_expect_success 'the page in chromium: every scenario ran' '
 	p=$(cat p.url) &&
 	node "$HUSK_ROOT/test/browser/ptyd-page.js" hello="$p/" \
-		preempt="$p/" exit="$p/" token="$(cat t.url)/?token=$T" >out &&
+		preempt="$p/" exit="$p/" tls="$(cat s.url)/" \
+		token="$(cat t.url)/?token=$T" >out &&
 	flatten
 '
 
@@ -145,6 +155,12 @@ test_expect_success '"exit 3": the page shows the exit code and does not reconne
 
 test_expect_success 'death by SIGKILL: the page names the signal' '
 	list preempt.brows | grep -qx "\[process exited with signal SIGKILL\]"
+'
+
+test_expect_success 'over https the page uses wss: and works' '
+	id=$(get tls.state.id) && test -n "$id" &&
+	test "$(get tls.url)" = "$(cat s.url)/#$id" &&
+	test "$(get tls.state.status)" = attached
 '
 
 test_expect_success '/?token= sets the cookie, drops the token from the URL; the page works (Origin too)' '

@@ -16,6 +16,8 @@
 //   exit URL      "stty size" shows the page's size, also after the window
 //                 shrinks; then "exit 3": print the rows (with the exit
 //                 line).
+//   tls URL       an https: URL (certificate errors ignored): attach, type
+//                 "echo hello" and see it.
 //   token URL     URL is /?token=T: the page after the redirect types
 //                 "echo hello" and waits for it; print the final URL.
 'use strict';
@@ -136,6 +138,15 @@ const scenarios = {
 			null, { timeout: T });
 		return { state: await state(page), rows: await rows(page), size1, size2 };
 	},
+	// Over TLS: the page must use wss:, and the WebSocket carry the rest.
+	async tls(ctx, url) {
+		const page = await ctx.newPage();
+		await page.goto(url);
+		await attached(page);
+		await type(page, 'echo hello');
+		await row(page, 'hello');
+		return { url: page.url(), state: await state(page) };
+	},
 	async token(ctx, url) {
 		const page = await ctx.newPage();
 		await page.goto(url);
@@ -150,7 +161,7 @@ const scenarios = {
 (async () => {
 	const runs = process.argv.slice(2).map((a) => a.split(/=(.*)/s));
 	if (!runs.length || runs.some(([n, u]) => !scenarios[n] || !u)) {
-		console.error('usage: ptyd-page.js hello|preempt|exit|token=URL...');
+		console.error('usage: ptyd-page.js hello|preempt|exit|tls|token=URL...');
 		process.exit(100);
 	}
 	const browser = await chromium.launch({
@@ -165,7 +176,11 @@ const scenarios = {
 	try {
 		for (const [name, url] of runs) {
 			const t0 = Date.now();
-			const ctx = await browser.newContext({ viewport: { width: 800, height: 480 } });
+			const ctx = await browser.newContext({
+				viewport: { width: 800, height: 480 },
+				// the test's own self-signed certificate
+				ignoreHTTPSErrors: url.startsWith('https:'),
+			});
 			const logs = [];
 			ctx.on('page', (p) => {
 				p.on('console', (m) => logs.push(m.type() + ': ' + m.text()));
