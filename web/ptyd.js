@@ -143,7 +143,9 @@
 			state.backoff = BACKOFF_MIN;
 			state.status = 'attached';
 			// The server sends the scrollback tail again: start clean.
-			term.reset();
+			// RIS through the parser, so output still queued from an
+			// earlier connection is drawn before it, not after.
+			term.write('\x1bc');
 			sendResize();
 		};
 		ws.onmessage = function (m) {
@@ -183,6 +185,9 @@
 				forget();
 				return fail('session ' + state.id + ' is gone; reload for a new one');
 			}
+			if (r.status === 401 || r.status === 403)
+				return fail('ptyd refused: ' + ((await json(r)).error ||
+					r.status) + '; open /?token=TOKEN to sign in again');
 		} catch (e) {
 			/* ptyd unreachable: try the socket anyway, it backs off */
 		}
