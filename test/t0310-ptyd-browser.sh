@@ -115,7 +115,8 @@ test_expect_success 'type "echo hello", see it; reload: same session and shell, 
 	test "$(get hello.after.pid)" = "$pid" &&
 	test "$(get hello.after.connects)" = 1 &&
 	list hello.rows >rows &&
-	grep -q "echo hello\$" rows && grep -qx hello rows
+	grep -q "echo hello\$" rows && grep -qx hello rows &&
+	list hello.rowsBefore >rows.before && test_cmp rows.before rows
 '
 
 test_expect_success 'after the reload the server had that one session, its shell still runs' '

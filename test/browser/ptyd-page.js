@@ -76,6 +76,7 @@ const scenarios = {
 		await type(page, 'echo hello');
 		await row(page, 'hello');
 		const before = await state(page);
+		const rowsBefore = await rows(page);
 		await page.reload();
 		await attached(page);
 		await row(page, 'hello');
@@ -89,7 +90,7 @@ const scenarios = {
 			window.ptyd.status === 'attached', null, { timeout: T });
 		await row(page, 'hello');
 		const again = await state(page);
-		return { before, after, rows: rowsAfter, list, again,
+		return { before, after, rowsBefore, rows: rowsAfter, list, again,
 			hellos: (await rows(page)).filter((l) => l === 'hello').length };
 	},
 	async preempt(ctx, url) {
