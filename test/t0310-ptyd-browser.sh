@@ -107,6 +107,10 @@ test_expect_success 'the page in chromium: every scenario ran' '
 	flatten
 '
 
+test_expect_success 'no script error, no failed load on the console' '
+	! grep "^[a-z]*\.errors\." flat
+'
+
 test_expect_success 'type "echo hello", see it; reload: same session and shell, screen restored' '
 	id=$(get hello.before.id) && test -n "$id" &&
 	test "$(get hello.after.id)" = "$id" &&

@@ -190,6 +190,7 @@ const scenarios = {
 			try {
 				const r = await scenarios[name](ctx, url);
 				r.ms = Date.now() - t0;
+				r.errors = logs.filter((l) => /^(error|pageerror):/.test(l));
 				console.log(name + ' ' + JSON.stringify(r));
 			} catch (e) {
 				console.error(name + ': ' + e.message.split('\n')[0]);
