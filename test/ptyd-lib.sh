@@ -31,3 +31,9 @@ new_session() {
 field() {
 	python3 -c 'import json, sys; v = json.load(sys.stdin)[sys.argv[1]]; print(json.dumps(v))' "$1"
 }
+
+# cmd_json ARG...: {"command":[ARG,...]}, for commands whose quoting
+# would not survive shell and JSON escapes.
+cmd_json() {
+	python3 -c 'import json, sys; print(json.dumps({"command": sys.argv[1:]}))' "$@"
+}

@@ -13,6 +13,7 @@ Options:
   --unmasked S   an unmasked binary frame (a violation from a client)
   --big N        a masked binary frame header announcing N bytes, then N bytes
   --for SEC      stop after SEC seconds (exit 3)
+  --pause SEC    read nothing for SEC seconds after the handshake
 """
 import argparse, base64, os, socket, ssl, struct, sys, time
 
@@ -42,6 +43,7 @@ def main():
     ap.add_argument("--unmasked")
     ap.add_argument("--big", type=int)
     ap.add_argument("--for", dest="secs", type=float)
+    ap.add_argument("--pause", type=float)
     a = ap.parse_args()
     if "/" in a.addr:
         s = socket.socket(socket.AF_UNIX); s.connect(a.addr); host = "localhost"
@@ -75,6 +77,7 @@ def main():
     if a.unmasked is not None: s.sendall(frame(2, a.unmasked.encode(), mask=False))
     if a.big is not None:
         s.sendall(frame(2, b"x" * a.big))
+    if a.pause: time.sleep(a.pause)
     if a.secs: s.settimeout(a.secs); deadline = time.time() + a.secs
     while True:
         while len(buf) >= 2:
