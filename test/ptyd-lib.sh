@@ -20,9 +20,9 @@ req() {
 	cat body
 }
 
-# new_session JSON: create one, print its id.
+# new_session JSON [curl option...]: create one, print its id.
 new_session() {
-	req POST /terminals "$1" >created &&
+	req POST /terminals "$@" >created &&
 	test "$(cat code)" = 201 &&
 	sed -n 's/.*"id":"\([0-9a-f]*\)".*/\1/p' created
 }
