@@ -879,7 +879,7 @@ api_attach(struct conn *c, struct session *s)
 	ws_rx_init(&c->rx, 1, MSG_MAX);
 	if (s->live) {
 		if (verbose)
-			err_info("session %s: client preempted", s->id);
+			err_info("session %s: client fd %d preempted", s->id, s->live->fd);
 		conn_close_frame(s->live, CLOSE_PREEMPTED, "preempted");
 	}
 	s->live = c;
@@ -887,7 +887,7 @@ api_attach(struct conn *c, struct session *s)
 	c->off = replay_start(s);
 	c->flush_at = 0;
 	if (verbose)
-		err_info("session %s: client attached at %llu", s->id,
+		err_info("session %s: client fd %d attached at %llu", s->id, c->fd,
 		    (unsigned long long)c->off);
 }
 
@@ -1337,6 +1337,10 @@ serve(void)
 			WAKE(c->deadline);
 			if (c->s && c->s->live == c && c->s->end != c->off)
 				WAKE(c->flush_at ? c->flush_at : now);
+			/* TLS moves bytes only in conn_io: no POLLOUT to wait
+			 * for until the engine has records to send. */
+			if (c->tls && c->out.len && !(c->tls_want & POLLOUT))
+				WAKE(now);
 		}
 		timeout = next < 0 ? -1 : next <= now ? 0 : (int)(next - now);
 		if (poll(pf, n, timeout) < 0 && errno != EINTR)
