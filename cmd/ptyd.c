@@ -125,6 +125,7 @@ struct conn {
 	struct session *s;      /* while live */
 	uint64_t off;           /* next byte of s->ring to send */
 	long long flush_at;     /* coalescing: send pending bytes by then */
+	long long sent_at;      /* when the last output frame was queued */
 	int close_sent, exit_sent;
 	struct conn *next;
 };
@@ -432,8 +433,12 @@ session_read(struct session *s, long long now)
 		r = read(s->ptm, s->ring + at, n);
 		if (r > 0) {
 			struct conn *c = s->live;
+			/* Coalescing: at most one frame per flush_ms while
+			 * output keeps coming; the first after a pause (an
+			 * echoed keystroke) goes at once. */
 			if (c && c->off == s->end && !c->flush_at)
-				c->flush_at = now + flush_ms;
+				c->flush_at = c->sent_at + flush_ms > now ?
+				    c->sent_at + flush_ms : now;
 			s->end += r;
 			continue;
 		}
@@ -1103,7 +1108,7 @@ ws_pump(struct conn *c, long long now)
 		return;
 	avail = s->end - c->off;
 	if (avail) {
-		if (avail < flush_bytes && c->flush_at && now < c->flush_at &&
+		if (avail < flush_bytes && c->flush_at > now &&
 		    !s->eof)
 			return;
 		n = avail > FRAME_OUT_MAX ? FRAME_OUT_MAX : avail;
@@ -1114,6 +1119,7 @@ ws_pump(struct conn *c, long long now)
 		buf_add(&c->out, s->ring, n - k);
 		c->off += n;
 		c->flush_at = 0;
+		c->sent_at = now;
 		return;
 	}
 	if (s->eof && s->reaped && !c->exit_sent) {
