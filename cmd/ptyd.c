@@ -125,6 +125,7 @@ struct conn {
 	struct session *s;      /* while live */
 	uint64_t off;           /* next byte of s->ring to send */
 	long long flush_at;     /* coalescing: send pending bytes by then */
+	long long sent_at;      /* when the last output frame was queued */
 	int close_sent, exit_sent;
 	struct conn *next;
 };
@@ -432,8 +433,12 @@ session_read(struct session *s, long long now)
 		r = read(s->ptm, s->ring + at, n);
 		if (r > 0) {
 			struct conn *c = s->live;
+			/* Coalescing: at most one frame per flush_ms while
+			 * output keeps coming; the first after a pause (an
+			 * echoed keystroke) goes at once. */
 			if (c && c->off == s->end && !c->flush_at)
-				c->flush_at = now + flush_ms;
+				c->flush_at = c->sent_at + flush_ms > now ?
+				    c->sent_at + flush_ms : now;
 			s->end += r;
 			continue;
 		}
@@ -879,7 +884,7 @@ api_attach(struct conn *c, struct session *s)
 	ws_rx_init(&c->rx, 1, MSG_MAX);
 	if (s->live) {
 		if (verbose)
-			err_info("session %s: client preempted", s->id);
+			err_info("session %s: client fd %d preempted", s->id, s->live->fd);
 		conn_close_frame(s->live, CLOSE_PREEMPTED, "preempted");
 	}
 	s->live = c;
@@ -887,7 +892,7 @@ api_attach(struct conn *c, struct session *s)
 	c->off = replay_start(s);
 	c->flush_at = 0;
 	if (verbose)
-		err_info("session %s: client attached at %llu", s->id,
+		err_info("session %s: client fd %d attached at %llu", s->id, c->fd,
 		    (unsigned long long)c->off);
 }
 
@@ -1103,7 +1108,7 @@ ws_pump(struct conn *c, long long now)
 		return;
 	avail = s->end - c->off;
 	if (avail) {
-		if (avail < flush_bytes && c->flush_at && now < c->flush_at &&
+		if (avail < flush_bytes && c->flush_at > now &&
 		    !s->eof)
 			return;
 		n = avail > FRAME_OUT_MAX ? FRAME_OUT_MAX : avail;
@@ -1114,6 +1119,7 @@ ws_pump(struct conn *c, long long now)
 		buf_add(&c->out, s->ring, n - k);
 		c->off += n;
 		c->flush_at = 0;
+		c->sent_at = now;
 		return;
 	}
 	if (s->eof && s->reaped && !c->exit_sent) {
@@ -1337,6 +1343,10 @@ serve(void)
 			WAKE(c->deadline);
 			if (c->s && c->s->live == c && c->s->end != c->off)
 				WAKE(c->flush_at ? c->flush_at : now);
+			/* TLS moves bytes only in conn_io: no POLLOUT to wait
+			 * for until the engine has records to send. */
+			if (c->tls && c->out.len && !(c->tls_want & POLLOUT))
+				WAKE(now);
 		}
 		timeout = next < 0 ? -1 : next <= now ? 0 : (int)(next - now);
 		if (poll(pf, n, timeout) < 0 && errno != EINTR)

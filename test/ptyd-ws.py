@@ -87,7 +87,7 @@ def main():
             if len(buf) < hl + n: break
             op, data, buf = buf[0] & 0x0f, buf[hl:hl + n], buf[hl + n:]
             if op == 2: out.write(data); out.flush()
-            elif op == 1: sys.stderr.write(data.decode() + "\n")
+            elif op == 1: sys.stderr.write(data.decode() + "\n"); sys.stderr.flush()
             elif op == 8:
                 code = struct.unpack(">H", data[:2])[0] if len(data) >= 2 else 1005
                 sys.stderr.write("close %d\n" % code)
