@@ -37,6 +37,15 @@ cloexec_all(void)
 	return 0;
 }
 
+/* The kernel's struct sigaction as rt_sigaction(2) takes it on x86_64
+ * and arm64: handler, flags, restorer, mask. */
+struct ksigaction {
+	void (*handler)(int);
+	unsigned long flags;
+	void (*restorer)(void);
+	unsigned long mask;
+};
+
 int
 child_reset(void)
 {
@@ -44,8 +53,16 @@ child_reset(void)
 	sigset_t none;
 
 	sa.sa_handler = SIG_DFL;
-	for (int s = 1; s < NSIG; s++)
-		sigaction(s, &sa, NULL); /* fails harmlessly for KILL/STOP */
+	for (int s = 1; s < NSIG; s++) {
+		if (sigaction(s, &sa, NULL) == 0 || s == SIGKILL || s == SIGSTOP)
+			continue;
+		/* The C library keeps a few real-time signals for itself
+		 * (musl 32-34, glibc 32-33) and refuses them, but an ignore
+		 * inherited on them survives exec like any other (GNU make
+		 * leaves 32 and 33 ignored): reset them with the system call. */
+		struct ksigaction k = { SIG_DFL, 0, NULL, 0 };
+		syscall(SYS_rt_sigaction, s, &k, NULL, sizeof k.mask);
+	}
 	sigemptyset(&none);
 	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
 		return -1;

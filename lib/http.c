@@ -237,9 +237,10 @@ static const struct {
 	const char *text;
 } reasons[] = {
 	{ 100, "Continue" }, { 101, "Switching Protocols" }, { 200, "OK" },
-	{ 204, "No Content" }, { 400, "Bad Request" },
+	{ 201, "Created" }, { 202, "Accepted" }, { 204, "No Content" },
+	{ 303, "See Other" }, { 400, "Bad Request" },
 	{ 401, "Unauthorized" }, { 403, "Forbidden" }, { 404, "Not Found" },
-	{ 405, "Method Not Allowed" }, { 408, "Request Timeout" },
+	{ 405, "Method Not Allowed" }, { 408, "Request Timeout" }, { 409, "Conflict" },
 	{ 411, "Length Required" }, { 413, "Content Too Large" },
 	{ 415, "Unsupported Media Type" }, { 426, "Upgrade Required" },
 	{ 429, "Too Many Requests" },

@@ -3,7 +3,7 @@
 LIB_SRC = $(sort $(wildcard lib/*.c))
 LIB_OBJ = $(LIB_SRC:%.c=build/%.o)
 LIB_HDR = $(wildcard lib/*.h)
-CMDS = relayd relay streamd guest-agent vmrun
+CMDS = relayd relay streamd guest-agent vmrun ptyd
 # Commands written in sh: cmd/NAME is copied to bin/NAME.
 SCRIPTS = husk
 BINS = $(CMDS:%=bin/%) $(SCRIPTS:%=bin/%)

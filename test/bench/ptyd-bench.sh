@@ -1,0 +1,123 @@
+#!/bin/bash
+# ptyd-bench.sh: what ptyd costs.  A benchmark, not a test: it prints
+# figures and exits 0.
+#
+#  throughput  `cat` of a 64 MiB text file on a PTY, read by ptyd and sent
+#              to `ptyd attach` over a WebSocket (into /dev/null), against
+#              the same `cat` on a plain PTY whose master is read straight
+#              into /dev/null; best of 3 each, and the ratio.
+#  echo RTT    one keystroke sent over the WebSocket to a session running
+#              `cat` until its echo comes back; median and p90 of 300,
+#              typed 20 ms apart (back to back, coalescing would hold each
+#              echo for the --flush interval: that figure is printed too).
+#  idle RSS    ptyd's resident memory growth per idle session (`cat`
+#              waiting), over 100 sessions, from /proc/PID/status.
+# ttyd is not in Debian 12's archive (apt-cache policy ttyd: no
+# candidate), so there is no ttyd column.
+set -u
+root=$(cd "$(dirname "$0")/../.." && pwd)
+make -s -C "$root" bin/ptyd >/dev/null || exit 1
+PATH=$root/bin:$PATH
+tmp=$(mktemp -d)
+pid=
+trap '[ -n "$pid" ] && kill $pid; rm -rf "$tmp"' EXIT
+cd "$tmp"
+now() { echo "${EPOCHREALTIME/./}"; }   # microseconds
+best() { sort -n | head -n 1; }
+
+# 64 MiB of 79-character lines.
+head -c 50000000 /dev/urandom | base64 -w 79 | head -c 67108864 >big
+size=$(wc -c <big)
+
+# The plain PTY: the same cat, its master read in 64 KiB pieces by a
+# minimal C reader (the floor any PTY relay starts from).
+cat >plain.c <<'C'
+#define _GNU_SOURCE
+#include <pty.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+	int m, s; static char b[65536]; struct termios t;
+	if (openpty(&m, &s, NULL, NULL, NULL) < 0) return 111;
+	tcgetattr(s, &t); cfmakeraw(&t); tcsetattr(s, TCSANOW, &t);
+	pid_t p = fork();
+	if (p == 0) { setsid(); dup2(s, 0); dup2(s, 1); dup2(s, 2); close(m); close(s);
+		execlp("cat", "cat", argv[1], (char *)0); _exit(127); }
+	close(s);
+	while (read(m, b, sizeof b) > 0) ;
+	waitpid(p, NULL, 0);
+	return 0;
+}
+C
+musl-gcc -O2 -static -o plain plain.c || exit 1
+for i in 1 2 3; do
+	s=$(now); ./plain big; e=$(now); echo $((e - s))
+done | best >plain.us
+
+ptyd -l 127.0.0.1:0 --max-sessions 200 2>log & pid=$!
+for i in $(seq 50); do grep -q listening log && break; sleep 0.1; done
+url=http://$(sed -n 's|.*listening on http://||p' log)
+newid() { curl -s -d "$1" $url/terminals | sed -n 's/.*"id":"\([0-9a-f]*\)".*/\1/p'; }
+for i in 1 2 3; do
+	id=$(newid '{"command":"stty raw -echo; read -r x; exec cat '"$tmp"'/big"}')
+	s=$(now); echo go | ptyd attach $url $id >/dev/null; e=$(now); echo $((e - s))
+done | best >ptyd.us
+p=$(cat plain.us) d=$(cat ptyd.us)
+awk -v p="$p" -v d="$d" -v n="$size" 'BEGIN {
+	m = n / 1048576
+	printf "plain pty  %d MiB  %7.3f s  %7.0f MiB/s\n", m, p / 1e6, m / (p / 1e6)
+	printf "ptyd ws    %d MiB  %7.3f s  %7.0f MiB/s  ptyd/plain time %.2fx\n",
+	    m, d / 1e6, m / (d / 1e6), d / p }'
+
+cat >rtt.py <<'PY'
+import os, socket, struct, sys, time, base64
+host, port = sys.argv[1].rsplit(":", 1); sid = sys.argv[2]
+s = socket.create_connection((host, int(port)))
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+key = base64.b64encode(os.urandom(16)).decode()
+s.sendall(("GET /terminals/%s HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+    "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    % (sid, key)).encode())
+buf = b""
+while b"\r\n\r\n" not in buf:
+    buf += s.recv(4096)
+buf = buf.split(b"\r\n\r\n", 1)[1]
+def frames():
+    global buf
+    while True:
+        while len(buf) >= 2 and len(buf) >= 2 + (buf[1] & 0x7f):
+            n = buf[1] & 0x7f
+            if n >= 126: raise SystemExit("unexpected big frame")
+            d, buf = buf[2:2 + n], buf[2 + n:]
+            yield d
+        buf += s.recv(65536)
+f = frames()
+time.sleep(0.3)
+gap = float(sys.argv[3])
+samples = []
+for i in range(300):
+    time.sleep(gap)
+    k = os.urandom(4); c = b"abcdefghij"[i % 10:i % 10 + 1]
+    t = time.perf_counter()
+    s.sendall(bytes([0x82, 0x81]) + k + bytes([c[0] ^ k[0]]))
+    while c not in next(f): pass
+    samples.append(time.perf_counter() - t)
+samples.sort()
+print("echo RTT   median %.3f ms  p90 %.3f ms  (300 keystrokes, %d ms apart)" %
+      (samples[150] * 1e3, samples[270] * 1e3, gap * 1000))
+PY
+id=$(newid '{"command":"stty raw; exec cat >/dev/null"}')
+python3 rtt.py "${url#http://}" $id 0.02
+id=$(newid '{"command":"stty raw; exec cat >/dev/null"}')
+python3 rtt.py "${url#http://}" $id 0
+
+rss() { awk '/^VmRSS/ { print $2 }' /proc/$pid/status; }
+id=$(newid '{"command":"exec cat"}')
+sleep 0.3
+r0=$(rss)
+for i in $(seq 100); do newid '{"command":"exec cat"}' >/dev/null; done
+sleep 0.5
+r1=$(rss)
+awk -v a="$r0" -v b="$r1" 'BEGIN { printf "idle RSS   %.1f KiB per session (ptyd %d KiB with 101 sessions)\n", (b - a) / 100, b }'

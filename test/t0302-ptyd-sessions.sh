@@ -1,0 +1,107 @@
+#!/bin/sh
+# ptyd: many sessions, reconnects during heavy output, racing clients.
+. "$(dirname "$0")/test-lib.sh"
+. "$HUSK_ROOT/test/ptyd-lib.sh"
+
+# check_run FILE: FILE (CRs dropped) is consecutive numbered lines, each
+# once; prints "first last".
+check_run() {
+	tr -d "\r" <"$1" | awk '
+		NR == 1 { first = $0 + 0; prev = first - 1 }
+		{ if ($0 !~ /^[0-9]+$/ || $0 + 0 != prev + 1) { print "break at line " NR ": " $0 " after " prev > "/dev/stderr"; bad = 1; exit 1 } prev = $0 + 0 }
+		END { if (!bad && NR) print first, prev; if (!NR) exit 1 }'
+}
+
+test_expect_success 'start ptyd' '
+	ptyd_start d --max-sessions 200 --scrollback 65536
+'
+
+test_expect_success '50 sessions started in parallel each see only their own output, once' '
+	for i in $(seq 1 50); do
+		curl -sS -o c.$i -d "{\"env\":{\"N\":\"$i\"},\"command\":\"stty -echo; echo mark-\$N; read x; echo reply-\$x\"}" $URL/terminals &
+		eval "cp$i=\$!"
+	done &&
+	for i in $(seq 1 50); do eval "wait \$cp$i" || return 1; done &&
+	for i in $(seq 1 50); do
+		id=$(sed -n "s/.*\"id\":\"\([0-9a-f]*\)\".*/\1/p" c.$i) &&
+		test -n "$id" || return 1
+		{ sleep 0.3; echo $i; } | ptyd attach $URL $id >o.$i 2>e.$i &
+		eval "ap$i=\$!"
+	done &&
+	for i in $(seq 1 50); do eval "wait \$ap$i" || { echo "attach $i failed"; cat e.$i; return 1; }; done &&
+	for i in $(seq 1 50); do
+		tr -d "\r" <o.$i | grep -E "^(mark|reply)-" >m.$i &&
+		printf "mark-%s\nreply-%s\n" $i $i | test_cmp - m.$i || return 1
+	done
+'
+
+test_expect_success 'an attached slow client gets every byte: the PTY waits, nothing dropped' '
+	id=$(new_session "{\"command\":\"stty -echo; read x; seq 1 200000\"}") &&
+	echo go | ptyd attach $URL $id | { sleep 1; cat; } >slow &&
+	test "$(check_run slow)" = "1 200000"
+'
+
+# Reconnects during heavy output: numbered lines, paced so that output is
+# still flowing while clients come and go; each client is killed -9 after
+# a moment except the last.  The ring (64 KiB) is much smaller than the
+# output (2.4 MB), so each replay is a true tail followed by live output.
+test_expect_success 'reconnect during heavy output: each client sees one gapless run, replay + live' '
+	prog="BEGIN { for (i = 1; i <= 300000; i++) { printf \"%07d\\n\", i; if (i % 3000 == 0) { fflush(); system(\"sleep 0.02\") } } }" &&
+	id=$(new_session "$(cmd_json sh -c "stty -echo; read x; exec awk \"\$0\"" "$prog")") || return 1
+	echo go | ptyd attach $URL $id >r.0 2>/dev/null &
+	p=$! && sleep 0.4 && kill -9 $p &&
+	for k in 1 2 3 4 5; do
+		ptyd attach $URL $id </dev/null >r.$k 2>/dev/null &
+		p=$!; sleep 0.3; kill -9 $p 2>/dev/null
+	done &&
+	ptyd attach $URL $id </dev/null >r.last &&
+	prev=0 &&
+	for k in 0 1 2 3 4 5 last; do
+		test -s r.$k || continue
+		run=$(check_run r.$k) || { echo "client $k: not one gapless run"; return 1; }
+		echo "client $k: lines $run"
+		test ${run#* } -ge $prev || return 1
+		prev=${run#* }
+	done &&
+	test $prev = 300000 &&
+	# the last client joined mid-stream: its replay started past 1
+	run=$(check_run r.last) && test ${run% *} -gt 1
+'
+
+# A starts the output (8 MB, then ticks) and stops reading: the PTY waits
+# on it, so its replay/output is far from finished when B attaches.
+test_expect_success 'a newer client wins at once, even while the older one is still being fed' '
+	id=$(new_session "$(cmd_json sh -c "stty -echo; read x; head -c 8000000 /dev/zero | tr \"\\\\0\" x; echo; i=0; while :; do i=\$((i+1)); echo tick-\$i; sleep 0.05; done")") || return 1
+	$WS --binary "go\r" --pause 1.5 --for 8 $ADDR $id >a.out 2>a.err &
+	a=$! && sleep 0.5 || return 1
+	$WS --for 4 $ADDR $id >b.out 2>b.err &
+	b=$! &&
+	wait $a && grep -qx "close 4001" a.err &&
+	! grep -q tick a.out &&
+	{ wait $b; test $? = 3; } &&
+	tr -d "\r" <b.out | grep -c "^tick-" >ticks && test $(cat ticks) -gt 20 &&
+	req GET /terminals/$id | field attached | grep -qx false
+'
+
+test_expect_success '10 rounds of two clients racing: exactly one keeps live output' '
+	id=$(new_session "{\"command\":\"i=0; while :; do i=\$((i+1)); echo tick-\$i; sleep 0.02; done\"}") &&
+	for r in $(seq 1 10); do
+		ptyd attach $URL $id </dev/null >x.$r 2>xe.$r &
+		x=$!
+		ptyd attach $URL $id </dev/null >y.$r 2>ye.$r &
+		y=$!
+		wait_for "grep -q preempted xe.$r ye.$r" 5 || return 1
+		sx=$(wc -c <x.$r) sy=$(wc -c <y.$r)
+		sleep 0.2
+		if grep -q preempted xe.$r; then
+			kill -0 $y && ! kill -0 $x 2>/dev/null && ! grep -q preempted ye.$r &&
+			test $(wc -c <y.$r) -gt $sy || return 1
+			kill $y; wait $y
+		else
+			kill -0 $x && ! kill -0 $y 2>/dev/null && test $(wc -c <x.$r) -gt $sx || return 1
+			kill $x; wait $x
+		fi
+		wait $x $y 2>/dev/null || :
+	done
+'
+test_done
