@@ -564,15 +564,27 @@ serve(int argc, char **argv)
 		if (lstat(sockpath, &st) == 0 && S_ISSOCK(st.st_mode))
 			unlink(sockpath);
 	}
+	/* Bound and listening under a temporary name, then renamed: the
+	 * socket appears only once it accepts, so a client that sees it
+	 * never gets ECONNREFUSED, and a second streamd never takes a
+	 * socket between bind and listen for a stale one. */
 	{
+		struct sockaddr_un tmp = sa;
 		mode_t um = umask(077);
-		if (bind(lsock, (struct sockaddr *)&sa, sizeof sa) < 0)
+		int n = snprintf(tmp.sun_path, sizeof tmp.sun_path, "%s.%ld",
+		    sockpath, (long)getpid());
+		if (n < 0 || (size_t)n >= sizeof tmp.sun_path)
+			tmp = sa;        /* no room: bind the name itself */
+		if (bind(lsock, (struct sockaddr *)&tmp, sizeof tmp) < 0)
 			err_diesys(EX_SYS, "unable to bind %s", sockpath);
 		umask(um);
-	}
-	if (chmod(sockpath, 0600) < 0 || listen(lsock, 16) < 0) {
-		unlink(sockpath);
-		err_diesys(EX_SYS, "unable to listen on %s", sockpath);
+		if (listen(lsock, 16) < 0 || (strcmp(tmp.sun_path,
+		    sa.sun_path) && rename(tmp.sun_path, sockpath) < 0)) {
+			int e = errno;
+			unlink(tmp.sun_path);
+			errno = e;
+			err_diesys(EX_SYS, "unable to listen on %s", sockpath);
+		}
 	}
 
 	if ((sfd = sigfd_open()) < 0)

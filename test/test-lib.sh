@@ -8,7 +8,9 @@
 #   wait_for 'cond' [seconds]
 #   test_done
 TEST_NAME=$(basename "$0" .sh)
+# Tests live in test/ or, run by the VM rig, in test/vm/.
 HUSK_ROOT=$(cd "$(dirname "$0")/.." && pwd)
+[ "$(basename "$HUSK_ROOT")" = test ] && HUSK_ROOT=$(dirname "$HUSK_ROOT")
 PATH="$HUSK_ROOT/bin:$PATH"
 export PATH
 unset RELAY_DIR HUSK_READY_FIFO
@@ -57,7 +59,7 @@ test_fail_() {
 	test_failed=$((test_failed + 1))
 	printf 'not ok %d - %s\n' "$test_count" "$1"
 	# Diagnostics on stderr too: prove shows stderr, not comments.
-	printf '%s\n' "$2" | sed 's/^/#	/' | tee /dev/stderr
+	printf '%s\n' "$2" | sed 's/^/#	/' | tee -a /dev/stderr
 }
 
 test_expect_success() {
@@ -65,7 +67,7 @@ test_expect_success() {
 		test_ok_ "$1"
 	else
 		test_fail_ "$1" "$2"
-		tail -n 40 "$TRASH/.out" | sed 's/^/# /' | tee /dev/stderr
+		tail -n 40 "$TRASH/.out" | sed 's/^/# /' | tee -a /dev/stderr
 	fi
 }
 
@@ -78,7 +80,7 @@ test_expect_code() {
 		test_ok_ "$1"
 	else
 		test_fail_ "$1 (exit $got, want $want)" "$2"
-		tail -n 40 "$TRASH/.out" | sed 's/^/# /' | tee /dev/stderr
+		tail -n 40 "$TRASH/.out" | sed 's/^/# /' | tee -a /dev/stderr
 	fi
 }
 

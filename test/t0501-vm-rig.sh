@@ -1,0 +1,107 @@
+#!/bin/sh
+# test/vm/rig itself: its verdicts, its TAP, the console tail on failure,
+# its bounds.  Direct runs (RIG_DIRECT=1) need no KVM; one qemu run checks
+# a failing test and a guest that dies before the end.
+. "$(dirname "$0")/test-lib.sh"
+
+rig="$HUSK_ROOT/test/vm/rig"
+
+cat >t9001-mixed.sh <<'EOF2'
+echo "ok 1 - fine"
+echo "not ok 2 - broken on purpose"
+echo "MARKER-STDERR" >&2
+echo "1..2"
+exit 1
+EOF2
+printf 'echo "ok 1 - only"\n' >t9002-noplan.sh
+printf 'echo "ok 1 - a"; echo 1..1; exit 3\n' >t9003-exit.sh
+printf 'echo "1..0 # SKIP no widget here"\n' >t9004-skip.sh
+printf 'echo 1..3; echo "ok 1 - a # SKIP not today"\n' >t9005-short.sh
+printf 'echo "ok 1 - before"; exec sleep 30\n' >t9006-hang.sh
+printf 'echo 1..1; echo ok 1\n' >t9007-bare.sh
+printf 'echo 1..1; echo "ok 1 - fine"\n' >t9008-pass.sh
+printf 'echo "ok 1 - going down"; poweroff -f; sleep 30\n' >t9009-poweroff.sh
+
+test_expect_code 1 'verdicts: failures, missing and short plans, exit codes, skips, a hang' '
+	RIG_DIRECT=1 "$rig" -t 2 t9001-mixed.sh t9002-noplan.sh t9003-exit.sh \
+		t9004-skip.sh t9005-short.sh t9006-hang.sh t9007-bare.sh >out 2>err
+	rc=$?
+	grep -v "^# rig: host run of" out >got &&
+	cat >want <<-EOF2 &&
+	ok 1 - t9001-mixed.sh: fine
+	not ok 2 - t9001-mixed.sh: broken on purpose
+	# MARKER-STDERR
+	ok 3 - t9002-noplan.sh: only
+	not ok 4 - t9002-noplan.sh: no plan (exit 0)
+	ok 5 - t9003-exit.sh: a
+	not ok 6 - t9003-exit.sh: exited 3
+	ok 7 - t9004-skip.sh # SKIP no widget here
+	ok 8 - t9005-short.sh: a # SKIP not today
+	not ok 9 - t9005-short.sh: planned 3, ran 1 (exit 0)
+	ok 10 - t9006-hang.sh: before
+	not ok 11 - t9006-hang.sh: timed out (exit 124)
+	ok 12 - t9007-bare.sh
+	1..12
+	EOF2
+	test_cmp want got &&
+	grep -x "#  | MARKER-STDERR" err &&
+	grep -x "#  | @@rig end t9006-hang.sh 124" err &&
+	exit $rc
+'
+test_expect_success 'all passing: exit 0, no console dump, valid TAP for prove' '
+	RIG_DIRECT=1 "$rig" t9008-pass.sh t9007-bare.sh >out 2>err &&
+	test_must_be_empty() { test ! -s "$1" || { cat "$1"; return 1; }; } &&
+	test_must_be_empty err &&
+	grep -x "1\.\.2" out &&
+	prove -e cat out >prove.out 2>&1 &&
+	grep -q "^Result: PASS" prove.out
+'
+test_expect_success 'shards: -s K/N takes the Kth, (K+N)th ... test; none is a skip' '
+	RIG_DIRECT=1 "$rig" -s 2/2 t9008-pass.sh t9007-bare.sh t9004-skip.sh >out 2>err &&
+	grep "^ok" out >got &&
+	echo "ok 1 - t9007-bare.sh" >want &&
+	test_cmp want got &&
+	RIG_DIRECT=1 "$rig" -s 3/3 t9008-pass.sh t9007-bare.sh >out &&
+	echo "1..0 # SKIP no tests in shard 3/3" >want &&
+	test_cmp want out
+'
+test_expect_code 100 'two tests of one name: usage error, nothing run' '
+	mkdir sub && cp t9008-pass.sh sub/ &&
+	RIG_DIRECT=1 "$rig" t9008-pass.sh sub/t9008-pass.sh
+'
+test_expect_code 100 'a test that does not exist' '
+	"$rig" t0000-nothing-here
+'
+test_expect_code 100 'a bad -t' '
+	"$rig" -t 1x t9008-pass.sh
+'
+test_expect_code 100 'a shard past the count' '
+	"$rig" -s 3/2 t9008-pass.sh
+'
+test_expect_code 1 'in qemu: a failing test, then a guest that powers off under a test' '
+	RIG_QEMU=1 "$rig" -t 300 t9001-mixed.sh t9009-poweroff.sh t9008-pass.sh >out 2>err
+	rc=$?
+	cat out err &&
+	grep -x "not ok 2 - t9001-mixed.sh: broken on purpose" out &&
+	grep -x "ok 3 - t9009-poweroff.sh: going down" out &&
+	grep -x "not ok 4 - t9009-poweroff.sh: did not finish (qemu status 0)" out &&
+	grep -x "not ok 5 - t9008-pass.sh: did not run (qemu status 0)" out &&
+	grep -x "1\.\.5" out &&
+	grep -x "# rig: qemu ended with status 0, not through the debug-exit port" out &&
+	grep -x "#  | MARKER-STDERR" err &&
+	grep -x "#  | @@rig dmesg t9001-mixed.sh" err &&
+	exit $rc
+'
+test_expect_success 'TERM to the rig stops its qemu at once: exit 143, nothing left' '
+	mkdir tmp &&
+	printf "echo 1..1; sleep 1000\n" >t9010-sleep.sh &&
+	(TMPDIR=$PWD/tmp RIG_QEMU=1 "$rig" -t 300 t9010-sleep.sh >out 2>err &
+	 echo $! >rig.pid; wait $!; echo $? >rig.rc) &
+	wait_for "pgrep -f \"^qemu-system-x86_64 .*$PWD/tmp/rig\\.\" >/dev/null" 60 &&
+	kill -TERM "$(cat rig.pid)" &&
+	wait_for "test -s rig.rc" 20 &&
+	test "$(cat rig.rc)" = 143 &&
+	! pgrep -f "$PWD/tmp/rig\." &&
+	test_empty tmp
+'
+test_done
