@@ -85,8 +85,10 @@
 #define DIM_MAX 4096            /* cols and rows: 1 to DIM_MAX */
 #define REQ_TIMEOUT_MS 10000    /* a request must arrive whole by then */
 #define LINGER_MS 2000          /* after our close frame, wait for theirs */
+#define DRAIN_MS 10000          /* a closed client's last bytes must go by then */
 #define KILL_GRACE_MS 2000      /* terminate: SIGKILL after this */
 #define SAFE_SCAN 4096          /* replay start: look this far for a line */
+#define EOF_GRACE_MS 250        /* after the reap, an idle PTY is ended */
 #define CLOSE_PREEMPTED 4001
 #define CLOSE_GONE 4004
 
@@ -106,7 +108,8 @@ struct session {
 	struct session *next;
 };
 
-enum { C_HTTP, C_WS, C_DONE };
+/* C_ROUTE: a request is complete (or bad) and waits for its answer. */
+enum { C_HTTP, C_ROUTE, C_WS, C_DONE };
 
 struct conn {
 	int fd;
@@ -140,6 +143,7 @@ static const char *default_cmd, *origins;
 static char *token;
 static struct tls_srv *tls;
 static int verbose, lsock = -1, sigfd = -1;
+static const char *upath;
 
 static void
 usage(void)
@@ -444,10 +448,14 @@ session_read(struct session *s, long long now)
 		}
 		if (r < 0 && errno == EINTR)
 			continue;
-		/* EIO: the last holder of the terminal closed it.  After
-		 * the child was reaped, an empty PTY is its end too (a
-		 * background process may keep the terminal open). */
-		if (r == 0 || (r < 0 && errno != EAGAIN) || s->reaped)
+		/* EIO: the last holder of the terminal closed it, and all
+		 * it wrote was read (the kernel moves slave output to the
+		 * master asynchronously, so an empty read right after the
+		 * exit is not the end).  A background process may keep the
+		 * terminal open: a PTY still idle EOF_GRACE_MS after the
+		 * reap is ended too. */
+		if (r == 0 || (r < 0 && errno != EAGAIN) ||
+		    (s->reaped && now >= s->exited_ms + EOF_GRACE_MS))
 			session_eof(s);
 		return;
 	}
@@ -509,7 +517,9 @@ conn_close_frame(struct conn *c, int code, const char *reason)
 	ws_close_frame(&c->out, code, reason);
 	c->close_sent = 1;
 	c->state = C_DONE; /* from now on, what the client sends is dropped */
-	c->deadline = clock_ms() + LINGER_MS;
+	/* Time to take what it was sent and the close frame; once those
+	 * are out, LINGER_MS for its reply (conn_finished). */
+	c->deadline = clock_ms() + DRAIN_MS;
 	conn_detach(c);
 }
 
@@ -1151,7 +1161,7 @@ conn_io(struct conn *c, short rev)
 		if (got.len) {
 			if (c->state == C_HTTP) {
 				if (http_req_feed(&c->req, got.p, got.len) != 0)
-					c->state = C_DONE + 1; /* route below */
+					c->state = C_ROUTE;
 			} else if (c->state == C_WS) {
 				buf_add(&c->in, got.p, got.len);
 			}
@@ -1166,7 +1176,7 @@ conn_io(struct conn *c, short rev)
 				return -1;
 			} else if (r > 0 && c->state == C_HTTP) {
 				if (http_req_feed(&c->req, tmp, r) != 0)
-					c->state = C_DONE + 1;
+					c->state = C_ROUTE;
 			} else if (r > 0 && c->state == C_WS) {
 				buf_add(&c->in, tmp, r);
 			}
@@ -1184,7 +1194,7 @@ conn_io(struct conn *c, short rev)
 	}
 	if (c->outoff == c->out.len)
 		c->out.len = c->outoff = 0;
-	if (c->state == C_DONE + 1) {
+	if (c->state == C_ROUTE) {
 		c->state = C_HTTP;
 		if (c->req.done < 0)
 			respond_err(c, c->req.status,
@@ -1326,6 +1336,8 @@ serve(void)
 			WAKE(s->kill_at);
 			if (s->reaped && s->eof && !s->live && idle_ms)
 				WAKE(s->exited_ms + idle_ms);
+			if (s->reaped && s->ptm >= 0)
+				WAKE(s->exited_ms + EOF_GRACE_MS);
 		}
 		for (c = conns; c; c = c->next) {
 			short ev = 0;
@@ -1361,6 +1373,8 @@ serve(void)
 				if (verbose)
 					err_info("%s: stopping", signame(si.ssi_signo));
 				shutdown_all();
+				if (upath)
+					unlink(upath);
 				exit(0);
 			}
 			reap(now);
@@ -1793,7 +1807,7 @@ main(int argc, char **argv)
 		{ "idle-timeout", required_argument, NULL, O_IDLE },
 		{ 0 },
 	};
-	const char *addr = NULL, *upath = NULL, *fifo = NULL, *cert = NULL,
+	const char *addr = NULL, *fifo = NULL, *cert = NULL,
 	    *key = NULL, *tokfile = NULL, *ready_env;
 	long long nfd = -1, x;
 	int opt;

@@ -14,6 +14,7 @@ Options:
   --big N        a masked binary frame header announcing N bytes, then N bytes
   --for SEC      stop after SEC seconds (exit 3)
   --pause SEC    read nothing for SEC seconds after the handshake
+  --until S      exit 0 once the output holds S
 """
 import argparse, base64, os, socket, ssl, struct, sys, time
 
@@ -44,6 +45,7 @@ def main():
     ap.add_argument("--big", type=int)
     ap.add_argument("--for", dest="secs", type=float)
     ap.add_argument("--pause", type=float)
+    ap.add_argument("--until")
     a = ap.parse_args()
     if "/" in a.addr:
         s = socket.socket(socket.AF_UNIX); s.connect(a.addr); host = "localhost"
@@ -77,6 +79,7 @@ def main():
     if a.unmasked is not None: s.sendall(frame(2, a.unmasked.encode(), mask=False))
     if a.big is not None:
         s.sendall(frame(2, b"x" * a.big))
+    seen = b""
     if a.pause: time.sleep(a.pause)
     if a.secs: s.settimeout(a.secs); deadline = time.time() + a.secs
     while True:
@@ -86,7 +89,11 @@ def main():
             elif n == 127: n, hl = struct.unpack(">Q", buf[2:10])[0], 10
             if len(buf) < hl + n: break
             op, data, buf = buf[0] & 0x0f, buf[hl:hl + n], buf[hl + n:]
-            if op == 2: out.write(data); out.flush()
+            if op == 2:
+                out.write(data); out.flush()
+                if a.until:
+                    seen = (seen + data)[-len(a.until) - 65536:]
+                    if a.until.encode() in seen: sys.exit(0)
             elif op == 1: sys.stderr.write(data.decode() + "\n"); sys.stderr.flush()
             elif op == 8:
                 code = struct.unpack(">H", data[:2])[0] if len(data) >= 2 else 1005

@@ -33,14 +33,15 @@ test_expect_success 'the child: own session, PTY as controlling terminal, fds 0-
 	id=$(new_session "{\"command\":[\"cat\",\"/proc/self/stat\",\"/proc/self/status\"]}") &&
 	ptyd attach $URL $id </dev/null >out &&
 	tr -d "\r" <out >o &&
-	head -n 1 o | awk "{ exit !(\$1 == \$5 && \$1 == \$6 && \$7 != 0 && \$8 == \$1) }" &&
+	{ head -n 1 o | awk "{ exit !(\$1 == \$5 && \$1 == \$6 && \$7 != 0 && \$8 == \$1) }" ||
+	  { echo "stat: $(head -n 1 o)"; false; }; } &&
 	grep -q "SigBlk:	0000000000000000" o &&
 	grep -q "SigIgn:	0000000000000000" o &&
 	id=$(new_session "{\"command\":[\"ls\",\"/proc/self/fd\"]}") &&
 	ptyd attach $URL $id </dev/null >out &&
 	# 3 is ls reading the directory
 	tr -d "\r" <out | tr -s " " "\n" | grep . | sort -n | paste -sd" " >fds &&
-	echo "0 1 2 3" | test_cmp - fds
+	{ echo "0 1 2 3" | test_cmp - fds || { cat -A out; false; }; }
 '
 
 test_expect_success 'exit code 3: attach gets tail and exit, exits 3; then the session is gone' '
