@@ -485,17 +485,30 @@ drained(int acked)
 }
 
 static void
-finish(int delivered)
+write_exitfile(void)
 {
 	char buf[64];
-	int n, code = status_code(wstatus);
+	int n;
 
+	if (!exitfile)
+		return;
 	if (WIFSIGNALED(wstatus))
 		n = snprintf(buf, sizeof buf, "signal %d\n", WTERMSIG(wstatus));
 	else
 		n = snprintf(buf, sizeof buf, "exit %d\n", WEXITSTATUS(wstatus));
-	if (exitfile && atomic_write_path(exitfile, buf, n, 0644) < 0)
+	if (atomic_write_path(exitfile, buf, n, 0644) < 0)
 		err_warnsys("unable to write %s", exitfile);
+}
+
+/* The exit file is written before the EXIT frame goes out, so a client
+ * that has seen EXIT finds the file in place. */
+static void
+finish(int delivered)
+{
+	int code = status_code(wstatus);
+
+	if (!delivered)
+		write_exitfile();
 	unlink(sockpath);
 	if (!delivered) {
 		err_warn("no client took the output (%llu bytes) within the "
@@ -624,6 +637,7 @@ serve(int argc, char **argv)
 		if (exited && drained(1) && cur && cur->outpos == cur->outlen) {
 			/* Everything acknowledged: report the exit. */
 			uint8_t e[8];
+			write_exitfile();
 			int32_t code = WIFEXITED(wstatus) ?
 			    WEXITSTATUS(wstatus) : -1;
 			int32_t sig = WIFSIGNALED(wstatus) ?
