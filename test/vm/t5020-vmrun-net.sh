@@ -16,7 +16,7 @@
 # shuts down its own half first.  (Not through test-lib's bg: a background
 # command's stdin is /dev/null unless the & command itself redirects it.)
 . "$(dirname "$0")/../test-lib.sh"
-. "$(dirname "$0")/vm-lib.sh"
+. "$HUSK_ROOT/test/vm/vm-lib.sh"
 
 root=$HUSK_ROOT/build/kernel/root
 kver=$(ls "$root/boot" 2>/dev/null | sed -n 's/^vmlinuz-//p' | tail -n 1)
