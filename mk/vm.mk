@@ -2,7 +2,7 @@
 # image, the helpers it runs, and the second-level guest image, all under
 # build/vm/.  test/vm/rig runs `make vm` before every run, so each is
 # rebuilt only when its inputs change.
-VM_HELPERS = build/vm/kvmprobe build/vm/debugexit
+VM_HELPERS = $(patsubst test/vm/%.c,build/vm/%,$(wildcard test/vm/*.c))
 VM_BASE = build/vm/l1-base.cpio
 
 # musl-gcc does not look in /usr/include: the kernel's uapi headers
@@ -33,8 +33,26 @@ vm-guest: all kernel
 	$(Q)initramfs/mkinitramfs -m $(KERNEL_ROOT) -o build/vm/guest \
 		>/dev/null 2>build/vm/guest.log || { cat build/vm/guest.log >&2; exit 1; }
 
-vm: all $(VM_HELPERS) $(VM_BASE) vm-guest
+# The same with python3, so the husk VM tests run a python3 job too
+# (test/husk-vm-lib.sh takes every build/vm/guest-LANG it finds).
+vm-guest-python3: all kernel
+	$(Q)mkdir -p build/vm
+	$(Q)initramfs/mkinitramfs -m $(KERNEL_ROOT) -l python3 -o build/vm/guest-python3 \
+		>/dev/null 2>build/vm/guest-python3.log || { cat build/vm/guest-python3.log >&2; exit 1; }
+
+vm-helpers: $(VM_HELPERS)
+
+# Debian's qemu as a folder for the rig's guest (test/vm/mkqemu): the
+# vmrun benchmark's peer.  Not part of make vm: the tests do not use it.
+build/vm/qemu/run: test/vm/mkqemu $(wildcard /usr/bin/qemu-system-x86_64) | build/.deps-check
+	@mkdir -p build/vm
+	@$(if $(Q),echo "  QEMU    build/vm/qemu")
+	$(Q)test/vm/mkqemu build/vm/qemu
+
+vm-qemu: build/vm/qemu/run
+
+vm: all vm-helpers $(VM_BASE) vm-guest vm-guest-python3
 
 check: vm
 
-.PHONY: vm vm-guest
+.PHONY: vm vm-helpers vm-guest vm-guest-python3 vm-qemu

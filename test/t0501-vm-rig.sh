@@ -92,6 +92,17 @@ test_expect_code 1 'in qemu: a failing test, then a guest that powers off under 
 	grep -x "#  | @@rig dmesg t9001-mixed.sh" err &&
 	exit $rc
 '
+test_expect_code 1 'in qemu: the first-level kernel crashes: one more run, said, then the verdict' '
+	printf "echo 1..1; echo \"ok 1 - before\"; echo c >/proc/sysrq-trigger; sleep 30\n" >t9011-crash.sh &&
+	RIG_QEMU=1 "$rig" -t 300 t9011-crash.sh >out 2>err
+	rc=$?
+	cat out &&
+	test "$(grep -c "^# rig: the first-level guest.s kernel crashed; running the tests again once: \[ *[0-9.]*\] .*sysrq" out)" = 1 &&
+	grep -x "ok 1 - t9011-crash.sh: before" out &&
+	grep -x "not ok 2 - t9011-crash.sh: did not finish (qemu status 0)" out &&
+	grep -x "1\.\.2" out &&
+	exit $rc
+'
 test_expect_success 'TERM to the rig stops its qemu at once: exit 143, nothing left' '
 	mkdir tmp &&
 	printf "echo 1..1; sleep 1000\n" >t9010-sleep.sh &&

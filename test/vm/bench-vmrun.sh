@@ -4,6 +4,7 @@
 # guest: boots the cloud kernel with a tiny busybox initramfs N times and
 # prints "bench: ..." figures, plus TAP so the rig accepts the run.
 #   boot time to guest /init by the boot timer (port 0x3f0), each and median
+#   exec to /init's console marker, vmrun against qemu -enable-kvm -M pc
 #   vmrun's resident memory excluding guest RAM, with the guest idle
 #   the size of bin/vmrun
 . "$(dirname "$0")/../test-lib.sh"
@@ -39,6 +40,34 @@ test_expect_success "boot time to /init, $n boots" '
 	test "$(wc -l <times)" = "$n" &&
 	echo "bench: vmrun boot to /init (us): $(tr "\n" " " <times)" >>figures &&
 	echo "bench: vmrun boot to /init median: $(sort -n times | sed -n "$(( (n + 1) / 2 ))p") us" >>figures
+'
+
+# Side by side, timed the same way (marktime: from the exec to the
+# marker on the serial console): vmrun, and Debian's qemu -enable-kvm
+# -M pc with the same kernel, initramfs, command line, 256 MiB and one
+# vCPU (the bundle make vm-qemu makes; vmrun-bench.sh makes it).
+qemu=$HUSK_ROOT/build/vm/qemu/run
+mt=$HUSK_ROOT/build/vm/marktime
+median() { sort -n "$1" | sed -n "$(( ($(wc -l <"$1") + 1) / 2 ))p"; }
+test_expect_success "exec to /init's marker on the console: vmrun and qemu -enable-kvm, $n boots each" '
+	test -x "$qemu" && : >t.vmrun && : >t.qemu && i=0 &&
+	while [ $i -lt $n ]; do
+		timeout 120 "$mt" BENCH-INIT vmrun -m 256 -c 1 --console stdio -k "$kernel" \
+			-i initrd.gz -a "console=ttyS0 panic=-1 quiet" >v.$i 2>m.$i </dev/null &&
+		sed -n "s/^marktime: BENCH-INIT after \([0-9]*\) us$/\1/p" m.$i >>t.vmrun &&
+		timeout 120 "$mt" BENCH-INIT "$qemu" -enable-kvm -M pc -cpu host -m 256 -smp 1 \
+			-nodefaults -nographic -monitor none -serial stdio -no-reboot \
+			-kernel "$kernel" -initrd initrd.gz -append "console=ttyS0 panic=-1 quiet" \
+			>q.$i 2>n.$i </dev/null &&
+		sed -n "s/^marktime: BENCH-INIT after \([0-9]*\) us$/\1/p" n.$i >>t.qemu ||
+		{ cat v.$i m.$i q.$i n.$i; return 1; }
+		i=$((i + 1))
+	done &&
+	test "$(wc -l <t.vmrun)" = "$n" && test "$(wc -l <t.qemu)" = "$n" &&
+	v=$(median t.vmrun) q=$(median t.qemu) &&
+	echo "bench: exec to /init marker (us), vmrun: $(tr "\n" " " <t.vmrun)" >>figures &&
+	echo "bench: exec to /init marker (us), qemu -enable-kvm -M pc: $(tr "\n" " " <t.qemu)" >>figures &&
+	echo "bench: medians: vmrun $v us, qemu $q us; qemu/vmrun $(awk -v v=$v -v q=$q "BEGIN { printf \"%.2f\", q / v }")x" >>figures
 '
 
 test_expect_success 'resident memory excluding guest RAM (256 MiB guest, idle)' '

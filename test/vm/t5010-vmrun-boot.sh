@@ -89,6 +89,13 @@ test_expect_success 'SIGTERM while the guest runs: exit 143, stopped vCPUs logge
 	grep -x "exit 143 signal" exit.txt
 '
 
+test_expect_success 'husk doctor: this /dev/kvm boots the kernel (the probe make demo and the rig use)' '
+	husk _kvmboot &&
+	husk doctor >out; cat out &&
+	grep -q "^ok       /dev/kvm boots the kernel ([0-9]* ms to its first userspace step)$" out &&
+	! pidof vmrun
+'
+
 test_expect_code 111 'a garbage kernel: clear error, exit 111' '
 	head -c 100000 /dev/urandom >garbage &&
 	vmrun -k garbage -i initrd.gz 2>err

@@ -153,13 +153,21 @@ test_expect_success "$mb MiB from L1 to the guest over TCP, same sha256" '
 	note "L1 -> guest $mb MiB: $(since $t0) s" && frames "L1 -> guest" &&
 	test "$(con | sed -n "s/^@@l2 got //p")" = "$(cat data.sum)"
 '
+# Done when every byte is here, not when the guest's close arrives: that
+# comes ~10 s after the last byte under nested KVM in TCG, and in one run
+# of six not at all (open, see the figures: "close after the last byte").
+# Our nc is then stopped, which ends the guest's too.
 test_expect_success "$mb MiB from the guest to L1 over TCP, same sha256" '
 	poll "con | grep -q \"^@@l2 listen 5002\"" 30 &&
 	exec 3<>hold &&
 	mark && t0=$(now) &&
-	connect 5002 <hold >back &&
+	{ connect 5002 <hold >back & echo $! >nc.pid; } &&
+	poll "test \$(wc -c <back) -ge $((mb * 1048576))" 120 &&
 	note "guest -> L1 $mb MiB: $(since $t0) s" && frames "guest -> L1" &&
-	exec 3>&- &&
+	{ poll "! kill -0 $(cat nc.pid) 2>/dev/null" 15 &&
+	  note "guest -> L1: close after the last byte: $(since $t0) s from the start" ||
+	  note "guest -> L1: no close 15 s after the last byte"; } 2>/dev/null &&
+	{ kill $(cat nc.pid) 2>/dev/null || :; } && exec 3>&- &&
 	test "$(sum back)" = "$(cat data.sum)"
 '
 # Figures only: CPU time of each vmrun thread so far (vCPU vs I/O thread),
