@@ -10,7 +10,7 @@ bg husk serve -j 5 2>relayd.log
 test_expect_success '5 jobs at once: distinct addresses, every result right' '
 	t=$(now) &&
 	for i in 1 2 3 4 5; do
-		husk submit -c "ip -4 -o addr show dev eth0 | sed \"s/.* inet \([0-9.]*\).*/\1/\"; echo job $i; exit $i" || return 1
+		husk submit -t 300 -c "ip -4 -o addr show dev eth0 | sed \"s/.* inet \([0-9.]*\).*/\1/\"; echo job $i; exit $i" || return 1
 	done >ids &&
 	# Every job is waited for, even after a wrong one: none may outlive
 	# the test.
