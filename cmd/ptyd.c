@@ -1138,6 +1138,17 @@ ws_pump(struct conn *c, long long now)
 	}
 }
 
+/* What the client sent, to its session (or our answers). */
+static void
+conn_input(struct conn *c)
+{
+	if (c->state == C_WS || c->in.len) {
+		ws_input(c);
+		if (c->s)
+			session_write(c->s);
+	}
+}
+
 /* Move bytes between the socket and in/out.  -1: the connection is gone. */
 static int
 conn_io(struct conn *c, short rev)
@@ -1414,15 +1425,19 @@ serve(void)
 				conn_free(c);
 				continue;
 			}
-			if (c->state == C_WS || c->in.len) {
-				ws_input(c);
-				if (c->s)
-					session_write(c->s);
-			}
+			conn_input(c);
 			ws_pump(c, now);
-			if (c->tls && c->out.len && conn_io(c, 0) < 0) {
-				conn_free(c);
-				continue;
+			/* This flush reads too: TLS records that came in the
+			 * meantime are decrypted into c->in, and no poll event
+			 * will announce them again, so they are taken now (a
+			 * client's first frame right behind its upgrade request
+			 * sat there unread). */
+			if (c->tls && c->out.len) {
+				if (conn_io(c, 0) < 0) {
+					conn_free(c);
+					continue;
+				}
+				conn_input(c);
 			}
 			if (c->state == C_WS && c->rd_eof && !c->close_sent) {
 				conn_free(c); /* gone without a close frame */

@@ -12,7 +12,7 @@ Options:
   --text S       a masked text frame; --binary S a masked binary frame
   --unmasked S   an unmasked binary frame (a violation from a client)
   --big N        a masked binary frame header announcing N bytes, then N bytes
-  --for SEC      stop after SEC seconds (exit 3)
+  --for SEC      stop after SEC seconds (exit 3); 60 unless given
   --pause SEC    read nothing for SEC seconds after the handshake
   --until S      exit 0 once the output holds S
 """
@@ -43,7 +43,8 @@ def main():
     ap.add_argument("--binary", action="append", default=[])
     ap.add_argument("--unmasked")
     ap.add_argument("--big", type=int)
-    ap.add_argument("--for", dest="secs", type=float)
+    # A bound for every client: a hang fails the test instead of the run.
+    ap.add_argument("--for", dest="secs", type=float, default=60)
     ap.add_argument("--pause", type=float)
     ap.add_argument("--until")
     a = ap.parse_args()
@@ -52,6 +53,7 @@ def main():
     else:
         h, p = a.addr.rsplit(":", 1)
         s = socket.create_connection((h, int(p))); host = a.addr
+    s.settimeout(a.secs)   # the handshake too
     if a.cafile:
         ctx = ssl.create_default_context(cafile=a.cafile)
         s = ctx.wrap_socket(s, server_hostname=host.rsplit(":", 1)[0])
