@@ -5,6 +5,7 @@ N=5
 M=6
 . "$(dirname "$0")/../test-lib.sh"
 . "$HUSK_ROOT/test/husk-vm-lib.sh"
+. "$HUSK_ROOT/test/vm/vm-lib.sh"
 HUSK_MEM=128
 
 median() { sort -n | awk '{ v[NR] = $1 } END { printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -12,11 +13,7 @@ median() { sort -n | awk '{ v[NR] = $1 } END { printf "%.2f", NR % 2 ? v[(NR + 1
 kernel=$(ls "$HUSK_ROOT"/build/kernel/root/boot/vmlinuz-* | tail -n 1)
 test_expect_success "bare vmrun: boot to guest init and to exit, $N runs" '
 	mkdir ov && printf "#!/bin/sh\necho @@bench-init\npoweroff -f\n" >ov/init && chmod 755 ov/init &&
-	(cd ov && echo init | cpio -o -H newc -R 0:0 2>/dev/null) >ov.cpio &&
-	# Linux finds an appended uncompressed cpio only at a 4-byte boundary
-	# (it skips NUL padding): pad the gzip image to one.
-	b="$HUSK_ROOT/build/vm/guest/current.cpio.gz" &&
-	{ cat "$b"; head -c $(( (4 - $(wc -c <"$b") % 4) % 4 )) /dev/zero; cat ov.cpio; } >bare.img &&
+	l2_image bare.img ov &&
 	i=0 && : >init.t && : >exit.t &&
 	while [ $i -lt $N ]; do
 		t=$(now) && : >con &&
