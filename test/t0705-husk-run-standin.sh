@@ -66,8 +66,8 @@ export HUSK_VMRUN
 
 # Nothing of a run is left: no stand-in, no tap, no lease, no run dir.
 clean() {
-	! pgrep -f "$HUSK_VMRUN" >/dev/null &&
-	test -z "$(ls /sys/class/net | grep "^hk[0-9a-f]\{13\}$")" &&
+	! pgrep -af "$HUSK_VMRUN" | sed "s/^/left: /" | grep . &&
+	! ls /sys/class/net | grep "^hk[0-9a-f]\{13\}$" | sed "s/^/left: tap /" | grep . &&
 	test_empty state/leases state/run
 }
 
@@ -115,6 +115,7 @@ for sig in TERM INT HUP; do
 		h=$! &&
 		wait_for "grep -q started out" 20 &&
 		kill -$sig $h && wait $h; st=$? &&
+		echo "husk run: exit $st" && cat err &&
 		case $sig in TERM) test $st = 143 ;; INT) test $st = 130 ;; HUP) test $st = 129 ;; esac &&
 		clean
 	'
