@@ -111,6 +111,8 @@ test_expect_success 'vmrun dies during boot: error at once with the console tail
 for sig in TERM INT HUP; do
 	test_expect_success "SIG$sig mid-job: torn down, 128+N" '
 		# A background job of a script ignores SIGINT: restore it.
+		# out from the test before says "started" too: gone before the wait.
+		rm -f out err
 		env --default-signal=INT husk run -c "echo started; sleep 60" >out 2>err &
 		h=$! &&
 		wait_for "grep -q started out" 20 &&
@@ -121,6 +123,8 @@ for sig in TERM INT HUP; do
 	'
 done
 test_expect_success 'kill -9 mid-job, then another run: the stale lease and tap are reclaimed' '
+	# out from the test before says "started" too: gone before the wait.
+	rm -f out err
 	husk run -c "echo started; sleep 60" >out 2>err &
 	h=$! &&
 	wait_for "grep -q started out" 20 &&

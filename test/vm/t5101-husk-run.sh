@@ -35,6 +35,8 @@ test_expect_success 'the agent never comes up (wrong address): clear error withi
 	awk -v f="$f" "BEGIN { exit !(f + 0 >= 20 && f + 0 <= 21) }" && clean
 '
 test_expect_success 'SIGTERM mid-job: VM torn down, exit 143' '
+	# out from the test before says "started" too: gone before the wait.
+	rm -f out err
 	husk run -c "echo started; sleep 600" >out 2>err &
 	h=$! &&
 	wait_for "grep -q started out" 120 &&
@@ -43,6 +45,8 @@ test_expect_success 'SIGTERM mid-job: VM torn down, exit 143' '
 	test $st = 143 && clean
 '
 test_expect_success 'kill -9 mid-job, then another run: the stale lease, tap and vmrun are reclaimed' '
+	# out from the test before says "started" too: gone before the wait.
+	rm -f out err
 	husk run -c "echo started; sleep 600" >out 2>err &
 	h=$! &&
 	wait_for "grep -q started out" 120 &&
