@@ -105,6 +105,25 @@ test_expect_code 1 'in qemu: the first-level kernel crashes: one more run, said,
 	grep -x "1\.\.2" out &&
 	exit $rc
 '
+test_expect_code 1 'in qemu: the guest goes silent (its heartbeat stopped): one more run, said, then the verdict' '
+	cat >t9012-freeze.sh <<-\EOF2 &&
+	echo 1..1; echo "ok 1 - before"
+	for p in /proc/[0-9]*; do
+		[ "$(tr "\0" " " <$p/cmdline 2>/dev/null)" = "sleep 15 " ] || continue
+		kill -9 $(cut -d" " -f4 $p/stat) ${p#/proc/}
+	done
+	sleep 120
+	EOF2
+	RIG_QUIET=15 RIG_QEMU=1 "$rig" -t 300 t9012-freeze.sh >out 2>err
+	rc=$?
+	cat out &&
+	test "$(grep -c "^# rig: the first-level guest froze (no heartbeat for 15s); running the tests again once$" out)" = 1 &&
+	grep -x "# rig: the first-level guest froze again (no heartbeat for 15s)" out &&
+	grep -x "ok 1 - t9012-freeze.sh: before" out &&
+	grep "^not ok 2 - t9012-freeze.sh: did not finish" out &&
+	! grep -q "tick" out &&
+	exit $rc
+'
 test_expect_success 'TERM to the rig stops its qemu at once: exit 143, nothing left' '
 	mkdir tmp &&
 	printf "echo 1..1; sleep 1000\n" >t9010-sleep.sh &&
