@@ -12,7 +12,7 @@ Options:
   --text S       a masked text frame; --binary S a masked binary frame
   --unmasked S   an unmasked binary frame (a violation from a client)
   --big N        a masked binary frame header announcing N bytes, then N bytes
-  --for SEC      stop after SEC seconds (exit 3); 60 unless given
+  --for SEC      stop after SEC seconds (exit 3); 300 unless given
   --pause SEC    read nothing for SEC seconds after the handshake
   --until S      exit 0 once the output holds S
 """
@@ -44,7 +44,7 @@ def main():
     ap.add_argument("--unmasked")
     ap.add_argument("--big", type=int)
     # A bound for every client: a hang fails the test instead of the run.
-    ap.add_argument("--for", dest="secs", type=float, default=60)
+    ap.add_argument("--for", dest="secs", type=float, default=300)
     ap.add_argument("--pause", type=float)
     ap.add_argument("--until")
     a = ap.parse_args()
