@@ -39,6 +39,13 @@ test_expect_success 'a kernel that is no bzImage does not boot: the probe says s
 		test_expect_code_
 	fi
 '
+test_expect_success 'a bad HUSK_KVM_PROBE is a usage error (100), named' '
+	HUSK_KVM_PROBE=soon husk doctor >out 2>err; test $? = 100 &&
+	grep -qx "husk: fatal: unable to parse HUSK_KVM_PROBE soon: not a number" err &&
+	! test -s out &&
+	HUSK_KVM_PROBE=0 husk _kvmboot 2>err; test $? = 100 &&
+	grep -qx "husk: fatal: unable to use HUSK_KVM_PROBE 0: not in 1..3600" err
+'
 # The rest needs no boot: a probe that fails at once keeps them short.
 HUSK_KVM_PROBE=1; export HUSK_KVM_PROBE
 test_expect_success 'a bad pool is named' '
