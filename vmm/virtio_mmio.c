@@ -67,6 +67,7 @@ static void
 raise_irq(struct virtio_mmio *t, uint32_t bit)
 {
 	__atomic_fetch_or(&t->isr, bit, __ATOMIC_SEQ_CST);
+	__atomic_fetch_add(&t->raises, 1, __ATOMIC_SEQ_CST);
 	if (t->raise)
 		t->raise(t->raise_arg);
 }
@@ -84,6 +85,26 @@ virtio_mmio_used(struct virtio_mmio *t, unsigned q)
 	if (!virtio_mmio_live(t) || !virtq_should_signal(&t->vq[q]))
 		return 0;
 	raise_irq(t, VIRTIO_INT_USED);
+	return 1;
+}
+
+int
+virtio_mmio_watchdog(struct virtio_mmio *t)
+{
+	uint64_t raises = __atomic_load_n(&t->raises, __ATOMIC_SEQ_CST);
+	uint32_t isr = __atomic_load_n(&t->isr, __ATOMIC_SEQ_CST);
+	int lost;
+
+	/* An ack clears bits and only raise_irq sets them: set at both looks
+	 * with no raise between means never acked. */
+	lost = isr && t->seen_isr && raises == t->seen_raises &&
+	    !t->stopped && (t->status & VIRTIO_S_DRIVER_OK);
+	t->seen_isr = isr;
+	t->seen_raises = raises;
+	if (!lost || !t->raise)
+		return 0;
+	t->reraised++;
+	t->raise(t->raise_arg);
 	return 1;
 }
 

@@ -102,6 +102,10 @@ struct virtio_mmio {
 	uint64_t offered, acked;
 	uint32_t config_generation;
 	uint32_t isr;                   /* InterruptStatus; atomic */
+	uint64_t raises;                /* raise_irq calls; atomic */
+	uint64_t seen_raises;           /* raises at the last watchdog look */
+	uint32_t seen_isr;              /* isr then */
+	uint64_t reraised;              /* interrupts the watchdog raised again */
 	int stopped;                    /* the VM is ending: ignore the guest */
 	struct virtq vq[VIRTIO_MMIO_MAX_QUEUES];
 
@@ -143,6 +147,15 @@ void virtio_mmio_resample(struct virtio_mmio *t);
 /* For the device, lock held: interrupt the driver for used buffers on q
  * if the ring's suppression rules allow; 1 if it did. */
 int virtio_mmio_used(struct virtio_mmio *t, unsigned q);
+/* For the device's thread, lock held, every VIRTIO_MMIO_WATCHDOG_MS or so
+ * while InterruptStatus is set: if it stayed set since the last call with
+ * no new interrupt raised, the driver never took that one (an interrupt
+ * lost between KVM and the guest: seen under nested KVM on TCG, where with
+ * EVENT_IDX the device then never signals again): raise it once more.
+ * 1 if it did.  Harmless when the driver is only slow: its handler reads
+ * InterruptStatus and finds nothing or the same work. */
+int virtio_mmio_watchdog(struct virtio_mmio *t);
+#define VIRTIO_MMIO_WATCHDOG_MS 100
 /* For the device, lock held: the config space changed. */
 void virtio_mmio_config_changed(struct virtio_mmio *t);
 /* For the device, lock held: the guest broke a rule; every queue stops,

@@ -11,6 +11,7 @@
 #include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <linux/virtio_net.h>
 
 #include "err.h"
@@ -294,15 +295,61 @@ virtio_net_rx(struct virtio_net *n)
 	return k;
 }
 
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Lock held: q has chains the device has not taken, and took none since
+ * the last look (*seen): a kick for them never came. */
+static int
+unkicked(struct virtq *q, uint16_t *seen, int look)
+{
+	int stuck = look && q->ready && virtq_pending(q) > 0 && q->last_avail == *seen;
+
+	*seen = q->last_avail;
+	return stuck;
+}
+
+/* Lock held, at most every VIRTIO_MMIO_WATCHDOG_MS: an interrupt the
+ * guest never took is raised again, and chains a kick should have
+ * announced are served (a kick lost the same way; with EVENT_IDX the
+ * driver would not kick again).  Both are counted (vmrun -v). */
+static void
+sweep(struct virtio_net *n)
+{
+	int live = virtio_mmio_live(&n->mmio);
+
+	virtio_mmio_watchdog(&n->mmio);
+	if (unkicked(&n->mmio.vq[VNET_TXQ], &n->seen_avail[VNET_TXQ],
+	    live && !n->tx_more)) {
+		n->unkicked[VNET_TXQ]++;
+		n->tx_more = tx(n);
+	}
+	if (unkicked(&n->mmio.vq[VNET_RXQ], &n->seen_avail[VNET_RXQ],
+	    live && n->rx_starved)) {
+		n->unkicked[VNET_RXQ]++;
+		notify(n, VNET_RXQ);
+	}
+}
+
 static void *
 iothread(void *arg)
 {
 	struct virtio_net *n = arg;
 	struct epoll_event ev[8];
-	int i, k, more = 0;
+	int i, k, more = 0, tmo;
+	int64_t t, last = now_ms();
 
 	for (;;) {
-		k = epoll_wait(n->epfd, ev, 8, more ? 0 : -1);
+		/* Idle, a look a second; an interrupt outstanding, sooner. */
+		tmo = more ? 0 : __atomic_load_n(&n->mmio.isr, __ATOMIC_SEQ_CST) ?
+		    VIRTIO_MMIO_WATCHDOG_MS : 10 * VIRTIO_MMIO_WATCHDOG_MS;
+		k = epoll_wait(n->epfd, ev, 8, tmo);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0) {
@@ -331,6 +378,10 @@ iothread(void *arg)
 		pthread_mutex_lock(&n->mmio.lock);
 		if (n->tx_more)
 			n->tx_more = tx(n);
+		if ((t = now_ms()) - last >= VIRTIO_MMIO_WATCHDOG_MS) {
+			last = t;
+			sweep(n);
+		}
 		more = n->tx_more;
 		pthread_mutex_unlock(&n->mmio.lock);
 	}
@@ -360,6 +411,17 @@ virtio_net_stop(void *arg)
 		n->running = 0;
 	}
 	virtio_mmio_kvm_close(&n->mmio);
+	if (n->verbose)
+		err_info("virtio-net: tap %s: rx %llu frames (%llu dropped), tx %llu "
+		    "(%llu dropped); %llu interrupts raised again; kicks missed: "
+		    "rx %llu, tx %llu",
+		    n->tap, (unsigned long long)n->rx_frames,
+		    (unsigned long long)n->rx_dropped,
+		    (unsigned long long)n->tx_frames,
+		    (unsigned long long)n->tx_dropped,
+		    (unsigned long long)n->mmio.reraised,
+		    (unsigned long long)n->unkicked[VNET_RXQ],
+		    (unsigned long long)n->unkicked[VNET_TXQ]);
 	if (n->epfd >= 0)
 		close(n->epfd);
 	if (n->stop_fd >= 0)
@@ -454,6 +516,8 @@ virtio_net_add(struct vm *vm, const struct net_opts *o)
 	}
 	/* Edge: layout.h and acpi.c describe the virtio GSIs as edge-triggered,
 	 * active-high, so a plain irqfd is right (virtio_mmio.h). */
+	n->tap = o->tap;
+	n->verbose = vm->verbose;
 	if (virtio_mmio_kvm(&n->mmio, vm->vm_fd, 0) < 0) {
 		fail("wire ioeventfd and irqfd for tap", o->tap);
 		goto fail_mmio;

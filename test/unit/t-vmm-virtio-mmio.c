@@ -185,8 +185,17 @@ test_queues(void)
 	drv_used_event(&d, 0);
 	ok(virtio_mmio_used(&t, 0) == 1 && raised == 1 &&
 	    rd(VMMIO_INTERRUPT_STATUS) == VIRTIO_INT_USED, "used buffer: interrupt, status bit 0");
-	wr(VMMIO_INTERRUPT_ACK, VIRTIO_INT_USED);
+	ok(virtio_mmio_watchdog(&t) == 0 && raised == 1,
+	    "watchdog: a first look at an interrupt not acked yet raises nothing");
+	ok(virtio_mmio_watchdog(&t) == 1 && raised == 2 && t.reraised == 1,
+	    "watchdog: still not acked, and nothing raised since: raised again");
+	virtio_mmio_config_changed(&t);
+	ok(virtio_mmio_watchdog(&t) == 0 && raised == 3,
+	    "watchdog: a new interrupt since the last look: not lost");
+	wr(VMMIO_INTERRUPT_ACK, VIRTIO_INT_USED | VIRTIO_INT_CONFIG);
 	ok(rd(VMMIO_INTERRUPT_STATUS) == 0, "InterruptACK clears it");
+	ok(virtio_mmio_watchdog(&t) == 0 && virtio_mmio_watchdog(&t) == 0 && raised == 3,
+	    "watchdog: acked, nothing to raise");
 
 	/* The driver only adds status bits. */
 	wr(VMMIO_STATUS, VIRTIO_S_ACKNOWLEDGE);
