@@ -105,6 +105,16 @@ test_expect_code 1 'in qemu: the first-level kernel crashes: one more run, said,
 	grep -x "1\.\.2" out &&
 	exit $rc
 '
+test_expect_code 1 'in qemu: a failing run where a second-level guest triple-faulted: one more run, said' '
+	printf "echo 1..1; echo \"vmrun: info: guest triple fault: reset\"; echo \"not ok 1 - after\"\n" >t9013-l2.sh &&
+	RIG_QEMU=1 "$rig" -t 300 t9013-l2.sh >out 2>err
+	rc=$?
+	cat out &&
+	test "$(grep -c "^# rig: a second-level guest triple-faulted in a failing run; running the tests again once$" out)" = 1 &&
+	grep -x "not ok 1 - t9013-l2.sh: after" out &&
+	grep -x "1\.\.1" out &&
+	exit $rc
+'
 test_expect_code 1 'in qemu: the guest goes silent (its heartbeat stopped): one more run, said, then the verdict' '
 	cat >t9012-freeze.sh <<-\EOF2 &&
 	echo 1..1; echo "ok 1 - before"
