@@ -7,7 +7,7 @@
 # virtio_net from the image, gives eth0 10.0.2.2/30 itself (the cloud
 # kernel has no ip= autoconfiguration), then serves three busybox nc
 # sessions in turn: receive (5001), send back what it got (5002), stream
-# without end (5003).  L1 pings it, moves NET_MB (16) MiB each way and
+# without end (5003).  L1 pings it, moves NET_MB (64) MiB each way and
 # compares sha256, then sends SIGTERM to vmrun during the stream: vmrun
 # must exit promptly with 143 and leave no process, thread or tap fd.
 #
@@ -24,7 +24,7 @@ kernel=$root/boot/vmlinuz-$kver
 base=$HUSK_ROOT/build/vm/guest/current.cpio.gz
 tap=hkn0
 mac=02:00:00:00:50:20
-mb=${NET_MB:-16}
+mb=${NET_MB:-64}
 
 # Seconds since boot, to the hundredth (busybox date has no %N).
 now() { cut -d' ' -f1 /proc/uptime; }
