@@ -25,6 +25,23 @@ since() { echo "$1 $(now)" | awk '{ printf "%.2f", $2 - $1 }'; }
 note() { echo "$*" >>"$TRASH/figures"; }
 figures() { [ -f "$TRASH/figures" ] && sed 's/^/# /' "$TRASH/figures"; true; }
 
+# husk wait ID, bounded by $2 seconds (180): a job that never ends fails
+# the test with what still runs, the queue's view and relayd's log, where
+# the rig's bound would only kill the test and lose them.  husk wait's
+# status, or 124.
+hwait() {
+	timeout "${2:-180}" husk wait "$1"
+	hw=$?
+	case $hw in 124|143)
+		echo "husk wait $1: no end after ${2:-180} s; husk status, ps, relayd.log:"
+		husk status
+		ps | grep -v ' \[[^]]*\]$'
+		tail -n 20 relayd.log 2>/dev/null
+		return 124 ;;
+	esac
+	return $hw
+}
+
 # Nothing of a run is left: no vmrun, no job tap, no lease, no run dir,
 # no temp file in the state folder.
 clean() {

@@ -17,7 +17,7 @@ test_expect_success '5 jobs at once: distinct addresses, every result right' '
 	bad= i=0 &&
 	for id in $(cat ids); do
 		i=$((i + 1))
-		husk wait $id; st=$?
+		hwait $id; st=$?
 		husk logs $id >log.$i
 		sed -n 2p log.$i >got.$i && echo "job $i" >want.$i &&
 		test $st = $i && test_cmp want.$i got.$i || { bad=1; echo "job $i: exit $st"; cat log.$i; }
@@ -34,7 +34,7 @@ test_expect_success 'husk cancel of a running job stops its VM and frees everyth
 	wait_for "husk logs $(cat id) | grep -q started" 120 &&
 	t=$(now) &&
 	husk cancel $(cat id) &&
-	husk wait $(cat id); st=$?
+	hwait $(cat id) 60; st=$?
 	echo "wait: exit $st" && husk logs $(cat id) &&
 	note "cancel: done after $(since $t) s" &&
 	test $st = 130 && clean &&
