@@ -175,7 +175,7 @@ test_expect_success "$mb MiB from the guest to L1 over TCP, same sha256" '
 	  note "guest -> L1: no close 15 s after the last byte"; } 2>/dev/null &&
 	{ kill $(cat nc.pid) 2>/dev/null || :; } && exec 3>&- &&
 	test "$(sum back)" = "$(cat data.sum)" || {
-		kill $(cat nc.pid) 2>/dev/null; exec 3>&-
+		kill $(cat nc.pid) 2>/dev/null; pkill -f "^nc 10.0.2.2 5002"; exec 3>&-
 		echo "got $(wc -c <back) bytes; vmrun: $(exited $(cat pid) && echo "gone, $(cat exit.st 2>/dev/null)" || echo running)"
 		tail -n 5 err; con | tail -n 15; false; }
 '
@@ -196,6 +196,7 @@ exec 3>&-
 kill $lb 2>/dev/null
 wait $lb 2>/dev/null
 test_expect_success 'SIGTERM during traffic: vmrun exits promptly with 143' '
+	! exited $(cat pid) &&
 	poll "con | grep -q \"^@@l2 listen 5003\"" 30 &&
 	exec 3<>hold &&
 	{ nc 10.0.2.2 5003 <hold >/dev/null & echo $! >>"$TRASH/.bg_pids"; } &&
