@@ -94,11 +94,16 @@ test_expect_code 1 'in qemu: a failing test, then a guest that powers off under 
 	grep -x "#  | @@rig dmesg t9001-mixed.sh" err &&
 	exit $rc
 '
+# qrig TEST...: one qemu run of the rig with up to 2 runs, TAP in out
+# (shown), stderr in err; its status in rc.
+qrig() {
+	RIG_TRIES=2 RIG_QEMU=1 "$rig" -t 300 "$@" >out 2>err
+	rc=$?
+	cat out
+}
 test_expect_code 1 'in qemu: the first-level kernel crashes: the unfinished test runs again, said; the finished one keeps its result' '
 	printf "echo 1..1; echo \"ok 1 - before\"; echo c >/proc/sysrq-trigger; sleep 30\n" >t9011-crash.sh &&
-	RIG_TRIES=2 RIG_QEMU=1 "$rig" -t 300 t9008-pass.sh t9011-crash.sh >out 2>err
-	rc=$?
-	cat out &&
+	qrig t9008-pass.sh t9011-crash.sh
 	test "$(grep -c "^# rig: the first-level guest.s kernel crashed: \[ *[0-9.]*\] .*sysrq.*; running again (run 2 of 2): t9011-crash.sh$" out)" = 1 &&
 	grep -q "^# rig: the first-level guest.s kernel crashed: .*, in the last run allowed$" out &&
 	grep -x "ok 1 - t9008-pass.sh: fine" out &&
@@ -109,9 +114,7 @@ test_expect_code 1 'in qemu: the first-level kernel crashes: the unfinished test
 '
 test_expect_code 1 'in qemu: a test fails where a second-level guest triple-faulted: it runs again, said' '
 	printf "echo 1..1; echo \"vmrun: info: guest triple fault: reset\"; echo \"not ok 1 - after\"; exit 1\n" >t9013-l2.sh &&
-	RIG_TRIES=2 RIG_QEMU=1 "$rig" -t 300 t9013-l2.sh t9008-pass.sh >out 2>err
-	rc=$?
-	cat out &&
+	qrig t9013-l2.sh t9008-pass.sh
 	test "$(grep -c "^# rig: a second-level guest triple-faulted in a failing test; running again (run 2 of 2): t9013-l2.sh$" out)" = 1 &&
 	grep -x "# rig: a second-level guest triple-faulted in a failing test, in the last run allowed" out &&
 	grep -x "ok 1 - t9008-pass.sh: fine" out &&
@@ -128,9 +131,7 @@ test_expect_code 1 'in qemu: the guest goes silent (its heartbeat stopped): one 
 	done
 	sleep 120
 	EOF2
-	RIG_TRIES=2 RIG_QUIET=15 RIG_QEMU=1 "$rig" -t 300 t9012-freeze.sh >out 2>err
-	rc=$?
-	cat out &&
+	RIG_QUIET=15 qrig t9012-freeze.sh
 	test "$(grep -c "^# rig: the first-level guest froze (no heartbeat for 15s); running again (run 2 of 2): t9012-freeze.sh$" out)" = 1 &&
 	grep -x "# rig: the first-level guest froze (no heartbeat for 15s), in the last run allowed" out &&
 	grep -x "ok 1 - t9012-freeze.sh: before" out &&
