@@ -28,7 +28,7 @@ test_expect_success 'timeout cancels only its own command' '
 # the client to time out and ask for a cancel, then deliver a real result.
 test_expect_success 'a result written just as the client times out stands' '
 	mkdir -p d/srv/fake &&
-	kill -STOP $(cat d/srv/*-*/.info | cut -d: -f3) &&
+	kill -STOP $(cat d/srv/*-*/.info | cut -d: -f3) || return 1
 	relay -d d run -t 1 -- "echo done" >out 2>err &
 	pid=$! &&
 	wait_for "ls d/cmd | grep -q ." &&

@@ -26,7 +26,7 @@ test_expect_success 'stdin EOF reaches the command within 1 s' '
 
 test_expect_success 'stdin sent before a preemption is still delivered' '
 	bg streamd -s pre.s -- sh -c "read a; read b; echo \"\$a+\$b\"" 2>sd.log &&
-	wait_for "test -S pre.s" &&
+	wait_for "test -S pre.s" || return 1
 	{ echo first; sleep 2; } | streamd attach pre.s >one 2>one.err &
 	first=$! &&
 	sleep 0.5 &&

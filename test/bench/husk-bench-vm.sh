@@ -16,9 +16,10 @@ test_expect_success "bare vmrun: boot to guest init and to exit, $N runs" '
 	l2_image bare.img ov &&
 	i=0 && : >init.t && : >exit.t &&
 	while [ $i -lt $N ]; do
-		t=$(now) && : >con &&
+		# Apart: "a && b &" would run the assignment in the background too.
+		t=$(now) && : >con || return 1
 		vmrun -k "$kernel" -i bare.img -m $HUSK_MEM -a "console=ttyS0 quiet panic=-1" --console con </dev/null &
-		p=$! &&
+		p=$!
 		k=0 &&
 		while ! grep -q @@bench-init con; do
 			k=$((k + 1)) && [ $k -lt 6000 ] && kill -0 $p || { cat con; return 1; }
@@ -58,7 +59,9 @@ for j in 1 2; do
 		bg husk serve -j $j 2>relayd$j.log && sp=$! &&
 		t=$(now) &&
 		for i in $(seq 1 $M); do husk submit -c "echo hi" || return 1; done >ids &&
-		for id in $(cat ids); do husk wait $id || return 1; done &&
+		for id in $(cat ids); do
+			husk wait $id || { echo "job $id: exit $?"; husk logs $id; tail -n 20 relayd$j.log; return 1; }
+		done &&
 		s=$(since $t) &&
 		note "$M jobs, $j slot(s): $s s, $(echo "$M $s" | awk "{ printf \"%.1f\", 60 * \$1 / \$2 }") jobs/min" &&
 		kill $sp && wait $sp; clean
