@@ -62,6 +62,15 @@ connect() {
 	done
 	return 1
 }
+# Stop our "nc 10.0.2.2 PORT" (a child of the background connect; L1's
+# busybox has no pkill).
+killnc() {
+	for p in /proc/[0-9]*; do
+		[ "$(tr "\0" " " <$p/cmdline 2>/dev/null)" = "nc 10.0.2.2 $1 " ] &&
+			kill ${p#/proc/} 2>/dev/null
+	done
+	true
+}
 stop_vm() {
 	[ -f pid ] && kill -TERM "$(cat pid)" 2>/dev/null
 	tunctl -d "$tap" >/dev/null 2>&1
@@ -186,7 +195,7 @@ test_expect_todo "$mb MiB from the guest to L1 over TCP, same sha256" '
 	  note "guest -> L1: no close 15 s after the last byte"; } 2>/dev/null &&
 	{ kill $(cat nc.pid) 2>/dev/null || :; } && exec 3>&- &&
 	test "$(sum back)" = "$(cat data.sum)" || {
-		kill $(cat nc.pid) 2>/dev/null; pkill -f "^nc 10.0.2.2 5002"; exec 3>&-
+		kill $(cat nc.pid) 2>/dev/null; killnc 5002; exec 3>&-
 		echo "got $(wc -c <back) bytes; vmrun: $(exited $(cat pid) && echo "gone, $(cat exit.st 2>/dev/null)" || echo running)"
 		tail -n 5 err; con | tail -n 15; false; }
 '
