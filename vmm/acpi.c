@@ -140,8 +140,10 @@ size_t acpi_aml_device(uint8_t *dst, size_t cap, const struct bus_dev *d,
 		le(&res, d->base, 4); le(&res, d->len, 4);
 	}
 	if (d->irq) {
-		/* flags: bit0 consumer, bit1 edge, bit2 0 = active high, bit3 0 = exclusive */
-		byte(&res, 0x89); le(&res, 6, 2); byte(&res, 0x03); byte(&res, 1);
+		/* flags: bit0 consumer, bit1 edge (0 level), bit2 0 = active
+		 * high, bit3 0 = exclusive */
+		byte(&res, 0x89); le(&res, 6, 2);
+		byte(&res, d->irq_level ? 0x01 : 0x03); byte(&res, 1);
 		le(&res, d->irq, 4);
 	}
 	byte(&res, 0x79); byte(&res, 0);

@@ -18,6 +18,7 @@ struct bus_dev {
 	void (*write)(struct bus_dev *d, uint64_t off, const void *data, unsigned size);
 	const char *acpi_hid;   /* non-NULL: acpi.c lists it in the DSDT (e.g. "LNRO0005") */
 	unsigned irq;           /* GSI the device raises, for the DSDT; 0 if none */
+	int irq_level;          /* the DSDT says level-triggered (else edge) */
 	void *priv;
 };
 

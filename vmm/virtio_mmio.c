@@ -48,6 +48,7 @@ virtio_mmio_init(struct virtio_mmio *t, const struct virtio_dev_ops *ops,
 	t->bus.write = virtio_mmio_write;
 	t->bus.acpi_hid = "LNRO0005";
 	t->bus.irq = gsi;
+	t->bus.irq_level = 1;
 	t->bus.priv = t;
 	t->gsi = gsi;
 	t->vm_fd = t->irq_fd = t->resample_fd = -1;

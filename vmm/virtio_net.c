@@ -514,11 +514,12 @@ virtio_net_add(struct vm *vm, const struct net_opts *o)
 		fail("set up virtio-net for tap", o->tap);
 		goto fail_tap;
 	}
-	/* Edge: layout.h and acpi.c describe the virtio GSIs as edge-triggered,
-	 * active-high, so a plain irqfd is right (virtio_mmio.h). */
+	/* Level: the DSDT (virtio_mmio_init sets bus.irq_level) describes the
+	 * virtio GSIs as level-triggered, active-high, so the irqfd resamples
+	 * (virtio_mmio.h says why level). */
 	n->tap = o->tap;
 	n->verbose = vm->verbose;
-	if (virtio_mmio_kvm(&n->mmio, vm->vm_fd, 0) < 0) {
+	if (virtio_mmio_kvm(&n->mmio, vm->vm_fd, 1) < 0) {
 		fail("wire ioeventfd and irqfd for tap", o->tap);
 		goto fail_mmio;
 	}

@@ -28,7 +28,7 @@ static const uint8_t want_aml[] = {
 	0x0a, 0x17,                             /* BufferSize 23 */
 	0x86, 0x09, 0x00, 0x01,                 /* Memory32Fixed, read/write */
 	0x00, 0x00, 0x00, 0xd0, 0x00, 0x10, 0x00, 0x00,
-	0x89, 0x06, 0x00, 0x03, 0x01,           /* Interrupt: consumer, edge, high; 1 */
+	0x89, 0x06, 0x00, 0x01, 0x01,           /* Interrupt: consumer, level, high; 1 */
 	0x10, 0x00, 0x00, 0x00,                 /* GSI 16 */
 	0x79, 0x00,                             /* end tag */
 };
@@ -38,7 +38,7 @@ int main(void)
 	struct guest_mem m = { calloc(1, 2 << 20), 2 << 20 };
 	struct bus *mmio = bus_new(), *pio = bus_new();
 	struct bus_dev vdev = { .name = "virtio", .base = 0xd0000000, .len = 0x1000,
-	    .acpi_hid = "LNRO0005", .irq = 16 };
+	    .acpi_hid = "LNRO0005", .irq = 16, .irq_level = 1 };
 	struct bus_dev com = { .name = "uart", .base = 0x3f8, .len = 8,
 	    .acpi_hid = "PNP0501", .irq = 4 };
 	struct bus_dev plain = { .name = "timer", .base = 0x3f0, .len = 1 };
@@ -55,6 +55,9 @@ int main(void)
 	ok(n == sizeof(want_aml) && !memcmp(aml, want_aml, n),
 	    "AML of one virtio-mmio device, byte for byte (%zu bytes)", n);
 	ok(acpi_aml_device(aml, 10, &vdev, 0, 0) == 0, "AML that does not fit: 0");
+	n = acpi_aml_device(aml, sizeof(aml), &com, 1, 1);
+	ok(n > 12 && !memcmp(aml + n - 11, "\x89\x06\x00\x03\x01\x04\x00\x00\x00\x79\x00", 11),
+	    "the UART's IRQ 4 stays edge-triggered");
 
 	ok(acpi_build(&m, 2, pio, mmio, &rsdp) == 0 && rsdp == ACPI_ADDR,
 	    "tables built, RSDP at ACPI_ADDR");
