@@ -81,9 +81,11 @@ test_expect_code 100 'a shard past the count' '
 	"$rig" -s 3/2 t9008-pass.sh
 '
 test_expect_code 1 'in qemu: a failing test, then a guest that powers off under a test' '
-	RIG_QEMU=1 "$rig" -t 300 t9001-mixed.sh t9009-poweroff.sh t9008-pass.sh >out 2>err
+	RIG_TRIES=2 RIG_QEMU=1 "$rig" -t 300 t9001-mixed.sh t9009-poweroff.sh t9008-pass.sh >out 2>err
 	rc=$?
 	cat out err &&
+	grep -x "# rig: the first-level guest reset or powered off (qemu status 0); running again (run 2 of 2): t9009-poweroff.sh t9008-pass.sh" out &&
+	grep -x "# rig: the first-level guest reset or powered off (qemu status 0), in the last run allowed" out &&
 	grep -x "not ok 2 - t9001-mixed.sh: broken on purpose" out &&
 	grep -x "ok 3 - t9009-poweroff.sh: going down" out &&
 	grep -x "not ok 4 - t9009-poweroff.sh: did not finish (qemu status 0)" out &&
