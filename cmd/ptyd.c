@@ -1271,14 +1271,23 @@ conn_finished(struct conn *c, long long now)
 	/* Our last bytes are out: half-close, let the peer finish (read
 	 * and drop its close frame or leftovers) until EOF or the linger. */
 	if (!c->wr_shut) {
-		if (c->tls)
+		if (c->tls) {
 			tls_close(c->tls);
-		else
+			c->tls_want |= POLLOUT; /* its close_notify */
+		} else {
 			shutdown(c->fd, SHUT_WR);
+		}
 		c->wr_shut = 1;
-		if (!c->deadline || c->deadline > now + LINGER_MS)
-			c->deadline = now + LINGER_MS;
 	}
+	/* With TLS, c->out empty means the engine took the bytes, not that
+	 * they went: records wait in it while the socket is full (a slow
+	 * reader).  The linger starts once they are written; until then
+	 * the close frame's DRAIN_MS bounds it.  (Closing earlier dropped
+	 * the output's last record: t0304's large output, under load.) */
+	if (c->tls && (c->tls_want & POLLOUT))
+		return 0;
+	if (!c->deadline || c->deadline > now + LINGER_MS)
+		c->deadline = now + LINGER_MS;
 	return c->rd_eof;
 }
 

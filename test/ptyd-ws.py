@@ -46,6 +46,7 @@ def main():
     # A bound for every client: a hang fails the test instead of the run.
     ap.add_argument("--for", dest="secs", type=float, default=300)
     ap.add_argument("--pause", type=float)
+    ap.add_argument("--slow", type=float)   # seconds between reads of 16 KiB
     ap.add_argument("--until")
     a = ap.parse_args()
     if "/" in a.addr:
@@ -105,7 +106,8 @@ def main():
                 sys.exit(0)
         try:
             if a.secs and time.time() > deadline: sys.exit(3)
-            d = s.recv(65536)
+            if a.slow: time.sleep(a.slow)
+            d = s.recv(16384 if a.slow else 65536)
         except socket.timeout:
             sys.exit(3)
         except (ConnectionResetError, ssl.SSLError):
