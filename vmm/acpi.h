@@ -24,8 +24,8 @@ int acpi_build(struct guest_mem *m, unsigned ncpus, struct bus *pio,
 
 /* The AML of one device, Device (DVnn) { _HID, _UID, _CRS }, into out
  * (cap bytes); its window is I/O ports if pio, else 32-bit MMIO; its IRQ
- * (if any) an active-high GSI, level-triggered if d->irq_level, else edge.  Length written, or 0 if
- * it does not fit.
+ * (if any) an active-high GSI, level-triggered if d->irq_level, else
+ * edge.  Length written, or 0 if it does not fit.
  *
  * Why port devices are listed too: under hardware-reduced ACPI Linux has
  * no legacy PIC and maps no ISA IRQ by default, so COM1's IRQ 4 reaches

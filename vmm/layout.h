@@ -48,7 +48,8 @@
 #define RAM_MAX            MMIO_HOLE_START
 /* virtio-mmio windows: device i at VIRTIO_MMIO_BASE + i*VIRTIO_MMIO_SIZE,
  * raising IOAPIC pin VIRTIO_IRQ_BASE + i (level-triggered, active-high,
- * as the DSDT says; virtio_mmio.h says why level).  Pins 16..23 are IOAPIC-only, clear of every ISA IRQ. */
+ * as the DSDT says; virtio_mmio.h says why level).  Pins 16..23 are
+ * IOAPIC-only, clear of every ISA IRQ. */
 #define VIRTIO_MMIO_BASE   0xd0000000ULL
 #define VIRTIO_MMIO_SIZE   0x1000ULL
 #define VIRTIO_IRQ_BASE    16

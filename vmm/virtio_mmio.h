@@ -20,8 +20,9 @@
  *     interrupt;
  *   - level (vmrun's DSDT and layout.h): an irqfd with a resample fd.
  *     A plain irqfd would pulse the line, and a pulse while Remote IRR
- *     is set (previous interrupt not yet EOI'd) is lost for good.  With resampling KVM holds the line
- *     until the guest's EOI, then signals resample_fd, and
+ *     is set (previous interrupt not yet EOI'd) is lost for good.  With
+ *     resampling KVM holds the line until the guest's EOI, then signals
+ *     resample_fd, and
  *     virtio_mmio_resample raises it again if InterruptStatus still has a
  *     bit set.  Correct for either trigger mode, at one more wake-up of
  *     the device thread per interrupt.

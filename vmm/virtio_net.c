@@ -11,9 +11,9 @@
 #include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <linux/virtio_net.h>
 
+#include "clock.h"
 #include "err.h"
 #include "tap.h"
 #include "virtio_net.h"
@@ -295,15 +295,6 @@ virtio_net_rx(struct virtio_net *n)
 	return k;
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Lock held: q has chains the device has not taken, and took none since
  * the last look (*seen): a kick for them never came. */
 static int
@@ -343,7 +334,7 @@ iothread(void *arg)
 	struct virtio_net *n = arg;
 	struct epoll_event ev[8];
 	int i, k, more = 0, tmo;
-	int64_t t, last = now_ms();
+	long long t, last = clock_ms();
 
 	for (;;) {
 		/* Idle, a look a second; an interrupt outstanding, sooner. */
@@ -378,7 +369,7 @@ iothread(void *arg)
 		pthread_mutex_lock(&n->mmio.lock);
 		if (n->tx_more)
 			n->tx_more = tx(n);
-		if ((t = now_ms()) - last >= VIRTIO_MMIO_WATCHDOG_MS) {
+		if ((t = clock_ms()) - last >= VIRTIO_MMIO_WATCHDOG_MS) {
 			last = t;
 			sweep(n);
 		}
