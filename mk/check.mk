@@ -7,7 +7,7 @@ ASAN_UNITS = $(UNIT_SRC:test/unit/%.c=build/asan/%)
 SHELL_TESTS = $(sort $(wildcard test/t[0-9]*.sh))
 PROVE_J ?= 2
 
-build/.deps-check: mk/deps
+build/.deps-check: mk/deps | build/.deps-build
 	$(Q)mkdir -p build
 	$(Q)./mk/deps check
 	$(Q)touch $@
@@ -19,10 +19,9 @@ build/unit/%: test/unit/%.c test/unit/tap.h build/libhusk.a build/libvmm.a build
 	$(Q)$(CC) $(CPPFLAGS) $(VMM_CPPFLAGS) $(CFLAGS) $(LDFLAGS) -pthread -o $@ $< \
 		-Wl,--whole-archive build/libvmm.a -Wl,--no-whole-archive $(LIBS)
 
-# Sanitized: lib and test compiled together, with the host gcc.
 # Sanitized: lib, vmm and test compiled together, with the host gcc (whose
 # own include path has the kernel uapi headers).
-build/asan/%: test/unit/%.c test/unit/tap.h $(LIB_SRC) $(LIB_HDR) $(VMM_SRC) $(VMM_HDR) | build/include/bearssl.h
+build/asan/%: test/unit/%.c test/unit/tap.h $(LIB_SRC) $(LIB_HDR) $(VMM_SRC) $(VMM_HDR) | build/include/bearssl.h build/.deps-check
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  ASAN    $@")
 	$(Q)$(ASAN_CC) $(CPPFLAGS) -Ivmm $(ASAN_CFLAGS) -pthread -o $@ $< \

@@ -41,7 +41,7 @@ build/web/assets.c: $(WEB_ASSETS) mk/embed.sh mk/web.mk
 	@$(if $(Q),echo "  EMBED   $@")
 	$(Q)./mk/embed.sh $@ $(WEB_ASSETS)
 
-build/web/assets.o: build/web/assets.c lib/web_asset.h
+build/web/assets.o: build/web/assets.c lib/web_asset.h | build/.deps-build
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 

@@ -15,6 +15,8 @@ Options:
   --for SEC      stop after SEC seconds (exit 3); 300 unless given
   --pause SEC    read nothing for SEC seconds after the handshake
   --until S      exit 0 once the output holds S
+  --after S      send the frames only once the output holds S (a shell's
+                 stty -echo done: input sent before it would be echoed)
 """
 import argparse, base64, os, socket, ssl, struct, sys, time
 
@@ -48,6 +50,7 @@ def main():
     ap.add_argument("--pause", type=float)
     ap.add_argument("--slow", type=float)   # seconds between reads of 16 KiB
     ap.add_argument("--until")
+    ap.add_argument("--after")
     a = ap.parse_args()
     if "/" in a.addr:
         s = socket.socket(socket.AF_UNIX); s.connect(a.addr); host = "localhost"
@@ -76,12 +79,14 @@ def main():
         print(status)
         sys.exit(0 if a.status else 2)
     out = sys.stdout.buffer
-    for x in a.send: s.sendall(bytes.fromhex(x))
-    for x in a.text: s.sendall(frame(1, x.encode()))
-    for x in a.binary: s.sendall(frame(2, x.encode().decode("unicode_escape").encode("latin-1")))
-    if a.unmasked is not None: s.sendall(frame(2, a.unmasked.encode(), mask=False))
-    if a.big is not None:
-        s.sendall(frame(2, b"x" * a.big))
+    def send_all():
+        for x in a.send: s.sendall(bytes.fromhex(x))
+        for x in a.text: s.sendall(frame(1, x.encode()))
+        for x in a.binary: s.sendall(frame(2, x.encode().decode("unicode_escape").encode("latin-1")))
+        if a.unmasked is not None: s.sendall(frame(2, a.unmasked.encode(), mask=False))
+        if a.big is not None:
+            s.sendall(frame(2, b"x" * a.big))
+    if not a.after: send_all()
     seen = b""
     if a.pause: time.sleep(a.pause)
     if a.secs: s.settimeout(a.secs); deadline = time.time() + a.secs
@@ -94,9 +99,11 @@ def main():
             op, data, buf = buf[0] & 0x0f, buf[hl:hl + n], buf[hl + n:]
             if op == 2:
                 out.write(data); out.flush()
-                if a.until:
-                    seen = (seen + data)[-len(a.until) - 65536:]
-                    if a.until.encode() in seen: sys.exit(0)
+                if a.until or a.after:
+                    seen = (seen + data)[-65536:]
+                if a.until and a.until.encode() in seen: sys.exit(0)
+                if a.after and a.after.encode() in seen:
+                    a.after = None; send_all()
             elif op == 1: sys.stderr.write(data.decode() + "\n"); sys.stderr.flush()
             elif op == 8:
                 code = struct.unpack(">H", data[:2])[0] if len(data) >= 2 else 1005

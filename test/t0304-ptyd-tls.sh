@@ -46,19 +46,19 @@ for kind in rsa ec; do
 done
 
 test_expect_success 'a large output over TLS arrives whole' '
-	id=$(curl -sS --cacert ca.pem -d "{\"command\":\"stty -echo; read x; seq 1 100000\"}" https://$ADDR/terminals | sed -n "s/.*\"id\":\"\([0-9a-f]*\)\".*/\1/p") &&
-	$WS --for 120 --cafile ca.pem --binary "go\r" $ADDR $id >o 2>e; rc=$?
-	# Failed twice in full runs (cause not found): say how.
+	id=$(curl -sS --cacert ca.pem -d "{\"command\":\"stty -echo; echo ready; read x; seq 1 100000\"}" https://$ADDR/terminals | sed -n "s/.*\"id\":\"\([0-9a-f]*\)\".*/\1/p") &&
+	$WS --for 120 --cafile ca.pem --after ready --binary "go\r" $ADDR $id >o 2>e; rc=$?
+	# On a failure, say how.
 	echo "client exit $rc, $(wc -c <o) bytes; its stderr:"; cat e
-	test $rc = 0 && seq 1 100000 >want && tr -d "\r" <o | test_cmp want -
+	test $rc = 0 && { echo ready; seq 1 100000; } >want && tr -d "\r" <o | test_cmp want -
 '
 # A reader slower than the output: ptyd takes all of it and the exit
 # while seconds of it still wait in the socket and in BearSSL; the close
 # must wait for those too, not only for its own buffer to empty.
 test_expect_success 'a large output over TLS to a slow reader arrives whole, then the close' '
-	id=$(curl -sS --cacert ca.pem -d "{\"command\":\"stty -echo; read x; seq 1 300000\"}" https://$ADDR/terminals | sed -n "s/.*\"id\":\"\([0-9a-f]*\)\".*/\1/p") &&
-	$WS --cafile ca.pem --slow 0.02 --binary "go\r" $ADDR $id >o 2>e &&
-	seq 1 300000 >want && tr -d "\r" <o | test_cmp want - &&
+	id=$(curl -sS --cacert ca.pem -d "{\"command\":\"stty -echo; echo ready; read x; seq 1 300000\"}" https://$ADDR/terminals | sed -n "s/.*\"id\":\"\([0-9a-f]*\)\".*/\1/p") &&
+	$WS --cafile ca.pem --slow 0.02 --after ready --binary "go\r" $ADDR $id >o 2>e &&
+	{ echo ready; seq 1 300000; } >want && tr -d "\r" <o | test_cmp want - &&
 	grep -q "^close 1000" e
 '
 
