@@ -37,9 +37,42 @@ hwait() {
 		husk status
 		ps | grep -v ' \[[^]]*\]$'
 		tail -n 20 relayd.log 2>/dev/null
+		vmstate
 		return 124 ;;
 	esac
 	return $hw
+}
+
+# vmthreads PID: each thread's id, state, wait channel and CPU ticks.
+vmthreads() {
+	for t in /proc/$1/task/*; do
+		set -- $(sed 's/^.*) //' "$t/stat")
+		echo "${t##*/} $1 $(cat "$t/wchan" 2>/dev/null || echo -) $(( ${12} + ${13} ))"
+	done
+}
+
+# The VMs still up, for a test that waits in vain: each one's console
+# tail, the vmrun's threads, and whether its guest answers a ping and
+# the agent's /health.
+vmstate() {
+	for l in "$HUSK_STATE"/leases/*; do
+		[ -f "$l" ] || continue
+		a=${l##*/} d=$(sed -n 's/^dir //p' "$l") v=$(sed -n 's/^vmrun \([0-9]*\).*/\1/p' "$l")
+		echo "VM at $a: lease: $(tr '\n' ' ' <"$l")"
+		vmthreads "$v" >before
+		ping -c 1 -W 2 "$a" >/dev/null 2>&1 && echo "  ping: answered" || echo "  ping: no answer"
+		timeout 3 guest-agent call -c 2000 -n 1 "$a:8000" health 2>&1 | sed 's/^/  health: /'
+		echo "  L1's connections to it, and its tap:"
+		netstat -tn 2>/dev/null | grep " $a:" | sed 's/^/    /'
+		ip -s link show "$(sed -n 's/^tap //p' "$l")" 2>&1 | sed 's/^/    /'
+		echo "  the guest's connections and eth0:"
+		timeout 8 guest-agent call -k "$d/token" -c 2000 -n 1 -t 5000 "$a:8000" \
+		    exec sh -c 'netstat -tn 2>/dev/null || cat /proc/net/tcp; ip -s link show eth0' 2>&1 | sed 's/^/    /'
+		# CPU ticks used by each thread over those seconds.
+		vmthreads "$v" | paste before - | awk '{ print "  thread " $1 ": " $2 " " $3 ", " $8 - $4 " ticks" }'
+		echo "  console tail:"
+		tail -n 15 "$d/console" 2>/dev/null | sed 's/^/    /'
+	done
 }
 
 # Nothing of a run is left: no vmrun, no job tap, no lease, no run dir,
