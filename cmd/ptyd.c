@@ -85,7 +85,7 @@
 #define DIM_MAX 4096            /* cols and rows: 1 to DIM_MAX */
 #define REQ_TIMEOUT_MS 10000    /* a request must arrive whole by then */
 #define LINGER_MS 2000          /* after our close frame, wait for theirs */
-#define DRAIN_MS 10000          /* a closed client's last bytes must go by then */
+#define DRAIN_MS 10000          /* a closing client must take some bytes by then */
 #define KILL_GRACE_MS 2000      /* terminate: SIGKILL after this */
 #define SAFE_SCAN 4096          /* replay start: look this far for a line */
 #define EOF_GRACE_MS 250        /* after the reap, an idle PTY is ended */
@@ -122,7 +122,8 @@ struct conn {
 	struct buf out;
 	size_t outoff;
 	int rd_eof, wr_shut;
-	long long deadline;     /* request timeout, or close linger */
+	long long deadline;     /* request timeout, close drain or linger */
+	unsigned long long wire; /* bytes written to the socket (no TLS) */
 	/* WebSocket */
 	struct ws_rx rx;
 	struct session *s;      /* while live */
@@ -1130,8 +1131,11 @@ ws_pump(struct conn *c, long long now)
 		c->off += n;
 		c->flush_at = 0;
 		c->sent_at = now;
-		return;
+		if (c->off != s->end)
+			return;
 	}
+	/* The exit right behind the last output: once a TLS flush has
+	 * taken that output, nothing may wake us for another pump. */
 	if (s->eof && s->reaped && !c->exit_sent) {
 		exit_event(&c->out, s);
 		c->exit_sent = 1;
@@ -1156,6 +1160,7 @@ conn_io(struct conn *c, short rev)
 	char tmp[16384];
 	ssize_t r;
 	size_t used = 0;
+	unsigned long long wire = c->tls ? tls_sent(c->tls) : c->wire;
 
 	if (c->tls) {
 		struct buf got = { 0 };
@@ -1200,9 +1205,15 @@ conn_io(struct conn *c, short rev)
 			if (r < 0 && errno != EAGAIN && errno != EINTR)
 				return -1;
 			if (r > 0)
-				c->outoff += r;
+				c->outoff += r, c->wire += r;
 		}
 	}
+	/* A closing client that still takes bytes has DRAIN_MS from its
+	 * last progress, not from our close frame: a slow reader of a big
+	 * output, seconds of it in the socket, is not cut off mid-read. */
+	if (c->close_sent && (c->tls ? tls_sent(c->tls) : c->wire) > wire &&
+	    (c->tls_want & POLLOUT || c->outoff < c->out.len))
+		c->deadline = clock_ms() + DRAIN_MS;
 	if (c->outoff == c->out.len)
 		c->out.len = c->outoff = 0;
 	if (c->state == C_ROUTE) {

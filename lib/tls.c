@@ -25,6 +25,7 @@ struct tls_srv {
 
 struct tls_conn {
 	br_ssl_server_context sc;
+	unsigned long long sent;        /* record bytes written to the socket */
 	unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
 };
 
@@ -195,6 +196,12 @@ tls_conn_free(struct tls_conn *t)
 	free(t);
 }
 
+unsigned long long
+tls_sent(const struct tls_conn *t)
+{
+	return t->sent;
+}
+
 void
 tls_close(struct tls_conn *t)
 {
@@ -227,6 +234,7 @@ tls_io(struct tls_conn *t, int fd, struct buf *in, size_t in_room,
 			r = write(fd, p, n);
 			if (r > 0) {
 				br_ssl_engine_sendrec_ack(e, r);
+				t->sent += r;
 				progress = 1;
 			} else if (r < 0 && errno != EAGAIN && errno != EINTR) {
 				return -1;

@@ -25,6 +25,8 @@ struct tls_conn *tls_conn_new(struct tls_srv *srv);
 void tls_conn_free(struct tls_conn *t);
 int tls_io(struct tls_conn *t, int fd, struct buf *in, size_t in_room,
     const void *out, size_t outn, size_t *outused);
+/* Bytes of records written to the socket so far. */
+unsigned long long tls_sent(const struct tls_conn *t);
 /* Queue a close_notify; tls_io sends it. */
 void tls_close(struct tls_conn *t);
 
