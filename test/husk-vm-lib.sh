@@ -6,6 +6,8 @@ if ! command -v vmrun >/dev/null || [ ! -c /dev/kvm ]; then
 	echo "1..0 # SKIP needs bin/vmrun and /dev/kvm"
 	exit 0
 fi
+# fd 7: the test's own standard output, the TAP stream (hwait).
+exec 7>&1
 HUSK_STATE=$TRASH/state HUSK_IMAGES=$TRASH/images
 HUSK_BOOT_TIMEOUT=${HUSK_BOOT_TIMEOUT:-120} HUSK_MEM=${HUSK_MEM:-192}
 export HUSK_STATE HUSK_IMAGES HUSK_BOOT_TIMEOUT HUSK_MEM
@@ -37,7 +39,10 @@ hwait() {
 		husk status
 		ps | grep -v ' \[[^]]*\]$'
 		tail -n 20 relayd.log 2>/dev/null
-		vmstate
+		# Straight to the TAP stream too: a failing test shows only
+		# the last lines of its output.
+		vmstate >vmstate.txt 2>&1
+		cat vmstate.txt && sed 's/^/# /' vmstate.txt >&7
 		return 124 ;;
 	esac
 	return $hw
@@ -63,12 +68,13 @@ vmstate() {
 		vmthreads "$v" >before
 		ping -c 1 -W 2 "$a" >/dev/null 2>&1 && echo "  ping: answered" || echo "  ping: no answer"
 		timeout 3 guest-agent call -c 2000 -n 1 "$a:${HUSK_PORT:-8000}" health 2>&1 | sed 's/^/  health: /'
-		echo "  L1's connections to it, and its tap:"
-		netstat -tn 2>/dev/null | grep " $a:" | sed 's/^/    /'
-		ip -s link show "$(sed -n 's/^tap //p' "$l")" 2>&1 | sed 's/^/    /'
-		echo "  the guest's connections and eth0:"
+		echo "  L1's connections to it, and its tap's rx/tx packets and drops:"
+		netstat -tnp 2>/dev/null | grep " $a:" | sed 's/^/    /'
+		(cd "/sys/class/net/$(sed -n 's/^tap //p' "$l")/statistics" &&
+		    echo "    $(cat rx_packets tx_packets rx_dropped tx_dropped | tr '\n' ' ')")
+		echo "  the guest's connections and eth0 (/proc/net/dev):"
 		timeout 8 guest-agent call -k "$d/token" -c 2000 -n 1 -t 5000 "$a:${HUSK_PORT:-8000}" \
-		    exec sh -c 'netstat -tn 2>/dev/null || cat /proc/net/tcp; ip -s link show eth0' 2>&1 | sed 's/^/    /'
+		    exec sh -c 'netstat -tn; grep eth0 /proc/net/dev' 2>&1 | sed 's/^/    /'
 		# CPU ticks used by each thread over those seconds.
 		vmthreads "$v" | paste before - | awk '{ print "  thread " $1 ": " $2 " " $3 ", " $8 - $4 " ticks" }'
 		echo "  console tail:"

@@ -2,6 +2,7 @@
  * entry), the run loop, exit dispatch and the stop kick. */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -324,6 +325,50 @@ fail:
 	return -1;      /* vcpu_join_all releases what was created */
 }
 
+/* Guest bytes at virtual address va, through the vCPU's page tables, as
+ * hex: "?" where the address does not translate. */
+static void guest_hex(struct vm *vm, struct vcpu *c, uint64_t va,
+    unsigned len, char *out, size_t outsz)
+{
+	size_t o = 0;
+
+	out[0] = 0;
+	while (len && o + 4 < outsz) {
+		struct kvm_translation t = { .linear_address = va };
+		unsigned n = 4096 - (va & 4095), i;
+		uint8_t *p;
+		if (n > len)
+			n = len;
+		if (ioctl(c->fd, KVM_TRANSLATE, &t) < 0 || !t.valid ||
+		    !(p = gm_ptr(&vm->mem, t.physical_address, n))) {
+			snprintf(out + o, outsz - o, "?");
+			return;
+		}
+		for (i = 0; i < n && o + 4 < outsz; i++)
+			o += snprintf(out + o, outsz - o, "%02x", p[i]);
+		va += n;
+		len -= n;
+	}
+}
+
+/* vmrun -v: where a vCPU stopped, the code there and the top of its
+ * stack, enough to find a guest's hang or fault in its System.map. */
+static void show_stop(struct vm *vm, struct vcpu *c)
+{
+	struct kvm_regs r;
+	char code[2 * 32 + 8], stack[2 * 128 + 8];
+
+	if (ioctl(c->fd, KVM_GET_REGS, &r) < 0)
+		return;
+	guest_hex(vm, c, r.rip - 16, 32, code, sizeof(code));
+	guest_hex(vm, c, r.rsp, 128, stack, sizeof(stack));
+	err_info("vCPU %u stopped at rip 0x%llx rsp 0x%llx rflags 0x%llx",
+	    c->id, (unsigned long long)r.rip, (unsigned long long)r.rsp,
+	    (unsigned long long)r.rflags);
+	err_info("vCPU %u code (rip-16..rip+16): %s", c->id, code);
+	err_info("vCPU %u stack: %s", c->id, stack);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *c = arg;
@@ -344,12 +389,8 @@ static void *vcpu_thread(void *arg)
 		if (vcpu_handle_exit(vm, c->run) == VCPU_STOP)
 			break;
 	}
-	if (vm->verbose) {
-		struct kvm_regs r;
-		if (ioctl(c->fd, KVM_GET_REGS, &r) == 0)
-			err_info("vCPU %u stopped at rip 0x%llx", c->id,
-			    (unsigned long long)r.rip);
-	}
+	if (vm->verbose)
+		show_stop(vm, c);
 	return 0;
 }
 

@@ -75,7 +75,7 @@ test_expect_success 'SIGTERM during boot: exit 143 at once, threads joined, fds 
 	! ls .exit.txt.tmp* 2>/dev/null
 '
 
-test_expect_success 'SIGTERM while the guest runs: exit 143, stopped vCPUs logged' '
+test_expect_success 'SIGTERM while the guest runs: exit 143, stopped vCPUs logged with their code and stack' '
 	rm -f exit.txt &&
 	bg vmrun -v -k "$kernel" -i initrd.gz -a "console=ttyS0 panic=-1 quiet t5010=sleep" \
 		-e exit.txt >out 2>err </dev/null &&
@@ -85,7 +85,11 @@ test_expect_success 'SIGTERM while the guest runs: exit 143, stopped vCPUs logge
 	wait_for "test -e exit.txt" 10 &&
 	{ wait $pid; rc=$?; } &&
 	test "$rc" = 143 &&
-	grep "vmrun: info: vCPU 0 stopped at rip" err &&
+	grep "vmrun: info: vCPU 0 stopped at rip 0x[0-9a-f]* rsp 0x" err &&
+	# The idle guest sits in its kernel: its page tables map the code
+	# and the stack, so both are read, as hex.
+	grep -E "^vmrun: info: vCPU 0 code \(rip-16\.\.rip\+16\): [0-9a-f]{64}$" err &&
+	grep -E "^vmrun: info: vCPU 0 stack: [0-9a-f]{256}$" err &&
 	grep -x "exit 143 signal" exit.txt
 '
 

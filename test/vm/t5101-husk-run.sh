@@ -6,11 +6,12 @@
 . "$(dirname "$0")/../test-lib.sh"
 . "$HUSK_ROOT/test/husk-vm-lib.sh"
 
-test_expect_success 'husk run -c: hi on stdout, err on stderr, exit 3' '
+test_expect_success 'husk run -c: hi on stdout, err on stderr, exit 3; verbose, vmrun -v too' '
 	t=$(now) &&
 	HUSK_VERBOSE=1 husk run -c "echo hi; echo err >&2; exit 3" >out 2>err; st=$? &&
 	note "husk run echo hi: $(since $t) s ($(grep "agent up" err | sed "s/.*agent up after //"))" &&
-	grep -v "^husk: info:" err >err2 &&
+	grep -q "^vmrun: info: vCPU 0 stopped at rip" err &&
+	grep -v -e "^husk: info:" -e "^vmrun: info:" err >err2 &&
 	test $st = 3 && echo hi >want && test_cmp want out &&
 	echo err >want && test_cmp want err2 && clean
 '
