@@ -123,7 +123,6 @@ struct conn {
 	size_t outoff;
 	int rd_eof, wr_shut;
 	long long deadline;     /* request timeout, close drain or linger */
-	unsigned long long wire; /* bytes written to the socket (no TLS) */
 	/* WebSocket */
 	struct ws_rx rx;
 	struct session *s;      /* while live */
@@ -1160,13 +1159,15 @@ conn_io(struct conn *c, short rev)
 	char tmp[16384];
 	ssize_t r;
 	size_t used = 0;
-	unsigned long long wire = c->tls ? tls_sent(c->tls) : c->wire;
+	int moved = 0;          /* bytes went into the socket */
 
 	if (c->tls) {
 		struct buf got = { 0 };
+		unsigned long long sent = tls_sent(c->tls);
 		int w = tls_io(c->tls, c->fd, &got, sizeof tmp * 4,
 		    c->out.p + c->outoff, c->out.len - c->outoff, &used);
 		c->outoff += used;
+		moved = tls_sent(c->tls) > sent;
 		if (w < 0) {
 			buf_free(&got);
 			return -1;
@@ -1205,13 +1206,13 @@ conn_io(struct conn *c, short rev)
 			if (r < 0 && errno != EAGAIN && errno != EINTR)
 				return -1;
 			if (r > 0)
-				c->outoff += r, c->wire += r;
+				c->outoff += r, moved = 1;
 		}
 	}
 	/* A closing client that still takes bytes has DRAIN_MS from its
 	 * last progress, not from our close frame: a slow reader of a big
 	 * output, seconds of it in the socket, is not cut off mid-read. */
-	if (c->close_sent && (c->tls ? tls_sent(c->tls) : c->wire) > wire &&
+	if (c->close_sent && moved &&
 	    (c->tls_want & POLLOUT || c->outoff < c->out.len))
 		c->deadline = clock_ms() + DRAIN_MS;
 	if (c->outoff == c->out.len)
