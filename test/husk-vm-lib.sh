@@ -69,7 +69,7 @@ vmstate() {
 		ping -c 1 -W 2 "$a" >/dev/null 2>&1 && echo "  ping: answered" || echo "  ping: no answer"
 		timeout 3 guest-agent call -c 2000 -n 1 "$a:${HUSK_PORT:-8000}" health 2>&1 | sed 's/^/  health: /'
 		echo "  L1's connections to it, and its tap's rx/tx packets and drops:"
-		netstat -tnp 2>/dev/null | grep " $a:" | sed 's/^/    /'
+		netstat -tn | grep " $a:" | sed 's/^/    /'
 		(cd "/sys/class/net/$(sed -n 's/^tap //p' "$l")/statistics" &&
 		    echo "    $(cat rx_packets tx_packets rx_dropped tx_dropped | tr '\n' ' ')")
 		echo "  the guest's connections and eth0 (/proc/net/dev):"
@@ -77,9 +77,28 @@ vmstate() {
 		    exec sh -c 'netstat -tn; grep eth0 /proc/net/dev' 2>&1 | sed 's/^/    /'
 		# CPU ticks used by each thread over those seconds.
 		vmthreads "$v" | paste before - | awk '{ print "  thread " $1 ": " $2 " " $3 ", " $8 - $4 " ticks" }'
+		kvmexits "$v"
 		echo "  console tail:"
 		tail -n 15 "$d/console" 2>/dev/null | sed 's/^/    /'
 	done
+}
+
+# kvmexits PID: what the VM's vCPUs exit for, over one second, from the
+# kernel's kvm:kvm_exit trace events: the ten most frequent exit reasons
+# with the guest's rip and exit info (a guest stuck on one nested page
+# fault shows one line with all the exits; one spinning shows none).
+kvmexits() {
+	t=/sys/kernel/tracing
+	[ -d $t/events/kvm ] || mount -t tracefs tracefs $t 2>/dev/null
+	[ -f $t/events/kvm/kvm_exit/enable ] || { echo "  kvm exits: no tracefs"; return; }
+	echo "  kvm exits of pid $1's threads in one second (count, event):"
+	: >$t/trace
+	echo 1 >$t/events/kvm/kvm_exit/enable
+	sleep 1
+	echo 0 >$t/events/kvm/kvm_exit/enable
+	pids=$(ls /proc/$1/task | tr '\n' '|')
+	grep -E -- "-(${pids%|}) " $t/trace | sed 's/.*kvm_exit: //' |
+	    sort | uniq -c | sort -rn | head -n 10 | sed 's/^/    /'
 }
 
 # Nothing of a run is left: no vmrun, no job tap, no lease, no run dir,

@@ -82,6 +82,17 @@ test_expect_success 'the VM got the lease, gateway, port and a fresh 48-digit to
 	grep -q "husk.ip=10.203.5.2/29 husk.gw=10.203.5.1 husk.port=8000 husk.token=[0-9a-f]\{48\} " call &&
 	ip -4 addr show dev hkt0705br | grep -q "inet 10.203.5.1/29 "
 '
+test_expect_success 'the gateway keeps its MAC, 02:68 and its address, as taps come and go' '
+	# A bridge whose address nobody set takes its lowest port'"'"'s,
+	# or zeros with none: guests would send to a gone tap.
+	echo 02:68:0a:cb:05:01 >want &&
+	cat /sys/class/net/hkt0705br/address >got && test_cmp want got &&
+	ip tuntap add dev hkt0705low mode tap &&
+	ip link set hkt0705low address 02:00:00:00:00:01 master hkt0705br &&
+	cat /sys/class/net/hkt0705br/address >got; ip link del hkt0705low &&
+	test_cmp want got &&
+	husk run -c true && cat /sys/class/net/hkt0705br/address >got && test_cmp want got
+'
 test_expect_success 'python3 code, -f file and -f - and argv' '
 	echo "print(6*7)" >p.py && husk run -l python3 -f p.py >out && echo 42 >want && test_cmp want out &&
 	echo "echo from stdin" | husk run -f - >out && echo "from stdin" >want && test_cmp want out &&
