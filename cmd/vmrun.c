@@ -39,6 +39,7 @@
 #include "atomic.h"
 #include "boot.h"
 #include "bzimage.h"
+#include "clock.h"
 #include "err.h"
 #include "layout.h"
 #include "num.h"
@@ -254,11 +255,17 @@ static void run_loop(struct vm *vm, int sfd)
 	char in[512];
 	size_t inlen = 0, inoff = 0;
 	int in_open = vm->console_in >= 0;
+	long long check = clock_ms() + VCPU_CHECK_MS, now;
 
 	while (!__atomic_load_n(&vm->stopping, __ATOMIC_SEQ_CST)) {
 		struct pollfd p[3];
-		int np = 0, timeout = -1, r;
+		int np = 0, timeout, r;
 
+		if ((now = clock_ms()) >= check) {
+			vcpu_poke_all(vm);      /* each checks its paging */
+			check = now + VCPU_CHECK_MS;
+		}
+		timeout = check - now;
 		p[np++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 		p[np++] = (struct pollfd){ .fd = vm->stop_efd, .events = POLLIN };
 		if (inoff < inlen)

@@ -2,8 +2,8 @@
  *
  * Allowed, and why:
  *  - KVM_RUN and KVM_IRQ_LINE ioctls (vCPU loop, UART/device interrupts),
- *    KVM_GET_REGS and KVM_TRANSLATE (-v logs where each vCPU stopped,
- *    the code there and its stack),
+ *    KVM_GET_REGS, KVM_GET_SREGS and KVM_TRANSLATE (-v logs where each
+ *    vCPU stopped, its control registers, the code there and its stack),
  *    KVM_IRQFD and KVM_IOEVENTFD (virtio-mmio deassigns them when its exit
  *    hook runs),
  *    the tap ioctls TUNSETOFFLOAD/TUNSETVNETHDRSZ (virtio-net sets offloads
@@ -60,8 +60,8 @@ static const int plain[] = {
 };
 
 static const unsigned long ioctls[] = {
-	KVM_RUN, KVM_GET_REGS, KVM_TRANSLATE, KVM_IRQ_LINE, KVM_IRQFD,
-	KVM_IOEVENTFD, TUNSETOFFLOAD, TUNSETVNETHDRSZ, 0x5421 /* FIONBIO */,
+	KVM_RUN, KVM_GET_REGS, KVM_GET_SREGS, KVM_TRANSLATE, KVM_IRQ_LINE,
+	KVM_IRQFD, KVM_IOEVENTFD, TUNSETOFFLOAD, TUNSETVNETHDRSZ, 0x5421 /* FIONBIO */,
 };
 
 int vmm_seccomp_apply(void)

@@ -339,9 +339,15 @@ static void guest_hex(struct vm *vm, struct vcpu *c, uint64_t va,
 		uint8_t *p;
 		if (n > len)
 			n = len;
-		if (ioctl(c->fd, KVM_TRANSLATE, &t) < 0 || !t.valid ||
-		    !(p = gm_ptr(&vm->mem, t.physical_address, n))) {
-			snprintf(out + o, outsz - o, "?");
+		if (ioctl(c->fd, KVM_TRANSLATE, &t) < 0 || !t.valid) {
+			snprintf(out + o, outsz - o, "? (0x%llx unmapped)",
+			    (unsigned long long)va);
+			return;
+		}
+		if (!(p = gm_ptr(&vm->mem, t.physical_address, n))) {
+			snprintf(out + o, outsz - o, "? (0x%llx at 0x%llx, not RAM)",
+			    (unsigned long long)va,
+			    (unsigned long long)t.physical_address);
 			return;
 		}
 		for (i = 0; i < n && o + 4 < outsz; i++)
@@ -356,17 +362,43 @@ static void guest_hex(struct vm *vm, struct vcpu *c, uint64_t va,
 static void show_stop(struct vm *vm, struct vcpu *c)
 {
 	struct kvm_regs r;
-	char code[2 * 32 + 8], stack[2 * 128 + 8];
+	struct kvm_sregs sr;
+	char code[2 * 32 + 64], stack[2 * 128 + 64];
 
-	if (ioctl(c->fd, KVM_GET_REGS, &r) < 0)
+	if (ioctl(c->fd, KVM_GET_REGS, &r) < 0 ||
+	    ioctl(c->fd, KVM_GET_SREGS, &sr) < 0)
 		return;
 	guest_hex(vm, c, r.rip - 16, 32, code, sizeof(code));
 	guest_hex(vm, c, r.rsp, 128, stack, sizeof(stack));
 	err_info("vCPU %u stopped at rip 0x%llx rsp 0x%llx rflags 0x%llx",
 	    c->id, (unsigned long long)r.rip, (unsigned long long)r.rsp,
 	    (unsigned long long)r.rflags);
+	err_info("vCPU %u cr0 0x%llx cr2 0x%llx cr3 0x%llx cr4 0x%llx efer 0x%llx",
+	    c->id, (unsigned long long)sr.cr0, (unsigned long long)sr.cr2,
+	    (unsigned long long)sr.cr3, (unsigned long long)sr.cr4,
+	    (unsigned long long)sr.efer);
 	err_info("vCPU %u code (rip-16..rip+16): %s", c->id, code);
 	err_info("vCPU %u stack: %s", c->id, stack);
+}
+
+/* 1 if the vCPU pages through tables outside guest RAM: no guest puts
+ * them there, so the hypervisor lost its paging state (seen under
+ * nested KVM on TCG: CR3 became a first-level guest's address, and each
+ * access faulted on the walk, at 20000 nested page faults a second). */
+static int paging_lost(struct vm *vm, struct vcpu *c)
+{
+	struct kvm_sregs s;
+	uint64_t pt;
+
+	if (ioctl(c->fd, KVM_GET_SREGS, &s) < 0 || !(s.cr0 & CR0_PG))
+		return 0;
+	pt = s.cr3 & 0x000ffffffffff000ULL;
+	if (gm_ptr(&vm->mem, pt, 4096))
+		return 0;
+	err_warn("vCPU %u: its page tables (cr3 0x%llx) are outside the "
+	    "guest's RAM: the hypervisor lost its paging state; VM stopped",
+	    c->id, (unsigned long long)s.cr3);
+	return 1;
 }
 
 static void *vcpu_thread(void *arg)
@@ -380,8 +412,14 @@ static void *vcpu_thread(void *arg)
 	pthread_sigmask(SIG_UNBLOCK, &set, 0);
 	while (!__atomic_load_n(&vm->stopping, __ATOMIC_SEQ_CST)) {
 		if (ioctl(c->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			int e = errno;
+			if (e == EINTR && paging_lost(vm, c)) {
+				vm_stop(vm, VM_EXIT_GUEST_FAULT);
+				break;
+			}
+			if (e == EINTR || e == EAGAIN)
 				continue;
+			errno = e;
 			err_warnsys("unable to run vCPU %u", c->id);
 			vm_stop(vm, VM_EXIT_SYS);
 			break;
@@ -435,6 +473,15 @@ void vcpu_kick_all(struct vm *vm)
 		if (c->started)
 			pthread_kill(c->thread, VCPU_KICK_SIGNAL);
 	}
+}
+
+void vcpu_poke_all(struct vm *vm)
+{
+	unsigned i;
+
+	for (i = 0; i < vm->ncpus; i++)
+		if (vm->cpus[i].started)
+			pthread_kill(vm->cpus[i].thread, VCPU_KICK_SIGNAL);
 }
 
 void vcpu_join_all(struct vm *vm)

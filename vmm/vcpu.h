@@ -37,6 +37,13 @@ int vcpu_create_all(struct vm *vm, uint64_t entry, int entry64);
 int vcpu_start_all(struct vm *vm);
 /* Make every vCPU leave KVM_RUN for good: immediate_exit, then a signal. */
 void vcpu_kick_all(struct vm *vm);
+/* Interrupt every vCPU's KVM_RUN once, for its paging check (below). */
+void vcpu_poke_all(struct vm *vm);
+/* How often the main loop pokes the vCPUs, in ms.  A poked vCPU checks
+ * that its page tables (CR3, paging on) are in guest RAM: nested
+ * virtualisation has been seen to lose a guest's CR3, leaving its vCPU
+ * in a nested page fault loop inside KVM that never exits to vmrun. */
+#define VCPU_CHECK_MS 2000
 /* Join every started thread; unmap and close every vCPU. */
 void vcpu_join_all(struct vm *vm);
 

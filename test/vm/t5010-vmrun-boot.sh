@@ -86,11 +86,43 @@ test_expect_success 'SIGTERM while the guest runs: exit 143, stopped vCPUs logge
 	{ wait $pid; rc=$?; } &&
 	test "$rc" = 143 &&
 	grep "vmrun: info: vCPU 0 stopped at rip 0x[0-9a-f]* rsp 0x" err &&
+	# In long mode: paging on (cr0 bit 31), EFER.LME and LMA.
+	grep -E "^vmrun: info: vCPU 0 cr0 0x8[0-9a-f]{7} cr2 0x[0-9a-f]+ cr3 0x[0-9a-f]+ cr4 0x[0-9a-f]+ efer 0x[0-9a-f]*[57df][0-9a-f]{2}$" err &&
 	# The idle guest sits in its kernel: its page tables map the code
 	# and the stack, so both are read, as hex.
 	grep -E "^vmrun: info: vCPU 0 code \(rip-16\.\.rip\+16\): [0-9a-f]{64}$" err &&
 	grep -E "^vmrun: info: vCPU 0 stack: [0-9a-f]{256}$" err &&
 	grep -x "exit 143 signal" exit.txt
+'
+
+# lostcr3: a bzImage (protocol 2.15, 64-bit entry) whose code loads an
+# IDT, points CR3 at 1 GiB, outside its 64 MiB, and jumps to itself.  The
+# next fetch faults on the page walk, and so does the #PF's delivery:
+# KVM loops on nested page faults and never exits to vmrun, as guests did
+# whose CR3 nested KVM on TCG lost.  vmrun's paging check must stop it.
+byte() { printf "$(printf '\\%03o' $2)" | dd of=lostcr3 bs=1 seek=$(($1)) conv=notrunc 2>/dev/null; }
+test_expect_code 3 'a guest whose page tables leave its RAM: stopped within seconds, exit 3, said why' '
+	dd if=/dev/zero of=lostcr3 bs=512 count=4 2>/dev/null &&
+	byte 0x1f1 1 && byte 0x1fe 0x55 && byte 0x1ff 0xaa &&
+	byte 0x200 0xeb && byte 0x201 0x6a &&
+	printf HdrS | dd of=lostcr3 bs=1 seek=$((0x202)) conv=notrunc 2>/dev/null &&
+	byte 0x206 0x0f && byte 0x207 0x02 && byte 0x211 1 &&
+	byte 0x22c 0xff && byte 0x22d 0xff && byte 0x22e 0xff && byte 0x22f 0x7f &&
+	byte 0x232 0x20 && byte 0x234 1 && byte 0x236 1 && byte 0x239 8 &&
+	byte 0x25a 0x00 && byte 0x25b 0x01 && byte 0x262 0x10 &&
+	# At the entry (+0x200): lidt 0xf(%rip); movabs $0x40000000, %rax;
+	# mov %rax, %cr3; jmp .; then the IDT register: limit 0xfff, base 0.
+	o=$((0x400 + 0x200)) && i=0 &&
+	for b in 0x0f 0x01 0x1d 0x0f 0 0 0  0x48 0xb8 0 0 0 0x40 0 0 0 0 \
+	    0x0f 0x22 0xd8  0xeb 0xfe  0xff 0x0f; do
+		byte $((o + i)) $b && i=$((i + 1)) || return 1
+	done &&
+	s=$(date +%s) &&
+	timeout 60 vmrun -k lostcr3 -m 64 --console none 2>err; rc=$?
+	cat err &&
+	grep -x "vmrun: warning: vCPU 0: its page tables (cr3 0x40000000) are outside the guest.s RAM: the hypervisor lost its paging state; VM stopped" err &&
+	test $(( $(date +%s) - s )) -lt 10 &&
+	exit $rc
 '
 
 test_expect_success 'husk doctor: this /dev/kvm boots the kernel (the probe make demo and the rig use)' '
