@@ -119,6 +119,19 @@ test_expect_success 'vmrun dies during boot: error at once with the console tail
 	grep -q "vmrun exited with status 1 (husk doctor); console tail:" err &&
 	grep -q "^  standin: kernel panic" err && clean
 '
+test_expect_success 'vmrun gone mid-job: husk run ends at once, 112, nothing left' '
+	{ husk run -c "echo started; sleep 30" >out 2>err & } && r=$! &&
+	wait_for "grep -q started out" 20 &&
+	v=$(tail -n 1 vmrun.calls | cut -d" " -f1) &&
+	a=$(pgrep -P $v guest-agent) &&
+	s=$(date +%s) && kill -KILL $v &&
+	{ wait $r; st=$?; } &&
+	# The stand-in'"'"'s agent outlives it, still running the job.
+	kill $a; ip addr del $(sed -n "s/.*husk.ip=\([0-9.]*\)\/.*/\1/p" vmrun.calls | tail -n 1)/32 dev lo &&
+	cat err && test $st = 112 && test $(( $(date +%s) - s )) -le 3 &&
+	grep -q "husk: fatal: unable to finish the job: its VM ended during it (vmrun exited with status 137); console tail:" err &&
+	clean
+'
 for sig in TERM INT HUP; do
 	test_expect_success "SIG$sig mid-job: torn down, 128+N" '
 		# A background job of a script ignores SIGINT, and under nohup(1)
