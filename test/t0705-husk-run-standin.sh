@@ -129,7 +129,7 @@ test_expect_success 'vmrun gone mid-job: husk run ends at once, 112, nothing lef
 	# The stand-in'"'"'s agent outlives it, still running the job.
 	kill $a; ip addr del $(sed -n "s/.*husk.ip=\([0-9.]*\)\/.*/\1/p" vmrun.calls | tail -n 1)/32 dev lo &&
 	cat err && test $st = 112 && test $(( $(date +%s) - s )) -le 3 &&
-	grep -q "husk: fatal: unable to finish the job: its VM ended during it (vmrun exited with status 137); console tail:" err &&
+	grep -q "husk: fatal: unable to finish the job: its VM ended during it: vmrun exited with status 137; console tail:" err &&
 	clean
 '
 for sig in TERM INT HUP; do

@@ -462,19 +462,6 @@ int vcpu_start_all(struct vm *vm)
  * once with EINTR; the signal then interrupts a thread already inside
  * KVM_RUN.  A thread handling an exit in user space sees vm->stopping at
  * the top of its loop. */
-void vcpu_kick_all(struct vm *vm)
-{
-	unsigned i;
-
-	for (i = 0; i < vm->ncpus; i++) {
-		struct vcpu *c = &vm->cpus[i];
-		if (c->run)
-			__atomic_store_n(&c->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
-		if (c->started)
-			pthread_kill(c->thread, VCPU_KICK_SIGNAL);
-	}
-}
-
 void vcpu_poke_all(struct vm *vm)
 {
 	unsigned i;
@@ -482,6 +469,17 @@ void vcpu_poke_all(struct vm *vm)
 	for (i = 0; i < vm->ncpus; i++)
 		if (vm->cpus[i].started)
 			pthread_kill(vm->cpus[i].thread, VCPU_KICK_SIGNAL);
+}
+
+void vcpu_kick_all(struct vm *vm)
+{
+	unsigned i;
+
+	for (i = 0; i < vm->ncpus; i++)
+		if (vm->cpus[i].run)
+			__atomic_store_n(&vm->cpus[i].run->immediate_exit, 1,
+			    __ATOMIC_SEQ_CST);
+	vcpu_poke_all(vm);
 }
 
 void vcpu_join_all(struct vm *vm)
