@@ -204,6 +204,7 @@ static void segment(struct kvm_segment *s, uint16_t sel, uint64_t desc)
 #define CR0_ET 0x10ULL
 #define CR0_PG 0x80000000ULL
 #define CR4_PAE 0x20ULL
+#define CR4_LA57 0x1000ULL
 #define EFER_LME 0x100ULL
 #define EFER_LMA 0x400ULL
 
@@ -325,29 +326,61 @@ fail:
 	return -1;      /* vcpu_join_all releases what was created */
 }
 
+#define PTE_ADDR 0x000ffffffffff000ULL
+
+/* va's guest-physical address, or -1 where it does not translate.  Long
+ * mode's tables (4 or 5 levels) are walked here, because KVM_TRANSLATE
+ * checks a supervisor access, which SMAP refuses on a user page; other
+ * modes are left to KVM_TRANSLATE. */
+static uint64_t guest_phys(struct vm *vm, struct vcpu *c,
+    const struct kvm_sregs *sr, uint64_t va)
+{
+	struct kvm_translation t = { .linear_address = va };
+	uint64_t pt = sr->cr3 & PTE_ADDR, e, *p;
+	int shift = sr->cr4 & CR4_LA57 ? 48 : 39;
+
+	if (!(sr->cr0 & CR0_PG) || !(sr->efer & EFER_LMA))
+		return ioctl(c->fd, KVM_TRANSLATE, &t) < 0 || !t.valid ?
+		    (uint64_t)-1 : t.physical_address;
+	for (;; shift -= 9) {
+		if (!(p = gm_ptr(&vm->mem, pt + ((va >> shift) & 511) * 8, 8)))
+			return -1;
+		memcpy(&e, p, 8);
+		if (!(e & 1))                   /* not present */
+			return -1;
+		/* A leaf: a 4 KiB page, or a 2 MiB or 1 GiB one (PS). */
+		if (shift == 12 || ((shift == 21 || shift == 30) && (e & 0x80)))
+			return ((e & PTE_ADDR) & ~((1ULL << shift) - 1)) |
+			    (va & ((1ULL << shift) - 1));
+		pt = e & PTE_ADDR;
+	}
+}
+
 /* Guest bytes at virtual address va, through the vCPU's page tables, as
- * hex: "?" where the address does not translate. */
-static void guest_hex(struct vm *vm, struct vcpu *c, uint64_t va,
-    unsigned len, char *out, size_t outsz)
+ * hex, up to the first page that does not translate or is not RAM, which
+ * is named after a "?" (a stack near its top runs into a guard page). */
+static void guest_hex(struct vm *vm, struct vcpu *c,
+    const struct kvm_sregs *sr, uint64_t va, unsigned len, char *out,
+    size_t outsz)
 {
 	size_t o = 0;
 
 	out[0] = 0;
 	while (len && o + 4 < outsz) {
-		struct kvm_translation t = { .linear_address = va };
+		uint64_t pa = guest_phys(vm, c, sr, va);
 		unsigned n = 4096 - (va & 4095), i;
 		uint8_t *p;
 		if (n > len)
 			n = len;
-		if (ioctl(c->fd, KVM_TRANSLATE, &t) < 0 || !t.valid) {
-			snprintf(out + o, outsz - o, "? (0x%llx unmapped)",
-			    (unsigned long long)va);
+		if (pa == (uint64_t)-1) {
+			snprintf(out + o, outsz - o, "%s? (0x%llx unmapped)",
+			    o ? " " : "", (unsigned long long)va);
 			return;
 		}
-		if (!(p = gm_ptr(&vm->mem, t.physical_address, n))) {
-			snprintf(out + o, outsz - o, "? (0x%llx at 0x%llx, not RAM)",
-			    (unsigned long long)va,
-			    (unsigned long long)t.physical_address);
+		if (!(p = gm_ptr(&vm->mem, pa, n))) {
+			snprintf(out + o, outsz - o, "%s? (0x%llx at 0x%llx, not RAM)",
+			    o ? " " : "", (unsigned long long)va,
+			    (unsigned long long)pa);
 			return;
 		}
 		for (i = 0; i < n && o + 4 < outsz; i++)
@@ -368,8 +401,8 @@ static void show_stop(struct vm *vm, struct vcpu *c)
 	if (ioctl(c->fd, KVM_GET_REGS, &r) < 0 ||
 	    ioctl(c->fd, KVM_GET_SREGS, &sr) < 0)
 		return;
-	guest_hex(vm, c, r.rip - 16, 32, code, sizeof(code));
-	guest_hex(vm, c, r.rsp, 128, stack, sizeof(stack));
+	guest_hex(vm, c, &sr, r.rip - 16, 32, code, sizeof(code));
+	guest_hex(vm, c, &sr, r.rsp, 128, stack, sizeof(stack));
 	err_info("vCPU %u stopped at rip 0x%llx rsp 0x%llx rflags 0x%llx",
 	    c->id, (unsigned long long)r.rip, (unsigned long long)r.rsp,
 	    (unsigned long long)r.rflags);
@@ -392,7 +425,7 @@ static int paging_lost(struct vm *vm, struct vcpu *c)
 
 	if (ioctl(c->fd, KVM_GET_SREGS, &s) < 0 || !(s.cr0 & CR0_PG))
 		return 0;
-	pt = s.cr3 & 0x000ffffffffff000ULL;
+	pt = s.cr3 & PTE_ADDR;
 	if (gm_ptr(&vm->mem, pt, 4096))
 		return 0;
 	err_warn("vCPU %u: its page tables (cr3 0x%llx) are outside the "
