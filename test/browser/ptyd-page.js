@@ -56,7 +56,19 @@ async function row(page, text) {
 	}, text, { timeout: T });
 }
 
+// Wait for the shell's prompt ("# " or "$ ") before the cursor.  A line
+// typed ahead of it is echoed before the prompt, and its output then
+// lands on the prompt's row ("# hello"), where row() does not look.
+async function prompt(page) {
+	await page.waitForFunction(() => {
+		const b = window.term && window.term.buffer.active;
+		const l = b && b.getLine(b.baseY + b.cursorY);
+		return !!l && /[#$] $/.test(l.translateToString(false).slice(0, b.cursorX));
+	}, null, { timeout: T });
+}
+
 async function type(page, text) {
+	await prompt(page);
 	await page.locator('.xterm-helper-textarea').focus();
 	await page.keyboard.type(text);
 	await page.keyboard.press('Enter');
