@@ -124,7 +124,7 @@ test_expect_code 1 'in qemu: a test fails where a second-level guest triple-faul
 	grep -x "1\.\.2" out &&
 	exit $rc
 '
-test_expect_code 1 'in qemu: the guest goes silent (its heartbeat stopped): one more run, said, then the verdict' '
+test_expect_code 1 'in qemu: the guest goes silent before its first heartbeat: one more run, said, then the verdict' '
 	cat >t9012-freeze.sh <<-\EOF2 &&
 	echo 1..1; echo "ok 1 - before"
 	for p in /proc/[0-9]*; do
