@@ -109,6 +109,31 @@ static const struct { int cap; const char *name; } needed[] = {
 	{ KVM_CAP_EXT_CPUID, "EXT_CPUID" },
 };
 
+/* Guest RAM, on a 2 MiB boundary.  KVM maps a 2 MiB guest page with one
+ * nested page-table entry only where the host's huge page lines up with
+ * it (guest-physical and host-virtual addresses equal modulo 2 MiB);
+ * mmap's page alignment leaves every such page to 4 KiB entries, a
+ * nested page fault for each first touch.  qemu aligns its RAM so too. */
+#define RAM_ALIGN ((uintptr_t)2 << 20)
+static void *map_ram(uint64_t size)
+{
+	size_t len = size + RAM_ALIGN;
+	char *p, *ram;
+
+	p = mmap(0, len, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return p;
+	ram = (char *)(((uintptr_t)p + RAM_ALIGN - 1) & ~(RAM_ALIGN - 1));
+	if (ram > p)
+		munmap(p, ram - p);
+	if (ram + size < p + len)
+		munmap(ram + size, p + len - (ram + size));
+	/* Huge pages where THP is "madvise" only; a hint, so no check. */
+	madvise(ram, size, MADV_HUGEPAGE);
+	return ram;
+}
+
 int vm_open(struct vm *vm, uint64_t mem_size, unsigned ncpus)
 {
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
@@ -161,8 +186,7 @@ int vm_open(struct vm *vm, uint64_t mem_size, unsigned ncpus)
 		return -1;
 	}
 
-	ram = mmap(0, mem_size, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ram = map_ram(mem_size);
 	if (ram == MAP_FAILED) {
 		err_warnsys("unable to map %llu MiB of guest RAM",
 		    (unsigned long long)(mem_size >> 20));

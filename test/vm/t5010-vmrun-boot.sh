@@ -76,6 +76,23 @@ test_expect_success 'SIGTERM during boot: exit 143 at once, threads joined, fds 
 	! ls .exit.txt.tmp* 2>/dev/null
 '
 
+# KVM maps guest RAM with 2 MiB nested pages only where the host mapping
+# lines up with guest-physical addresses; the unaligned mapping vmrun had
+# made the boot to /init 1.45x as long in the rig.
+test_expect_success 'guest RAM is one mapping on a 2 MiB boundary' '
+	rm -f ready && mkfifo ready &&
+	bg vmrun -k "$kernel" -i initrd.gz -m 128 -a "console=ttyS0 panic=-1 quiet t5010=sleep" \
+		-R ready >out 2>err </dev/null &&
+	pid=$! &&
+	timeout 30 cat ready >r && grep -qx READY r &&
+	tr "-" " " </proc/$pid/maps | while read -r s e rest; do
+		if [ $((0x$e - 0x$s)) = $((128 << 20)) ]; then echo "$s"; fi
+	done >ram &&
+	kill -TERM $pid && { wait $pid; test $? = 143; } &&
+	test "$(wc -l <ram)" = 1 &&
+	test $((0x$(cat ram) % (2 << 20))) = 0 || { cat ram; return 1; }
+'
+
 # stopped ACTION MARKER: boot with t5010=ACTION, SIGTERM the VM once the
 # guest prints MARKER, and check what vmrun -v said of where vCPU 0
 # stopped; err keeps it.
