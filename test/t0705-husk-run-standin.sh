@@ -79,7 +79,7 @@ test_expect_success 'husk run: stdout and stderr on their streams, exit 3' '
 test_expect_success 'the VM got the lease, gateway, port and a fresh 48-digit token' '
 	tail -n 1 vmrun.calls >call &&
 	grep -q " -n tap=hk[0-9a-f]\{13\},mac=02:68:0a:cb:05:02 " call &&
-	grep -q "husk.ip=10.203.5.2/29 husk.gw=10.203.5.1 husk.port=8000 husk.token=[0-9a-f]\{48\} " call &&
+	grep -q " console=ttyS0 panic=-1 quiet cryptomgr.notests husk.ip=10.203.5.2/29 husk.gw=10.203.5.1 husk.port=8000 husk.token=[0-9a-f]\{48\} " call &&
 	ip -4 addr show dev hkt0705br | grep -q "inet 10.203.5.1/29 "
 '
 test_expect_success 'the gateway keeps its MAC, 02:68 and its address, as taps come and go' '
