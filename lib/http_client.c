@@ -153,8 +153,13 @@ http_resp_feed(struct http_resp *r, const char *p, size_t n)
 				return -1;
 			continue;
 		}
+		/* The head and the trailer are bounded as a whole; a chunk's
+		 * size line only by the line buffer, as a streamed body may
+		 * have any number of chunks. */
+		if (r->state != S_CSIZE && r->state != S_CCRLF)
+			r->headlen++;
 		if (r->linelen + 2 > sizeof r->line ||
-		    (r->headlen += 1) > 4 * HTTP_HEAD_MAX)
+		    r->headlen > 4 * HTTP_HEAD_MAX)
 			return proto();
 		r->line[r->linelen++] = p[i++];
 	}

@@ -92,6 +92,17 @@ test_expect_success 'output is streamed before the job ends' '
 	printf "first\nsecond\n" >want && test_cmp want stream
 '
 
+# A chatty job: each line its own write, so the answer has as many chunks
+# as the agent's reads (the client once counted their framing against its
+# 32 KiB head limit and gave up after ~8,000).
+test_expect_success 'a million lines written one by one arrive whole, with the status' '
+	awk "BEGIN { for (i = 0; i < 1000000; i++) print \"line\" i }" >want &&
+	{ guest-agent call -t 300000 -m 16777216 "$A" exec sh -c \
+		"i=0; while [ \$i -lt 1000000 ]; do echo line\$i; i=\$((i+1)); done; exit 7" \
+		>got 2>err; test $? = 7; } &&
+	cmp want got && test ! -s err
+'
+
 test_expect_success 'no job process and no descriptor is left behind' '
 	ls /proc/$agent_pid/fd >before &&
 	n=0; while [ $n -lt 20 ]; do

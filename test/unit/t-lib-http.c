@@ -96,6 +96,41 @@ main(void)
 	ok(res == 1 && resp.status == 200 && got.len == 5 &&
 	    !memcmp(got.p, "abcde", 5), "chunked response de-chunked");
 	got.len = 0;
+	/* A streamed answer of a million small chunks: the framing lines are
+	 * the body's, not the head's, and have no limit in number. */
+	{
+		const char *h = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+		size_t n = 1000000, k;
+		http_resp_init(&resp, body, NULL);
+		res = http_resp_feed(&resp, h, strlen(h));
+		for (k = 0; k < n && res == 0; k++)
+			res = http_resp_feed(&resp, "1\r\nx\r\n", 6);
+		if (res == 0)
+			res = http_resp_feed(&resp, "0\r\n\r\n", 5);
+		ok(res == 1 && got.len == n, "a million chunks: %d, %zu bytes",
+		    res, got.len);
+		got.len = 0;
+	}
+	/* The head and the trailer stay bounded. */
+	{
+		static char hdr[40];
+		int i;
+		http_resp_init(&resp, body, NULL);
+		res = http_resp_feed(&resp, "HTTP/1.1 200 OK\r\n", 17);
+		for (i = 0; i < 1000000 && res == 0; i++) {
+			snprintf(hdr, sizeof hdr, "X-%d: y\r\n", i);
+			res = http_resp_feed(&resp, hdr, strlen(hdr));
+		}
+		ok(res < 0 && i < 100000, "an endless head is refused (after %d)",
+		    i);
+		http_resp_init(&resp, body, NULL);
+		res = http_resp_feed(&resp, chunked, strlen(chunked) - 2);
+		for (i = 0; i < 1000000 && res == 0; i++)
+			res = http_resp_feed(&resp, "T: y\r\n", 6);
+		ok(res < 0 && i < 100000, "an endless trailer is refused "
+		    "(after %d)", i);
+		got.len = 0;
+	}
 	http_resp_init(&resp, body, NULL);
 	res = http_resp_feed(&resp, "HTTP/1.1 429 Too Many\r\nContent-Length: 2\r\n"
 	    "Retry-After: 1\r\n\r\nok", 62);

@@ -26,6 +26,16 @@ test_expect_success 'a python3 job prints its result' '
 	echo "print(6*7)" | husk run -l python3 -f - >out &&
 	echo 42 >want && test_cmp want out && clean
 '
+# A chatty job: a line per write, 0.3 ms apart, so the streamed answer
+# has thousands of chunks (once cut at ~8,000 with "Protocol error").
+test_expect_success 'husk run: 20,000 lines written one by one arrive whole, with the status' '
+	t=$(now) &&
+	{ husk run -c "i=0; while [ \$i -lt 20000 ]; do echo line\$i; usleep 300; i=\$((i+1)); done; exit 5" \
+		>out 2>err; test $? = 5; } &&
+	note "20,000 lines: $(since $t) s" &&
+	awk "BEGIN { for (i = 0; i < 20000; i++) print \"line\" i }" >want &&
+	cmp want out && clean
+'
 test_expect_success 'the agent never comes up (wrong address): clear error within the deadline + 1 s' '
 	t=$(now) &&
 	{ HUSK_BOOT_TIMEOUT=20 HUSK_APPEND="husk.ip=10.99.0.2/24" husk run -c "echo hi" 2>&1 >/dev/null; echo "exit $?"; } |
