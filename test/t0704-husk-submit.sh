@@ -15,6 +15,12 @@ test_expect_success 'husk submit queues husk run; status shows it queued' '
 	husk status --json "$(cat id)" >got &&
 	echo "{\"id\":\"$(cat id)\",\"state\":\"queued\",\"exit\":null}" >want && test_cmp want got
 '
+test_expect_success 'on a fresh machine submit and status create the relay directory' '
+	HUSK_STATE=$PWD/fresh/state husk submit -c "echo hi" >fid 2>err &&
+	test -n "$(cat fid)" && test -d fresh/state/relay &&
+	{ HUSK_STATE=$PWD/fresh2/state husk status >got 2>err; test $? = 1; } &&
+	grep -qx "server: none" got && test ! -s err
+'
 test_expect_success 'husk serve runs it: the submitter environment and quoting survive' '
 	bg husk serve -j 2 2>relayd.log &&
 	husk wait "$(cat id)"; test $? = 100 &&
