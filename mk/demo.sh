@@ -8,7 +8,6 @@ set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 # Works: it boots the kernel (husk _kvmboot; a kvm_pvm /dev/kvm does not).
 if [ "$(id -u)" = 0 ] && [ -z "${RIG_QEMU:-}" ] &&
-   HUSK_KERNEL=$(ls "$root"/build/kernel/root/boot/vmlinuz-* | tail -n 1) \
    "$root/bin/husk" _kvmboot; then
 	echo "== /dev/kvm works here: husk run on this machine"
 	exec sh "$root/mk/demo-vm.sh"

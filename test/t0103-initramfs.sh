@@ -87,6 +87,29 @@ test_expect_success 'cleanup keeps the current image and its record, and -K othe
 	test -f "$(cat last)" &&
 	test -f "$(sed "s/cpio.gz$/inputs/" last)"
 '
+# husk run's image: rebuilt when an input of its tree changed, not only
+# when missing.  A copy of the tree, so its agent can change.
+test_expect_success 'husk: an image is built once, then reused' '
+	mkdir -p tree/bin tree/initramfs &&
+	cp "$HUSK_ROOT/bin/husk" "$HUSK_ROOT/bin/guest-agent" tree/bin/ &&
+	cp "$mk" "$HUSK_ROOT/initramfs/init" tree/initramfs/ &&
+	HUSK_KERNEL=$modroot/boot/vmlinuz-$kver HUSK_IMAGES=$PWD/himg &&
+	export HUSK_KERNEL HUSK_IMAGES &&
+	tree/bin/husk _image sh >h1 && test -f "$(cat h1)" &&
+	cp -p "$(cat h1)" h1.copy &&
+	tree/bin/husk _image sh >h2 && test_cmp h1 h2 &&
+	test ! "$(cat h1)" -nt h1.copy
+'
+test_expect_success 'husk: a rebuilt guest-agent is picked up by the next run' '
+	sleep 1 && echo new >>tree/bin/guest-agent &&
+	tree/bin/husk _image sh >h3 && ! test_cmp h1 h3 >/dev/null &&
+	extract "$(cat h3)" sbin/guest-agent | cmp - tree/bin/guest-agent
+'
+test_expect_success 'husk: an input touched but unchanged keeps the image' '
+	sleep 1 && touch tree/initramfs/init &&
+	tree/bin/husk _image sh >h4 && test_cmp h3 h4 &&
+	test ! tree/initramfs/init -nt "$(cat h4)"
+'
 test_expect_code 100 'an unknown language is a usage error' \
 	'"$mk" -m "$modroot" -l cobol -o outx'
 test_done

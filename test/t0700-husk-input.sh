@@ -61,4 +61,13 @@ test_expect_success 'a run that cannot boot (no KVM, vmrun or kernel) exits 111,
 	grep -q "^husk: fatal: unable to find" err &&
 	test_empty state/leases state/run
 '
+test_expect_success 'the default kernel is the highest version, 6.1.0-10 over 6.1.0-9' '
+	mkdir -p tree/bin tree/build/kernel/root/boot &&
+	cp "$HUSK_ROOT/bin/husk" tree/bin/ &&
+	for v in 6.1.0-9 6.1.0-10 6.1.0-2; do
+		: >tree/build/kernel/root/boot/vmlinuz-$v || return 1
+	done &&
+	{ tree/bin/husk doctor >out; test $? = 1; } &&
+	grep -qx "ok       kernel $PWD/tree/build/kernel/root/boot/vmlinuz-6.1.0-10" out
+'
 test_done

@@ -9,7 +9,7 @@
 #   the size of bin/vmrun
 . "$(dirname "$0")/../test-lib.sh"
 n=${VMRUN_BENCH_N:-3}
-kernel=$(ls "$HUSK_ROOT"/build/kernel/root/boot/vmlinuz-* | head -n 1)
+kernel=$(ls "$HUSK_ROOT"/build/kernel/root/boot/vmlinuz-* | sort -V | tail -n 1)
 
 test_expect_success 'guest image' '
 	mkdir -p g/bin g/dev &&

@@ -5,7 +5,7 @@
 # Needs /dev/kvm: run it with test/vm/rig t5010.
 . "$(dirname "$0")/../test-lib.sh"
 
-kernel=$(ls "$HUSK_ROOT"/build/kernel/root/boot/vmlinuz-* | head -n 1)
+kernel=$(ls "$HUSK_ROOT"/build/kernel/root/boot/vmlinuz-* | sort -V | tail -n 1)
 outb="$HUSK_ROOT/build/vm/outb"
 
 # The guest's /init: the boot timer first, then a marker with the online

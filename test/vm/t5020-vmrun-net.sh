@@ -19,7 +19,7 @@
 . "$HUSK_ROOT/test/vm/vm-lib.sh"
 
 root=$HUSK_ROOT/build/kernel/root
-kver=$(ls "$root/boot" 2>/dev/null | sed -n 's/^vmlinuz-//p' | tail -n 1)
+kver=$(ls "$root/boot" 2>/dev/null | sed -n 's/^vmlinuz-//p' | sort -V | tail -n 1)
 kernel=$root/boot/vmlinuz-$kver
 base=$HUSK_ROOT/build/vm/guest/current.cpio.gz
 tap=hkn0

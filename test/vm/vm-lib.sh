@@ -6,7 +6,7 @@
 #                    virtio_mmio/virtio_net + deps listed in /etc/husk/modules
 #   l2_image OUT DIR L2_GUEST with the files of DIR added (DIR/init
 #                    replaces its /init), written to OUT
-L2_KERNEL=$(ls "$HUSK_ROOT"/build/kernel/root/boot/vmlinuz-* 2>/dev/null | tail -n 1)
+L2_KERNEL=$(ls "$HUSK_ROOT"/build/kernel/root/boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1)
 L2_GUEST=$HUSK_ROOT/build/vm/guest/current.cpio.gz
 
 # The files go in a second archive appended to the image (Linux unpacks
