@@ -39,4 +39,12 @@ test_expect_code 100 'status of a bad id is a usage error' 'husk status "../x"'
 test_expect_success 'husk status without a job is relay status' '
 	husk status --json >got && grep -q "\"dir\": *\"$HUSK_STATE/relay\"" got
 '
+test_expect_success 'status of a job whose exit file is corrupt: an error, never bad JSON' '
+	mkdir -p state/relay/result &&
+	printf "7\", \"x\": \"y" >state/relay/result/1.2-corrupt.exit &&
+	{ husk status --json 1.2-corrupt >got 2>err; test $? = 111; } &&
+	test ! -s got &&
+	grep -q "^husk: fatal: unable to read .*1.2-corrupt.exit: not an exit status" err &&
+	{ husk status 1.2-corrupt >got 2>err; test $? = 111; } && test ! -s got
+'
 test_done
