@@ -110,6 +110,20 @@ test_expect_success 'husk: an input touched but unchanged keeps the image' '
 	tree/bin/husk _image sh >h4 && test_cmp h3 h4 &&
 	test ! tree/initramfs/init -nt "$(cat h4)"
 '
+# Stopped mid-build: the signal's status (130, 143), no work dir left.
+# python3 -c restores SIGINT, which sh ignores in a background job.
+for sig in INT:130 TERM:143; do
+	test_expect_success "mkinitramfs stopped by SIG${sig%:*} exits ${sig#*:}, leaves nothing" '
+		rm -rf outsig && mkdir outsig &&
+		python3 -c "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])" \
+		    "$mk" -m "$modroot" -l sh,python3 -f -o outsig >/dev/null 2>sigerr &
+		p=$! &&
+		wait_for "ls -d outsig/.work.*/plan" 20 >/dev/null &&
+		kill -${sig%:*} $p; wait $p; st=$? &&
+		echo "exit $st" && test $st = ${sig#*:} &&
+		test -z "$(ls -A outsig)" && ! grep -q fatal sigerr
+	'
+done
 test_expect_code 100 'an unknown language is a usage error' \
 	'"$mk" -m "$modroot" -l cobol -o outx'
 test_done
