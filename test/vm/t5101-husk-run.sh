@@ -30,8 +30,9 @@ test_expect_success 'a python3 job prints its result' '
 # has thousands of chunks (once cut at ~8,000 with "Protocol error").
 test_expect_success 'husk run: 20,000 lines written one by one arrive whole, with the status' '
 	t=$(now) &&
-	{ husk run -c "i=0; while [ \$i -lt 20000 ]; do echo line\$i; usleep 300; i=\$((i+1)); done; exit 5" \
-		>out 2>err; test $? = 5; } &&
+	{ husk run -t 600 -c "i=0; while [ \$i -lt 20000 ]; do echo line\$i; usleep 300; i=\$((i+1)); done; exit 5" \
+		>out 2>err; st=$?; } &&
+	echo "exit $st, $(wc -l <out) lines" && cat err && test $st = 5 &&
 	note "20,000 lines: $(since $t) s" &&
 	awk "BEGIN { for (i = 0; i < 20000; i++) print \"line\" i }" >want &&
 	cmp want out && clean
