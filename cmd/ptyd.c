@@ -35,6 +35,7 @@
  *   exit event or --idle-timeout passes.
  * - One thread, one poll loop, no blocking call on a client's behalf.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -139,7 +140,8 @@ static int nsessions, nconns;
 static size_t scrollback = 1 << 20, flush_bytes = 8192;
 static long long flush_ms = 8, idle_ms = 0;
 static long long max_sessions = 64;
-static const char *default_cmd, *origins;
+static const char *default_cmd, *origins, *hosts;
+static int unix_listener;       /* -u: no browser reaches it, no Host check */
 static char *token;
 static struct tls_srv *tls;
 static int verbose, lsock = -1, sigfd = -1;
@@ -150,7 +152,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: ptyd [-l addr:port | -u path] [-c command] "
 	    "[-R readyfifo] [-N fd] [--cert pem --key pem] [--token file] "
-	    "[--origin list] [--scrollback bytes] [--flush ms:bytes] "
+	    "[--origin list] [--host list] [--scrollback bytes] "
+	    "[--flush ms:bytes] "
 	    "[--max-sessions n] [--idle-timeout s] [-v]\n"
 	    "       ptyd attach [-v] [-k tokenfile] url|socket id\n");
 	exit(EX_USAGE);
@@ -586,15 +589,22 @@ token_eq(const char *p, size_t n)
 	return d == 0;
 }
 
+/* The token as a bearer header, or as the cookie when a browser says the
+ * request comes from ptyd's own page: a page on another port of the same
+ * host is "same-site" and gets the cookie sent too (its Origin was refused
+ * already; Sec-Fetch-Site covers the requests without one). */
 static int
 authorized(const struct http_req *r)
 {
 	const char *a = http_req_header(r, "Authorization"), *ck, *p;
+	const char *site = http_req_header(r, "Sec-Fetch-Site");
 
 	if (!token)
 		return 1;
 	if (a && strncasecmp(a, "Bearer ", 7) == 0)
 		return token_eq(a + 7, strlen(a + 7));
+	if (site && strcasecmp(site, "same-origin") && strcasecmp(site, "none"))
+		return 0;
 	if ((ck = http_req_header(r, "Cookie"))) {
 		for (p = ck; *p; ) {
 			size_t n;
@@ -609,28 +619,66 @@ authorized(const struct http_req *r)
 	return 0;
 }
 
-/* Origin on an upgrade: absent (not a browser), in --origin, or, without
- * --origin, the page's own origin (scheme and the Host we were asked as). */
+/* s (n bytes) is one of the comma-separated words of list, any case. */
+static int
+in_list(const char *list, const char *s, size_t n)
+{
+	const char *p;
+
+	for (p = list; p && *p; ) {
+		size_t k = strcspn(p, ",");
+		if (k == n && strncasecmp(p, s, n) == 0)
+			return 1;
+		p += k;
+		if (*p)
+			p++;
+	}
+	return 0;
+}
+
+/* The Host asked for is a name ptyd serves as: an IP address (no name, so
+ * no DNS rebinding), localhost, or one in --host; any port.  A request
+ * without Host (HTTP/1.0, not a browser) passes. */
+static int
+host_ok(const struct http_req *r)
+{
+	const char *h = http_req_header(r, "Host"), *colon;
+	char name[256];
+	unsigned char a[16];
+	size_t n;
+
+	if (!h || unix_listener)
+		return 1;
+	if (*h == '[') {
+		n = strcspn(h + 1, "]");
+		if (h[1 + n] != ']' || n >= sizeof name)
+			return 0;
+		memcpy(name, h + 1, n);
+		name[n] = 0;
+		return inet_pton(AF_INET6, name, a) == 1;
+	}
+	colon = strchr(h, ':');
+	n = colon ? (size_t)(colon - h) : strlen(h);
+	if (n >= sizeof name)
+		return 0;
+	memcpy(name, h, n);
+	name[n] = 0;
+	return inet_pton(AF_INET, name, a) == 1 ||
+	    strcasecmp(name, "localhost") == 0 || in_list(hosts, name, n);
+}
+
+/* Origin: absent (not a browser), in --origin, or, without --origin, the
+ * page's own origin (scheme and the Host we were asked as). */
 static int
 origin_ok(const struct http_req *r)
 {
-	const char *o = http_req_header(r, "Origin"), *h, *p;
+	const char *o = http_req_header(r, "Origin"), *h;
 	char self[512];
 
 	if (!o)
 		return 1;
-	if (origins) {
-		size_t n = strlen(o);
-		for (p = origins; *p; ) {
-			size_t k = strcspn(p, ",");
-			if (k == n && strncasecmp(p, o, n) == 0)
-				return 1;
-			p += k;
-			if (*p)
-				p++;
-		}
-		return 0;
-	}
+	if (origins)
+		return in_list(origins, o, strlen(o));
 	if (!(h = http_req_header(r, "Host")))
 		return 0;
 	snprintf(self, sizeof self, "%s://%s", tls ? "https" : "http", h);
@@ -880,10 +928,6 @@ api_attach(struct conn *c, struct session *s)
 		respond_err(c, 400, "bad WebSocket handshake", NULL);
 		return;
 	}
-	if (!origin_ok(&c->req)) {
-		respond_err(c, 403, "origin not allowed", NULL);
-		return;
-	}
 	buf_addf(&c->out, "HTTP/1.1 101 Switching Protocols\r\n"
 	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
 	    "Sec-WebSocket-Accept: %s\r\n\r\n", accept);
@@ -955,6 +999,16 @@ token_login(struct conn *c, const char *q)
 	return 0;
 }
 
+/* Content-Type: application/json, parameters allowed. */
+static int
+json_type(const struct http_req *r)
+{
+	const char *v = http_req_header(r, "Content-Type");
+
+	return v && strncasecmp(v, "application/json", 16) == 0 &&
+	    (!v[16] || v[16] == ';' || v[16] == ' ');
+}
+
 static void
 route(struct conn *c)
 {
@@ -966,6 +1020,17 @@ route(struct conn *c)
 	struct buf b = { 0 };
 
 	q = t[plen] == '?' ? t + plen + 1 : NULL;
+	/* Browsers' doors, on every route: a name that is not ours (DNS
+	 * rebinding), a page of another origin (a cross-site request, which
+	 * a "simple" POST is without a preflight), a body that is not JSON
+	 * (what a form or text/plain POST sends).  No CORS answer at all. */
+	if (!host_ok(&c->req))
+		return respond_err(c, 403, "host not allowed", NULL);
+	if (!origin_ok(&c->req))
+		return respond_err(c, 403, "origin not allowed", NULL);
+	if (post && c->req.body_len && !json_type(&c->req))
+		return respond_err(c, 415, "the body must be application/json",
+		    NULL);
 	if (plen == 7 && !strncmp(t, "/health", 7)) {
 		if (!get)
 			return respond_err(c, 405, "method not allowed", NULL);
@@ -1827,7 +1892,7 @@ loopback(const char *addr)
 }
 
 enum { O_CERT = 256, O_KEY, O_TOKEN, O_ORIGIN, O_SCROLLBACK, O_FLUSH,
-	O_MAXSESS, O_IDLE };
+	O_MAXSESS, O_IDLE, O_HOST };
 
 int
 main(int argc, char **argv)
@@ -1837,6 +1902,7 @@ main(int argc, char **argv)
 		{ "key", required_argument, NULL, O_KEY },
 		{ "token", required_argument, NULL, O_TOKEN },
 		{ "origin", required_argument, NULL, O_ORIGIN },
+		{ "host", required_argument, NULL, O_HOST },
 		{ "scrollback", required_argument, NULL, O_SCROLLBACK },
 		{ "flush", required_argument, NULL, O_FLUSH },
 		{ "max-sessions", required_argument, NULL, O_MAXSESS },
@@ -1865,6 +1931,7 @@ main(int argc, char **argv)
 		case O_KEY: key = optarg; break;
 		case O_TOKEN: tokfile = optarg; break;
 		case O_ORIGIN: origins = optarg; break;
+		case O_HOST: hosts = optarg; break;
 		case O_SCROLLBACK:
 			if (num_parse(optarg, 4096, 1 << 30, &x) < 0)
 				err_die(EX_USAGE, "unable to parse --scrollback "
@@ -1937,6 +2004,7 @@ main(int argc, char **argv)
 	}
 	if ((sigfd = sigfd_open()) < 0)
 		err_diesys(EX_SYS, "unable to set up signals");
+	unix_listener = upath != NULL;
 	if (upath)
 		lsock = listen_unix(upath);
 	else

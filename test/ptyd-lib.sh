@@ -12,10 +12,14 @@ ptyd_start() {
 }
 
 # req METHOD PATH [BODY] [curl option...]: the body on stdout, the status
-# in the file code.
+# in the file code.  A body goes as application/json, as ptyd requires.
 req() {
 	m=$1 p=$2; shift 2
-	if [ $# -gt 0 ]; then b=$1; shift; set -- -d "$b" "$@"; fi
+	if [ $# -gt 0 ]; then
+		b=$1; shift
+		[ -n "$b" ] && set -- -H "Content-Type: application/json" "$@"
+		set -- -d "$b" "$@"
+	fi
 	curl -sS -o body -w '%{http_code}' -X "$m" "$@" "$URL$p" >code || return 1
 	cat body
 }

@@ -7,6 +7,7 @@ frames asked for, then prints binary payloads to stdout and, on stderr, each
 text frame and finally "close CODE" (or "eof" when the server just hung up).
 Options:
   --origin O --token T --cafile F (TLS, verified against F)
+  --host H       the Host header to send (default ADDR, or localhost)
   --status       print only the HTTP status of the handshake reply and exit
   --send HEX     a raw frame, sent as is (repeatable)
   --text S       a masked text frame; --binary S a masked binary frame
@@ -39,6 +40,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("addr"); ap.add_argument("id")
     ap.add_argument("--origin"); ap.add_argument("--token"); ap.add_argument("--cafile")
+    ap.add_argument("--host")
     ap.add_argument("--status", action="store_true")
     ap.add_argument("--send", action="append", default=[])
     ap.add_argument("--text", action="append", default=[])
@@ -64,7 +66,7 @@ def main():
     key = base64.b64encode(os.urandom(16)).decode()
     req = ("GET /terminals/%s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
            "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
-           % (a.id, host, key))
+           % (a.id, a.host or host, key))
     if a.origin: req += "Origin: %s\r\n" % a.origin
     if a.token: req += "Authorization: Bearer %s\r\n" % a.token
     s.sendall((req + "\r\n").encode())

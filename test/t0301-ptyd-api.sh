@@ -141,7 +141,7 @@ test_expect_code 100 'a non-loopback address without --token is refused' '
 test_expect_success 'over a Unix socket, with attach' '
 	bg ptyd -u u.sock 2>u.log && wait_for "test -S u.sock" &&
 	test "$(stat -c %a u.sock)" = 600 &&
-	id=$(curl -sS --unix-socket u.sock -d "{\"command\":\"echo via-unix\"}" http://x/terminals | sed -n "s/.*\"id\":\"\([0-9a-f]*\)\".*/\1/p") &&
+	id=$(curl -sS --unix-socket u.sock -H "Content-Type: application/json" -d "{\"command\":\"echo via-unix\"}" http://x/terminals | sed -n "s/.*\"id\":\"\([0-9a-f]*\)\".*/\1/p") &&
 	ptyd attach u.sock $id </dev/null >out && tr -d "\r" <out | grep -qx via-unix
 '
 test_done

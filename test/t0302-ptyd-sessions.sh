@@ -18,7 +18,7 @@ test_expect_success 'start ptyd' '
 
 test_expect_success '50 sessions started in parallel each see only their own output, once' '
 	for i in $(seq 1 50); do
-		curl -sS -o c.$i -d "{\"env\":{\"N\":\"$i\"},\"command\":\"stty -echo; echo mark-\$N; read x; echo reply-\$x\"}" $URL/terminals &
+		curl -sS -o c.$i -H "Content-Type: application/json" -d "{\"env\":{\"N\":\"$i\"},\"command\":\"stty -echo; echo mark-\$N; read x; echo reply-\$x\"}" $URL/terminals &
 		eval "cp$i=\$!"
 	done &&
 	for i in $(seq 1 50); do eval "wait \$cp$i" || return 1; done &&

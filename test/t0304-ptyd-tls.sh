@@ -26,7 +26,7 @@ for kind in rsa ec; do
 		ptyd_start $kind --cert $kind.pem --key $kind.key &&
 		grep -q "listening on https://" $kind.log &&
 		test "$(curl -sS --cacert ca.pem https://$ADDR/health)" = "{\"status\":\"ok\"}" &&
-		id=$(curl -sS --cacert ca.pem -d "{\"command\":\"stty -echo; read x; echo tls-\$x; exit 4\"}" https://$ADDR/terminals | sed -n "s/.*\"id\":\"\([0-9a-f]*\)\".*/\1/p") &&
+		id=$(curl -sS --cacert ca.pem -H "Content-Type: application/json" -d "{\"command\":\"stty -echo; read x; echo tls-\$x; exit 4\"}" https://$ADDR/terminals | sed -n "s/.*\"id\":\"\([0-9a-f]*\)\".*/\1/p") &&
 		test -n "$id" && echo $id >$kind.id &&
 		curl -sS --cacert ca.pem https://$ADDR/terminals | grep -q "\"id\":\"$id\""
 	'
@@ -46,7 +46,7 @@ for kind in rsa ec; do
 done
 
 test_expect_success 'a large output over TLS arrives whole' '
-	id=$(curl -sS --cacert ca.pem -d "{\"command\":\"stty -echo; echo ready; read x; seq 1 100000\"}" https://$ADDR/terminals | sed -n "s/.*\"id\":\"\([0-9a-f]*\)\".*/\1/p") &&
+	id=$(curl -sS --cacert ca.pem -H "Content-Type: application/json" -d "{\"command\":\"stty -echo; echo ready; read x; seq 1 100000\"}" https://$ADDR/terminals | sed -n "s/.*\"id\":\"\([0-9a-f]*\)\".*/\1/p") &&
 	$WS --for 120 --cafile ca.pem --after ready --binary "go\r" $ADDR $id >o 2>e; rc=$?
 	# On a failure, say how.
 	echo "client exit $rc, $(wc -c <o) bytes; its stderr:"; cat e
@@ -56,7 +56,7 @@ test_expect_success 'a large output over TLS arrives whole' '
 # while seconds of it still wait in the socket and in BearSSL; the close
 # must wait for those too, not only for its own buffer to empty.
 test_expect_success 'a large output over TLS to a slow reader arrives whole, then the close' '
-	id=$(curl -sS --cacert ca.pem -d "{\"command\":\"stty -echo; echo ready; read x; seq 1 300000\"}" https://$ADDR/terminals | sed -n "s/.*\"id\":\"\([0-9a-f]*\)\".*/\1/p") &&
+	id=$(curl -sS --cacert ca.pem -H "Content-Type: application/json" -d "{\"command\":\"stty -echo; echo ready; read x; seq 1 300000\"}" https://$ADDR/terminals | sed -n "s/.*\"id\":\"\([0-9a-f]*\)\".*/\1/p") &&
 	$WS --cafile ca.pem --slow 0.02 --after ready --binary "go\r" $ADDR $id >o 2>e; rc=$?
 	echo "client exit $rc, $(wc -c <o) bytes; its stderr:"; cat e
 	test $rc = 0 && { echo ready; seq 1 300000; } >want && tr -d "\r" <o | test_cmp want - &&
