@@ -1,7 +1,8 @@
 /* vmrun: boot a Linux bzImage in a KVM virtual machine.
  *
  * Reads the kernel (-k) and initrd (-i) files, boots them with the command
- * line (-a, default "console=ttyS0 panic=-1") in -m MiB of RAM on -c vCPUs,
+ * line (-a, default "console=ttyS0 panic=-1", then the first line of the
+ * -A file: a secret's place, as every argv is public) in -m MiB on -c vCPUs,
  * with a 16550A console on COM1, a CMOS clock, an i8042 for reset, ACPI
  * tables, and one virtio-net device per -n tap=NAME.  The console is this
  * process's stdio (guest input from stdin when it is a terminal or a pipe),
@@ -38,9 +39,11 @@
 #include "acpi.h"
 #include "atomic.h"
 #include "boot.h"
+#include "capfile.h"
 #include "bzimage.h"
 #include "clock.h"
 #include "err.h"
+#include "io.h"
 #include "layout.h"
 #include "num.h"
 #include "ready.h"
@@ -54,8 +57,9 @@
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: vmrun [-v] -k bzImage [-i initrd] [-a cmdline] "
+	fprintf(stderr, "usage: vmrun [-v] -k bzImage [-i initrd] [-a cmdline] [-A file] "
 	    "[-m MiB] [-c vcpus] [-n tap=NAME[,mac=M]] [--console stdio|FILE|none] "
+	    "[--console-max bytes] "
 	    "[--boot-timer] [--no-seccomp] [-R readyfifo] [-N fd] "
 	    "[-e exitfile]\n");
 	exit(EX_USAGE);
@@ -140,16 +144,16 @@ static void parse_net(const char *arg, struct net_opts *o)
 /* Kernel command line: the user's (or the default), then one
  * virtio_mmio.device=SIZE@BASE:IRQ per virtio-mmio device, for kernels
  * built with VIRTIO_MMIO_CMDLINE_DEVICES (Debian's find them in the DSDT). */
-static char *make_cmdline(const char *user, struct bus *mmio)
+static char *make_cmdline(const char *user, const char *more, struct bus *mmio)
 {
-	size_t cap = strlen(user) + 1 + VIRTIO_MAX_DEVS * 64;
+	size_t cap = strlen(user) + strlen(more) + 2 + VIRTIO_MAX_DEVS * 64;
 	char *s = malloc(cap);
 	size_t n;
 	struct bus_dev *d;
 
 	if (!s)
 		return 0;
-	n = snprintf(s, cap, "%s", user);
+	n = snprintf(s, cap, "%s%s%s", user, *more ? " " : "", more);
 	for (d = bus_first(mmio); d; d = bus_next(mmio, d))
 		if (d->acpi_hid && !strcmp(d->acpi_hid, "LNRO0005") && n < cap)
 			n += snprintf(s + n, cap - n,
@@ -172,30 +176,33 @@ static const char *reason(int status)
 
 /* Options, all known before anything is opened. */
 static const char *kernel, *initrd, *cmdline = DEFAULT_CMDLINE;
-static const char *console = "stdio", *fifo, *exitfile;
-static long long mem_mib = 256, ncpus = 1, readyfd = -1;
+static const char *console = "stdio", *fifo, *exitfile, *cmdfile;
+static char cmdmore[2048];      /* -A's line */
+static long long mem_mib = 256, ncpus = 1, readyfd = -1, console_max;
 static int boot_timer, no_seccomp, verbose;
 static struct net_opts nets[VIRTIO_MAX_DEVS];
 static unsigned nnets;
 
-enum { OPT_CONSOLE = 256, OPT_BOOT_TIMER, OPT_NO_SECCOMP };
+enum { OPT_CONSOLE = 256, OPT_BOOT_TIMER, OPT_NO_SECCOMP, OPT_CONSOLE_MAX };
 
 static void parse_args(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "console", required_argument, 0, OPT_CONSOLE },
+		{ "console-max", required_argument, 0, OPT_CONSOLE_MAX },
 		{ "boot-timer", no_argument, 0, OPT_BOOT_TIMER },
 		{ "no-seccomp", no_argument, 0, OPT_NO_SECCOMP },
 		{ 0, 0, 0, 0 },
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "vk:i:a:m:c:n:R:N:e:h", lo, 0)) != -1) {
+	while ((c = getopt_long(argc, argv, "vk:i:a:A:m:c:n:R:N:e:h", lo, 0)) != -1) {
 		switch (c) {
 		case 'v': verbose = 1; break;
 		case 'k': kernel = optarg; break;
 		case 'i': initrd = optarg; break;
 		case 'a': cmdline = optarg; break;
+		case 'A': cmdfile = optarg; break;
 		case 'm': mem_mib = xnum_opt(c, optarg, 32, RAM_MAX >> 20, "MiB"); break;
 		case 'c': ncpus = xnum_opt(c, optarg, 1, VM_MAX_CPUS, "vCPU count"); break;
 		case 'n':
@@ -208,6 +215,13 @@ static void parse_args(int argc, char **argv)
 		case 'N': readyfd = xnum_opt(c, optarg, 3, 1 << 20, "fd"); break;
 		case 'e': exitfile = optarg; break;
 		case OPT_CONSOLE: console = optarg; break;
+		case OPT_CONSOLE_MAX:
+			if (num_parse(optarg, CAPFILE_MIN, 1LL << 40,
+			    &console_max) < 0)
+				err_die(EX_USAGE, "unable to parse --console-max "
+				    "%s: not a number of bytes from %d to %lld",
+				    optarg, CAPFILE_MIN, 1LL << 40);
+			break;
 		case OPT_BOOT_TIMER: boot_timer = 1; break;
 		case OPT_NO_SECCOMP: no_seccomp = 1; break;
 		default: usage();
@@ -234,8 +248,9 @@ static void open_console(struct vm *vm)
 			vm->console_in = 0;
 		return;
 	}
-	vm->console_out = open(console, O_WRONLY | O_CREAT | O_TRUNC |
+	vm->console_out = open(console, O_RDWR | O_CREAT | O_TRUNC |
 	    O_CLOEXEC, 0644);
+	vm->console_max = console_max;  /* a file's: it is read to be cut */
 	if (vm->console_out < 0)
 		err_diesys(EX_SYS, "unable to open console file %s", console);
 }
@@ -329,6 +344,13 @@ int main(int argc, char **argv)
 		err_diesys(EX_SYS, "unable to read initrd %s", initrd);
 	if (initrd && rf.len == 0)
 		err_die(EX_SYS, "unable to load initrd %s: empty file", initrd);
+	if (cmdfile) {
+		ssize_t n = io_readsmall(AT_FDCWD, cmdfile, cmdmore,
+		    sizeof cmdmore);
+		if (n < 0)
+			err_diesys(EX_SYS, "unable to read -A %s", cmdfile);
+		cmdmore[strcspn(cmdmore, "\n")] = 0;
+	}
 	if ((sfd = sigfd_open()) < 0)
 		err_diesys(EX_SYS, "unable to create signalfd");
 
@@ -343,7 +365,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < nnets; i++)
 		if (virtio_net_add(&vm, &nets[i]) < 0)
 			goto out;
-	if (!(cl = make_cmdline(cmdline, vm.mmio))) {
+	if (!(cl = make_cmdline(cmdline, cmdmore, vm.mmio))) {
 		err_warnsys("unable to allocate the command line");
 		goto out;
 	}
@@ -359,10 +381,11 @@ int main(int argc, char **argv)
 	unmap_file(&rf);
 	if (verbose)
 		err_info("kernel protocol %u.%02u, %s entry at 0x%llx, initrd at "
-		    "0x%llx, command line: %s", bz.version >> 8, bz.version & 0xff,
-		    bi.entry64 ? "64-bit" : "32-bit",
+		    "0x%llx, command line: %s%s", bz.version >> 8,
+		    bz.version & 0xff, bi.entry64 ? "64-bit" : "32-bit",
 		    (unsigned long long)bi.entry,
-		    (unsigned long long)bi.initrd_addr, cl);
+		    (unsigned long long)bi.initrd_addr, cmdline,
+		    *cmdmore ? " (and -A's line, not shown)" : "");
 	if (vcpu_create_all(&vm, bi.entry, bi.entry64) < 0)
 		goto out;
 

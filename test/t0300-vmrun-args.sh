@@ -25,7 +25,7 @@ fake_bzimage() {
 
 for args in '' '-k' '-k k -m 16' '-k k -m 4000' '-k k -c 0' '-k k -c 65' \
     '-k k -n nope' '-k k -n tap=t0,mac=01:00:00:00:00:01' '-k k extra' \
-    '-k k --console='; do
+    '-k k --console=' '-k k --console-max 1023' '-k k --console-max 1k'; do
 	test_expect_code 100 "usage error: vmrun $args" "vmrun $args 2>err"
 done
 
@@ -62,6 +62,20 @@ test_expect_code 111 'initrd empty' '
 	vmrun -k k -i empty 2>err
 	rc=$?
 	grep "vmrun: fatal: unable to load initrd empty: empty file" err || exit 1
+	exit $rc
+'
+test_expect_code 111 '-A file missing: refused before /dev/kvm' '
+	fake_bzimage k &&
+	vmrun -k k -A nonexistent 2>err
+	rc=$?
+	grep -x "vmrun: fatal: unable to read -A nonexistent: No such file or directory" err || exit 1
+	exit $rc
+'
+test_expect_code 111 '-A file too long for a command line' '
+	fake_bzimage k && head -c 3000 /dev/zero | tr "\0" x >long &&
+	vmrun -k k -A long 2>err
+	rc=$?
+	grep -x "vmrun: fatal: unable to read -A long: File too large" err || exit 1
 	exit $rc
 '
 if [ ! -e /dev/kvm ]; then

@@ -30,9 +30,12 @@ echo "\$\$ \$*" >>$PWD/vmrun.calls
 cmdline= tap= console=/dev/null
 while [ \$# -gt 0 ]; do
 	case \$1 in
-	-a) cmdline=\$2; shift 2 ;;
+	-a) cmdline="\$cmdline \$2"; shift 2 ;;
+	-A) cmdline="\$cmdline \$(cat "\$2")"; stat -c "%a" "\$2" >>$PWD/vmrun.secret
+	    cat "\$2" >>$PWD/vmrun.secret; shift 2 ;;
 	-n) tap=\${2#tap=}; tap=\${tap%%,*}; shift 2 ;;
 	--console) console=\$2; shift 2 ;;
+	--console-max) shift 2 ;;
 	-k|-i|-m|-c|-e|-R) shift 2 ;;
 	*) shift ;;
 	esac
@@ -76,10 +79,13 @@ test_expect_success 'husk run: stdout and stderr on their streams, exit 3' '
 	echo hi >want && test_cmp want out && echo err >want && test_cmp want err &&
 	clean
 '
-test_expect_success 'the VM got the lease, gateway, port and a fresh 48-digit token' '
+test_expect_success 'the VM got the lease, gateway, port and a fresh 48-digit token, not on argv' '
 	tail -n 1 vmrun.calls >call &&
 	grep -q " -n tap=hk[0-9a-f]\{13\},mac=02:68:0a:cb:05:02 " call &&
-	grep -q " console=ttyS0 panic=-1 quiet cryptomgr.notests husk.ip=10.203.5.2/29 husk.gw=10.203.5.1 husk.port=8000 husk.token=[0-9a-f]\{48\} " call &&
+	grep -q " console=ttyS0 panic=-1 quiet cryptomgr.notests husk.ip=10.203.5.2/29 husk.gw=10.203.5.1 husk.port=8000 *-A $PWD/state/run/[^ ]*/cmdline " call &&
+	! grep -q "husk.token" call &&
+	tail -n 2 vmrun.secret >secret &&
+	sed -n 1p secret | grep -qx 600 && sed -n 2p secret | grep -qx "husk.token=[0-9a-f]\{48\}" &&
 	ip -4 addr show dev hkt0705br | grep -q "inet 10.203.5.1/29 "
 '
 test_expect_success 'the gateway keeps its MAC, 02:68 and its address, as taps come and go' '

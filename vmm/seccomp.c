@@ -19,7 +19,8 @@
  *    clock_gettime (boot timer, RTC), getpid/gettid;
  *  - mmap/munmap/mprotect/madvise/brk/mremap: malloc and thread stacks;
  *  - open/openat/close/fstat/fsync/renameat/unlinkat/lseek/fcntl/umask/
- *    fchmod: the exit file (lib/atomic) and the ready FIFO (lib/ready).
+ *    fchmod: the exit file (lib/atomic) and the ready FIFO (lib/ready);
+ *    ftruncate: the console file cut to its bound (lib/capfile).
  * Anything else kills the process (SIGSYS: exit status 159).  vmrun
  * --no-seccomp skips this, for debugging. */
 #include <errno.h>
@@ -55,7 +56,7 @@ static const int plain[] = {
 	SYS_gettid, SYS_mmap, SYS_munmap, SYS_mprotect, SYS_madvise, SYS_brk,
 	SYS_mremap, SYS_open, SYS_openat, SYS_close, SYS_fstat, SYS_newfstatat,
 	SYS_fsync, SYS_rename, SYS_renameat, SYS_unlink, SYS_unlinkat,
-	SYS_lseek, SYS_fcntl, SYS_umask, SYS_fchmod, SYS_restart_syscall,
+	SYS_lseek, SYS_ftruncate, SYS_fcntl, SYS_umask, SYS_fchmod, SYS_restart_syscall,
 	SYS_set_tid_address,
 };
 

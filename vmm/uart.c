@@ -60,12 +60,8 @@ static void transmit(struct uart *u, uint8_t c)
 		}
 		return;
 	}
-	if (u->out_fd >= 0) {
-		ssize_t r;
-		do
-			r = write(u->out_fd, &c, 1);
-		while (r < 0 && errno == EINTR);
-	}
+	if (u->out_fd >= 0)
+		capfile_write(&u->out, &c, 1);
 }
 
 static uint8_t reg_read(struct uart *u, unsigned off)
@@ -185,6 +181,7 @@ void uart_init(struct uart *u, struct vm *vm, uint64_t base, unsigned irq,
 	u->vm = vm;
 	u->irq = irq;
 	u->out_fd = out_fd;
+	capfile_init(&u->out, out_fd, vm ? vm->console_max : 0);
 	u->mcr = 0x08;              /* OUT2 */
 	u->msr = 0xb0;              /* DCD, DSR, CTS: a cable is attached */
 	update_lsr(u);

@@ -43,6 +43,7 @@ struct vm {
 	/* Console wiring for the UART: guest output goes to console_out (-1:
 	 * dropped), console_in (-1: none) feeds the receiver. */
 	int console_out, console_in;
+	long long console_max;      /* a file console's bound (lib/capfile.h) */
 	/* Set by the console device: hand it guest input, returns bytes taken
 	 * (0 when its receive buffer is full). */
 	size_t (*console_input)(void *ctx, const void *buf, size_t len);

@@ -37,6 +37,35 @@ test_expect_success 'husk run: 20,000 lines written one by one arrive whole, wit
 	awk "BEGIN { for (i = 0; i < 20000; i++) print \"line\" i }" >want &&
 	cmp want out && clean
 '
+# The agent's token is a secret from other local users: no process's
+# argv holds it while a job runs (ps shows every argv to everyone).
+test_expect_success 'during a husk run no /proc/*/cmdline holds the token' '
+	rm -f out err
+	husk run -c "echo started; sleep 600" >out 2>err &
+	h=$! &&
+	wait_for "grep -q started out" 120 &&
+	tok=$(cat state/run/*/token) && test ${#tok} = 48 &&
+	n=0 && for f in /proc/[0-9]*/cmdline; do
+		tr "\0" " " <"$f" 2>/dev/null | grep -q "$tok" &&
+			{ echo "token in $f: $(tr "\0" " " <"$f" | sed "s/$tok/TOKEN/g")"; n=$((n + 1)); }
+	done;
+	kill -TERM $h; wait $h;
+	test $n = 0 && clean
+'
+# A guest that writes its console without end: the file keeps its head
+# (the boot) and its newest tail, within HUSK_CONSOLE_MAX.
+test_expect_success 'the console file stays within HUSK_CONSOLE_MAX, head and tail kept' '
+	rm -f out err
+	HUSK_CONSOLE_MAX=16384 husk run -c "i=0; while [ \$i -lt 3000 ]; do echo console-line-\$i; i=\$((i+1)); done >/dev/ttyS0; echo written; sleep 600" >out 2>err &
+	h=$! &&
+	wait_for "grep -q written out" 120 &&
+	cp state/run/*/console console.copy;
+	kill -TERM $h; wait $h;
+	s=$(wc -c <console.copy) && note "console after 3000 lines: $s bytes (bound 16384)" &&
+	test $s -le 16384 && grep -q "output cut here" console.copy &&
+	tail -n 1 console.copy | grep -qx "console-line-2999" &&
+	! grep -q "console-line-0$" console.copy && clean
+'
 test_expect_success 'the agent never comes up (wrong address): clear error within the deadline + 1 s' '
 	t=$(now) &&
 	{ HUSK_BOOT_TIMEOUT=20 HUSK_APPEND="husk.ip=10.99.0.2/24" husk run -c "echo hi" 2>&1 >/dev/null; echo "exit $?"; } |
