@@ -61,17 +61,45 @@ test -c /dev/net/tun && command -v ip >/dev/null && [ "$(id -u)" = 0 ] && tun=1
 test_expect_success 'a stale lease: its vmrun is stopped, its tap deleted (if root with tun)' '
 	rm -f state/leases/* &&
 	if [ -z "$tun" ]; then ip() { :; }; fi &&
-	ip tuntap add dev hkt0702test mode tap &&
-	bg sleep 300 && vm=$! &&
+	ip tuntap add dev hk0702aaaaaaaaa mode tap &&
+	cp "$(command -v sleep)" vmrun && bg ./vmrun 300 && vm=$! &&
 	vt=$(cut -d" " -f22 /proc/$vm/stat) &&
-	printf "owner 999999999 1\nvmrun %s %s\ntap hkt0702test\njob x\ndir %s/run/x\n" \
+	printf "owner 999999999 1\nvmrun %s %s\ntap hk0702aaaaaaaaa\njob x\ndir %s/run/x\n" \
 	    $vm $vt "$HUSK_STATE" >state/leases/10.202.0.2 &&
 	husk _lease y $owner >got 2>err &&
 	echo 10.202.0.2 >want && test_cmp want got &&
 	wait_for "! kill -0 $vm 2>/dev/null || grep -q \"^[^)]*) Z\" /proc/$vm/stat" 5 &&
-	test ! -e /sys/class/net/hkt0702test && unset -f ip
+	test ! -e /sys/class/net/hk0702aaaaaaaaa && unset -f ip
 '
-ip link del hkt0702test 2>/dev/null
+ip link del hk0702aaaaaaaaa 2>/dev/null
+# A planted stale lease (HUSK_STATE writable, or an old husk's bug) must
+# not make root delete, kill or unplug anything but husk's own.
+test_expect_success 'a planted lease: a run dir outside run/, a process not a vmrun, a device not a tap of ours survive' '
+	rm -f state/leases/* && mkdir -p victim/dir && : >victim/dir/file &&
+	bg sleep 300 && other=$! && ot=$(cut -d" " -f22 /proc/$other/stat) &&
+	if [ -n "$tun" ]; then ip tuntap add dev hkt0702vic mode tap; fi &&
+	printf "owner 999999999 1\nvmrun %s %s\ntap hkt0702vic\njob x\ndir %s/run/../../victim/dir\n" \
+	    $other $ot "$HUSK_STATE" >state/leases/10.202.0.2 &&
+	printf "owner 999999999 1\ntap eth0\njob y\ndir %s/run/y/../../../victim\n" \
+	    "$HUSK_STATE" >state/leases/10.202.0.3 &&
+	husk _lease z $owner >got 2>err &&
+	echo 10.202.0.2 >want && test_cmp want got &&
+	test -f victim/dir/file && kill -0 $other &&
+	grep -q "^husk: warning: .*10.202.0.2.* not a run directory of husk" err &&
+	grep -q "^husk: warning: .*10.202.0.2.* not a vmrun of husk" err &&
+	{ [ -z "$tun" ] || { test -e /sys/class/net/hkt0702vic &&
+	  grep -q "^husk: warning: .*10.202.0.2.* not a tap of husk" err; }; }
+'
+ip link del hkt0702vic 2>/dev/null
+test_expect_success 'a HUSK_STATE others can write is refused (111)' '
+	mkdir -p open/leases && chmod 777 open &&
+	{ HUSK_STATE=$PWD/open husk _lease a $owner 2>err; test $? = 111; } &&
+	grep -q "^husk: fatal: unable to use $PWD/open: writable by others" err &&
+	chmod 755 open && chmod 733 open/leases &&
+	{ HUSK_STATE=$PWD/open husk _lease a $owner 2>err; test $? = 111; } &&
+	grep -q "^husk: fatal: unable to use $PWD/open/leases: writable by others" err &&
+	test -z "$(ls open/leases)"
+'
 test_expect_success 'leftover temp files of a crashed writer are removed' '
 	rm -f state/leases/* && : >state/leases/.10.202.0.9.123.tmp &&
 	husk _lease z $owner >/dev/null && test -z "$(ls -A state/leases | grep "^\.")"
