@@ -66,7 +66,9 @@
 #define CONNS_MAX 64
 #define JOBS_MAX 256
 #define REQ_TIMEOUT_MS 10000     /* to send a whole request */
+#define HEAD_TIMEOUT_MS 2000     /* to send its head: the token comes first */
 #define BODY_MAX (16 << 20)      /* a request body: code plus stdin */
+#define BODIES_MAX (32 << 20)    /* the bodies of all connections together */
 #define GRACE_MS 500             /* TERM to KILL */
 #define TIMEOUT_DEFAULT 30000
 #define TIMEOUT_MAX (24LL * 3600 * 1000)
@@ -86,8 +88,10 @@ struct lang {
 struct conn {
 	int fd;                 /* -1: slot free */
 	struct http_req req;
-	long long deadline;
+	long long accepted, deadline;
 	int continued;          /* sent 100 Continue */
+	int head_ok;            /* route, method and token checked on the head */
+	size_t reserved;        /* of bodies_left, for its body */
 };
 
 /* One /exec request, validated.  Its pointers are into the request's JSON
@@ -113,6 +117,7 @@ static int nworkers, maxjobs = 4;
 static char token[TOKEN_MAX + 1];
 static const char *workdir = "/tmp";
 static int lfd = -1, sfd = -1, stopping;
+static size_t bodies_left = BODIES_MAX;
 static long long stop_deadline;
 
 static void
@@ -834,20 +839,32 @@ conn_close(struct conn *c)
 {
 	close(c->fd);
 	c->fd = -1;
+	bodies_left += c->reserved;
+	c->reserved = 0;
 	http_req_free(&c->req);
 }
 
-static void
-dispatch(struct conn *c)
+static const struct route *
+route_find(const struct http_req *r)
 {
-	const struct route *rt = NULL;
-	const char *q = strchr(c->req.target, '?');
-	size_t len = q ? (size_t)(q - c->req.target) : strlen(c->req.target);
+	const char *q = strchr(r->target, '?');
+	size_t len = q ? (size_t)(q - r->target) : strlen(r->target);
 
 	for (size_t i = 0; i < sizeof routes / sizeof *routes; i++)
 		if (strlen(routes[i].path) == len &&
-		    !memcmp(routes[i].path, c->req.target, len))
-			rt = &routes[i];
+		    !memcmp(routes[i].path, r->target, len))
+			return &routes[i];
+	return NULL;
+}
+
+/* The head is in: answer what it alone decides (no such path, no token,
+ * the wrong method, no room for the body) before a byte of the body is
+ * kept.  0 to go on reading, -1 after answering. */
+static int
+head_check(struct conn *c)
+{
+	const struct route *rt = route_find(&c->req);
+
 	if (!rt)
 		reply_error(c, 404, "no such path", 0);
 	else if (rt->auth && token[0] &&
@@ -855,10 +872,29 @@ dispatch(struct conn *c)
 		reply_error(c, 401, "a valid bearer token is required", 0);
 	else if (strcmp(c->req.method, rt->method))
 		reply_error(c, 405, "method not allowed", 0);
-	else if (stopping)
+	else if (c->req.body_len > bodies_left) {
+		struct buf b = { 0 };
+		buf_adds(&b, "{\"error\":\"busy: other requests' bodies fill "
+		    "the agent's memory for them\"}\n");
+		reply(c, 503, &b, "Retry-After: 1\r\n");
+		buf_free(&b);
+	} else {
+		c->head_ok = 1;
+		c->reserved = c->req.body_len;
+		bodies_left -= c->reserved;
+		c->deadline = c->accepted + REQ_TIMEOUT_MS;
+		return 0;
+	}
+	return -1;
+}
+
+static void
+dispatch(struct conn *c)
+{
+	if (stopping)
 		reply_error(c, 503, "shutting down", 0);
 	else
-		rt->fn(c);
+		route_find(&c->req)->fn(c);
 }
 
 static void
@@ -879,6 +915,8 @@ conn_read(struct conn *c)
 	if (r < 0) {
 		reply_error(c, c->req.status, http_reason(c->req.status), 0);
 		conn_close(c);
+	} else if (c->req.head_len && !c->head_ok && head_check(c) < 0) {
+		conn_close(c);
 	} else if (r > 0) {
 		dispatch(c);
 		conn_close(c);
@@ -895,6 +933,7 @@ conn_accept(void)
 {
 	struct conn *c = NULL;
 	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int free_slot;
 
 	if (fd < 0) {
 		if (errno != EAGAIN && errno != EINTR &&
@@ -905,6 +944,15 @@ conn_accept(void)
 	for (int i = 0; i < CONNS_MAX && !c; i++)
 		if (conns[i].fd < 0)
 			c = &conns[i];
+	free_slot = c != NULL;
+	/* Full: a connection whose head did not pass yet (idle, or without
+	 * the token) makes room, the oldest first, so such clients never
+	 * keep an authenticated one out. */
+	for (int i = 0; i < CONNS_MAX && !free_slot; i++)
+		if (!conns[i].head_ok && (!c || conns[i].accepted < c->accepted))
+			c = &conns[i];
+	if (c && !free_slot)
+		conn_close(c);
 	if (!c) {
 		struct conn tmp = { .fd = fd };
 		reply_error(&tmp, 503, "too many connections", 0);
@@ -912,8 +960,9 @@ conn_accept(void)
 		return;
 	}
 	c->fd = fd;
-	c->deadline = clock_ms() + REQ_TIMEOUT_MS;
-	c->continued = 0;
+	c->accepted = clock_ms();
+	c->deadline = c->accepted + HEAD_TIMEOUT_MS;
+	c->continued = c->head_ok = 0;
 	http_req_init(&c->req, HTTP_HEAD_MAX, BODY_MAX);
 }
 
