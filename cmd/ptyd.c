@@ -36,6 +36,7 @@
  * - One thread, one poll loop, no blocking call on a client's behalf.
  */
 #include <arpa/inet.h>
+#include <sys/resource.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -85,6 +86,9 @@
 #define CONN_MAX 1000
 #define DIM_MAX 4096            /* cols and rows: 1 to DIM_MAX */
 #define REQ_TIMEOUT_MS 10000    /* a request must arrive whole by then */
+#define HEAD_TIMEOUT_MS 3000    /* and its head by then */
+#define PEER_PENDING_MAX 64     /* unfinished requests one address may hold */
+#define ACCEPT_PAUSE_MS 100     /* out of descriptors: accept again after */
 #define LINGER_MS 2000          /* after our close frame, wait for theirs */
 #define DRAIN_MS 10000          /* a closing client must take some bytes by then */
 #define KILL_GRACE_MS 2000      /* terminate: SIGKILL after this */
@@ -115,6 +119,8 @@ enum { C_HTTP, C_ROUTE, C_WS, C_DONE };
 struct conn {
 	int fd;
 	int state;
+	long long accepted;
+	unsigned char peer[16]; /* its address (IPv4 in the first 4 bytes) */
 	struct tls_conn *tls;
 	int tls_want;
 	struct http_req req;
@@ -1127,6 +1133,15 @@ ws_input(struct conn *c)
 	while (c->inoff < c->in.len && c->state == C_WS) {
 		if (c->s && c->s->inq.len >= INQ_MAX)
 			break;
+		/* Replies it asked for (pongs, errors) and does not read: it
+		 * is not a terminal client. */
+		if (c->out.len - c->outoff > OUT_MAX) {
+			if (verbose)
+				err_info("client fd %d: over %d bytes of replies "
+				    "unread: close 1008", c->fd, OUT_MAX);
+			conn_close_frame(c, WS_POLICY, "replies not read");
+			break;
+		}
 		r = ws_rx_feed(&c->rx, (uint8_t *)c->in.p + c->inoff,
 		    c->in.len - c->inoff, &used, &m);
 		c->inoff += used;
@@ -1217,6 +1232,35 @@ conn_input(struct conn *c)
 	}
 }
 
+/* Request bytes: once the head is in, the rest of REQ_TIMEOUT_MS for the
+ * body (HEAD_TIMEOUT_MS was the head's); complete or bad: C_ROUTE. */
+static void
+req_feed(struct conn *c, const char *p, size_t n)
+{
+	int had_head = c->req.head_len != 0;
+
+	if (http_req_feed(&c->req, p, n) != 0)
+		c->state = C_ROUTE;
+	if (!had_head && c->req.head_len)
+		c->deadline = c->accepted + REQ_TIMEOUT_MS;
+}
+
+/* What c may take in now, the same for plain and TLS: a WebSocket holds
+ * at most MSG_MAX bytes not parsed yet (ws_input stops while its session's
+ * input queue is full, and while c has more unread replies than OUT_MAX),
+ * so a client is read only as fast as its session takes the input. */
+static size_t
+in_room(const struct conn *c)
+{
+	size_t held = c->in.len - c->inoff;
+
+	if (c->rd_eof || c->out.len - c->outoff > OUT_MAX)
+		return 0;
+	if (c->state != C_WS)
+		return 16384;
+	return held < MSG_MAX ? MSG_MAX - held : 0;
+}
+
 /* Move bytes between the socket and in/out.  -1: the connection is gone. */
 static int
 conn_io(struct conn *c, short rev)
@@ -1229,7 +1273,7 @@ conn_io(struct conn *c, short rev)
 	if (c->tls) {
 		struct buf got = { 0 };
 		unsigned long long sent = tls_sent(c->tls);
-		int w = tls_io(c->tls, c->fd, &got, sizeof tmp * 4,
+		int w = tls_io(c->tls, c->fd, &got, in_room(c),
 		    c->out.p + c->outoff, c->out.len - c->outoff, &used);
 		c->outoff += used;
 		moved = tls_sent(c->tls) > sent;
@@ -1242,23 +1286,22 @@ conn_io(struct conn *c, short rev)
 		c->tls_want = w;
 		if (got.len) {
 			if (c->state == C_HTTP) {
-				if (http_req_feed(&c->req, got.p, got.len) != 0)
-					c->state = C_ROUTE;
+				req_feed(c, got.p, got.len);
 			} else if (c->state == C_WS) {
 				buf_add(&c->in, got.p, got.len);
 			}
 		}
 		buf_free(&got);
 	} else {
-		if ((rev & (POLLIN | POLLHUP | POLLERR)) && !c->rd_eof) {
-			r = read(c->fd, tmp, sizeof tmp);
+		size_t room = in_room(c);
+		if ((rev & (POLLIN | POLLHUP | POLLERR)) && room) {
+			r = read(c->fd, tmp, room < sizeof tmp ? room : sizeof tmp);
 			if (r == 0) {
 				c->rd_eof = 1;
 			} else if (r < 0 && errno != EAGAIN && errno != EINTR) {
 				return -1;
 			} else if (r > 0 && c->state == C_HTTP) {
-				if (http_req_feed(&c->req, tmp, r) != 0)
-					c->state = C_ROUTE;
+				req_feed(c, tmp, r);
 			} else if (r > 0 && c->state == C_WS) {
 				buf_add(&c->in, tmp, r);
 			}
@@ -1297,26 +1340,93 @@ conn_io(struct conn *c, short rev)
 	return 0;
 }
 
+static long long accept_paused;  /* out of descriptors: until then */
+
+/* The peer's address as 16 bytes (a Unix socket's: all zero). */
+static void
+peer_key(const struct sockaddr_storage *ss, unsigned char key[16])
+{
+	memset(key, 0, 16);
+	if (ss->ss_family == AF_INET)
+		memcpy(key, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	else if (ss->ss_family == AF_INET6)
+		memcpy(key, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+}
+
+/* Room for a connection from peer: one whose request is not in yet goes,
+ * the oldest first, when the peer holds PEER_PENDING_MAX of those or
+ * every slot is taken; so half-sent requests hold no slot a real client
+ * needs.  0, or -1 when every connection is past its request. */
+static int
+make_room(const unsigned char peer[16])
+{
+	struct conn *c, *old = NULL, *mine = NULL;
+	int n = 0;
+
+	for (c = conns; c; c = c->next) {
+		if (c->state != C_HTTP || c->req.head_len)
+			continue;
+		if (!old || c->accepted <= old->accepted)
+			old = c;
+		if (!memcmp(c->peer, peer, 16)) {
+			n++;
+			if (!mine || c->accepted <= mine->accepted)
+				mine = c;
+		}
+	}
+	if (n >= PEER_PENDING_MAX)
+		old = mine;
+	else if (nconns < CONN_MAX)
+		return 0;
+	if (!old)
+		return -1;
+	if (verbose)
+		err_info("client fd %d: request not sent in time for another: "
+		    "closed", old->fd);
+	conn_free(old);
+	return 0;
+}
+
 static void
 accept_conns(long long now)
 {
+	static long long warned;
+
 	for (int i = 0; i < 64; i++) {
-		int fd = accept4(lsock, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage ss = { 0 };
+		socklen_t sl = sizeof ss;
+		int fd = accept4(lsock, (struct sockaddr *)&ss, &sl,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		unsigned char peer[16];
 		struct conn *c;
 
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR &&
-			    errno != ECONNABORTED)
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				/* The listener stays ready: stop polling it
+				 * a while, and say so once a second. */
+				accept_paused = now + ACCEPT_PAUSE_MS;
+				if (now - warned >= 1000) {
+					err_warnsys("unable to accept (for %d ms)",
+					    ACCEPT_PAUSE_MS);
+					warned = now;
+				}
+			} else if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED) {
 				err_warnsys("unable to accept");
+			}
 			return;
 		}
-		if (nconns >= CONN_MAX || !(c = calloc(1, sizeof *c))) {
+		peer_key(&ss, peer);
+		if (make_room(peer) < 0 || !(c = calloc(1, sizeof *c))) {
 			close(fd); /* over the limit: refused at once */
 			continue;
 		}
 		c->fd = fd;
 		c->state = C_HTTP;
-		c->deadline = now + REQ_TIMEOUT_MS;
+		c->accepted = now;
+		memcpy(c->peer, peer, 16);
+		c->deadline = now + HEAD_TIMEOUT_MS;
 		http_req_init(&c->req, HTTP_HEAD_MAX, BODY_MAX);
 		if (tls && !(c->tls = tls_conn_new(tls))) {
 			close(fd);
@@ -1418,9 +1528,10 @@ serve(void)
 #define WAKE(t) do { if ((t) > 0 && (next < 0 || (t) < next)) next = (t); } while (0)
 		pf[n] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
 		who[n++] = NULL;
-		pf[n] = (struct pollfd){ .fd = nconns < CONN_MAX ? lsock : -1,
+		pf[n] = (struct pollfd){ .fd = now >= accept_paused ? lsock : -1,
 		    .events = POLLIN };
 		who[n++] = NULL;
+		WAKE(accept_paused > now ? accept_paused : 0);
 		for (s = sessions; s; s = s->next) {
 			short ev = 0;
 			if (session_room(s))
@@ -1440,9 +1551,10 @@ serve(void)
 			short ev = 0;
 			if (c->tls) {
 				ev = c->tls_want;
+				if (!in_room(c))
+					ev &= ~POLLIN;
 			} else {
-				if (!c->rd_eof && (c->state != C_WS ||
-				    c->in.len - c->inoff < MSG_MAX))
+				if (in_room(c))
 					ev |= POLLIN;
 				if (c->out.len)
 					ev |= POLLOUT;
@@ -2001,6 +2113,14 @@ main(int argc, char **argv)
 		if (tls_srv_load(&tls, cert, key, why, sizeof why) < 0)
 			err_die(EX_USAGE, "unable to load TLS certificate %s "
 			    "and key %s: %s", cert, key, why);
+	}
+	/* Every connection and session costs descriptors: take all we may. */
+	{
+		struct rlimit rl;
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
 	}
 	if ((sigfd = sigfd_open()) < 0)
 		err_diesys(EX_SYS, "unable to set up signals");
