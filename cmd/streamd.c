@@ -10,9 +10,16 @@
  *   buffer stops the reads and so the command (backpressure, no drops).
  * - Bytes leave the buffer only when a client acknowledges having written
  *   them out; a new client starts at the oldest unacknowledged byte.
- * - A preempted client is told so and keeps being read (its last acks)
- *   until it closes, or for PREEMPT_GRACE_MS, before the next one starts:
- *   so preemption alone never makes a byte written twice.
+ * - A client writes a chunk out only after it has sent a CLAIM for it and
+ *   then found its connection still open for reading.  A preempted client
+ *   is sent PREEMPT, then its connection is shut down for writing (the
+ *   revocation: from then on its check fails, so it writes nothing more,
+ *   however long it was stopped and whatever is still unread in its
+ *   socket), then every claim it sent before is read.  The next client
+ *   starts once those claimed chunks are acknowledged, or the old client
+ *   closes, or PREEMPT_GRACE_MS have passed: only in that last case, with
+ *   a claimed chunk unacknowledged, may a byte be written twice; it is
+ *   logged.
  * - The exit is reported (exit file, EXIT frame) only once the command has
  *   exited, its output reached EOF and every byte was acknowledged.
  */
@@ -69,6 +76,9 @@ struct client {
 	uint64_t stdin_off;  /* stdin bytes received from this client */
 	uint64_t stdin_base; /* global stdin position when it started */
 	uint64_t stdin_acked;
+	uint64_t claimed[3]; /* [stream]: end of the last chunk it claimed */
+	uint64_t need[3];    /* revoked: what it claimed before, to be acked */
+	int revoked;         /* preempted, and its connection shut down */
 	long long deadline;  /* preempted: closed by then */
 };
 
@@ -213,6 +223,16 @@ client_frame(struct client *c, const struct frame *f, const char **why)
 		stream_release(s, f->off);
 		return 0;
 	}
+	case F_CLAIM: {
+		struct stream *s = &out[f->stream];
+		if (f->off < s->acked || f->off > s->sent || (c != cur && c != old)) {
+			*why = "claimed bytes it was never sent";
+			return -1;
+		}
+		if (f->off > c->claimed[f->stream])
+			c->claimed[f->stream] = f->off;
+		return 0;
+	}
 	case F_STDIN:
 		if (f->off != c->stdin_off) {
 			*why = "stdin offset out of sequence";
@@ -244,7 +264,9 @@ client_frame(struct client *c, const struct frame *f, const char **why)
 	return -1;
 }
 
-static void
+/* Read and handle what c sent: 1 if something was read, 0 if there was
+ * nothing to read, -1 if c was closed (and freed). */
+static int
 client_read(struct client *c)
 {
 	const char *why = NULL;
@@ -255,12 +277,12 @@ client_read(struct client *c)
 	n = recv(c->fd, c->in + c->inlen, sizeof c->in - c->inlen,
 	    MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
+		return 0;
 	if (n <= 0) {
 		/* A disconnect, even mid-frame: the partial frame is
 		 * dropped and we wait for the next client at once. */
 		client_close(c, n == 0 ? "disconnected" : strerror(errno));
-		return;
+		return -1;
 	}
 	c->inlen += n;
 	while ((used = frame_decode(c->in + pos, c->inlen - pos, &f, &why)) > 0) {
@@ -273,10 +295,39 @@ client_read(struct client *c)
 	if (used < 0) {
 		err_warn("client sent a malformed frame (%s); closing it", why);
 		client_close(c, NULL);
-		return;
+		return -1;
 	}
 	memmove(c->in, c->in + pos, c->inlen - pos);
 	c->inlen -= pos;
+	return 1;
+}
+
+/* Take the output away from the preempted client, once PREEMPT is out (or
+ * its grace is over).  The shutdown comes first: a client checks for it
+ * after claiming a chunk and before writing it, so any chunk it writes
+ * from now on was claimed before, and every such claim is already in its
+ * socket.  Those are read now; the client is done once they are acked. */
+static void
+old_revoke(void)
+{
+	if (!old || old->revoked)
+		return;
+	shutdown(old->fd, SHUT_WR);
+	old->revoked = 1;
+	while (old && client_read(old) > 0)
+		;
+	if (old) {
+		old->need[1] = old->claimed[1];
+		old->need[2] = old->claimed[2];
+	}
+}
+
+/* The preempted client can write nothing the next one will be sent. */
+static int
+old_done(void)
+{
+	return old->revoked && out[1].acked >= old->need[1] &&
+	    out[2].acked >= old->need[2];
 }
 
 static void
@@ -308,8 +359,8 @@ client_accept(void)
 		old = cur;
 		cur = NULL;
 		old->deadline = clock_ms() + PREEMPT_GRACE_MS;
-		/* After the data frames already queued, which it still
-		 * writes out and acknowledges. */
+		/* After the data frames already queued: it writes none
+		 * of them once revoked, which follows when this is sent. */
 		client_put(old, F_PREEMPT, 0, NULL, 0, 0);
 		err_info("new client preempts the current one");
 	}
@@ -629,9 +680,26 @@ serve(int argc, char **argv)
 			client_close(cur, strerror(errno));
 		if (old && client_flush(old) < 0)
 			client_close(old, strerror(errno));
+		if (old && !old->revoked && old->outpos == old->outlen)
+			old_revoke();
+		if (old && old_done())
+			client_close(old, "preempted, its output handed over");
 		now = clock_ms();
-		if (old && now >= old->deadline)
-			client_close(old, "preempted client too slow to close");
+		if (old && now >= old->deadline) {
+			old_revoke();
+			for (int i = 1; old && i <= 2; i++)
+				if (out[i].acked < old->need[i])
+					err_warn("%s bytes %llu-%llu may be written "
+					    "twice: a preempted client was still "
+					    "writing them out after %d s",
+					    i == 1 ? "stdout" : "stderr",
+					    (unsigned long long)out[i].acked,
+					    (unsigned long long)old->need[i],
+					    PREEMPT_GRACE_MS / 1000);
+			if (old)
+				client_close(old, "preempted client too slow "
+				    "to close");
+		}
 		if (!old && pending)
 			client_start(pending), pending = NULL;
 		if (exited && drained(1) && cur && cur->outpos == cur->outlen) {
@@ -732,7 +800,7 @@ serve(int argc, char **argv)
 /* --- attach ----------------------------------------------------------- */
 
 static struct termios saved;
-static int raw, gone_away;
+static int raw, gone_away, revoked;
 
 static void
 restore(void)
@@ -760,6 +828,19 @@ send_frame(int fd, int type, int stream, const void *data, uint32_t len,
 		restore();
 		err_diesys(EX_SYS, "unable to write to streamd");
 	}
+}
+
+/* The output is still ours: streamd has not shut the connection down
+ * (which it does to a preempted client, and when it goes away). */
+static int
+still_ours(int fd)
+{
+	struct pollfd p = { fd, POLLRDHUP, 0 };
+
+	while (poll(&p, 1, 0) < 0)
+		if (errno != EINTR)
+			return 0;
+	return !(p.revents & (POLLRDHUP | POLLHUP | POLLERR));
 }
 
 static void
@@ -814,7 +895,7 @@ attach(int argc, char **argv)
 	for (;;) {
 		struct pollfd p[3] = {
 			{ fd, POLLIN, 0 }, { sfd, POLLIN, 0 },
-			{ 0, stdin_open && hello &&
+			{ 0, stdin_open && hello && !revoked &&
 			    sent_stdin - acked_stdin < STDIN_WINDOW ? POLLIN : 0, 0 },
 		};
 		const char *why;
@@ -851,7 +932,9 @@ attach(int argc, char **argv)
 		if (n <= 0) {
 			restore();
 			err_die(EX_SYS, "unable to read from %s: streamd closed "
-			    "the connection", argv[1]);
+			    "the connection%s", argv[1], revoked ? " and took "
+			    "back the output (a newer client took over, or "
+			    "streamd is gone)" : "");
 		}
 		inlen += n;
 		while ((used = frame_decode(in + pos, inlen - pos, &f, &why)) > 0) {
@@ -873,6 +956,19 @@ attach(int argc, char **argv)
 				}
 				break;
 			case F_DATA:
+				/* Claim it, then make sure it is still ours: once
+				 * streamd has revoked the output (shut the
+				 * connection down) nothing more is written, even
+				 * by a client that was stopped meanwhile with
+				 * frames unread.  A claim sent before the
+				 * revocation is waited for, up to 2 s. */
+				if (!revoked) {
+					send_frame(fd, F_CLAIM, f.stream, NULL, 0,
+					    f.off + f.len);
+					revoked = !still_ours(fd);
+				}
+				if (revoked)
+					break; /* the next client writes it */
 				/* Write it out, then say so: the ack follows the
 				 * write, so nothing acked is ever unwritten. */
 				if (io_writeall(f.stream, f.data, f.len) < 0) {

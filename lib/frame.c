@@ -28,6 +28,7 @@ static const struct {
 	[F_STDIN] = { 0x01, 1, FRAME_MAX },
 	[F_STDIN_EOF] = { 0x01, 0, 0 },
 	[F_RESIZE] = { 0x01, 4, 4 },
+	[F_CLAIM] = { 0x06, 0, 0 },
 };
 
 ssize_t

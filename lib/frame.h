@@ -20,7 +20,7 @@
 
 #define FRAME_HDR 16
 #define FRAME_MAX 65536
-#define FRAME_VERSION 1
+#define FRAME_VERSION 2 /* 2: clients CLAIM each chunk before writing it */
 #define STDIN_WINDOW (64 * 1024) /* stdin bytes a client may have in flight */
 
 enum {
@@ -35,6 +35,8 @@ enum {
 	F_STDIN = 17,    /* payload: stdin bytes; offset: their position */
 	F_STDIN_EOF = 18,/* end of stdin */
 	F_RESIZE = 19,   /* payload: uint16 rows, uint16 cols */
+	F_CLAIM = 20,    /* stream 1|2, offset: end of the chunk about to be
+	                  * written out (sent before checking it may be) */
 };
 
 struct frame {

@@ -87,6 +87,87 @@ test_expect_success 'preemption storm: 200 clients, kill -9 and preemption, stit
 	echo "stitched $pos bytes from $(ls j.* | wc -l) clients, $(grep -c . killed) killed"
 '
 
+# stitch2 A B LOG EXPECT: clients A then B (journals j.A, j.B; outputs
+# o.A, o.B) wrote out the command's output, the file EXPECT, between them.
+# Each wrote one contiguous run of stdout, A from 0, B from where A's
+# acknowledgements ended, with no gap.  They may overlap only on bytes
+# streamd logged in LOG as "may be written twice" (a preempted client still
+# in the middle of writing them when its grace ran out); otherwise B
+# starts exactly where A stopped.  Sets aend, bstart and twice.
+stitch2() {
+	for c in $1 $2; do
+		test -s j.$c || { echo "client $c wrote nothing"; return 1; }
+		awk -v s=$(head -n 1 j.$c | cut -d" " -f2) "{ if (\$1 != 1 || \$2 != s) exit 1; s = \$2 + \$3 }" j.$c ||
+			{ echo "client $c not contiguous:"; cat j.$c; return 1; }
+		test $(awk "{ n += \$3 } END { print n }" j.$c) = $(wc -c <o.$c) ||
+			{ echo "client $c journal/output mismatch"; return 1; }
+	done
+	aend=$(awk "{ e = \$2 + \$3 } END { print e }" j.$1)
+	bstart=$(head -n 1 j.$2 | cut -d" " -f2)
+	twice=$(sed -n "s/.*stdout bytes \([0-9]*\)-\([0-9]*\) may be written twice.*/\1 \2/p" $3)
+	echo "A: 0-$aend, B: from $bstart; streamd logged as maybe twice: ${twice:-nothing}"
+	test "$(head -n 1 j.$1 | cut -d" " -f2)" = 0 || { echo "A does not start at 0"; return 1; }
+	test $bstart -le $aend || { echo "gap between A and B"; return 1; }
+	if [ $bstart != $aend ]; then
+		test -n "$twice" && test ${twice% *} -le $bstart && test $aend -le ${twice#* } ||
+			{ echo "A and B overlap on bytes not logged"; return 1; }
+	fi
+	{ cat o.$1; tail -c +$((aend - bstart + 1)) o.$2; } | cmp - $4
+}
+
+# A client stopped (kill -STOP) while output is in flight to it, then
+# preempted, then continued once the next client streams: it wakes with
+# data frames (and the PREEMPT) unread in its socket, and must write none
+# of it, since its successor was given it.
+test_expect_success 'a client stopped, preempted, then continued writes nothing its successor owns' '
+	awk "BEGIN { for (i = 0; i < 500; i++) printf \"%07d\\n\", i }" >expect &&
+	bg streamd -s stop.s -- sh -c "
+		i=0; while [ \$i -lt 500 ]; do
+			printf \"%07d\\n\" \$i; i=\$((i + 1)); echo \$i >made; sleep 0.01
+		done" 2>stop.log &&
+	wait_for "test -S stop.s" || return 1
+	bg streamd attach -O j.a stop.s >o.a 2>e.a </dev/null
+	a=$! &&
+	wait_for "test -s j.a" &&
+	kill -STOP $a &&
+	# The command goes on: wait until it has made 3 lines more than A
+	# wrote, which streamd sends to A (stopped, so they stay unread).
+	wrote=$(awk "{ e = \$2 + \$3 } END { print e / 8 }" j.a) &&
+	wait_for "made=\$(cat made 2>/dev/null); test \"\${made:-0}\" -ge $((wrote + 3))" || return 1
+	bg streamd attach -O j.b stop.s >o.b 2>e.b </dev/null
+	b=$! &&
+	wait_for "test -s j.b" &&
+	kill -CONT $a &&
+	{ wait $a; test $? = 1; } &&
+	grep -q "preempted by a newer client" e.a &&
+	wait $b &&
+	stitch2 a b stop.log expect
+'
+
+# The one case streamd(1) leaves: a preempted client that is still in the
+# middle of writing a chunk when its 2 s grace runs out (here: blocked on a
+# FIFO nobody reads).  That chunk, and only it, is then written twice, and
+# streamd logs exactly which bytes.
+test_expect_success 'a preempted client blocked mid-chunk past the grace: only that chunk is written twice, as logged' '
+	awk "BEGIN { for (i = 0; i < 131072; i++) printf \"%07d\\n\", i }" >expect2 &&
+	bg streamd -s blk.s -- cat expect2 2>blk.log &&
+	wait_for "test -S blk.s" &&
+	mkfifo f && exec 8<>f || return 1
+	bg streamd attach -O j.c blk.s >f 2>e.c </dev/null
+	a=$! &&
+	wait_for "test -s j.c" || return 1
+	bg streamd attach -O j.d blk.s >o.d 2>e.d </dev/null 8<&-
+	b=$! &&
+	wait_for "grep -q \"may be written twice\" blk.log" || return 1
+	bg cat f >o.c 8<&-
+	r=$! &&
+	exec 8<&- &&
+	{ wait $a; sa=$?; test $sa = 1 || test $sa = 111; } &&
+	wait $r && wait $b &&
+	stitch2 c d blk.log expect2 &&
+	test "$bstart $aend" = "$twice"
+'
+
 test_expect_success '50 attach/kill -9 cycles, then a fresh attach works; no stray children' '
 	bg streamd -s k.s -- sh -c "while :; do echo tick; sleep 0.01; read x && echo \"in:\$x\" && exit 0; done" 2>k.log &&
 	sd=$! &&

@@ -43,6 +43,13 @@ main(void)
 	ok(frame_decode(b, FRAME_HDR, &f, &why) == -1, "empty DATA");
 	frame_header(b, F_EXIT, 0, 7, 0);
 	ok(frame_decode(b, FRAME_HDR + 7, &f, &why) == -1, "EXIT of 7 bytes");
+	frame_header(b, F_CLAIM, 2, 0, 42);
+	ok(frame_decode(b, FRAME_HDR, &f, &why) == FRAME_HDR &&
+	    f.type == F_CLAIM && f.off == 42, "CLAIM of stderr");
+	frame_header(b, F_CLAIM, 0, 0, 42);
+	ok(frame_decode(b, FRAME_HDR, &f, &why) == -1, "CLAIM of no stream");
+	frame_header(b, F_CLAIM, 1, 1, 42);
+	ok(frame_decode(b, FRAME_HDR + 1, &f, &why) == -1, "CLAIM with a payload");
 	frame_header(b, F_RESIZE, 0, 4, 0);
 	ok(frame_decode(b, FRAME_HDR + 4, &f, &why) == FRAME_HDR + 4, "RESIZE");
 	frame_header(b, F_HELLO, 1, 7, FRAME_VERSION);
