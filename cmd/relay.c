@@ -478,8 +478,10 @@ cmd_cancel(int argc, char **argv)
 	}
 	r = follow(&t, clock_ms() + CANCEL_WAIT_MS, &code);
 	unlinkat(dir.cancel, id, 0);
+	/* As in cmd_run: the cancel failed, nothing timed out that the
+	 * user asked to time out. */
 	if (!r)
-		err_die(EX_TIMEOUT, "unable to cancel %s: no acknowledgement "
+		err_die(EX_SYS, "unable to cancel %s: no acknowledgement "
 		    "within %d s (is relayd running?)", id,
 		    CANCEL_WAIT_MS / 1000);
 	if (code != EX_CANCEL)

@@ -5,6 +5,21 @@
 bg relayd -d d -w . -T 1 2>relayd.log
 wait_for "test -s d/server.ready"
 
+# A cancel that relayd never acknowledges: the relayd of e is stopped
+# (SIGSTOP) while its command runs.  relay cancel waits out its 60 s in
+# the background while the other tests run; the last test collects it.
+test_expect_success 'unacknowledged cancel: start it' '
+	bg relayd -d e -w . 2>relayd-e.log &&
+	epid=$! &&
+	wait_for "test -s e/server.ready" &&
+	eid=$(relay -d e submit -- "sleep 300") &&
+	wait_for "test -e e/run/$eid" &&
+	kill -STOP $epid &&
+	ustart=$(date +%s) &&
+	{ relay -d e cancel $eid >unacked.out 2>unacked.err & } &&
+	unacked=$!
+'
+
 test_expect_code 1 'cancel with nothing running says so' '
 	relay -d d cancel 2>err; r=$?;
 	grep -q "relay: fatal: unable to cancel: no command is running" err; exit $r
@@ -66,5 +81,16 @@ test_expect_success 'status survives a corrupt marker' '
 	: >d/run/zzz &&
 	relay -d d status >out && rm -f d/run/zzz &&
 	grep -q "zzz (marker is corrupt or empty)" out
+'
+
+test_expect_success 'a cancel relayd never acknowledges exits 111 after 60 s' '
+	wait $unacked; r=$?; uend=$(date +%s);
+	kill -CONT $epid;
+	echo "exit $r after $((uend - ustart)) s"; cat unacked.err;
+	test $r = 111 &&
+	test $((uend - ustart)) -ge 59 &&
+	grep -q "^relay: fatal: unable to cancel $eid: no acknowledgement within 60 s" unacked.err &&
+	! test -s unacked.out &&
+	! test -e e/cancel/$eid && test -e e/run/$eid
 '
 test_done
