@@ -30,7 +30,7 @@
 #include "relaydir.h"
 
 #define POLL_MS 100
-#define CANCEL_WAIT_MS 60000
+#define CANCEL_WAIT_MS (RELAY_CANCEL_WAIT * 1000)
 
 static struct relaydir dir;
 static volatile sig_atomic_t interrupted;
@@ -566,11 +566,16 @@ cmd_status(int argc, char **argv)
 	return alive == 0 ? EX_FALSE : 0;
 }
 
+/* flush: the results of finished commands, and the cancel requests
+ * nobody will act on (relay_cancel_stale).  Queued commands stay.  The
+ * cancels go first: once its result is gone, a finished command's cancel
+ * request looks like one for no command, kept until it is old. */
 static int
 cmd_flush(int argc, char **argv)
 {
-	char **run, **res;
-	int nrun, nres, code, n = 0;
+	char **run, **res, **can;
+	int nrun, nres, ncan, code, n = 0, nc = 0;
+	time_t now = 0;
 
 	if (argc != 1)
 		usage();
@@ -580,6 +585,16 @@ cmd_flush(int argc, char **argv)
 		err_die(EX_FALSE, "unable to flush %s: %s is running", dir.path,
 		    run[0]);
 	relay_names_free(run, nrun);
+	if ((ncan = relay_names(dir.cancel, NULL, &can)) < 0)
+		err_diesys(EX_SYS, "unable to read %s/cancel", dir.path);
+	for (int i = 0; i < ncan; i++) {
+		int s = relay_cancel_stale(&dir, can[i], dir.cancel, &now);
+		if (s < 0)
+			err_diesys(EX_SYS, "unable to flush cancel/%s", can[i]);
+		if (s && unlinkat(dir.cancel, can[i], 0) == 0)
+			nc++;
+	}
+	relay_names_free(can, ncan);
 	if ((nres = relay_names(dir.result, ".exit", &res)) < 0)
 		err_diesys(EX_SYS, "unable to read %s/result", dir.path);
 	for (int i = 0; i < nres; i++) {
@@ -590,7 +605,7 @@ cmd_flush(int argc, char **argv)
 		n++;
 	}
 	relay_names_free(res, nres);
-	printf("flushed %d results\n", n);
+	printf("flushed %d results and %d cancel requests\n", n, nc);
 	return 0;
 }
 

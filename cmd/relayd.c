@@ -321,20 +321,42 @@ claim(void)
 	relay_names_free(ids, n);
 }
 
+/* Act on the cancel requests for our jobs.  The others are another
+ * server's, or wait for their command to be claimed (job_start honours
+ * them), or are done with: their command finished, or none of that id is
+ * in the directory and the request is RELAY_CANCEL_WAIT s old.  Those go,
+ * checked at most once a second: the check writes a file (relay_fsnow),
+ * and while a group is being killed the loop turns every 20 ms. */
 static void
 scan_cancels(void)
 {
+	static long long sweep_at;
 	char **ids;
-	int n, code;
+	int n, sweep = clock_ms() >= sweep_at;
+	time_t now = 0;
 
 	if ((n = relay_names(dir.cancel, NULL, &ids)) < 0)
 		return;
+	if (sweep)
+		sweep_at = clock_ms() + 1000;
 	for (int i = 0; i < n; i++) {
 		struct job *j = job_find(ids[i]);
-		if (j)
+		if (j) {
 			job_cancel(j, 1);
-		else if (relay_exit_read(&dir, ids[i], &code) == 1)
-			unlinkat(dir.cancel, ids[i], 0); /* already done */
+			continue;
+		}
+		if (!sweep)
+			continue;
+		switch (relay_cancel_stale(&dir, ids[i], dir.root, &now)) {
+		case RELAY_DONE:
+			unlinkat(dir.cancel, ids[i], 0);
+			break;
+		case RELAY_GONE:
+			if (unlinkat(dir.cancel, ids[i], 0) == 0)
+				err_info("dropped cancel/%s: no such command "
+				    "for %d s", ids[i], RELAY_CANCEL_WAIT);
+			break;
+		}
 	}
 	relay_names_free(ids, n);
 }

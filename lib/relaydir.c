@@ -239,6 +239,85 @@ relay_exit_read(const struct relaydir *d, const char *id, int *code)
 	return 1;
 }
 
+/* Checked in the order a command moves, cmd/ to srv/NODE/ (and run/) to
+ * result/, each step written before the last one is undone: a command
+ * that moves on while we look is found at its next place.  Only recovery
+ * moves one back (srv/NODE/ to cmd/), hence the second look in cmd/. */
+int
+relay_state(const struct relaydir *d, const char *id)
+{
+	char name[ID_MAX + 8];
+	struct dirent *de;
+	int fd, found = 0;
+	DIR *dd;
+
+	if (faccessat(d->cmd, id, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		return RELAY_PENDING;
+	if ((fd = openat(d->srv, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	if (!(dd = fdopendir(fd))) {
+		close(fd);
+		return -1;
+	}
+	while (!found && (de = readdir(dd))) {
+		char path[sizeof de->d_name + ID_MAX + 2];
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "%s/%s", de->d_name, id);
+		found = faccessat(d->srv, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	}
+	closedir(dd);
+	if (found || faccessat(d->run, id, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		return RELAY_PENDING;
+	snprintf(name, sizeof name, "%s.exit", id);
+	if (faccessat(d->result, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		return RELAY_DONE;
+	if (faccessat(d->cmd, id, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		return RELAY_PENDING;
+	return RELAY_GONE;
+}
+
+int
+relay_fsnow(int dirfd, time_t *now)
+{
+	char id[ID_MAX + 1], name[ID_MAX + 16];
+	struct stat st;
+	int fd, r;
+
+	/* A dot name is never an id; relay_newid's is unique across hosts. */
+	relay_newid(id, sizeof id);
+	snprintf(name, sizeof name, ".clock.%s", id);
+	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	/* Set to the server's time: an NFS exclusive create may not be. */
+	r = futimens(fd, NULL) < 0 || fstat(fd, &st) < 0 ? -1 : 0;
+	unlinkat(dirfd, name, 0);
+	close(fd);
+	if (r == 0)
+		*now = st.st_mtime;
+	return r;
+}
+
+int
+relay_cancel_stale(const struct relaydir *d, const char *id, int clockfd,
+    time_t *now)
+{
+	struct stat st;
+	int s = relay_state(d, id);
+
+	if (s < 0 || s == RELAY_DONE)
+		return s;
+	if (s == RELAY_PENDING)
+		return 0;
+	if (fstatat(d->cancel, id, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!*now && relay_fsnow(clockfd, now) < 0)
+		return -1;
+	return *now - st.st_mtime >= RELAY_CANCEL_WAIT ? RELAY_GONE : 0;
+}
+
 static int
 cmpstr(const void *a, const void *b)
 {

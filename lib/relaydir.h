@@ -8,7 +8,9 @@
  *   srv/NODE/ID      a command that relayd claimed (renamed from cmd/ID:
  *                    the rename is the claim, so exactly one server wins)
  *   run/ID           ID:PID:PGID:TICKS:NODE, the running marker (atomic)
- *   cancel/ID        a request to cancel ID (atomic)
+ *   cancel/ID        a request to cancel ID (atomic); removed once ID
+ *                    finished, or once it is RELAY_CANCEL_WAIT s old and
+ *                    no command ID is in the directory
  *   result/ID.log    stdout and stderr of the command
  *   result/ID.exit   decimal status (atomic; written before run/ID goes)
  *
@@ -19,6 +21,7 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "path.h"
 
@@ -26,6 +29,10 @@
 #define RELAY_CMD_MAX (128 * 1024) /* one argument to sh -c (MAX_ARG_STRLEN) */
 #define RELAY_LOST 137             /* status of a command whose server died */
 #define RELAY_SRVINFO ".info"      /* srv/NODE/.info: never a valid id */
+/* How long relay waits for relayd to acknowledge a cancel before it
+ * withdraws the request; a request older than this that names no command
+ * has no client left (see relay_cancel_stale). */
+#define RELAY_CANCEL_WAIT 60       /* seconds */
 
 struct relaydir {
 	const char *path;
@@ -71,6 +78,30 @@ int relay_marker_parse(const char *s, struct marker *m);
 /* Read result/ID.exit: 1 and *code if present and valid, 0 if absent,
  * -1 with errno (EINVAL for a corrupt file). */
 int relay_exit_read(const struct relaydir *d, const char *id, int *code);
+
+/* Where command id stands in the directory. */
+enum relay_state {
+	RELAY_PENDING = 1, /* queued in cmd/, claimed in srv/NODE/, running */
+	RELAY_DONE,        /* result/ID.exit exists */
+	RELAY_GONE,        /* no command id: never submitted, or flushed */
+};
+/* One of those, or -1 with errno. */
+int relay_state(const struct relaydir *d, const char *id);
+
+/* The time now by the clock of the filesystem of dirfd: the mtime of a
+ * file created there.  Hosts sharing a directory may disagree on the
+ * time; their files' mtimes all come from the one file server.  0, or
+ * -1 with errno. */
+int relay_fsnow(int dirfd, time_t *now);
+
+/* Is cancel/ID done with?  RELAY_DONE if ID finished; RELAY_GONE if no
+ * command ID is in the directory and the request is at least
+ * RELAY_CANCEL_WAIT s old: whoever wrote it has given up, and a younger
+ * one may precede its command (a client's view of a network filesystem
+ * lags).  0 to keep it, -1 with errno.  *now is the
+ * filesystem's time (relay_fsnow on clockfd), read on first need if 0. */
+int relay_cancel_stale(const struct relaydir *d, const char *id,
+    int clockfd, time_t *now);
 
 /* Names NAME in an open directory, sorted, filtered by id_valid (with
  * suffix stripped when given; entries without it are skipped).  Returns

@@ -3,7 +3,16 @@
 . "$(dirname "$0")/test-lib.sh"
 
 bg relayd -d d -w . -T 1 2>relayd.log
+rd=$!
 wait_for "test -s d/server.ready"
+
+# aged DIR ID: a cancel request for ID written two minutes ago (renamed
+# into place, as relay writes it).
+aged() {
+	echo "$2" >"$1/cancel/.$2.tmp" &&
+	touch -d "@$(( $(date +%s) - 120 ))" "$1/cancel/.$2.tmp" &&
+	mv "$1/cancel/.$2.tmp" "$1/cancel/$2"
+}
 
 # A cancel that relayd never acknowledges: the relayd of e is stopped
 # (SIGSTOP) while its command runs.  relay cancel waits out its 60 s in
@@ -81,6 +90,58 @@ test_expect_success 'status survives a corrupt marker' '
 	: >d/run/zzz &&
 	relay -d d status >out && rm -f d/run/zzz &&
 	grep -q "zzz (marker is corrupt or empty)" out
+'
+
+# Cancel requests nobody will act on: relayd drops one whose id is no
+# command here (not queued, not claimed by any server, not finished) once
+# it is 60 s old, the time relay waits for an acknowledgement before it
+# withdraws its own.  A younger one may precede its command (a view of
+# the directory that lags, on NFS): it stays.
+test_expect_success 'relayd drops a 60 s old cancel request for no command' '
+	aged d 1.0-stale-1-0 &&
+	echo 1.0-young-1-0 >d/cancel/1.0-young-1-0 &&
+	mkdir d/srv/other && echo "echo never" >d/srv/other/1.0-claimed-1-0 &&
+	aged d 1.0-claimed-1-0 &&
+	wait_for "! test -e d/cancel/1.0-stale-1-0" 5 &&
+	grep -q "relayd: info: dropped cancel/1.0-stale-1-0: no such command" relayd.log &&
+	test -e d/cancel/1.0-young-1-0 && test -e d/cancel/1.0-claimed-1-0 &&
+	rm -r d/srv/other d/cancel/1.0-young-1-0 d/cancel/1.0-claimed-1-0
+'
+
+test_expect_success 'an old cancel request for a queued command still cancels it' '
+	kill -STOP $rd &&
+	id=$(relay -d d submit -- "touch queued-ran") &&
+	aged d $id &&
+	kill -CONT $rd &&
+	{ relay -d d wait $id; test $? = 130; } &&
+	! test -e queued-ran && ! test -e d/cancel/$id
+'
+
+# flush, in a directory no relayd serves.
+test_expect_success 'flush removes the cancel requests of finished commands' '
+	relay -d f status >/dev/null; test $? = 1 &&
+	echo 0 >f/result/1.0-done-1-0.exit && : >f/result/1.0-done-1-0.log &&
+	echo 1.0-done-1-0 >f/cancel/1.0-done-1-0 &&
+	relay -d f flush >out &&
+	echo "flushed 1 results and 1 cancel requests" >want && test_cmp want out &&
+	test_empty f/result f/cancel
+'
+
+test_expect_success 'flush removes old cancel requests for no command, and only those' '
+	aged f 1.0-stale-1-0 &&
+	echo 1.0-young-1-0 >f/cancel/1.0-young-1-0 &&
+	echo true >f/cmd/1.0-queued-1-0 && aged f 1.0-queued-1-0 &&
+	mkdir f/srv/gone && echo true >f/srv/gone/1.0-claimed-1-0 &&
+	aged f 1.0-claimed-1-0 &&
+	relay -d f flush >out &&
+	echo "flushed 0 results and 1 cancel requests" >want && test_cmp want out &&
+	ls f/cancel >got &&
+	printf "%s\n" 1.0-claimed-1-0 1.0-queued-1-0 1.0-young-1-0 >want &&
+	test_cmp want got
+'
+
+test_expect_success 'flush leaves queued commands queued' '
+	test -e f/cmd/1.0-queued-1-0 && test -e f/srv/gone/1.0-claimed-1-0
 '
 
 test_expect_success 'a cancel relayd never acknowledges exits 111 after 60 s' '
