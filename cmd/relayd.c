@@ -353,8 +353,9 @@ scan_cancels(void)
 			break;
 		case RELAY_GONE:
 			if (unlinkat(dir.cancel, ids[i], 0) == 0)
-				err_info("dropped cancel/%s: no such command "
-				    "for %d s", ids[i], RELAY_CANCEL_WAIT);
+				err_info("dropped cancel/%s: no such command, "
+				    "at least %d s old", ids[i],
+				    RELAY_CANCEL_WAIT);
 			break;
 		}
 	}
