@@ -57,8 +57,7 @@ test_expect_success 'races at the deadline: each run is a result or a timeout, w
 	test_empty d/result d/cmd d/run d/cancel
 '
 
-test_expect_code 100 'a bad timeout is a usage error' '
-	relay -d d run -t 0 -- true 2>err; r=$?;
-	grep -q "relay: fatal: unable to parse -t 0: not a number of seconds" err; exit $r
-'
+test_expect_code 100 'a bad timeout is a usage error' \
+	'relay -d d run -t 0 -- true' \
+	'^relay: fatal: unable to parse -t 0: not a number of seconds'
 test_done

@@ -34,8 +34,10 @@ test_expect_success 'the language word reaches husk run unchanged' '
 	husk logs "$(cat id2)" >log &&
 	grep -qF "unable to run language no'\''pe \$HOME: not one of: sh python3 lua" log
 '
-test_expect_code 1 'status of an unknown job is false' 'husk status 1.2-no-such'
-test_expect_code 100 'status of a bad id is a usage error' 'husk status "../x"'
+test_expect_code 1 'status of an unknown job is false' 'husk status 1.2-no-such' \
+	'^husk: fatal: unable to find job 1\.2-no-such in '
+test_expect_code 100 'status of a bad id is a usage error' 'husk status "../x"' \
+	'^husk: fatal: unable to parse job id \.\./x'
 test_expect_success 'husk status without a job is relay status' '
 	husk status --json >got && grep -q "\"dir\": *\"$HUSK_STATE/relay\"" got
 '

@@ -3,7 +3,13 @@
 # stops every process the test started.
 #
 #   test_expect_success 'what' 'step && step'
-#   test_expect_code N 'what' 'command'
+#   test_expect_code N 'what' 'command' ['ERE']
+#                       the command exits N and, given an ERE, a line of
+#                       its stderr matches it (so leave stderr alone in
+#                       it).  Give the message: a failed step, grep above
+#                       all, exits 1 too; any other check after the
+#                       command belongs in a test_expect_success
+#   test_expect_todo 'what' 'body'   a known breakage, TAP "# TODO"
 #   bg relayd -d d      start a daemon, remembered for cleanup ($! as usual)
 #   wait_for 'cond' [seconds]
 #   test_done
@@ -88,16 +94,26 @@ test_expect_todo() {
 	fi
 }
 
+# test_expect_code N 'what' 'command' ['ERE']: see the top.  Its stdout
+# and stderr are kept apart, so that the ERE sees stderr alone.
 test_expect_code() {
 	want=$1; shift
 	# In a subshell, so the body may end with exit.
-	( eval "$2" ) >"$TRASH/.out" 2>&1
+	( eval "$2" ) >"$TRASH/.out" 2>"$TRASH/.err"
 	got=$?
-	if [ "$got" = "$want" ]; then
+	why=
+	[ "$got" = "$want" ] || why="exit $got, want $want"
+	if [ $# -ge 3 ] && ! grep -Eq -e "$3" "$TRASH/.err"; then
+		why="${why:+$why; }no line of stderr matches /$3/"
+	fi
+	if [ -z "$why" ]; then
 		test_ok_ "$1"
 	else
-		test_fail_ "$1 (exit $got, want $want)" "$2"
-		tail -n 40 "$TRASH/.out" | sed 's/^/# /' | tee -a /dev/stderr
+		test_fail_ "$1 ($why)" "$2"
+		{
+			tail -n 20 "$TRASH/.out" | sed 's/^/# out: /'
+			tail -n 20 "$TRASH/.err" | sed 's/^/# err: /'
+		} | tee -a /dev/stderr
 	fi
 }
 
