@@ -58,19 +58,28 @@ test_expect_success 'a recycled pid (other start time) does not keep a lease' '
 '
 tun=
 test -c /dev/net/tun && command -v ip >/dev/null && [ "$(id -u)" = 0 ] && tun=1
-test_expect_success 'a stale lease: its vmrun is stopped, its tap deleted (if root with tun)' '
+# Without a tun device the lease still names a tap, one that is not there.
+test_expect_success 'a stale lease: its vmrun is stopped' '
 	rm -f state/leases/* &&
-	if [ -z "$tun" ]; then ip() { :; }; fi &&
-	ip tuntap add dev hk0702aaaaaaaaa mode tap &&
+	if [ -n "$tun" ]; then
+		ip tuntap add dev hk0702aaaaaaaaa mode tap &&
+		test -e /sys/class/net/hk0702aaaaaaaaa
+	fi &&
 	cp "$(command -v sleep)" vmrun && bg ./vmrun 300 && vm=$! &&
 	vt=$(cut -d" " -f22 /proc/$vm/stat) &&
 	printf "owner 999999999 1\nvmrun %s %s\ntap hk0702aaaaaaaaa\njob x\ndir %s/run/x\n" \
 	    $vm $vt "$HUSK_STATE" >state/leases/10.202.0.2 &&
 	husk _lease y $owner >got 2>err &&
 	echo 10.202.0.2 >want && test_cmp want got &&
-	wait_for "! kill -0 $vm 2>/dev/null || grep -q \"^[^)]*) Z\" /proc/$vm/stat" 5 &&
-	test ! -e /sys/class/net/hk0702aaaaaaaaa && unset -f ip
+	wait_for "! kill -0 $vm 2>/dev/null || grep -q \"^[^)]*) Z\" /proc/$vm/stat" 5
 '
+if [ -n "$tun" ]; then
+	test_expect_success 'a stale lease: its tap is deleted' '
+		test ! -e /sys/class/net/hk0702aaaaaaaaa
+	'
+else
+	test_skip 'a stale lease: its tap is deleted' 'needs root, /dev/net/tun and ip(8)'
+fi
 ip link del hk0702aaaaaaaaa 2>/dev/null
 # A planted stale lease (HUSK_STATE writable, or an old husk's bug) must
 # not make root delete, kill or unplug anything but husk's own.

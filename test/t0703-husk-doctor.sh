@@ -30,15 +30,17 @@ test_expect_success 'a missing kernel is named, with make kernel as the fix' '
 	grep -qx "missing  kernel /nonexistent/vmlinuz" out &&
 	grep -A1 "^missing  kernel" out | grep -q "fix: run make kernel"
 '
-test_expect_success 'a kernel that is no bzImage does not boot: the probe says so' '
-	if [ -c /dev/kvm ] && [ -w /dev/kvm ]; then
+if [ -c /dev/kvm ] && [ -w /dev/kvm ]; then
+	test_expect_success 'a kernel that is no bzImage does not boot: the probe says so' '
 		head -c 100000 /dev/zero >garbage &&
 		HUSK_KERNEL=$PWD/garbage husk doctor >out; test $? = 1 &&
 		grep -q "^missing  a /dev/kvm that boots $PWD/garbage: vmrun got no further within 20s (exit 111)" out &&
-		test_expect_code_() { HUSK_KERNEL=$PWD/garbage husk _kvmboot; test $? = 1; } &&
-		test_expect_code_
-	fi
-'
+		{ HUSK_KERNEL=$PWD/garbage husk _kvmboot; test $? = 1; }
+	'
+else
+	test_skip 'a kernel that is no bzImage does not boot: the probe says so' \
+		'no /dev/kvm this user can open'
+fi
 test_expect_success 'a bad HUSK_KVM_PROBE is a usage error (100), named' '
 	HUSK_KVM_PROBE=soon husk doctor >out 2>err; test $? = 100 &&
 	grep -qx "husk: fatal: unable to parse HUSK_KVM_PROBE soon: not a number" err &&
@@ -57,10 +59,14 @@ test_expect_success 'what is there is reported ok: guest-agent, the pool' '
 	grep -q "^ok       guest-agent ($HUSK_ROOT/bin/guest-agent)" out &&
 	grep -qx "ok       pool 10.201.0.0/24: 253 guest addresses, gateway 10.201.0.1 on husk0" out
 '
-command -v setpriv >/dev/null && [ "$(id -u)" = 0 ] &&
-test_expect_success 'without root or CAP_NET_ADMIN it says so' '
-	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
-	    husk doctor >out; test $? = 1 &&
-	grep -qx "missing  root or CAP_NET_ADMIN" out
-'
+if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
+	test_expect_success 'without root or CAP_NET_ADMIN it says so' '
+		setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+		    husk doctor >out; test $? = 1 &&
+		grep -qx "missing  root or CAP_NET_ADMIN" out
+	'
+else
+	test_skip 'without root or CAP_NET_ADMIN it says so' \
+		'needs root and setpriv(1) to drop them'
+fi
 test_done

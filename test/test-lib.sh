@@ -10,6 +10,10 @@
 #                       all, exits 1 too; any other check after the
 #                       command belongs in a test_expect_success
 #   test_expect_todo 'what' 'body'   a known breakage, TAP "# TODO"
+#   test_skip 'what' 'reason'   a test this machine cannot run: "ok N -
+#                       what # SKIP reason", counted in the plan.  Not
+#                       `cond && test_expect_success` (a test dropped
+#                       unseen) nor a body that passes doing nothing
 #   bg relayd -d d      start a daemon, remembered for cleanup ($! as usual)
 #   wait_for 'cond' [seconds]
 #   test_done
@@ -115,6 +119,13 @@ test_expect_code() {
 			tail -n 20 "$TRASH/.err" | sed 's/^/# err: /'
 		} | tee -a /dev/stderr
 	fi
+}
+
+# test_skip 'what' 'reason': a test this machine cannot run, reported as
+# skipped (TAP "# SKIP") so that it is seen and counted in the plan.
+test_skip() {
+	test_count=$((test_count + 1))
+	printf 'ok %d - %s # SKIP %s\n' "$test_count" "$1" "$2"
 }
 
 # wait_for 'shell condition' [seconds]: poll every 20 ms; false on timeout.
