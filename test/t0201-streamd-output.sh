@@ -5,11 +5,25 @@
 
 sha() { sha256sum | cut -d" " -f1; }
 
+# poke SOCKET LOG: a client connects and goes at once, acknowledging
+# nothing; true once streamd has logged it gone in LOG (its own, with no
+# client before).  streamd has then been round its loop since all that
+# came before the connect (the command's exit, its output): what it has
+# not done by then, it did not do on those.
+poke() {
+	python3 -c "import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.close()" "$1" &&
+	wait_for "grep -q \"client closed\" $2"
+}
+# The bytes process $1 has read so far (rchar; wchar: written).
+rchar() { sed -n "s/^rchar: //p" /proc/$1/io; }
+wchar() { sed -n "s/^wchar: //p" /proc/$1/io; }
+
 test_expect_success '10 MiB on each stream from a command that exits at once, attached after' '
 	head -c 10485760 /dev/urandom >a && head -c 10485760 /dev/urandom >b &&
 	bg streamd -b 16777216 -s s -e ex -- sh -c "cat a; cat b >&2; echo \$\$ >cmd.pid" 2>sd.log &&
 	wait_for "test -s cmd.pid" && wait_for "gone cmd.pid" &&
-	! test -e ex &&
+	poke s sd.log && ! test -e ex &&
 	streamd attach s >got.a 2>got.b &&
 	test "$(sha <a)" = "$(sha <got.a)" &&
 	test "$(sha <b)" = "$(sha <got.b)" &&
@@ -20,7 +34,7 @@ test_expect_success 'the exit file waits for the last acknowledged byte' '
 	rm -f ex cmd.pid &&
 	bg streamd -s s2 -e ex -- sh -c "seq 1 5; echo \$\$ >cmd.pid; exit 7" 2>sd.log &&
 	wait_for "test -s cmd.pid" && wait_for "gone cmd.pid" &&
-	sleep 0.3 && ! test -e ex &&
+	poke s2 sd.log && ! test -e ex &&
 	{ streamd attach s2 >got; test $? = 7; } &&
 	seq 1 5 | cmp - got &&
 	echo "exit 7" | cmp - ex
@@ -34,10 +48,19 @@ test_expect_success 'death by signal: 128+N from attach, "signal N" in the exit 
 	echo "signal 15" | cmp - ex
 '
 
+# seq writes 4096 bytes at a time: 4096 (the buffer) + 65536 (the pipe)
+# written, it blocks.  streamd, poked with its pipe full, must still have
+# read no more than its buffer.
 test_expect_success 'a full buffer holds the command back instead of dropping output' '
-	bg streamd -b 4096 -s s4 -- sh -c "seq 1 20000; echo done >&2" 2>sd.log &&
-	wait_for "test -S s4" && sleep 0.3 &&
-	! grep -q done sd.log &&
+	bg streamd -b 4096 -s s4 -- sh -c "while ! test -e go4; do sleep 0.02; done;
+		seq 1 20000 & echo \$! >seq.pid; wait \$!; echo done >&2" 2>sd4.log &&
+	sd=$! && wait_for "test -S s4" &&
+	r0=$(rchar $sd) && touch go4 &&
+	wait_for "test -s seq.pid && { ! kill -0 \$(cat seq.pid) 2>/dev/null ||
+		test \$(wchar \$(cat seq.pid)) -ge 69632; }" &&
+	poke s4 sd4.log &&
+	echo "streamd read $(($(rchar $sd) - r0)) bytes of output" &&
+	test $(($(rchar $sd) - r0)) -le 4096 &&
 	streamd attach s4 >got 2>err &&
 	seq 1 20000 | cmp - got && echo done | cmp - err
 '
@@ -59,7 +82,9 @@ test_expect_success 'short commands attached a few ms after start: never empty (
 
 test_expect_success 'a late attach after the command finished gets everything (the exec ls case)' '
 	bg streamd -s s6 -- ls lsdir 2>sd.log &&
-	wait_for "test -S s6" && sleep 0.5 &&
+	wait_for "grep -q \"serving pid\" sd.log" &&
+	sed -n "s/.*serving pid \([0-9]*\) on .*/\1/p" sd.log >cmd.pid &&
+	wait_for "gone cmd.pid" &&
 	test "$(streamd attach s6 | tr "\n" " ")" = "one two "
 '
 

@@ -90,16 +90,15 @@ test_expect_success '10 rounds of two clients racing: exactly one keeps live out
 		ptyd attach $URL $id </dev/null >y.$r 2>ye.$r &
 		y=$!
 		wait_for "grep -q preempted xe.$r ye.$r" 5 || return 1
-		sx=$(wc -c <x.$r) sy=$(wc -c <y.$r)
-		sleep 0.2
-		if grep -q preempted xe.$r; then
-			kill -0 $y && ! kill -0 $x 2>/dev/null && ! grep -q preempted ye.$r &&
-			test $(wc -c <y.$r) -gt $sy || return 1
-			kill $y; wait $y
-		else
-			kill -0 $x && ! kill -0 $y 2>/dev/null && test $(wc -c <x.$r) -gt $sx || return 1
-			kill $x; wait $x
-		fi
+		if grep -q preempted xe.$r; then w=$y l=$x o=y.$r e=ye.$r
+		else w=$x l=$y o=x.$r e=xe.$r; fi
+		n=$(wc -c <$o) &&
+		# The loser exits and the winner gets more live output: only
+		# then is the winner checked for a preemption of its own.
+		wait_for "! kill -0 $l 2>/dev/null" 5 &&
+		wait_for "test \$(wc -c <$o) -gt $n" 5 &&
+		kill -0 $w && ! grep -q preempted $e || return 1
+		kill $w; wait $w
 		wait $x $y 2>/dev/null || :
 	done
 '
