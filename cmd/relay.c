@@ -250,7 +250,7 @@ request_cancel(const char *id)
 	if (relay_exit_read(&dir, id, &code) == 1)
 		return -1;
 	n = snprintf(buf, sizeof buf, "%s\n", id);
-	if (atomic_write(dir.cancel, id, buf, n, 0644) < 0)
+	if (atomic_write(dir.cancel, id, buf, n, dir.fmode) < 0)
 		err_diesys(EX_SYS, "unable to write cancel/%s", id);
 	return 1;
 }
@@ -282,7 +282,7 @@ submit(int argc, char **argv, char *id, size_t idcap)
 
 	join_args(argc, argv, text);
 	relay_newid(id, idcap);
-	if (atomic_write(dir.cmd, id, text, strlen(text), 0644) < 0)
+	if (atomic_write(dir.cmd, id, text, strlen(text), dir.fmode) < 0)
 		err_diesys(EX_SYS, "unable to write %s/cmd/%s", dir.path, id);
 	if (server_alive() == 0)
 		err_warn("no relayd serves %s; %s waits in the queue",
@@ -466,7 +466,7 @@ cmd_cancel(int argc, char **argv)
 	if (q == 0) {
 		char buf[ID_MAX + 8];
 		snprintf(buf, sizeof buf, "%s.exit", id);
-		if (atomic_write(dir.result, buf, "130\n", 4, 0644) < 0)
+		if (atomic_write(dir.result, buf, "130\n", 4, dir.fmode) < 0)
 			err_diesys(EX_SYS, "unable to write result/%s", buf);
 		printf("%s cancelled before it started\n", id);
 		return 0;

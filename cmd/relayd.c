@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -66,12 +67,13 @@ static struct job jobs[JOBS_MAX];
 static int njobs, maxjobs = 1, grace_ms = 5000, poll_ms = 100, verbose;
 static int workfd = -1;
 static int stopping;
+static long group = -1;         /* -g: the group that may submit */
 
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: relayd [-v] [-d dir] [-w workdir] [-j jobs] "
-	    "[-T grace] [-p ms] [-R readyfifo] [-N fd]\n");
+	    "[-T grace] [-p ms] [-g group] [-R readyfifo] [-N fd]\n");
 	exit(EX_USAGE);
 }
 
@@ -92,7 +94,7 @@ record(const char *id, int code, int quiet)
 	int n = snprintf(buf, sizeof buf, "%d\n", code);
 
 	snprintf(name, sizeof name, "%s.exit", id);
-	if (atomic_write(dir.result, name, buf, n, 0644) < 0) {
+	if (atomic_write(dir.result, name, buf, n, dir.fmode) < 0) {
 		if (!quiet)
 			err_warnsys("unable to write result/%s", name);
 		return -1;
@@ -125,7 +127,7 @@ log_open(const char *id)
 	snprintf(name, sizeof name, "%s.log", id);
 	unlinkat(dir.result, name, 0);
 	return openat(dir.result, name, O_WRONLY | O_CREAT | O_EXCL |
-	    O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
+	    O_APPEND | O_NOFOLLOW | O_CLOEXEC, dir.fmode);
 }
 
 static void
@@ -201,6 +203,19 @@ job_start(const char *id)
 	}
 	if (!(text = malloc(RELAY_CMD_MAX + 1)))
 		err_diesys(EX_SYS, "unable to allocate command buffer");
+	{
+		uid_t owner;
+		int t = relay_cmd_trusted(nodefd, id, geteuid(), group, &owner);
+		if (t == 0) {
+			char why[96];
+			free(text);
+			snprintf(why, sizeof why, "cmd is owned by uid %u, not "
+			    "relayd's user%s", (unsigned)owner, group >= 0 ?
+			    " nor of its group" : "");
+			job_refuse(j, EX_NOEXEC, why);
+			return;
+		}
+	}
 	len = io_readsmall(nodefd, id, text, RELAY_CMD_MAX + 1);
 	if (len < 0) {
 		e = errno;
@@ -263,7 +278,7 @@ job_start(const char *id)
 	proc_starttime(pid, &ticks);
 	n = snprintf(mark, sizeof mark, "%s:%ld:%ld:%llu:%s\n", id, (long)pid,
 	    (long)pid, ticks, node);
-	if (atomic_write(dir.run, id, mark, n, 0644) < 0) {
+	if (atomic_write(dir.run, id, mark, n, dir.fmode) < 0) {
 		/* No marker, no go: the child exits without running. */
 		err_warnsys("unable to write run/%s", id);
 		close(gp[1]);
@@ -517,21 +532,23 @@ register_self(void)
 	relay_self(&self);
 	snprintf(node, sizeof node, "%s-%llu-%ld", self.host, self.pidns,
 	    self.pid);
-	if (mkdirat(dir.srv, node, 0777) < 0 && errno != EEXIST)
+	if (mkdirat(dir.srv, node, 0700) < 0 && errno != EEXIST)
 		err_diesys(EX_SYS, "unable to create %s/srv/%s", dir.path, node);
 	nodefd = openat(dir.srv, node, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC);
 	if (nodefd < 0)
 		err_diesys(EX_SYS, "unable to open %s/srv/%s", dir.path, node);
+	if (dir.shared)
+		fchmod(nodefd, 02770);
 	n = snprintf(buf, sizeof buf, "%s:%llu:%ld:%llu\n", self.host,
 	    self.pidns, self.pid, self.ticks);
-	if (atomic_write(nodefd, RELAY_SRVINFO, buf, n, 0644) < 0)
+	if (atomic_write(nodefd, RELAY_SRVINFO, buf, n, dir.fmode) < 0)
 		err_diesys(EX_SYS, "unable to write %s/srv/%s/" RELAY_SRVINFO, dir.path,
 		    node);
 	gmtime_r(&now, &tm);
 	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	n = snprintf(buf, sizeof buf, "%s:%ld:%s\n", self.host, self.pid, ts);
-	if (atomic_write(dir.root, "server.ready", buf, n, 0644) < 0)
+	if (atomic_write(dir.root, "server.ready", buf, n, dir.fmode) < 0)
 		err_diesys(EX_SYS, "unable to write %s/server.ready", dir.path);
 }
 
@@ -587,7 +604,7 @@ main(int argc, char **argv)
 {
 	const char *path = getenv("RELAY_DIR"), *workdir = ".", *fifo = NULL,
 	    *what;
-	long long readyfd = -1;
+	long long readyfd = -1, x;
 	struct pollfd pfd[2];
 	int c, ino, sfd;
 
@@ -596,7 +613,7 @@ main(int argc, char **argv)
 		path = ".relay";
 	if (getenv(READY_ENV) && *getenv(READY_ENV))
 		fifo = getenv(READY_ENV);
-	while ((c = getopt(argc, argv, "+vd:w:j:T:p:R:N:h")) != -1) {
+	while ((c = getopt(argc, argv, "+vd:w:j:T:p:g:R:N:h")) != -1) {
 		switch (c) {
 		case 'v': verbose = 1; break;
 		case 'd': path = optarg; break;
@@ -611,6 +628,17 @@ main(int argc, char **argv)
 		case 'p':
 			poll_ms = xnum_opt(c, optarg, 1, 60000, "number of ms");
 			break;
+		case 'g': {
+			struct group *g = getgrnam(optarg);
+			if (g)
+				group = g->gr_gid;
+			else if (num_parse(optarg, 0, 1LL << 31, &x) == 0)
+				group = x;
+			else
+				err_die(EX_USAGE, "unable to use -g %s: no such "
+				    "group", optarg);
+			break;
+		}
 		case 'R': fifo = optarg; break;
 		case 'N':
 			readyfd = xnum_opt(c, optarg, 3, INT_MAX,
@@ -624,12 +652,40 @@ main(int argc, char **argv)
 	if (readyfd >= 0 && fcntl(readyfd, F_GETFD) < 0)
 		err_diesys(EX_USAGE, "unable to use -N %lld", readyfd);
 
+	/* -g: a directory of ours becomes the group's, before it is
+	 * opened, so what relaydir_open makes is shared too. */
+	if (group >= 0 && (mkdir(path, 0700) == 0 || errno == EEXIST)) {
+		struct stat st;
+		if (stat(path, &st) == 0 && st.st_uid == geteuid() &&
+		    (chown(path, -1, group) < 0 || chmod(path, 02770) < 0))
+			err_diesys(EX_SYS, "unable to share %s with group %ld",
+			    path, group);
+	}
 	if (relaydir_open(&dir, path, &what) < 0) {
 		if (errno == EPROTO)
 			err_die(EX_SYS, "unable to use %s: not a husk-relay 2 "
 			    "directory (see %s/version)", path, path);
 		err_diesys(EX_SYS, "unable to open %s/%s", path,
 		    what == path ? "." : what);
+	}
+	/* Whoever can write the directory runs commands as us. */
+	{
+		mode_t m;
+		if (relaydir_trusted(&dir, geteuid(), group, &what, &m) < 0) {
+			char where[4096];
+			snprintf(where, sizeof where, "%s%s%s", path,
+			    strcmp(what, ".") ? "/" : "",
+			    strcmp(what, ".") ? what : "");
+			if (errno != EPERM)
+				err_diesys(EX_SYS, "unable to stat %s", where);
+			if (m & (S_IWOTH | S_IWGRP))
+				err_die(EX_SYS, "unable to serve %s: writable by "
+				    "others (mode %o)%s", where, (unsigned)m,
+				    m & S_IWOTH ? "" : "; -g names the group "
+				    "that may write it");
+			err_die(EX_SYS, "unable to serve %s: owned by another "
+			    "user", where);
+		}
 	}
 	if ((workfd = open(workdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		err_diesys(EX_SYS, "unable to open workdir %s", workdir);

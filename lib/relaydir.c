@@ -15,18 +15,30 @@
 #include "proc.h"
 #include "relaydir.h"
 
+/* A subdirectory, made with mode (exactly: the umask does not apply) if
+ * missing; when shared, one of ours is brought to mode and to the top's
+ * group. */
 static int
-subdir(int root, const char *name)
+subdir(int root, const char *name, mode_t mode, int shared, gid_t gid)
 {
-	int fd;
+	struct stat st;
+	int fd, made = 0;
 
 	fd = openat(root, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT) {
-		if (mkdirat(root, name, 0777) < 0 && errno != EEXIST)
+		if (mkdirat(root, name, 0700) < 0 && errno != EEXIST)
 			return -1;
+		made = 1;
 		fd = openat(root, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 		    O_CLOEXEC);
+	}
+	if (fd >= 0 && (made || shared) && fstat(fd, &st) == 0 &&
+	    st.st_uid == geteuid()) {
+		if (shared && st.st_gid != gid)
+			fchown(fd, -1, gid);
+		if ((st.st_mode & 07777) != mode)
+			fchmod(fd, mode);
 	}
 	return fd;
 }
@@ -43,27 +55,31 @@ relaydir_open(struct relaydir *d, const char *path, const char **what)
 	};
 	char v[64];
 	ssize_t n;
+	struct stat st;
 
 	d->path = path;
 	*what = path;
-	if (mkdir(path, 0777) < 0 && errno != EEXIST)
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
 		return -1;
 	/* The top directory may be a symlink the user chose; below it,
 	 * nothing is followed. */
 	d->root = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (d->root < 0)
+	if (d->root < 0 || fstat(d->root, &st) < 0)
 		return -1;
+	d->shared = (st.st_mode & S_IWGRP) != 0;
+	d->fmode = d->shared ? 0640 : 0600;
 	for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
 		int *fd = (int *)((char *)d + subs[i].off);
 		*what = subs[i].name;
-		if ((*fd = subdir(d->root, subs[i].name)) < 0)
+		if ((*fd = subdir(d->root, subs[i].name, d->shared ? 02770 :
+		    0700, d->shared, st.st_gid)) < 0)
 			return -1;
 	}
 	*what = "version";
 	n = io_readsmall(d->root, "version", v, sizeof v);
 	if (n < 0 && errno == ENOENT)
 		return atomic_write(d->root, "version", RELAY_VERSION,
-		    strlen(RELAY_VERSION), 0644);
+		    strlen(RELAY_VERSION), d->fmode);
 	if (n < 0)
 		return -1;
 	if (strcmp(v, RELAY_VERSION) != 0) {
@@ -401,4 +417,43 @@ relay_remote_fs(int fd)
 		return 1;
 	}
 	return 0;
+}
+
+int
+relaydir_trusted(const struct relaydir *d, uid_t uid, long gid,
+    const char **what, mode_t *mode)
+{
+	const struct { const char *name; int fd; } all[] = {
+		{ ".", d->root }, { "cmd", d->cmd }, { "srv", d->srv },
+		{ "run", d->run }, { "cancel", d->cancel },
+		{ "result", d->result },
+	};
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+		*what = all[i].name;
+		if (fstat(all[i].fd, &st) < 0)
+			return -1;
+		*mode = st.st_mode & 07777;
+		if ((st.st_uid != uid && st.st_uid != 0) ||
+		    (st.st_mode & S_IWOTH) || ((st.st_mode & S_IWGRP) &&
+		    (gid < 0 || st.st_gid != (gid_t)gid))) {
+			errno = EPERM;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+relay_cmd_trusted(int dirfd, const char *name, uid_t uid, long gid,
+    uid_t *owner)
+{
+	struct stat st;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -1;
+	*owner = st.st_uid;
+	return st.st_uid == uid || st.st_uid == 0 ||
+	    (gid >= 0 && st.st_gid == (gid_t)gid);
 }

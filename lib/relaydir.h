@@ -37,6 +37,8 @@
 struct relaydir {
 	const char *path;
 	int root, cmd, srv, run, cancel, result;
+	mode_t fmode;           /* files: 0600, or 0640 when shared */
+	int shared;             /* the top directory is group-writable */
 };
 
 struct marker {
@@ -54,8 +56,25 @@ struct server {
 
 /* Open (creating what is missing) the tree at path.  Subdirectories are
  * opened O_NOFOLLOW: a planted symlink fails with ELOOP or ENOTDIR.
- * Returns 0, or -1 with errno and *what naming the part that failed. */
+ * Private by default: what it creates is 0700 (directories) and d->fmode
+ * 0600 (files), whatever the umask.  A group-writable top directory
+ * (relayd -g) makes the tree shared with its group: directories 02770 in
+ * that group, files 0640.  Returns 0, or -1 with errno and *what naming
+ * the part that failed. */
 int relaydir_open(struct relaydir *d, const char *path, const char **what);
+
+/* Before serving: the top directory and each subdirectory belong to uid
+ * (or root) and no one else may write them but, when gid >= 0, that group.
+ * 0, or -1 with errno EPERM, *what naming the directory and *mode its mode
+ * (errno of fstat otherwise). */
+int relaydir_trusted(const struct relaydir *d, uid_t uid, long gid,
+    const char **what, mode_t *mode);
+
+/* A command file (a name in dirfd) may run: it is a regular file owned by
+ * uid or root, or, when gid >= 0, of that group.  1 yes, 0 no (*owner set),
+ * -1 with errno. */
+int relay_cmd_trusted(int dirfd, const char *name, uid_t uid, long gid,
+    uid_t *owner);
 
 /* A new command id: SECONDS.NANOS-HOST-PID-COUNTER, sortable by time. */
 void relay_newid(char *buf, size_t cap);
