@@ -7,7 +7,8 @@ test_expect_success 'without -v the log holds ids, never command text' '
 	wait_for "test -s d/server.ready" &&
 	relay -d d run -- "echo s3cr3t-token >/dev/null" &&
 	relay -d d run -- "exit 1 # hunter2-password";
-	grep -q "exited 1" quiet.log &&
+	# relayd logs the exit just after it writes the result relay waits for.
+	wait_for "grep -q \"exited 1\" quiet.log" &&
 	! grep -q s3cr3t quiet.log && ! grep -q hunter2 quiet.log &&
 	test_cleanup
 '
