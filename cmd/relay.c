@@ -35,6 +35,7 @@
 static struct relaydir dir;
 static volatile sig_atomic_t interrupted;
 static int ino = -1;
+static int remote; /* result/ is where inotify cannot see other hosts */
 
 static const char usage_text[] =
     "usage: relay [-d dir] run [-t timeout] [--] command ...\n"
@@ -138,7 +139,7 @@ watch_results(void)
 {
 	char path[PATH_MAX];
 
-	if (relay_remote_fs(dir.result))
+	if ((remote = relay_remote_fs(dir.result)))
 		return; /* events from other clients do not arrive: poll */
 	if ((ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
 		return;
@@ -205,8 +206,14 @@ follow(struct tail *t, long long deadline, int *code)
 	int have;
 
 	for (;;) {
+		/* Past the client's cache, or a poll can miss for 30 s what
+		 * another host wrote: the exit file, the log's new end. */
+		if (remote)
+			relay_refresh(dir.result);
 		/* Read the exit first: once it exists, the log is complete. */
 		read_exit_or_die(t->id, code, &have);
+		if (remote && t->logfd >= 0)
+			relay_refresh(t->logfd);
 		if (t->stream)
 			pump(&t->logfd, t->id, &t->off);
 		if (have)

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -456,4 +457,28 @@ relay_cmd_trusted(int dirfd, const char *name, uid_t uid, long gid,
 	*owner = st.st_uid;
 	return st.st_uid == uid || st.st_uid == 0 ||
 	    (gid >= 0 && st.st_gid == (gid_t)gid);
+}
+
+/* musl 1.2.3 has no statx(2) wrapper, nor these (linux/stat.h); glibc
+ * has both. */
+#ifndef AT_STATX_FORCE_SYNC
+#define AT_STATX_FORCE_SYNC 0x2000
+#endif
+#ifndef STATX_MTIME
+#define STATX_MTIME 0x40U
+#define STATX_CTIME 0x80U
+#define STATX_SIZE 0x200U
+#endif
+
+/* statx with AT_STATX_FORCE_SYNC: NFS revalidates the inode at the
+ * server (__nfs_revalidate_inode), and a directory's new change
+ * attribute invalidates its dentries, negative ones included.  A plain
+ * fstat would be answered from the cache. */
+int
+relay_refresh(int fd)
+{
+	unsigned long long stx[32]; /* struct statx: 256 bytes */
+
+	return syscall(SYS_statx, fd, "", AT_EMPTY_PATH | AT_STATX_FORCE_SYNC,
+	    STATX_MTIME | STATX_CTIME | STATX_SIZE, stx) < 0 ? -1 : 0;
 }

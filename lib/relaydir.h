@@ -92,6 +92,17 @@ int relay_server_alive(const struct server *sv);
  * then only polling sees them. */
 int relay_remote_fs(int fd);
 
+/* Make the client of such a filesystem fetch fd's attributes from the
+ * server now instead of trusting its attribute cache: for a directory
+ * that changed, the names it cached (absent ones too) are looked up
+ * again; for a file, its size and pages.  Without this an NFS client
+ * that polls one name (result/ID.exit) sees another host's new file only
+ * when the cache expires (acdirmin, 30 s by default), and a reader of an
+ * open log stops at the end it last saw.  (relay_names needs none: NFS
+ * revalidates a directory it opens, close-to-open.)  Returns 0, or -1
+ * with errno. */
+int relay_refresh(int fd);
+
 int relay_marker_parse(const char *s, struct marker *m);
 
 /* Read result/ID.exit: 1 and *code if present and valid, 0 if absent,

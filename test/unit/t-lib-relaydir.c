@@ -66,6 +66,9 @@ main(void)
 	ok(relay_exit_read(&d, "x", &code) == -1, "exit 256 is corrupt");
 	atomic_write(d.result, "x.exit", "", 0, 0644);
 	ok(relay_exit_read(&d, "x", &code) == -1, "empty exit file is corrupt");
+	ok(relay_refresh(d.result) == 0, "refresh asks past the cache (statx)");
+	errno = 0;
+	ok(relay_refresh(-1) == -1 && errno == EBADF, "refresh of no fd: EBADF");
 	atomic_write(d.root, "version", "husk-relay 9\n", 13, 0644);
 	errno = 0;
 	ok(relaydir_open(&d, t, &what) == -1 && errno == EPROTO,
