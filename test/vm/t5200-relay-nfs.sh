@@ -179,7 +179,7 @@ test_expect_success 'set-up: a tmpfs exported by nfsd (NFSv4, TCP), a tap, the L
 
 test_expect_success 'vmrun boots L2; its guest-agent answers on the tap' '
 	t0=$(now) &&
-	{ bg vmrun -k "$L2_KERNEL" -i l2.img -m 256 -c 1 \
+	{ bg vmrun -v -k "$L2_KERNEL" -i l2.img -m 256 -c 1 \
 		-a "console=ttyS0 quiet panic=-1 husk.ip=$ip2/30 husk.gw=$ip1" \
 		-n "tap=$tap,mac=$mac" --console stdio -e exit.st </dev/null >console 2>err; } &&
 	echo $! >pid &&
@@ -308,8 +308,8 @@ test_expect_success "$n_each commands from each side, relayd on both: each ran o
 	start_relayd1 &&
 	mkdir scratch &&
 	t0=$(now) &&
-	{ on2 "relay-n $n_each $r2 l2 /tmp" 300 >sub.l2 2>&1; echo $? >sub.l2.st; } &
-	l2sub=$! &&
+	{ { on2 "relay-n $n_each $r2 l2 /tmp" 300 >sub.l2 2>&1; echo $? >sub.l2.st; } &
+	  l2sub=$!; } &&
 	{ timeout 300 relay-n $n_each "$r1" l1 scratch >sub.l1 2>&1; st1=$?; wait $l2sub; } &&
 	note "drain, $n_each from each side, relayd on both (-j 2 each): $(since $t0) s" &&
 	cat sub.l1 sub.l2 &&
@@ -341,7 +341,8 @@ test_expect_success "local yardstick: $((2 * n_each)) commands from L1, relayd i
 
 stop_relayd1 2>/dev/null
 on2 "umount /mnt" 20 >/dev/null 2>&1
-[ -f pid ] && kill -TERM "$(cat pid)" 2>/dev/null
+# The tap goes once vmrun has let go of it (tunctl -d fails before).
+[ -f pid ] && kill -TERM "$(cat pid)" 2>/dev/null && wait_for "gone pid" 10
 tunctl -d "$tap" >/dev/null 2>&1
 note "the whole test: $(since $t_start) s"
 [ -f figures ] && sed "s/^/# /" figures
@@ -353,5 +354,6 @@ if [ "$test_failed" != 0 ]; then
 	echo "# dmesg:"; dmesg | tail -n 20 | sed "s/^/#  | /"
 fi
 nfsd_stop
-umount "$exp" 2>/dev/null
+# The server lets go of its files asynchronously (delayed fput).
+wait_for "umount \"$exp\" 2>/dev/null" 10 || say "unable to unmount $exp"
 test_done
