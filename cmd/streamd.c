@@ -233,9 +233,17 @@ client_frame(struct client *c, const struct frame *f, const char **why)
 			c->claimed[f->stream] = f->off;
 		return 0;
 	}
-	case F_STDIN:
+	case F_STDIN: {
+		/* The window is the server's to keep: at most STDIN_WINDOW
+		 * bytes past what the command has taken from this client. */
+		uint64_t done = sin_done > c->stdin_base ?
+		    sin_done - c->stdin_base : 0;
 		if (f->off != c->stdin_off) {
 			*why = "stdin offset out of sequence";
+			return -1;
+		}
+		if (c->stdin_off + f->len > done + STDIN_WINDOW) {
+			*why = "sent stdin past its window";
 			return -1;
 		}
 		c->stdin_off += f->len;
@@ -248,6 +256,7 @@ client_frame(struct client *c, const struct frame *f, const char **why)
 		}
 		sin_push(f->data, f->len);
 		return 0;
+	}
 	case F_STDIN_EOF:
 		sin_eof = 1;
 		return 0;

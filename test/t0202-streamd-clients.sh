@@ -203,4 +203,31 @@ test_expect_success '-t: the command has a terminal; the client window size reac
 	grep -q "/dev/pts/" got &&
 	grep -q "31 97" got
 '
+# A raw client that ignores the stdin window (64 KiB in flight): streamd
+# enforces it and cuts the client, instead of holding what it sent.
+# Bound: streamd under 16 MiB resident after 300 MB offered.
+cat >stdin-flood.py <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+chunk = b"x" * 65536
+off, sent = 0, 0
+try:
+    while sent < 300 << 20:
+        s.sendall(struct.pack(">BBHIQ", 17, 0, 0, len(chunk), off) + chunk)
+        off += len(chunk)
+        sent += len(chunk)
+    print("sent all", flush=True)
+except OSError:
+    print("cut after", sent >> 20, "MiB", flush=True)
+PY
+test_expect_success 'stdin past the window from a raw client: cut, streamd stays small' '
+	bg streamd -s w.s -- sleep 120 2>w.log &&
+	sd=$! && wait_for "test -S w.s" &&
+	python3 stdin-flood.py w.s >flood.out && cat flood.out &&
+	r=$(sed -n "s/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p" /proc/$sd/status) &&
+	echo "streamd resident: $r KiB" &&
+	grep -q "^cut after" flood.out && test "$r" -lt 16384 &&
+	grep -q "past its window" w.log
+'
 test_done
