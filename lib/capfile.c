@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "capfile.h"
+#include "io.h"
 
 void
 capfile_init(struct capfile *f, int fd, off_t max)
@@ -67,18 +68,8 @@ compact(struct capfile *f)
 int
 capfile_write(struct capfile *f, const void *p, size_t n)
 {
-	if (!f->max) {          /* a stream: a pipe or a terminal too */
-		while (n) {
-			ssize_t r = write(f->fd, p, n);
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0)
-				return -1;
-			p = (const char *)p + r;
-			n -= r;
-		}
-		return 0;
-	}
+	if (!f->max)            /* a stream: a pipe or a terminal too */
+		return io_writeall(f->fd, p, n) < 0 ? -1 : 0;
 	while (n) {
 		size_t k = n;
 		if (f->size >= f->max && compact(f) < 0)
