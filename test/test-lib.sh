@@ -24,6 +24,9 @@ HUSK_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PATH="$HUSK_ROOT/bin:$PATH"
 export PATH
 unset RELAY_DIR HUSK_READY_FIFO
+# Run by make check, a test would pass make's jobserver and level on to a
+# make it runs (make[1]: Entering directory ...): it starts as from a shell.
+unset MAKEFLAGS MAKELEVEL MFLAGS MAKEOVERRIDES
 TRASH="$HUSK_ROOT/test/trash.$TEST_NAME"
 rm -rf "$TRASH"
 mkdir -p "$TRASH" || exit 1
