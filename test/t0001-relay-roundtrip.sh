@@ -83,4 +83,26 @@ test_expect_success 'many clients at once' '
 	for p in $pids; do wait $p || return 1; done &&
 	for i in 1 2 3 4 5 6 7 8; do echo c$i | cmp - c$i.out || return 1; done
 '
+
+# relayd(8): a replaced file is written to a dot-named temporary file,
+# flushed, and renamed into place.  A crash of the machine is what the
+# flush is for, so it is checked from the system calls, as strace sees
+# them (-y names each descriptor's file): the temporary exit file is
+# fsynced, then renamed to ID.exit, then the directory is fsynced.
+cat >order.awk <<'EOF2'
+index($0, "fsync(") && index($0, "/result/." id ".exit.tmp.") && !f { f = NR }
+index($0, "rename") && index($0, "\"" id ".exit\")") && !r { r = NR }
+r && index($0, "fsync(") && index($0, "/result>)") && !d { d = NR }
+END { print "fsync", f, "rename", r, "dir fsync", d; exit !(f && f < r && r < d) }
+EOF2
+test_expect_success 'the exit file is flushed, renamed into place, then its directory flushed' '
+	bg strace -f -qq -y -o trace -e trace=fsync,rename,renameat,renameat2 \
+	    relayd -d sd -w . 2>sd.log &&
+	st=$! &&
+	wait_for "test -s sd/server.ready" &&
+	rd=$(cut -d: -f2 sd/server.ready) && echo $rd >>"$TRASH/.bg_pids" &&
+	id=$(relay -d sd submit true) && relay -d sd wait $id &&
+	kill -TERM $rd && wait $st &&
+	awk -v id="$id" -f order.awk trace
+'
 test_done

@@ -64,6 +64,8 @@ test_expect_success 'SIGTERM: the running group is stopped, its result recorded'
 	test_empty d/run d/srv && ! test -e d/server.ready
 '
 
+test_expect_code 1 'relay status with no relayd serving is false' 'relay -d d status'
+
 test_expect_success 'a restarted relayd runs what was queued' '
 	bg relayd -d d -w . 2>again.log &&
 	relay -d d wait $queued && test -e never

@@ -11,12 +11,14 @@ agent_start agent -k token -w "$PWD/work"
 test_expect_success 'health needs no token' '
 	guest-agent call "$A" health | grep -q "\"status\":\"ok\""
 '
-test_expect_success 'a wrong or missing token gets 401' '
+test_expect_success 'a wrong (even of the right length) or missing token gets 401' '
 	post /exec "{\"argv\":[\"true\"]}" -H "Authorization: Bearer wrong" >got &&
 	tail -n 1 got >code && echo 401 >want && test_cmp want code &&
 	post /exec "{\"argv\":[\"true\"]}" >got &&
 	tail -n 1 got >code && test_cmp want code &&
 	post /exec "{\"argv\":[\"true\"]}" -H "Authorization: Bearer s3cre" >got &&
+	tail -n 1 got >code && test_cmp want code &&
+	post /exec "{\"argv\":[\"true\"]}" -H "Authorization: Bearer s3creT" >got &&
 	tail -n 1 got >code && test_cmp want code &&
 	{ guest-agent call -k badtoken "$A" exec true 2>err; test $? = 100; } &&
 	grep -q "401 Unauthorized" err &&

@@ -230,4 +230,12 @@ test_expect_success 'stdin past the window from a raw client: cut, streamd stays
 	grep -q "^cut after" flood.out && test "$r" -lt 16384 &&
 	grep -q "past its window" w.log
 '
+
+# streamd(1) says mode 0600; it is 0700 (umask 077 at the bind), the same
+# for a socket: only the owner may connect.  That is what is checked.
+test_expect_success 'the socket is for its owner only, whatever the umask' '
+	(umask 0 && bg streamd -s mode.s -- sleep 60 2>mode.log) &&
+	wait_for "test -S mode.s" &&
+	stat -c %a mode.s | grep -q "^[67]00$"
+'
 test_done

@@ -22,9 +22,11 @@ test_expect_success 'start ptyd with a token and an origin list; a bystander ses
 AUTH="Authorization: Bearer $T"
 id=$(cat by.id)
 
-test_expect_success 'wrong or missing token: 401 JSON; /health needs none' '
+test_expect_success 'wrong (even of the right length) or missing token: 401 JSON; /health needs none' '
 	req GET /terminals >e && test "$(cat code)" = 401 && grep -q "\"error\":" e &&
 	req GET /terminals "" -H "Authorization: Bearer nope-nope-nope-nope" >e &&
+	test "$(cat code)" = 401 &&
+	req GET /terminals "" -H "Authorization: Bearer tok-0123456789abcdeF" >e &&
 	test "$(cat code)" = 401 &&
 	req GET /terminals "" -b "ptyd_token=wrong" && test "$(cat code)" = 401 &&
 	req GET /health && test "$(cat code)" = 200 &&

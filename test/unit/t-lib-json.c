@@ -61,6 +61,10 @@ main(void)
 	json_bytes(&b, "out", "a\xff", 2);
 	ok(!strcmp(b.p, "\"out\":\"a\xef\xbf\xbd\",\"out_b64\":\"Yf8=\""),
 	    "invalid UTF-8 gets a lossy field and a _b64 one: %s", b.p);
+	b.len = 0;
+	json_bytes(&b, "out", "q\"b\\\x01\x1b\x7f\0z", 9);
+	ok(!strcmp(b.p, "\"out\":\"q\\\"b\\\\\\u0001\\u001b\\u007f\\u0000z\""),
+	    "quote, backslash, control bytes and NUL are escaped: %s", b.p);
 	buf_free(&b);
 	ok(utf8_valid("\xc3\xa9", 2) && !utf8_valid("\xc0\x80", 2) &&
 	    !utf8_valid("\xed\xa0\x80", 3) && !utf8_valid("\xf4\x90\x80\x80", 4),
