@@ -77,12 +77,13 @@ test_expect_success 'input reaches the command; env and cwd apply; resize reache
 	grep -qx "got=hello foo=bar baz pwd=$TRASH/wd" o
 '
 
+# A shell ignoring SIGTERM dies of the SIGHUP sent with it.
 test_expect_success 'terminate kills the group (a shell ignoring TERM too), reports the signal' '
 	id=$(new_session "{\"command\":\"trap \\\"\\\" TERM; sleep 100 & echo \$! >$TRASH/bgpid; wait\"}") &&
 	wait_for "test -s bgpid" &&
 	req POST /terminals/$id/terminate >r && test "$(cat code)" = 202 &&
 	wait_for "req GET /terminals/$id | grep -q \"\\\"exited\\\":true\"" 5 &&
-	req GET /terminals/$id | field signal | grep -q "\"SIG" &&
+	req GET /terminals/$id | field signal | grep -qx "\"SIGHUP\"" &&
 	wait_for "! kill -0 $(cat bgpid) 2>/dev/null" 5 &&
 	req POST /terminals/$id/terminate && test "$(cat code)" = 409
 '

@@ -243,6 +243,16 @@ test_broken(void)
 	    rd(VMMIO_INTERRUPT_STATUS) == VIRTIO_INT_CONFIG,
 	    "writable tx buffer: NEEDS_RESET and a config interrupt");
 
+	/* The same after a readable buffer that holds a header and more:
+	 * refused for the writable one, not sent. */
+	start(F(VIRTIO_F_VERSION_1));
+	drv_desc(&txd, 0, drv_buf(&txd, 100, 0), 100, VIRTQ_DESC_F_NEXT, 1);
+	drv_desc(&txd, 1, drv_buf(&txd, 100, 0), 100, VIRTQ_DESC_F_WRITE, 0);
+	drv_post(&txd, 0);
+	wr(VMMIO_QUEUE_NOTIFY, VNET_TXQ);
+	ok(rd(VMMIO_STATUS) & VIRTIO_S_NEEDS_RESET,
+	    "readable then writable tx buffer: broken");
+
 	start(F(VIRTIO_F_VERSION_1));
 	ok(!(rd(VMMIO_STATUS) & VIRTIO_S_NEEDS_RESET), "reset recovers");
 	drv_desc(&txd, 0, drv_buf(&txd, 8, 0), 8, 0, 0);
