@@ -84,6 +84,16 @@ test_expect_success 'many clients at once' '
 	for i in 1 2 3 4 5 6 7 8; do echo c$i | cmp - c$i.out || return 1; done
 '
 
+test_expect_success 'status shows the ten most recent results' '
+	relay -d d flush >/dev/null &&
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
+		relay -d d submit -- "exit $i" || return 1
+	done >ids12 &&
+	for id in $(cat ids12); do relay -d d wait $id; test $? -le 12 || return 1; done &&
+	relay -d d status --json | jq -r ".recent[] | \"\(.id) \(.exit)\"" >got &&
+	tail -n 10 ids12 | awk "{ print \$0, NR + 2 }" >want && test_cmp want got
+'
+
 # relayd(8): a replaced file is written to a dot-named temporary file,
 # flushed, and renamed into place.  A crash of the machine is what the
 # flush is for, so it is checked from the system calls, as strace sees

@@ -88,6 +88,15 @@ test_expect_success 'terminate kills the group (a shell ignoring TERM too), repo
 	req POST /terminals/$id/terminate && test "$(cat code)" = 409
 '
 
+test_expect_success 'terminate: SIGKILL 2 s later for a group ignoring HUP and TERM' '
+	id=$(new_session "{\"command\":\"trap \\\"\\\" HUP TERM; sleep 100 & echo \$! >$TRASH/bgpid2; wait\"}") &&
+	wait_for "test -s bgpid2" &&
+	req POST /terminals/$id/terminate >r && test "$(cat code)" = 202 &&
+	wait_for "req GET /terminals/$id | grep -q \"\\\"exited\\\":true\"" 5 &&
+	req GET /terminals/$id | field signal | grep -qx "\"SIGKILL\"" &&
+	wait_for "! kill -0 $(cat bgpid2) 2>/dev/null" 5
+'
+
 test_expect_success 'exec failure and bad cwd are reported, not retried' '
 	req POST /terminals "{\"command\":[\"/nonexistent/prog\"]}" >e &&
 	test "$(cat code)" = 400 &&
