@@ -50,6 +50,8 @@ reqs = [
     post(b"[" * 40 + b"]" * 40),
     post(b"{\"argv\":[\"x\"],}"),
     post(b"{\"argv\":[\"x\"],\"bogus\":1}"),
+    post(b"{\"argv\":[\"true\"],\"timeout_ms\":86400001}"),
+    post(b"{\"argv\":[\"true\"],\"max_output\":67108865}"),
     b"GET /nowhere HTTP/1.1\r\n\r\n",
     b"GET /exec HTTP/1.1\r\nAuthorization: Bearer s3cret\r\n\r\n",
     b"GET /health HTTP/1.0\n\n",
@@ -78,6 +80,8 @@ HTTP/1.1 431 Request Header Fields Too Large
 HTTP/1.1 413 Content Too Large
 HTTP/1.1 400 Bad Request
 HTTP/1.1 501 Not Implemented
+HTTP/1.1 400 Bad Request
+HTTP/1.1 400 Bad Request
 HTTP/1.1 400 Bad Request
 HTTP/1.1 400 Bad Request
 HTTP/1.1 400 Bad Request

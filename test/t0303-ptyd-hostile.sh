@@ -72,9 +72,9 @@ test_expect_success 'huge headers: 431; huge body: 413; both JSON' '
 
 test_expect_success 'oversized frame: close 1009; unmasked frame: close 1002' '
 	id2=$(new_session "{\"command\":\"cat\"}" -H "$AUTH") &&
-	$WS --token $T --big 70000 $ADDR $id2 >o 2>e && grep -qx "close 1009" e &&
-	$WS --token $T --unmasked hello $ADDR $id2 >o 2>e && grep -qx "close 1002" e &&
-	$WS --token $T --send 8300 $ADDR $id2 >o 2>e && grep -qx "close 1002" e &&
+	$WS --token $T --for 10 --big 70000 $ADDR $id2 >o 2>e && grep -qx "close 1009" e &&
+	$WS --token $T --for 10 --unmasked hello $ADDR $id2 >o 2>e && grep -qx "close 1002" e &&
+	$WS --token $T --for 10 --send 8300 $ADDR $id2 >o 2>e && grep -qx "close 1002" e &&
 	alive
 '
 
