@@ -643,7 +643,7 @@ serve(int argc, char **argv)
 	 * socket between bind and listen for a stale one. */
 	{
 		struct sockaddr_un tmp = sa;
-		mode_t um = umask(077);
+		mode_t um = umask(0177);
 		int n = snprintf(tmp.sun_path, sizeof tmp.sun_path, "%s.%ld",
 		    sockpath, (long)getpid());
 		if (n < 0 || (size_t)n >= sizeof tmp.sun_path)
