@@ -583,6 +583,24 @@ respond_err(struct conn *c, int status, const char *msg, const char *extra)
 	buf_free(&b);
 }
 
+/* The next word of *p, a list separated by any of sep, and its length
+ * in *n; NULL at its end (or for no list). */
+static const char *
+word_next(const char **p, const char *sep, size_t *n)
+{
+	const char *w;
+
+	if (!*p)
+		return NULL;
+	*p += strspn(*p, sep);
+	if (!**p)
+		return NULL;
+	w = *p;
+	*n = strcspn(w, sep);
+	*p = w + *n;
+	return w;
+}
+
 /* Constant-time comparison of a presented token with ours. */
 static int
 token_eq(const char *p, size_t n)
@@ -612,15 +630,10 @@ authorized(const struct http_req *r)
 	if (site && strcasecmp(site, "same-origin") && strcasecmp(site, "none"))
 		return 0;
 	if ((ck = http_req_header(r, "Cookie"))) {
-		for (p = ck; *p; ) {
-			size_t n;
-			while (*p == ' ' || *p == ';')
-				p++;
-			n = strcspn(p, ";");
-			if (strncmp(p, "ptyd_token=", 11) == 0)
+		size_t n;
+		while ((p = word_next(&ck, "; ", &n)))
+			if (n >= 11 && strncmp(p, "ptyd_token=", 11) == 0)
 				return token_eq(p + 11, n - 11);
-			p += n;
-		}
 	}
 	return 0;
 }
@@ -629,16 +642,12 @@ authorized(const struct http_req *r)
 static int
 in_list(const char *list, const char *s, size_t n)
 {
-	const char *p;
+	const char *w;
+	size_t k;
 
-	for (p = list; p && *p; ) {
-		size_t k = strcspn(p, ",");
-		if (k == n && strncasecmp(p, s, n) == 0)
+	while ((w = word_next(&list, ",", &k)))
+		if (k == n && strncasecmp(w, s, n) == 0)
 			return 1;
-		p += k;
-		if (*p)
-			p++;
-	}
 	return 0;
 }
 
@@ -983,24 +992,21 @@ token_login(struct conn *c, const char *q)
 {
 	const char *p = q;
 	char extra[512];
+	const char *w;
+	size_t k;
 
-	while (p && *p) {
-		size_t k = strcspn(p, "&");
-		if (strncmp(p, "token=", 6) == 0) {
-			if (!token || !token_eq(p + 6, k - 6)) {
-				respond_err(c, 401, "wrong token", NULL);
-				return 1;
-			}
-			snprintf(extra, sizeof extra, "Location: /\r\n"
-			    "Set-Cookie: ptyd_token=%s; Path=/; HttpOnly; "
-			    "SameSite=Strict%s\r\n", token,
-			    tls ? "; Secure" : "");
-			respond(c, 303, NULL, "", 0, extra);
+	while ((w = word_next(&p, "&", &k))) {
+		if (k < 6 || strncmp(w, "token=", 6))
+			continue;
+		if (!token || !token_eq(w + 6, k - 6)) {
+			respond_err(c, 401, "wrong token", NULL);
 			return 1;
 		}
-		p += k;
-		if (*p)
-			p++;
+		snprintf(extra, sizeof extra, "Location: /\r\n"
+		    "Set-Cookie: ptyd_token=%s; Path=/; HttpOnly; "
+		    "SameSite=Strict%s\r\n", token, tls ? "; Secure" : "");
+		respond(c, 303, NULL, "", 0, extra);
+		return 1;
 	}
 	return 0;
 }
