@@ -77,24 +77,24 @@ test_expect_success 'input reaches the command; env and cwd apply; resize reache
 	grep -qx "got=hello foo=bar baz pwd=$TRASH/wd" o
 '
 
-# A shell ignoring SIGTERM dies of the SIGHUP sent with it.
-test_expect_success 'terminate kills the group (a shell ignoring TERM too), reports the signal' '
-	id=$(new_session "{\"command\":\"trap \\\"\\\" TERM; sleep 100 & echo \$! >$TRASH/bgpid; wait\"}") &&
+# terminated_by TRAPS SIGNAL: a shell ignoring TRAPS, with a child, is
+# terminated; the session reports SIGNAL and the child is gone.
+terminated_by() {
+	rm -f bgpid &&
+	id=$(new_session "{\"command\":\"trap \\\"\\\" $1; sleep 100 & echo \$! >$TRASH/bgpid; wait\"}") &&
 	wait_for "test -s bgpid" &&
 	req POST /terminals/$id/terminate >r && test "$(cat code)" = 202 &&
 	wait_for "req GET /terminals/$id | grep -q \"\\\"exited\\\":true\"" 5 &&
-	req GET /terminals/$id | field signal | grep -qx "\"SIGHUP\"" &&
-	wait_for "! kill -0 $(cat bgpid) 2>/dev/null" 5 &&
+	req GET /terminals/$id | field signal | grep -qx "\"$2\"" &&
+	wait_for "! kill -0 $(cat bgpid) 2>/dev/null" 5
+}
+# A shell ignoring SIGTERM dies of the SIGHUP sent with it.
+test_expect_success 'terminate kills the group (a shell ignoring TERM too), reports the signal' '
+	terminated_by TERM SIGHUP &&
 	req POST /terminals/$id/terminate && test "$(cat code)" = 409
 '
-
 test_expect_success 'terminate: SIGKILL 2 s later for a group ignoring HUP and TERM' '
-	id=$(new_session "{\"command\":\"trap \\\"\\\" HUP TERM; sleep 100 & echo \$! >$TRASH/bgpid2; wait\"}") &&
-	wait_for "test -s bgpid2" &&
-	req POST /terminals/$id/terminate >r && test "$(cat code)" = 202 &&
-	wait_for "req GET /terminals/$id | grep -q \"\\\"exited\\\":true\"" 5 &&
-	req GET /terminals/$id | field signal | grep -qx "\"SIGKILL\"" &&
-	wait_for "! kill -0 $(cat bgpid2) 2>/dev/null" 5
+	terminated_by "HUP TERM" SIGKILL
 '
 
 test_expect_success 'exec failure and bad cwd are reported, not retried' '
