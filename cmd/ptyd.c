@@ -73,6 +73,7 @@
 #include "ready.h"
 #include "sigfd.h"
 #include "tls.h"
+#include "token.h"
 #include "utf8.h"
 #include "web_asset.h"
 #include "ws.h"
@@ -601,18 +602,6 @@ word_next(const char **p, const char *sep, size_t *n)
 	return w;
 }
 
-/* Constant-time comparison of a presented token with ours. */
-static int
-token_eq(const char *p, size_t n)
-{
-	size_t tn = strlen(token);
-	unsigned char d = n != tn;
-
-	for (size_t i = 0; i < n; i++)
-		d |= (unsigned char)p[i] ^ (unsigned char)token[i % (tn ? tn : 1)];
-	return d == 0;
-}
-
 /* The token as a bearer header, or as the cookie when a browser says the
  * request comes from ptyd's own page: a page on another port of the same
  * host is "same-site" and gets the cookie sent too (its Origin was refused
@@ -626,14 +615,14 @@ authorized(const struct http_req *r)
 	if (!token)
 		return 1;
 	if (a && strncasecmp(a, "Bearer ", 7) == 0)
-		return token_eq(a + 7, strlen(a + 7));
+		return token_eq(token, a + 7, strlen(a + 7));
 	if (site && strcasecmp(site, "same-origin") && strcasecmp(site, "none"))
 		return 0;
 	if ((ck = http_req_header(r, "Cookie"))) {
 		size_t n;
 		while ((p = word_next(&ck, "; ", &n)))
 			if (n >= 11 && strncmp(p, "ptyd_token=", 11) == 0)
-				return token_eq(p + 11, n - 11);
+				return token_eq(token, p + 11, n - 11);
 	}
 	return 0;
 }
@@ -998,7 +987,7 @@ token_login(struct conn *c, const char *q)
 	while ((w = word_next(&p, "&", &k))) {
 		if (k < 6 || strncmp(w, "token=", 6))
 			continue;
-		if (!token || !token_eq(w + 6, k - 6)) {
+		if (!token || !token_eq(token, w + 6, k - 6)) {
 			respond_err(c, 401, "wrong token", NULL);
 			return 1;
 		}
