@@ -67,7 +67,7 @@
 #define CONNS_MAX 64
 #define JOBS_MAX 256
 #define REQ_TIMEOUT_MS 10000     /* to send a whole request */
-#define HEAD_TIMEOUT_MS 2000     /* to send its head: the token comes first */
+#define HEAD_TIMEOUT_MS 5000     /* to send its head: the token comes first */
 #define BODY_MAX (16 << 20)      /* a request body: code plus stdin */
 #define BODIES_MAX (32 << 20)    /* the bodies of all connections together */
 #define GRACE_MS 500             /* TERM to KILL */

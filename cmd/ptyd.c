@@ -87,7 +87,7 @@
 #define CONN_MAX 1000
 #define DIM_MAX 4096            /* cols and rows: 1 to DIM_MAX */
 #define REQ_TIMEOUT_MS 10000    /* a request must arrive whole by then */
-#define HEAD_TIMEOUT_MS 3000    /* and its head by then */
+#define HEAD_TIMEOUT_MS 5000    /* and its head by then */
 #define PEER_PENDING_MAX 64     /* unfinished requests one address may hold */
 #define ACCEPT_PAUSE_MS 100     /* out of descriptors: accept again after */
 #define LINGER_MS 2000          /* after our close frame, wait for theirs */

@@ -36,9 +36,9 @@ test_expect_success 'a job past -j gets 429, and the agent still serves' '
 	guest-agent call "$A" exec sh -c "while ! test -e go; do sleep 0.02; done" &
 	pid=$! &&
 	wait_for "guest-agent call \"$A\" health | grep -q \"\\\"jobs\\\":1\"" 5 &&
-	post /exec "{\"argv\":[\"true\"]}" >got &&
+	post /exec "{\"argv\":[\"true\"]}" >got && cat got &&
 	tail -n 1 got >code && echo 429 >want && test_cmp want code &&
-	{ guest-agent call -n 1 "$A" exec true 2>err; test $? = 111; } &&
+	{ guest-agent call -n 1 "$A" exec true 2>err; st=$?; cat err; test $st = 111; } &&
 	grep -q "429 Too Many Requests" err &&
 	touch work/go && wait $pid &&
 	guest-agent call "$A" exec true
