@@ -1025,16 +1025,24 @@ route(struct conn *c)
 	 * rebinding), a page of another origin (a cross-site request, which
 	 * a "simple" POST is without a preflight), a body that is not JSON
 	 * (what a form or text/plain POST sends).  No CORS answer at all. */
-	if (!host_ok(&c->req))
-		return respond_err(c, 403, "host not allowed", NULL);
-	if (!origin_ok(&c->req))
-		return respond_err(c, 403, "origin not allowed", NULL);
-	if (post && c->req.body_len && !json_type(&c->req))
-		return respond_err(c, 415, "the body must be application/json",
+	if (!host_ok(&c->req)) {
+		respond_err(c, 403, "host not allowed", NULL);
+		return;
+	}
+	if (!origin_ok(&c->req)) {
+		respond_err(c, 403, "origin not allowed", NULL);
+		return;
+	}
+	if (post && c->req.body_len && !json_type(&c->req)) {
+		respond_err(c, 415, "the body must be application/json",
 		    NULL);
+		return;
+	}
 	if (plen == 7 && !strncmp(t, "/health", 7)) {
-		if (!get)
-			return respond_err(c, 405, "method not allowed", NULL);
+		if (!get) {
+			respond_err(c, 405, "method not allowed", NULL);
+			return;
+		}
 		buf_adds(&b, "{\"status\":\"ok\"}\n");
 		respond_json(c, 200, &b, NULL);
 		buf_free(&b);
@@ -1042,44 +1050,68 @@ route(struct conn *c)
 	}
 	if (get && plen == 1 && token_login(c, q))
 		return;
-	if (!authorized(&c->req))
-		return respond_err(c, 401, "missing or wrong token",
+	if (!authorized(&c->req)) {
+		respond_err(c, 401, "missing or wrong token",
 		    "WWW-Authenticate: Bearer\r\n");
+		return;
+	}
 	if (plen == 10 && !strncmp(t, "/terminals", 10)) {
-		if (post)
-			return api_create(c);
-		if (get)
-			return api_list(c);
-		return respond_err(c, 405, "method not allowed", NULL);
+		if (post) {
+			api_create(c);
+			return;
+		}
+		if (get) {
+			api_list(c);
+			return;
+		}
+		respond_err(c, 405, "method not allowed", NULL);
+		return;
 	}
 	if (plen > 11 && !strncmp(t, "/terminals/", 11)) {
 		id = t + 11;
 		idlen = strcspn(id, "/?");
 		rest = id + idlen;
-		if (!(s = session_find(id, idlen)))
-			return respond_err(c, 404, "no such session", NULL);
+		if (!(s = session_find(id, idlen))) {
+			respond_err(c, 404, "no such session", NULL);
+			return;
+		}
 		if (rest == t + plen) {
-			if (header_has(&c->req, "Upgrade", "websocket"))
-				return api_attach(c, s);
-			if (!get)
-				return respond_err(c, 405, "method not allowed",
+			if (header_has(&c->req, "Upgrade", "websocket")) {
+				api_attach(c, s);
+				return;
+			}
+			if (!get) {
+				respond_err(c, 405, "method not allowed",
 				    NULL);
+				return;
+			}
 			session_json(&b, s);
 			buf_adds(&b, "\n");
 			respond_json(c, 200, &b, NULL);
 			buf_free(&b);
 			return;
 		}
-		if (t + plen - rest == 7 && !strncmp(rest, "/resize", 7))
-			return post ? api_resize(c, s) :
-			    respond_err(c, 405, "method not allowed", NULL);
-		if (t + plen - rest == 10 && !strncmp(rest, "/terminate", 10))
-			return post ? api_terminate(c, s) :
-			    respond_err(c, 405, "method not allowed", NULL);
-		return respond_err(c, 404, "not found", NULL);
+		if (t + plen - rest == 7 && !strncmp(rest, "/resize", 7)) {
+			if (post)
+				api_resize(c, s);
+			else
+				respond_err(c, 405, "method not allowed", NULL);
+			return;
+		}
+		if (t + plen - rest == 10 && !strncmp(rest, "/terminate", 10)) {
+			if (post)
+				api_terminate(c, s);
+			else
+				respond_err(c, 405, "method not allowed", NULL);
+			return;
+		}
+		respond_err(c, 404, "not found", NULL);
+		return;
 	}
-	if (get)
-		return serve_asset(c, t, plen);
+	if (get) {
+		serve_asset(c, t, plen);
+		return;
+	}
 	respond_err(c, 404, "not found", NULL);
 }
 
