@@ -148,7 +148,6 @@ static size_t scrollback = 1 << 20, flush_bytes = 8192;
 static long long flush_ms = 8, idle_ms = 0;
 static long long max_sessions = 64;
 static const char *default_cmd, *origins, *hosts;
-static int unix_listener;       /* -u: no browser reaches it, no Host check */
 static char *token;
 static struct tls_srv *tls;
 static int verbose, lsock = -1, sigfd = -1;
@@ -651,7 +650,7 @@ host_ok(const struct http_req *r)
 	unsigned char a[16];
 	size_t n;
 
-	if (!h || unix_listener)
+	if (!h || upath)        /* -u: no browser reaches a Unix socket */
 		return 1;
 	if (*h == '[') {
 		n = strcspn(h + 1, "]");
@@ -1010,6 +1009,15 @@ json_type(const struct http_req *r)
 	    (!v[16] || v[16] == ';' || v[16] == ' ');
 }
 
+/* What POST /terminals/ID/ACTION does to session ID. */
+static const struct {
+	const char *path;
+	void (*fn)(struct conn *, struct session *);
+} acts[] = {
+	{ "/resize", api_resize },
+	{ "/terminate", api_terminate },
+};
+
 static void
 route(struct conn *c)
 {
@@ -1091,16 +1099,12 @@ route(struct conn *c)
 			buf_free(&b);
 			return;
 		}
-		if (t + plen - rest == 7 && !strncmp(rest, "/resize", 7)) {
+		for (size_t i = 0; i < sizeof acts / sizeof acts[0]; i++) {
+			if ((size_t)(t + plen - rest) != strlen(acts[i].path) ||
+			    strncmp(rest, acts[i].path, t + plen - rest))
+				continue;
 			if (post)
-				api_resize(c, s);
-			else
-				respond_err(c, 405, "method not allowed", NULL);
-			return;
-		}
-		if (t + plen - rest == 10 && !strncmp(rest, "/terminate", 10)) {
-			if (post)
-				api_terminate(c, s);
+				acts[i].fn(c, s);
 			else
 				respond_err(c, 405, "method not allowed", NULL);
 			return;
@@ -2151,7 +2155,6 @@ main(int argc, char **argv)
 	}
 	if ((sigfd = sigfd_open()) < 0)
 		err_diesys(EX_SYS, "unable to set up signals");
-	unix_listener = upath != NULL;
 	if (upath)
 		lsock = listen_unix(upath);
 	else
