@@ -381,11 +381,13 @@ int main(int argc, char **argv)
 	unmap_file(&rf);
 	if (verbose)
 		err_info("kernel protocol %u.%02u, %s entry at 0x%llx, initrd at "
-		    "0x%llx, command line: %s%s", bz.version >> 8,
+		    "0x%llx, command line: %s%s%s", bz.version >> 8,
 		    bz.version & 0xff, bi.entry64 ? "64-bit" : "32-bit",
 		    (unsigned long long)bi.entry,
 		    (unsigned long long)bi.initrd_addr, cmdline,
-		    *cmdmore ? " (and -A's line, not shown)" : "");
+		    *cmdmore ? " (-A's line, not shown)" : "",
+		    /* the devices make_cmdline added after it */
+		    cl + strlen(cmdline) + (*cmdmore ? 1 + strlen(cmdmore) : 0));
 	if (vcpu_create_all(&vm, bi.entry, bi.entry64) < 0)
 		goto out;
 

@@ -11,6 +11,8 @@ test_expect_success 'husk run -c: hi on stdout, err on stderr, exit 3; verbose, 
 	HUSK_VERBOSE=1 husk run -c "echo hi; echo err >&2; exit 3" >out 2>err; st=$? &&
 	note "husk run echo hi: $(since $t) s ($(grep "agent up" err | sed "s/.*agent up after //"))" &&
 	grep -q "^vmrun: info: vCPU 0 stopped at rip" err &&
+	grep -q "command line: .* (-A.s line, not shown) virtio_mmio.device=" err &&
+	! grep -q "husk.token" err &&
 	grep -v -e "^husk: info:" -e "^vmrun: info:" err >err2 &&
 	test $st = 3 && echo hi >want && test_cmp want out &&
 	echo err >want && test_cmp want err2 && clean
