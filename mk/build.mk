@@ -1,8 +1,14 @@
 # lib/ becomes build/libhusk.a; each cmd/NAME.c becomes bin/NAME, linked
-# statically against it (and BearSSL where a tool uses it).
+# statically against it (and BearSSL where a tool uses it).  A command split
+# by layer keeps its other files in cmd/NAME/ (*.c linked in, *.h private):
+# CMD_OBJ(NAME) lists its objects.
 LIB_SRC = $(sort $(wildcard lib/*.c))
 LIB_OBJ = $(LIB_SRC:%.c=build/%.o)
 LIB_HDR = $(wildcard lib/*.h)
+CMD_HDR = $(wildcard cmd/*/*.h)
+# (bin/% takes them through a second expansion.)
+.SECONDEXPANSION:
+CMD_OBJ = build/cmd/$(1).o $(patsubst %.c,build/%.o,$(wildcard cmd/$(1)/*.c))
 CMDS = relayd relay streamd guest-agent vmrun ptyd
 # Commands written in sh: cmd/NAME is copied to bin/NAME.
 SCRIPTS = husk
@@ -16,7 +22,7 @@ build/.deps-build: mk/deps
 	$(Q)./mk/deps build
 	$(Q)touch $@
 
-build/%.o: %.c $(LIB_HDR) build/include/bearssl.h | build/.deps-build
+build/%.o: %.c $(LIB_HDR) $(CMD_HDR) build/include/bearssl.h | build/.deps-build
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
@@ -24,10 +30,10 @@ build/%.o: %.c $(LIB_HDR) build/include/bearssl.h | build/.deps-build
 build/libhusk.a: $(LIB_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-bin/%: build/cmd/%.o build/libhusk.a
+bin/%: $$(call CMD_OBJ,$$*) build/libhusk.a
 	@mkdir -p bin
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBS)
 
 $(SCRIPTS:%=bin/%): bin/%: cmd/%
 	@mkdir -p bin

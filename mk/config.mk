@@ -10,7 +10,7 @@ CFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter \
 	-fno-strict-aliasing -D_GNU_SOURCE
 # build/include holds only the BearSSL headers: never -I/usr/include, whose
 # glibc headers break a musl build.
-CPPFLAGS = -Ilib -Ibuild/include
+CPPFLAGS = -Ilib -Icmd -Ibuild/include
 LDFLAGS = -static
 
 # The sanitizer build of the unit tests uses the host's glibc gcc.

@@ -26,15 +26,15 @@ build/vmm/%.o: vmm/%.c $(VMM_HDR) $(LIB_HDR) $(KINCLUDE) | build/.deps-build
 build/libvmm.a: $(VMM_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-build/cmd/vmrun.o: CPPFLAGS += $(VMM_CPPFLAGS)
-build/cmd/vmrun.o: $(VMM_HDR) $(KINCLUDE)
+$(call CMD_OBJ,vmrun): CPPFLAGS += $(VMM_CPPFLAGS)
+$(call CMD_OBJ,vmrun): $(VMM_HDR) $(KINCLUDE)
 
 # Devices register themselves through a linker section (vm.h VM_DEVICE),
 # which nothing references by name: take every member of libvmm.a.
-bin/vmrun: build/cmd/vmrun.o build/libvmm.a build/libhusk.a
+bin/vmrun: $(call CMD_OBJ,vmrun) build/libvmm.a build/libhusk.a
 	@mkdir -p bin
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $< \
+	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $(call CMD_OBJ,vmrun) \
 		-Wl,--whole-archive build/libvmm.a -Wl,--no-whole-archive $(LIBS)
 
 # test/vm/outb.c: the VM tests' guests write the boot-timer port with it.

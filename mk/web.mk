@@ -45,9 +45,9 @@ build/web/assets.o: build/web/assets.c lib/web_asset.h | build/.deps-build
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-bin/ptyd: build/cmd/ptyd.o build/web/assets.o build/libhusk.a
+bin/ptyd: $(call CMD_OBJ,ptyd) build/web/assets.o build/libhusk.a
 	@mkdir -p bin
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ build/cmd/ptyd.o build/web/assets.o $(LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(call CMD_OBJ,ptyd) build/web/assets.o $(LIBS)
 
 .PHONY: web
