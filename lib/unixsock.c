@@ -1,0 +1,95 @@
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "unixsock.h"
+
+static int
+addr(struct sockaddr_un *sa, const char *path)
+{
+	*sa = (struct sockaddr_un){ .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof sa->sun_path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(sa->sun_path, path);
+	return 0;
+}
+
+int
+unixsock_connect(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd, e;
+
+	if (addr(&sa, path) < 0 ||
+	    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+int
+unixsock_listen(const char *path, int backlog)
+{
+	struct sockaddr_un sa, tmp;
+	struct stat st;
+	mode_t um;
+	int fd, n, e;
+
+	if (addr(&sa, path) < 0 || (fd = socket(AF_UNIX, SOCK_STREAM |
+	    SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
+		return -1;
+	/* EAGAIN: a live server whose backlog is full. */
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 ||
+	    errno == EAGAIN) {
+		errno = EADDRINUSE;
+		goto fail;
+	}
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			errno = EEXIST;
+			goto fail;
+		}
+		unlink(path);	/* stale: nobody accepts on it */
+	}
+	/* connect left fd unusable for bind on some kernels: a new one. */
+	close(fd);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) < 0)
+		return -1;
+	tmp = sa;
+	n = snprintf(tmp.sun_path, sizeof tmp.sun_path, "%s.%ld", path,
+	    (long)getpid());
+	if (n < 0 || (size_t)n >= sizeof tmp.sun_path)
+		tmp = sa;	/* no room for a temporary name: path itself */
+	um = umask(0177);
+	n = bind(fd, (struct sockaddr *)&tmp, sizeof tmp);
+	e = errno;
+	umask(um);
+	errno = e;
+	if (n < 0)
+		goto fail;
+	if (listen(fd, backlog) < 0 || (strcmp(tmp.sun_path, sa.sun_path) &&
+	    rename(tmp.sun_path, path) < 0)) {
+		e = errno;
+		unlink(tmp.sun_path);
+		errno = e;
+		goto fail;
+	}
+	return fd;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
+}

@@ -1,0 +1,21 @@
+/* unixsock: a Unix stream socket at a path, one rule for every server.
+ *
+ * unixsock_listen binds path for a server (mode 0600: only our uid may
+ * connect) and listens with backlog.  A live server on path is left alone
+ * (EADDRINUSE); a stale socket left by a crash is removed, and only a
+ * socket: any other file at path is an EEXIST.  The socket is bound under
+ * a temporary name beside path and renamed to it once it listens, so a
+ * client that sees path never gets ECONNREFUSED, and a second server
+ * never takes a socket between bind and listen for a stale one.
+ * SOCK_NONBLOCK and SOCK_CLOEXEC.  The fd, or -1 with errno
+ * (ENAMETOOLONG for a path that does not fit sun_path).
+ *
+ * unixsock_connect connects a blocking, close-on-exec socket to path.
+ * The fd, or -1 with errno. */
+#ifndef HUSK_UNIXSOCK_H
+#define HUSK_UNIXSOCK_H
+
+int unixsock_listen(const char *path, int backlog);
+int unixsock_connect(const char *path);
+
+#endif
