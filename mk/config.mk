@@ -6,7 +6,7 @@ SBINDIR = $(PREFIX)/sbin
 MANDIR = $(PREFIX)/share/man
 
 CC = musl-gcc
-CFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter \
+CFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -Wpedantic -Wno-unused-parameter \
 	-fno-strict-aliasing -D_GNU_SOURCE
 # build/include holds only the BearSSL headers: never -I/usr/include, whose
 # glibc headers break a musl build.
