@@ -1,0 +1,112 @@
+/* guest-agent's layers and what they share.  cmd/guest-agent.c states the
+ * contract; the layers are:
+ *
+ *   guest-agent.c  options, their conflicts, setup, main
+ *   server.c       the connections: accept, head and body bounds,
+ *                  eviction, the routes, the main loop
+ *   job.c          an /exec body checked into a struct job
+ *   worker.c       the process that runs one job and sends its result
+ *   client.c       guest-agent call
+ */
+#ifndef GUEST_AGENT_AGENT_H
+#define GUEST_AGENT_AGENT_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "http.h"
+#include "json.h"
+
+#define AGENT_VERSION "husk-guest-agent 1"
+#define CONNS_MAX 64
+#define JOBS_MAX 256
+#define REQ_TIMEOUT_MS 10000     /* to send a whole request */
+#define HEAD_TIMEOUT_MS 5000     /* to send its head: the token comes first */
+#define BODY_MAX (16 << 20)      /* a request body: code plus stdin */
+#define BODIES_MAX (32 << 20)    /* the bodies of all connections together */
+#define GRACE_MS 500             /* TERM to KILL */
+#define TIMEOUT_DEFAULT 30000
+#define TIMEOUT_MAX (24LL * 3600 * 1000)
+#define OUTPUT_DEFAULT (1 << 20) /* per stream */
+#define OUTPUT_MAX (64 << 20)
+#define LANGS_MAX 32
+#define LANG_WORDS 16
+#define TOKEN_MAX 256
+#define JOB_PATH "PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
+
+struct lang {
+	char name[32], version[32];
+	char *argv[LANG_WORDS + 2]; /* the command; the code file goes last */
+	char line[1024];
+};
+
+/* One /exec request, validated.  Its pointers are into the request's JSON
+ * document and stay valid in the worker (a forked copy). */
+struct job {
+	char **argv;
+	char **envp;
+	const char *cwd;
+	char *in;
+	size_t inlen;
+	char *code;
+	size_t codelen;
+	const struct lang *lang;
+	long long timeout_ms, max_output;
+	int stream;
+};
+
+/* guest-agent call: the options (set by guest-agent.c), then the state of
+ * the attempts (client.c). */
+struct call {
+	const char *addr;
+	const struct verb *verb;
+	char **args;
+	int nargs;
+	long long connect_ms, tries, timeout_ms, max_output;
+	int stdin_too;
+	struct buf req;        /* the request, sent whole by each attempt */
+	int wait_ms;           /* for the answer of one attempt */
+	struct buf body;       /* what the answer carried (not streamed) */
+	struct buf line;       /* a streamed line being gathered */
+	int status, have_record, code, bad;
+	const struct http_resp *resp;
+};
+
+/* A verb of guest-agent call: how many operands follow it (max -1: no
+ * bound), and whether it runs a job (takes -t, -m and -i, and streams its
+ * output): a command line, or a language and a code file. */
+enum { CALL_ARGV = 1, CALL_CODE };
+struct verb {
+	const char *name, *method, *path;
+	int min, max, job;
+};
+
+/* guest-agent.c: the configuration the options set. */
+extern struct lang langs[LANGS_MAX];
+extern int nlangs, maxjobs;
+extern char token[TOKEN_MAX + 1];
+extern const char *workdir;
+
+void token_load(const char *path, int cmdline);
+
+/* job.c */
+const struct lang *lang_find(const char *name);
+const char *job_parse(const struct json *o, struct job *j, int *with_langs);
+void job_free(struct job *j);
+
+/* server.c: listen (or die), then serve until stopped; the main process
+ * holds these descriptors, which a worker closes. */
+void server_start(const char *listen);
+void server_loop(void);
+void server_leave(int keep);
+
+/* worker.c: runs j for the client on cfd, never returns. */
+_Noreturn void worker(int cfd, struct job *j);
+
+/* client.c */
+extern const struct verb call_verbs[];
+extern const size_t call_nverbs;
+void call_setup(struct call *c, const char *tokfile);
+int call_run(struct call *c);
+
+#endif

@@ -1,0 +1,272 @@
+/* guest-agent call: one request per attempt, retried with backoff when
+ * the connection cannot be made or the request cannot be sent, or the
+ * answer is 429 or 5xx; never once a job may have run.  A job's output
+ * comes back as NDJSON lines, passed on to our standard output and error;
+ * its exit record becomes our exit status. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "b64.h"
+#include "buf.h"
+#include "clock.h"
+#include "err.h"
+#include "http.h"
+#include "io.h"
+#include "json.h"
+
+#include "guest-agent/agent.h"
+
+const struct verb call_verbs[] = {
+	{ "health", "GET", "/health", 0, 0, 0 },
+	{ "shutdown", "POST", "/shutdown", 0, 0, 0 },
+	{ "exec", "POST", "/exec", 1, -1, CALL_ARGV },
+	{ "run", "POST", "/exec", 2, 2, CALL_CODE },
+};
+const size_t call_nverbs = sizeof call_verbs / sizeof *call_verbs;
+
+/* One streamed line: output to pass on, or the exit record. */
+static int
+call_line(struct call *c, const char *s, size_t n)
+{
+	static const char *const names[] = { "stdout", "stderr" };
+	struct json_doc d;
+	const struct json *v, *sig, *to;
+	long long x;
+
+	if (json_parse(&d, s, n, JSON_NODES_MAX) < 0 ||
+	    d.root->type != JSON_OBJ) {
+		c->bad = 1;
+		return -1;
+	}
+	for (int i = 0; i < 2; i++) {
+		char k[16], *raw;
+		long len;
+		snprintf(k, sizeof k, "%s_b64", names[i]);
+		if ((v = json_get(d.root, k)) && v->type == JSON_STR &&
+		    (raw = malloc(v->len + 1))) {
+			if ((len = b64_decode(v->s, v->len, raw)) >= 0)
+				io_writeall(i + 1, raw, len);
+			free(raw);
+		} else if ((v = json_get(d.root, names[i])) &&
+		    v->type == JSON_STR) {
+			io_writeall(i + 1, v->s, v->len);
+		}
+	}
+	if ((v = json_get(d.root, "exit_code"))) {
+		sig = json_get(d.root, "signal");
+		to = json_get(d.root, "timed_out");
+		c->have_record = 1;
+		if (to && to->type == JSON_TRUE)
+			c->code = EX_TIMEOUT;
+		else if (json_int(v, 0, 255, &x) == 0)
+			c->code = x;
+		else if (json_int(sig, 1, 127, &x) == 0)
+			c->code = 128 + x;
+		else
+			c->code = 255;
+	}
+	json_doc_free(&d);
+	return 0;
+}
+
+static int
+call_body(void *ctx, const char *p, size_t n)
+{
+	struct call *c = ctx;
+	const char *nl;
+
+	if (c->resp->status != 200 || !c->verb->job)
+		return buf_add(&c->body, p, n) < 0 || c->body.len > BODY_MAX;
+	while (n && (nl = memchr(p, '\n', n))) {
+		if (buf_add(&c->line, p, nl - p) < 0 ||
+		    call_line(c, c->line.p, c->line.len) < 0)
+			return 1;
+		c->line.len = 0;
+		n -= nl + 1 - p;
+		p = nl + 1;
+	}
+	return buf_add(&c->line, p, n) < 0 || c->line.len > 2 * BODY_MAX;
+}
+
+/* Read a whole file (or stdin for "-") for a request. */
+static void
+slurp(const char *path, struct buf *b)
+{
+	char chunk[65536];
+	int fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : 0;
+	ssize_t n;
+
+	if (fd < 0)
+		err_diesys(EX_SYS, "unable to open %s", path);
+	while ((n = read(fd, chunk, sizeof chunk)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			err_diesys(EX_SYS, "unable to read %s", path);
+		if (buf_add(b, chunk, n) < 0 || b->len > BODY_MAX)
+			err_die(EX_USAGE, "unable to send %s: more than %d "
+			    "bytes", path, BODY_MAX);
+	}
+	if (fd)
+		close(fd);
+}
+
+/* One attempt: 0 answered (c->status), 1 worth retrying (could not
+ * connect or send: nothing ran), -1 failed after sending. */
+static int
+call_once(struct call *c, const char *req, size_t reqlen, int wait_ms)
+{
+	struct http_resp r;
+	char chunk[65536];
+	long long deadline = clock_ms() + wait_ms;
+	int fd = http_connect(c->addr, c->connect_ms), got;
+
+	if (fd < 0) {
+		err_warnsys("unable to connect to %s", c->addr);
+		return 1;
+	}
+	if (io_writeall(fd, req, reqlen) < 0) {
+		err_warnsys("unable to send to %s", c->addr);
+		close(fd);
+		return 1;
+	}
+	c->status = 0;
+	c->body.len = c->line.len = 0;
+	http_resp_init(&r, call_body, c);
+	c->resp = &r;
+	for (;;) {
+		struct pollfd pfd = { fd, POLLIN, 0 };
+		long long left = deadline - clock_ms();
+		ssize_t n;
+		if (left <= 0 || poll(&pfd, 1, left) == 0) {
+			close(fd);
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		n = read(fd, chunk, sizeof chunk);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			close(fd);
+			return -1;
+		}
+		/* The status is known once the head is in: body_cb uses it. */
+		got = n ? http_resp_feed(&r, chunk, n) : http_resp_eof(&r);
+		if (got != 0)
+			break;
+	}
+	close(fd);
+	c->status = r.status;
+	if (got < 0) {
+		if (!errno)
+			errno = EPROTO;
+		return -1;
+	}
+	return 0;
+}
+
+
+/* The request: the verb's body (a job's argv, or its language and code
+ * file, and standard input with -i), with the token if there is one. */
+void
+call_setup(struct call *c, const char *tokfile)
+{
+	struct buf body = { 0 }, in = { 0 }, code = { 0 };
+	const struct verb *v = c->verb;
+
+	c->wait_ms = 30000;
+	if (v->job) {
+		buf_adds(&body, "{\"stream\":true");
+		if (v->job == CALL_CODE) {
+			slurp(c->args[1], &code);
+			buf_adds(&body, ",\"language\":");
+			json_esc(&body, c->args[0], strlen(c->args[0]));
+			buf_adds(&body, ",\"code_b64\":\"");
+			b64_encode(&body, code.p, code.len);
+			buf_adds(&body, "\"");
+		} else {
+			buf_adds(&body, ",\"argv\":[");
+			for (int i = 0; i < c->nargs; i++) {
+				if (i)
+					buf_adds(&body, ",");
+				json_esc(&body, c->args[i], strlen(c->args[i]));
+			}
+			buf_adds(&body, "]");
+		}
+		if (c->stdin_too) {
+			slurp("-", &in);
+			buf_adds(&body, ",\"stdin_b64\":\"");
+			b64_encode(&body, in.p, in.len);
+			buf_adds(&body, "\"");
+		}
+		if (c->timeout_ms >= 0)
+			buf_addf(&body, ",\"timeout_ms\":%lld", c->timeout_ms);
+		if (c->max_output >= 0)
+			buf_addf(&body, ",\"max_output\":%lld", c->max_output);
+		buf_adds(&body, "}");
+		c->wait_ms = (c->timeout_ms >= 0 ? c->timeout_ms :
+		    TIMEOUT_DEFAULT) + GRACE_MS + 30000;
+	}
+	if (tokfile)
+		token_load(tokfile, 0);
+	buf_addf(&c->req, "%s %s HTTP/1.1\r\nHost: %s\r\n", v->method,
+	    v->path, c->addr);
+	if (token[0])
+		buf_addf(&c->req, "Authorization: Bearer %s\r\n", token);
+	if (body.len)
+		buf_adds(&c->req, "Content-Type: application/json\r\n");
+	buf_addf(&c->req, "Content-Length: %zu\r\nConnection: close\r\n"
+	    "\r\n", body.len);
+	buf_add(&c->req, body.p, body.len);
+	if (!c->req.p)
+		err_die(EX_SYS, "unable to build the request: out of memory");
+	buf_free(&body);
+	buf_free(&in);
+	buf_free(&code);
+}
+
+/* The attempts, then the answer as our output and exit status. */
+int
+call_run(struct call *c)
+{
+	const char *verb = c->verb->name;
+	long long backoff = 100;
+
+	for (long long t = 1;; t++) {
+		int r = call_once(c, c->req.p, c->req.len, c->wait_ms);
+		if (r < 0)
+			err_diesys(EX_SYS, "unable to %s on %s", verb, c->addr);
+		if (r == 0 && c->status != 429 && c->status < 500)
+			break;
+		if (t >= c->tries) {
+			if (r)
+				err_die(EX_SYS, "unable to %s on %s: gave up "
+				    "after %lld tries", verb, c->addr, t);
+			break;
+		}
+		clock_sleep_ms(backoff);
+		backoff = backoff * 2 > 2000 ? 2000 : backoff * 2;
+	}
+	if (c->status != 200) {
+		char *nl;
+		if (c->body.p && (nl = strchr(c->body.p, '\n')))
+			*nl = 0;
+		err_die(c->status >= 400 && c->status < 500 &&
+		    c->status != 429 ? EX_USAGE : EX_SYS,
+		    "unable to %s on %s: %d %s: %s", verb, c->addr, c->status,
+		    http_reason(c->status), c->body.p ? c->body.p : "");
+	}
+	if (!c->verb->job) {
+		io_writeall(1, c->body.p ? c->body.p : "", c->body.len);
+		return 0;
+	}
+	if (c->bad || !c->have_record)
+		err_die(EX_SYS, "unable to %s on %s: the answer ended without "
+		    "an exit record", verb, c->addr);
+	return c->code;
+}

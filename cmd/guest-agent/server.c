@@ -1,0 +1,414 @@
+/* The server's connections: accept (evicting, when full, the oldest that
+ * has not passed its head), the head and body bounds, the routes, and the
+ * main loop.  The main process never blocks on a job or a slow client. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "err.h"
+#include "http.h"
+#include "io.h"
+#include "json.h"
+#include "token.h"
+
+#include "guest-agent/agent.h"
+
+struct conn {
+	int fd;                 /* -1: slot free */
+	struct http_req req;
+	long long accepted, deadline;
+	int continued;          /* sent 100 Continue */
+	int head_ok;            /* route, method and token checked on the head */
+	size_t reserved;        /* of bodies_left, for its body */
+};
+
+static struct conn conns[CONNS_MAX];
+static pid_t workers[JOBS_MAX];
+static int nworkers;
+static int lfd = -1, sfd = -1, stopping;
+static size_t bodies_left = BODIES_MAX;
+static long long stop_deadline;
+
+/* ---- replies from the main loop ---- */
+
+/* Small replies on a non-blocking socket: a client that does not read
+ * them loses them; the loop never waits. */
+static void
+reply(struct conn *c, int status, struct buf *body, const char *extra)
+{
+	if (http_respond(c->fd, status, "application/json", body->p,
+	    body->len, extra) < 0 && errno != EPIPE && errno != ECONNRESET)
+		err_warnsys("unable to reply to a client");
+}
+
+static void
+reply_error(struct conn *c, int status, const char *msg, int with_langs)
+{
+	struct buf b = { 0 };
+
+	buf_adds(&b, "{\"error\":");
+	json_esc(&b, msg, strlen(msg));
+	if (with_langs) {
+		buf_adds(&b, ",\"languages\":[");
+		for (int i = 0; i < nlangs; i++) {
+			if (i)
+				buf_adds(&b, ",");
+			json_esc(&b, langs[i].name, strlen(langs[i].name));
+		}
+		buf_adds(&b, "]");
+	}
+	buf_adds(&b, "}\n");
+	reply(c, status, &b, status == 401 ? "WWW-Authenticate: Bearer\r\n" :
+	    status == 429 ? "Retry-After: 1\r\n" : NULL);
+	buf_free(&b);
+}
+
+static void
+do_health(struct conn *c)
+{
+	struct buf b = { 0 };
+
+	buf_addf(&b, "{\"status\":\"ok\",\"version\":\"%s\",\"languages\":[",
+	    AGENT_VERSION);
+	for (int i = 0; i < nlangs; i++) {
+		buf_adds(&b, i ? ",{\"name\":" : "{\"name\":");
+		json_esc(&b, langs[i].name, strlen(langs[i].name));
+		buf_adds(&b, ",\"version\":");
+		json_esc(&b, langs[i].version, strlen(langs[i].version));
+		buf_adds(&b, "}");
+	}
+	buf_addf(&b, "],\"jobs\":%d,\"max_jobs\":%d}\n", nworkers, maxjobs);
+	reply(c, 200, &b, NULL);
+	buf_free(&b);
+}
+
+static void
+stop(void)
+{
+	if (stopping)
+		return;
+	stopping = 1;
+	stop_deadline = clock_ms() + GRACE_MS + 5000;
+	close(lfd);
+	lfd = -1;
+	for (int i = 0; i < nworkers; i++)
+		kill(workers[i], SIGTERM);
+}
+
+static void
+do_shutdown(struct conn *c)
+{
+	struct buf b = { 0 };
+
+	buf_adds(&b, "{\"status\":\"stopping\"}\n");
+	reply(c, 200, &b, NULL);
+	buf_free(&b);
+	err_info("shutdown requested");
+	stop();
+}
+
+static void
+do_exec(struct conn *c)
+{
+	struct json_doc d;
+	struct job j;
+	const char *e;
+	int with_langs = 0;
+	pid_t pid;
+
+	if (json_parse(&d, c->req.body, c->req.body_len, JSON_NODES_MAX) < 0) {
+		reply_error(c, 400, errno == ENOMEM ? "out of memory" :
+		    "the body is not valid JSON within bounds", 0);
+		return;
+	}
+	if ((e = job_parse(d.root, &j, &with_langs))) {
+		reply_error(c, 400, e, with_langs);
+		goto out;
+	}
+	if (nworkers >= maxjobs) {
+		reply_error(c, 429, "busy: all job slots are in use", 0);
+		goto out;
+	}
+	if ((pid = fork()) < 0) {
+		err_warnsys("unable to fork");
+		reply_error(c, 503, "unable to fork", 0);
+		goto out;
+	}
+	if (pid == 0)
+		worker(c->fd, &j);
+	workers[nworkers++] = pid;
+out:
+	job_free(&j);
+	json_doc_free(&d);
+}
+
+static const struct route {
+	const char *method, *path;
+	int auth;
+	void (*fn)(struct conn *);
+} routes[] = {
+	{ "GET", "/health", 0, do_health },
+	{ "POST", "/exec", 1, do_exec },
+	{ "POST", "/shutdown", 1, do_shutdown },
+};
+
+/* "Bearer TOKEN", compared in constant time (lib/token). */
+static int
+token_ok(const char *auth)
+{
+	if (!auth || strncmp(auth, "Bearer ", 7))
+		return 0;
+	return token_eq(token, auth + 7, strlen(auth + 7));
+}
+
+static void
+conn_close(struct conn *c)
+{
+	close(c->fd);
+	c->fd = -1;
+	bodies_left += c->reserved;
+	c->reserved = 0;
+	http_req_free(&c->req);
+}
+
+static const struct route *
+route_find(const struct http_req *r)
+{
+	const char *q = strchr(r->target, '?');
+	size_t len = q ? (size_t)(q - r->target) : strlen(r->target);
+
+	for (size_t i = 0; i < sizeof routes / sizeof *routes; i++)
+		if (strlen(routes[i].path) == len &&
+		    !memcmp(routes[i].path, r->target, len))
+			return &routes[i];
+	return NULL;
+}
+
+/* The head is in: answer what it alone decides (no such path, no token,
+ * the wrong method, no room for the body) before a byte of the body is
+ * kept.  0 to go on reading, -1 after answering. */
+static int
+head_check(struct conn *c)
+{
+	const struct route *rt = route_find(&c->req);
+
+	if (!rt)
+		reply_error(c, 404, "no such path", 0);
+	else if (rt->auth && token[0] &&
+	    !token_ok(http_req_header(&c->req, "Authorization")))
+		reply_error(c, 401, "a valid bearer token is required", 0);
+	else if (strcmp(c->req.method, rt->method))
+		reply_error(c, 405, "method not allowed", 0);
+	else if (c->req.body_len > bodies_left) {
+		struct buf b = { 0 };
+		buf_adds(&b, "{\"error\":\"busy: other requests' bodies fill "
+		    "the agent's memory for them\"}\n");
+		reply(c, 503, &b, "Retry-After: 1\r\n");
+		buf_free(&b);
+	} else {
+		c->head_ok = 1;
+		c->reserved = c->req.body_len;
+		bodies_left -= c->reserved;
+		c->deadline = c->accepted + REQ_TIMEOUT_MS;
+		return 0;
+	}
+	return -1;
+}
+
+static void
+dispatch(struct conn *c)
+{
+	if (stopping)
+		reply_error(c, 503, "shutting down", 0);
+	else
+		route_find(&c->req)->fn(c);
+}
+
+static void
+conn_read(struct conn *c)
+{
+	char chunk[65536];
+	ssize_t n = read(c->fd, chunk, sizeof chunk);
+	const char *ex;
+	int r;
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		conn_close(c);
+		return;
+	}
+	r = http_req_feed(&c->req, chunk, n);
+	if (r < 0) {
+		reply_error(c, c->req.status, http_reason(c->req.status), 0);
+		conn_close(c);
+	} else if (c->req.head_len && !c->head_ok && head_check(c) < 0) {
+		conn_close(c);
+	} else if (r > 0) {
+		dispatch(c);
+		conn_close(c);
+	} else if (c->req.head_len && !c->continued &&
+	    (ex = http_req_header(&c->req, "Expect")) &&
+	    !strcasecmp(ex, "100-continue")) {
+		c->continued = 1;
+		io_writeall(c->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+	}
+}
+
+static void
+conn_accept(void)
+{
+	struct conn *c = NULL;
+	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int free_slot;
+
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EINTR &&
+		    errno != ECONNABORTED)
+			err_warnsys("unable to accept a connection");
+		return;
+	}
+	for (int i = 0; i < CONNS_MAX && !c; i++)
+		if (conns[i].fd < 0)
+			c = &conns[i];
+	free_slot = c != NULL;
+	/* Full: a connection whose head did not pass yet (idle, or without
+	 * the token) makes room, the oldest first, so such clients never
+	 * keep an authenticated one out. */
+	for (int i = 0; i < CONNS_MAX && !free_slot; i++)
+		if (!conns[i].head_ok && (!c || conns[i].accepted < c->accepted))
+			c = &conns[i];
+	if (c && !free_slot)
+		conn_close(c);
+	if (!c) {
+		struct conn tmp = { .fd = fd };
+		reply_error(&tmp, 503, "too many connections", 0);
+		close(fd);
+		return;
+	}
+	c->fd = fd;
+	c->accepted = clock_ms();
+	c->deadline = c->accepted + HEAD_TIMEOUT_MS;
+	c->continued = c->head_ok = 0;
+	http_req_init(&c->req, HTTP_HEAD_MAX, BODY_MAX);
+}
+
+static void
+reap(void)
+{
+	struct signalfd_siginfo si;
+	int st;
+	pid_t p;
+
+	while (read(sfd, &si, sizeof si) == sizeof si)
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+			stop();
+	while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+		for (int i = 0; i < nworkers; i++)
+			if (workers[i] == p) {
+				workers[i] = workers[--nworkers];
+				break;
+			}
+}
+
+/* Serve until stopped and the workers are gone (or the grace for them
+ * is over). */
+void
+server_loop(void)
+{
+	for (;;) {
+		struct pollfd pfd[CONNS_MAX + 2];
+		int np = 0, idx[CONNS_MAX], tmo = -1;
+		long long now = clock_ms(), next = -1;
+
+		if (stopping && (nworkers == 0 || now >= stop_deadline))
+			break;
+		if (stopping)
+			next = stop_deadline;
+		pfd[np++] = (struct pollfd){ sfd, POLLIN, 0 };
+		if (lfd >= 0)
+			pfd[np++] = (struct pollfd){ lfd, POLLIN, 0 };
+		for (int i = 0; i < CONNS_MAX; i++) {
+			idx[i] = -1;
+			if (conns[i].fd < 0)
+				continue;
+			if (now >= conns[i].deadline) {
+				reply_error(&conns[i], 408, "request timeout", 0);
+				conn_close(&conns[i]);
+				continue;
+			}
+			if (next < 0 || conns[i].deadline < next)
+				next = conns[i].deadline;
+			idx[i] = np;
+			pfd[np++] = (struct pollfd){ conns[i].fd, POLLIN, 0 };
+		}
+		if (next >= 0)
+			tmo = next > now ? (int)(next - now) : 0;
+		if (poll(pfd, np, tmo) < 0) {
+			if (errno == EINTR)
+				continue;
+			err_diesys(EX_SYS, "unable to poll");
+		}
+		if (pfd[0].revents)
+			reap();
+		if (lfd >= 0 && pfd[1].revents)
+			conn_accept();
+		for (int i = 0; i < CONNS_MAX; i++)
+			if (idx[i] >= 0 && pfd[idx[i]].revents &&
+			    conns[i].fd >= 0)
+				conn_read(&conns[i]);
+	}
+	for (int i = 0; i < CONNS_MAX; i++)
+		if (conns[i].fd >= 0)
+			conn_close(&conns[i]);
+}
+
+/* Listen; deliver the signals to the loop; adopt the orphans of a worker
+ * that died (they come to us, not to init). */
+void
+server_start(const char *listen)
+{
+	char where[128];
+	sigset_t mask;
+
+	for (int i = 0; i < CONNS_MAX; i++)
+		conns[i].fd = -1;
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ||
+	    (sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
+		err_diesys(EX_SYS, "unable to create a signalfd");
+	/* Orphans of a worker that died come to us, not to init. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	if ((lfd = http_listen(listen, 64)) < 0)
+		err_diesys(EX_SYS, "unable to listen on %s", listen);
+	if (http_sockname(lfd, where, sizeof where) < 0)
+		err_diesys(EX_SYS, "unable to read the address of %s", listen);
+	err_info("listening on %s", where);
+}
+
+/* In a worker: what the main loop holds is not its own, but for keep. */
+void
+server_leave(int keep)
+{
+	for (int i = 0; i < CONNS_MAX; i++)
+		if (conns[i].fd >= 0 && conns[i].fd != keep)
+			close(conns[i].fd);
+	close(lfd);
+	close(sfd);
+}

@@ -1,0 +1,322 @@
+/* The worker: a process forked for one /exec.  It runs the job as the
+ * leader of a new process group, feeds its standard input, takes its
+ * output (streamed, or kept up to the cap), kills the whole group on the
+ * cap, the deadline, a client that hung up or a signal, and sends the
+ * result.  As a child subreaper it reaps what the job double-forked. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "clock.h"
+#include "err.h"
+#include "io.h"
+#include "pgkill.h"
+
+#include "guest-agent/agent.h"
+
+struct pipe {
+	int fd;
+	const char *name;
+	struct buf out;
+	long long total;
+};
+
+struct run {
+	int cfd, stream, sig;
+	pid_t pid;
+	int reaped, wstatus, killed, truncated, timed_out, gone;
+	long long cap;
+	struct pipe p[2];
+};
+
+static void
+run_kill(struct run *r)
+{
+	int st;
+
+	if (r->killed)
+		return;
+	r->killed = 1;
+	if (pg_kill(r->pid, r->pid, GRACE_MS, &st) < 0 && errno != ESRCH)
+		err_warnsys("unable to kill process group %d", (int)r->pid);
+	if (!r->reaped) {
+		r->reaped = 1;
+		r->wstatus = st;
+	}
+}
+
+static void
+stream_line(struct run *r, struct buf *b)
+{
+	if (!r->gone && http_chunk(r->cfd, b->p, b->len) < 0) {
+		r->gone = 1;
+		run_kill(r);
+	}
+}
+
+/* Take output from pipe i: stream it or keep it, up to the cap. */
+static void
+pump(struct run *r, int i)
+{
+	char chunk[65536];
+	struct pipe *p = &r->p[i];
+	ssize_t n = read(p->fd, chunk, sizeof chunk);
+	long long room;
+	size_t keep;
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		close(p->fd);
+		p->fd = -1;
+		return;
+	}
+	room = p->total >= r->cap ? 0 : r->cap - p->total;
+	keep = room < n ? (size_t)room : (size_t)n;
+	p->total += n;
+	if (keep && r->stream) {
+		struct buf b = { 0 };
+		buf_adds(&b, "{");
+		json_bytes(&b, p->name, chunk, keep);
+		buf_adds(&b, "}\n");
+		stream_line(r, &b);
+		buf_free(&b);
+	} else if (keep && buf_add(&p->out, chunk, keep) < 0) {
+		err_warnsys("unable to keep output");
+	}
+	if (keep < (size_t)n) {
+		r->truncated = 1;
+		run_kill(r);
+	}
+}
+
+static void
+record(struct run *r, struct buf *b, long long ms)
+{
+	int st = r->wstatus;
+
+	buf_adds(b, "{");
+	if (WIFSIGNALED(st))
+		buf_addf(b, "\"exit_code\":null,\"signal\":%d", WTERMSIG(st));
+	else
+		buf_addf(b, "\"exit_code\":%d,\"signal\":null",
+		    WIFEXITED(st) ? WEXITSTATUS(st) : 255);
+	if (!r->stream)
+		for (int i = 0; i < 2; i++) {
+			buf_adds(b, ",");
+			json_bytes(b, r->p[i].name, r->p[i].out.p ?
+			    r->p[i].out.p : "", r->p[i].out.len);
+		}
+	buf_addf(b, ",\"truncated\":%s,\"timed_out\":%s,\"duration_ms\":%lld}\n",
+	    r->truncated ? "true" : "false", r->timed_out ? "true" : "false",
+	    ms);
+}
+
+static _Noreturn void
+job_exec(struct job *j, char **argv, int in, int out, int err)
+{
+	extern char **environ;
+	char msg[512];
+	int e;
+
+	setpgid(0, 0);
+	if (child_reset() < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 ||
+	    dup2(err, 2) < 0 || chdir(j->cwd) < 0) {
+		snprintf(msg, sizeof msg, "guest-agent: fatal: unable to set "
+		    "up the job: %s\n", strerror(errno));
+		io_writeall(2, msg, strlen(msg));
+		_exit(EX_SYS);
+	}
+	environ = j->envp;
+	execvp(argv[0], argv);
+	e = errno;
+	snprintf(msg, sizeof msg, "guest-agent: fatal: unable to exec %s: "
+	    "%s\n", argv[0], strerror(e));
+	io_writeall(2, msg, strlen(msg));
+	_exit(e == ENOENT ? EX_NOTFOUND : EX_NOEXEC);
+}
+
+/* Write the code file; the job's argv is the language's command plus it. */
+static char **
+code_file(struct job *j, char *path, size_t cap)
+{
+	static char *argv[LANG_WORDS + 2];
+	int fd, n = 0;
+
+	snprintf(path, cap, "%s/.husk-code-%d", workdir, (int)getpid());
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	    0644);
+	if (fd < 0)
+		return NULL;
+	/* Byte for byte: no trimming, no added newline. */
+	if (io_writeall(fd, j->code, j->codelen) < 0) {
+		close(fd);
+		return NULL;
+	}
+	if (close(fd) < 0)
+		return NULL;
+	while (j->lang->argv[n])
+		argv[n] = j->lang->argv[n], n++;
+	argv[n++] = path;
+	argv[n] = NULL;
+	return argv;
+}
+
+_Noreturn void
+worker(int cfd, struct job *j)
+{
+	struct run r = { .cfd = cfd, .cap = j->max_output, .stream = j->stream };
+	char codepath[4096] = "", **argv = j->argv;
+	int out[2], err[2], in[2] = { -1, -1 }, wfd = -1, fl;
+	size_t inoff = 0;
+	long long start, deadline;
+	sigset_t mask;
+	struct buf b = { 0 };
+	int sfd;
+
+	/* What the main loop holds is not ours: close it. */
+	server_leave(cfd);
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	if ((sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
+		err_diesys(EX_SYS, "unable to create a signalfd");
+	fl = fcntl(cfd, F_GETFL);
+	fcntl(cfd, F_SETFL, fl & ~O_NONBLOCK);
+
+	if (j->lang && !(argv = code_file(j, codepath, sizeof codepath))) {
+		err_warnsys("unable to write %s", codepath);
+		http_respond(cfd, 500, "application/json",
+		    "{\"error\":\"unable to write the code file\"}\n", 41, NULL);
+		unlink(codepath);
+		_exit(EX_SYS);
+	}
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
+	    (j->in ? pipe2(in, O_CLOEXEC) :
+	    (in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC))) < 0)
+		err_diesys(EX_SYS, "unable to create the job's pipes");
+	start = clock_ms();
+	deadline = start + j->timeout_ms;
+	if ((r.pid = fork()) < 0)
+		err_diesys(EX_SYS, "unable to fork");
+	if (r.pid == 0)
+		job_exec(j, argv, in[0], out[1], err[1]);
+	setpgid(r.pid, r.pid); /* as the child does: whoever runs first */
+	close(out[1]);
+	close(err[1]);
+	close(in[0]);
+	wfd = in[1];
+	if (wfd >= 0)
+		fcntl(wfd, F_SETFL, O_NONBLOCK);
+	r.p[0] = (struct pipe){ out[0], "stdout", { 0 }, 0 };
+	r.p[1] = (struct pipe){ err[0], "stderr", { 0 }, 0 };
+	if (r.stream) {
+		http_head(&b, 200, "application/x-ndjson", -1, NULL);
+		if (io_writeall(cfd, b.p, b.len) < 0) {
+			r.gone = 1;
+			run_kill(&r);
+		}
+		buf_free(&b);
+	}
+
+	while (r.p[0].fd >= 0 || r.p[1].fd >= 0 || !r.reaped) {
+		struct pollfd pfd[5];
+		int np = 0, idx[2] = { -1, -1 }, widx = -1, cidx, tmo;
+		long long now = clock_ms();
+
+		if (!r.killed && now >= deadline) {
+			r.timed_out = 1;
+			run_kill(&r);
+			continue;
+		}
+		if (r.killed && now >= deadline + GRACE_MS + 5000)
+			break; /* pipes held open by an escapee: stop */
+		tmo = (int)((r.killed ? deadline + GRACE_MS + 5000 : deadline) -
+		    now);
+		for (int i = 0; i < 2; i++)
+			if (r.p[i].fd >= 0) {
+				idx[i] = np;
+				pfd[np++] = (struct pollfd){ r.p[i].fd, POLLIN, 0 };
+			}
+		if (wfd >= 0) {
+			widx = np;
+			pfd[np++] = (struct pollfd){ wfd, POLLOUT, 0 };
+		}
+		cidx = np;
+		pfd[np++] = (struct pollfd){ cfd, r.gone ? 0 : POLLRDHUP, 0 };
+		pfd[np++] = (struct pollfd){ sfd, POLLIN, 0 };
+		if (poll(pfd, np, tmo) < 0) {
+			if (errno == EINTR)
+				continue;
+			err_diesys(EX_SYS, "unable to poll");
+		}
+		for (int i = 0; i < 2; i++)
+			if (idx[i] >= 0 && pfd[idx[i]].revents)
+				pump(&r, i);
+		if (widx >= 0 && pfd[widx].revents) {
+			ssize_t n = (pfd[widx].revents & POLLOUT) ?
+			    write(wfd, j->in + inoff, j->inlen - inoff) : -1;
+			if (n > 0)
+				inoff += n;
+			if ((n < 0 && errno != EAGAIN && errno != EINTR) ||
+			    inoff == j->inlen) {
+				close(wfd);
+				wfd = -1;
+			}
+		}
+		if (!r.gone && pfd[cidx].revents) {
+			/* The client hung up: nobody wants the result. */
+			r.gone = 1;
+			run_kill(&r);
+		}
+		if (pfd[np - 1].revents) {
+			struct signalfd_siginfo si;
+			int st;
+			pid_t p;
+			while (read(sfd, &si, sizeof si) == sizeof si)
+				if (si.ssi_signo != SIGCHLD) {
+					r.sig = si.ssi_signo;
+					run_kill(&r);
+				}
+			while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+				if (p == r.pid && !r.reaped) {
+					r.reaped = 1;
+					r.wstatus = st;
+				}
+			/* The leader is gone: so is the job.  Members it
+			 * left behind are stopped, not waited for. */
+			if (r.reaped && !r.killed && pg_alive(r.pid) == 1)
+				run_kill(&r);
+		}
+	}
+	if (wfd >= 0)
+		close(wfd);
+	for (int i = 0; i < 2; i++)
+		if (r.p[i].fd >= 0)
+			close(r.p[i].fd);
+	if (codepath[0])
+		unlink(codepath);
+	if (!r.gone) {
+		record(&r, &b, clock_ms() - start);
+		if (r.stream) {
+			if (http_chunk(cfd, b.p, b.len) < 0 ||
+			    http_chunk(cfd, NULL, 0) < 0)
+				r.gone = 1;
+		} else if (http_respond(cfd, 200, "application/json", b.p,
+		    b.len, NULL) < 0) {
+			r.gone = 1;
+		}
+	}
+	_exit(0);
+}
