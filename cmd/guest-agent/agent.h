@@ -99,6 +99,9 @@ void job_free(struct job *j);
 void server_start(const char *listen);
 void server_loop(void);
 void server_leave(int keep);
+struct loop;
+int xwatch(struct loop *l, int fd, short events, void *who);
+void sig_default(int sig);
 
 /* worker.c: runs j for the client on cfd, never returns. */
 _Noreturn void worker(int cfd, struct job *j);

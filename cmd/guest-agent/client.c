@@ -18,6 +18,7 @@
 #include "http.h"
 #include "io.h"
 #include "json.h"
+#include "loop.h"
 
 #include "guest-agent/agent.h"
 
@@ -140,10 +141,9 @@ call_once(struct call *c, const char *req, size_t reqlen, int wait_ms)
 	http_resp_init(&r, call_body, c);
 	c->resp = &r;
 	for (;;) {
-		struct pollfd pfd = { fd, POLLIN, 0 };
 		long long left = deadline - clock_ms();
 		ssize_t n;
-		if (left <= 0 || poll(&pfd, 1, left) == 0) {
+		if (left <= 0 || loop_once(fd, POLLIN, (int)left) == 0) {
 			close(fd);
 			errno = ETIMEDOUT;
 			return -1;

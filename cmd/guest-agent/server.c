@@ -10,7 +10,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/prctl.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,6 +20,7 @@
 #include "http.h"
 #include "io.h"
 #include "json.h"
+#include "loop.h"
 #include "token.h"
 
 #include "guest-agent/agent.h"
@@ -37,7 +37,8 @@ struct conn {
 static struct conn conns[CONNS_MAX];
 static pid_t workers[JOBS_MAX];
 static int nworkers;
-static int lfd = -1, sfd = -1, stopping;
+static int lfd = -1, stopping;
+static struct loop loop;
 static size_t bodies_left = BODIES_MAX;
 static long long stop_deadline;
 
@@ -305,16 +306,49 @@ conn_accept(void)
 	http_req_init(&c->req, HTTP_HEAD_MAX, BODY_MAX);
 }
 
+/* SIGHUP: lib/sigfd blocks it for the loop, but the agent never handled
+ * it; it ends the process, as its default action always did (and, as for
+ * any signal, not PID 1). */
+void
+sig_default(int sig)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	signal(sig, SIG_DFL);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(sig);
+}
+
+/* loop_add, which fails only for memory: then we die. */
+int
+xwatch(struct loop *l, int fd, short events, void *who)
+{
+	int i = loop_add(l, fd, events, who);
+
+	if (i < 0)
+		err_diesys(EX_SYS, "unable to poll");
+	return i;
+}
+
+/* The signals that came: TERM and INT stop us; then reap the workers. */
 static void
 reap(void)
 {
-	struct signalfd_siginfo si;
-	int st;
+	int sig, st;
 	pid_t p;
 
-	while (read(sfd, &si, sizeof si) == sizeof si)
-		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+	while ((sig = loop_signal(&loop)))
+		switch (sig) {
+		case SIGTERM:
+		case SIGINT:
 			stop();
+			break;
+		case SIGHUP:
+			sig_default(sig);
+			break;
+		}
 	while ((p = waitpid(-1, &st, WNOHANG)) > 0)
 		for (int i = 0; i < nworkers; i++)
 			if (workers[i] == p) {
@@ -328,46 +362,41 @@ reap(void)
 void
 server_loop(void)
 {
-	for (;;) {
-		struct pollfd pfd[CONNS_MAX + 2];
-		int np = 0, idx[CONNS_MAX], tmo = -1;
-		long long now = clock_ms(), next = -1;
+	struct loop *l = &loop;
 
-		if (stopping && (nworkers == 0 || now >= stop_deadline))
+	for (;;) {
+		int li = -1, k;
+
+		loop_begin(l);
+		if (stopping && (nworkers == 0 || l->now >= stop_deadline))
 			break;
 		if (stopping)
-			next = stop_deadline;
-		pfd[np++] = (struct pollfd){ sfd, POLLIN, 0 };
+			loop_wake(l, stop_deadline);
 		if (lfd >= 0)
-			pfd[np++] = (struct pollfd){ lfd, POLLIN, 0 };
+			li = xwatch(l, lfd, POLLIN, NULL);
+		k = (int)l->n;
 		for (int i = 0; i < CONNS_MAX; i++) {
-			idx[i] = -1;
-			if (conns[i].fd < 0)
+			struct conn *c = &conns[i];
+			if (c->fd < 0)
 				continue;
-			if (now >= conns[i].deadline) {
-				reply_error(&conns[i], 408, "request timeout", 0);
-				conn_close(&conns[i]);
+			if (l->now >= c->deadline) {
+				reply_error(c, 408, "request timeout", 0);
+				conn_close(c);
 				continue;
 			}
-			if (next < 0 || conns[i].deadline < next)
-				next = conns[i].deadline;
-			idx[i] = np;
-			pfd[np++] = (struct pollfd){ conns[i].fd, POLLIN, 0 };
+			loop_wake(l, c->deadline);
+			xwatch(l, c->fd, POLLIN, c);
 		}
-		if (next >= 0)
-			tmo = next > now ? (int)(next - now) : 0;
-		if (poll(pfd, np, tmo) < 0) {
-			if (errno == EINTR)
-				continue;
+		if (loop_wait(l) < 0)
 			err_diesys(EX_SYS, "unable to poll");
-		}
-		if (pfd[0].revents)
+		if (loop_rev(l, 0))
 			reap();
-		if (lfd >= 0 && pfd[1].revents)
+		if (loop_rev(l, li))
 			conn_accept();
+		/* A slot accept refilled takes its old entry's events: a
+		 * read then finds nothing yet. */
 		for (int i = 0; i < CONNS_MAX; i++)
-			if (idx[i] >= 0 && pfd[idx[i]].revents &&
-			    conns[i].fd >= 0)
+			if (loop_take(l, &k, &conns[i]) && conns[i].fd >= 0)
 				conn_read(&conns[i]);
 	}
 	for (int i = 0; i < CONNS_MAX; i++)
@@ -375,23 +404,15 @@ server_loop(void)
 			conn_close(&conns[i]);
 }
 
-/* Listen; deliver the signals to the loop; adopt the orphans of a worker
- * that died (they come to us, not to init). */
+/* Listen, with the signals (lib/sigfd's) coming to the loop. */
 void
 server_start(const char *listen)
 {
 	char where[128];
-	sigset_t mask;
 
 	for (int i = 0; i < CONNS_MAX; i++)
 		conns[i].fd = -1;
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGCHLD);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ||
-	    (sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
+	if (loop_init(&loop, LOOP_SIGNALS) < 0)
 		err_diesys(EX_SYS, "unable to create a signalfd");
 	/* Orphans of a worker that died come to us, not to init. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -410,5 +431,5 @@ server_leave(int keep)
 		if (conns[i].fd >= 0 && conns[i].fd != keep)
 			close(conns[i].fd);
 	close(lfd);
-	close(sfd);
+	loop_free(&loop);
 }

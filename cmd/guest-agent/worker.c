@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,6 +18,7 @@
 #include "clock.h"
 #include "err.h"
 #include "io.h"
+#include "loop.h"
 #include "pgkill.h"
 
 #include "guest-agent/agent.h"
@@ -34,8 +34,12 @@ struct run {
 	int cfd, stream, sig;
 	pid_t pid;
 	int reaped, wstatus, killed, truncated, timed_out, gone;
-	long long cap;
+	long long cap, start, deadline;
 	struct pipe p[2];
+	int wfd;		/* the job's standard input, until all is in */
+	const char *in;
+	size_t inlen, inoff;
+	struct loop l;
 };
 
 static void
@@ -171,26 +175,133 @@ code_file(struct job *j, char *path, size_t cap)
 	return argv;
 }
 
+/* Feed the job's standard input; close it once all is in, or it is
+ * refused. */
+static void
+feed(struct run *r, short rev)
+{
+	ssize_t n = (rev & POLLOUT) ?
+	    write(r->wfd, r->in + r->inoff, r->inlen - r->inoff) : -1;
+
+	if (n > 0)
+		r->inoff += n;
+	if ((n < 0 && errno != EAGAIN && errno != EINTR) ||
+	    r->inoff == r->inlen) {
+		close(r->wfd);
+		r->wfd = -1;
+	}
+}
+
+/* The signals that came (TERM and INT kill the job; SIGHUP ends us, as
+ * it always did), then the children that ended. */
+static void
+signals(struct run *r)
+{
+	int sig, st;
+	pid_t p;
+
+	while ((sig = loop_signal(&r->l)))
+		switch (sig) {
+		case SIGCHLD:
+			break;
+		case SIGHUP:
+			sig_default(sig);
+			break;
+		default:
+			r->sig = sig;
+			run_kill(r);
+		}
+	while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+		if (p == r->pid && !r->reaped) {
+			r->reaped = 1;
+			r->wstatus = st;
+		}
+	/* The leader is gone: so is the job.  Members it left behind are
+	 * stopped, not waited for. */
+	if (r->reaped && !r->killed && pg_alive(r->pid) == 1)
+		run_kill(r);
+}
+
+/* Until the job is reaped and its output taken: one wait per turn on its
+ * pipes, the client and the signals, until the deadline. */
+static void
+run_wait(struct run *r)
+{
+	struct loop *l = &r->l;
+	long long end = r->deadline + GRACE_MS + 5000;
+
+	while (r->p[0].fd >= 0 || r->p[1].fd >= 0 || !r->reaped) {
+		int pi[2] = { -1, -1 }, wi = -1, ci;
+
+		loop_begin(l);
+		if (!r->killed && l->now >= r->deadline) {
+			r->timed_out = 1;
+			run_kill(r);
+			continue;
+		}
+		if (r->killed && l->now >= end)
+			break; /* pipes held open by an escapee: stop */
+		loop_wake(l, r->killed ? end : r->deadline);
+		for (int i = 0; i < 2; i++)
+			if (r->p[i].fd >= 0)
+				pi[i] = xwatch(l, r->p[i].fd, POLLIN, NULL);
+		if (r->wfd >= 0)
+			wi = xwatch(l, r->wfd, POLLOUT, NULL);
+		ci = xwatch(l, r->cfd, r->gone ? 0 : POLLRDHUP, NULL);
+		if (loop_wait(l) < 0)
+			err_diesys(EX_SYS, "unable to poll");
+		for (int i = 0; i < 2; i++)
+			if (loop_rev(l, pi[i]))
+				pump(r, i);
+		if (loop_rev(l, wi))
+			feed(r, loop_rev(l, wi));
+		if (!r->gone && loop_rev(l, ci)) {
+			/* The client hung up: nobody wants the result. */
+			r->gone = 1;
+			run_kill(r);
+		}
+		if (loop_rev(l, 0))
+			signals(r);
+	}
+	if (r->wfd >= 0)
+		close(r->wfd);
+	for (int i = 0; i < 2; i++)
+		if (r->p[i].fd >= 0)
+			close(r->p[i].fd);
+}
+
+/* The exit record: the last line of a stream, or the whole answer. */
+static void
+send_result(struct run *r)
+{
+	struct buf b = { 0 };
+
+	if (r->gone)
+		return;
+	record(r, &b, clock_ms() - r->start);
+	if (r->stream) {
+		if (http_chunk(r->cfd, b.p, b.len) < 0 ||
+		    http_chunk(r->cfd, NULL, 0) < 0)
+			r->gone = 1;
+	} else if (http_respond(r->cfd, 200, "application/json", b.p,
+	    b.len, NULL) < 0) {
+		r->gone = 1;
+	}
+}
+
 _Noreturn void
 worker(int cfd, struct job *j)
 {
-	struct run r = { .cfd = cfd, .cap = j->max_output, .stream = j->stream };
+	struct run r = { .cfd = cfd, .cap = j->max_output, .stream = j->stream,
+	    .in = j->in, .inlen = j->inlen };
 	char codepath[4096] = "", **argv = j->argv;
-	int out[2], err[2], in[2] = { -1, -1 }, wfd = -1, fl;
-	size_t inoff = 0;
-	long long start, deadline;
-	sigset_t mask;
+	int out[2], err[2], in[2] = { -1, -1 }, fl;
 	struct buf b = { 0 };
-	int sfd;
 
 	/* What the main loop holds is not ours: close it. */
 	server_leave(cfd);
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGCHLD);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	if ((sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
+	if (loop_init(&r.l, LOOP_SIGNALS) < 0)
 		err_diesys(EX_SYS, "unable to create a signalfd");
 	fl = fcntl(cfd, F_GETFL);
 	fcntl(cfd, F_SETFL, fl & ~O_NONBLOCK);
@@ -206,8 +317,8 @@ worker(int cfd, struct job *j)
 	    (j->in ? pipe2(in, O_CLOEXEC) :
 	    (in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC))) < 0)
 		err_diesys(EX_SYS, "unable to create the job's pipes");
-	start = clock_ms();
-	deadline = start + j->timeout_ms;
+	r.start = clock_ms();
+	r.deadline = r.start + j->timeout_ms;
 	if ((r.pid = fork()) < 0)
 		err_diesys(EX_SYS, "unable to fork");
 	if (r.pid == 0)
@@ -216,9 +327,9 @@ worker(int cfd, struct job *j)
 	close(out[1]);
 	close(err[1]);
 	close(in[0]);
-	wfd = in[1];
-	if (wfd >= 0)
-		fcntl(wfd, F_SETFL, O_NONBLOCK);
+	r.wfd = in[1];
+	if (r.wfd >= 0)
+		fcntl(r.wfd, F_SETFL, O_NONBLOCK);
 	r.p[0] = (struct pipe){ out[0], "stdout", { 0 }, 0 };
 	r.p[1] = (struct pipe){ err[0], "stderr", { 0 }, 0 };
 	if (r.stream) {
@@ -229,94 +340,9 @@ worker(int cfd, struct job *j)
 		}
 		buf_free(&b);
 	}
-
-	while (r.p[0].fd >= 0 || r.p[1].fd >= 0 || !r.reaped) {
-		struct pollfd pfd[5];
-		int np = 0, idx[2] = { -1, -1 }, widx = -1, cidx, tmo;
-		long long now = clock_ms();
-
-		if (!r.killed && now >= deadline) {
-			r.timed_out = 1;
-			run_kill(&r);
-			continue;
-		}
-		if (r.killed && now >= deadline + GRACE_MS + 5000)
-			break; /* pipes held open by an escapee: stop */
-		tmo = (int)((r.killed ? deadline + GRACE_MS + 5000 : deadline) -
-		    now);
-		for (int i = 0; i < 2; i++)
-			if (r.p[i].fd >= 0) {
-				idx[i] = np;
-				pfd[np++] = (struct pollfd){ r.p[i].fd, POLLIN, 0 };
-			}
-		if (wfd >= 0) {
-			widx = np;
-			pfd[np++] = (struct pollfd){ wfd, POLLOUT, 0 };
-		}
-		cidx = np;
-		pfd[np++] = (struct pollfd){ cfd, r.gone ? 0 : POLLRDHUP, 0 };
-		pfd[np++] = (struct pollfd){ sfd, POLLIN, 0 };
-		if (poll(pfd, np, tmo) < 0) {
-			if (errno == EINTR)
-				continue;
-			err_diesys(EX_SYS, "unable to poll");
-		}
-		for (int i = 0; i < 2; i++)
-			if (idx[i] >= 0 && pfd[idx[i]].revents)
-				pump(&r, i);
-		if (widx >= 0 && pfd[widx].revents) {
-			ssize_t n = (pfd[widx].revents & POLLOUT) ?
-			    write(wfd, j->in + inoff, j->inlen - inoff) : -1;
-			if (n > 0)
-				inoff += n;
-			if ((n < 0 && errno != EAGAIN && errno != EINTR) ||
-			    inoff == j->inlen) {
-				close(wfd);
-				wfd = -1;
-			}
-		}
-		if (!r.gone && pfd[cidx].revents) {
-			/* The client hung up: nobody wants the result. */
-			r.gone = 1;
-			run_kill(&r);
-		}
-		if (pfd[np - 1].revents) {
-			struct signalfd_siginfo si;
-			int st;
-			pid_t p;
-			while (read(sfd, &si, sizeof si) == sizeof si)
-				if (si.ssi_signo != SIGCHLD) {
-					r.sig = si.ssi_signo;
-					run_kill(&r);
-				}
-			while ((p = waitpid(-1, &st, WNOHANG)) > 0)
-				if (p == r.pid && !r.reaped) {
-					r.reaped = 1;
-					r.wstatus = st;
-				}
-			/* The leader is gone: so is the job.  Members it
-			 * left behind are stopped, not waited for. */
-			if (r.reaped && !r.killed && pg_alive(r.pid) == 1)
-				run_kill(&r);
-		}
-	}
-	if (wfd >= 0)
-		close(wfd);
-	for (int i = 0; i < 2; i++)
-		if (r.p[i].fd >= 0)
-			close(r.p[i].fd);
+	run_wait(&r);
 	if (codepath[0])
 		unlink(codepath);
-	if (!r.gone) {
-		record(&r, &b, clock_ms() - start);
-		if (r.stream) {
-			if (http_chunk(cfd, b.p, b.len) < 0 ||
-			    http_chunk(cfd, NULL, 0) < 0)
-				r.gone = 1;
-		} else if (http_respond(cfd, 200, "application/json", b.p,
-		    b.len, NULL) < 0) {
-			r.gone = 1;
-		}
-	}
+	send_result(&r);
 	_exit(0);
 }
