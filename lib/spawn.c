@@ -67,25 +67,33 @@ child(const struct spawn *sp, int *mine, int *theirs, int ptm, int go,
 			break;
 		}
 	/* Move every source above 2 first, so no dup2 overwrites a
-	 * source another stream still needs. */
+	 * source another stream still needs.  A kept stream is in place
+	 * already, as it is (closed, if ours is): no copy of it is left
+	 * behind above 2. */
 	for (int i = 0; i < 3; i++)
-		if (mine[i] >= 0 && mine[i] <= 2 &&
+		if (sp->fd[i] != SPAWN_KEEP && mine[i] >= 0 && mine[i] <= 2 &&
 		    (mine[i] = fcntl(mine[i], F_DUPFD_CLOEXEC, 3)) < 0)
 			child_fail(res, SPAWN_FDS);
 	for (int i = 0; i < 3; i++)
-		if (mine[i] >= 0 && dup2(mine[i], i) < 0)
+		if (sp->fd[i] != SPAWN_KEEP && mine[i] >= 0 &&
+		    dup2(mine[i], i) < 0)
 			child_fail(res, SPAWN_FDS);
 	if ((sp->dirfd >= 0 && fchdir(sp->dirfd) < 0) ||
 	    (sp->dirfd < 0 && sp->dir && chdir(sp->dir) < 0))
 		child_fail(res, SPAWN_DIR);
-	if (child_reset() < 0)
+	if (!(sp->flags & SPAWN_NORESET) && child_reset() < 0)
 		child_fail(res, SPAWN_RESET);
 	if (sp->setup && sp->setup(sp->arg) < 0)
 		child_fail(res, SPAWN_SETUP);
 	if (go >= 0 && read(go, &g, 1) != 1)
 		_exit(111);	/* cancelled: nothing ran */
-	if (!sp->argv)
+	if (!sp->argv) {
+		/* Nothing left to fail: spawn_start returns while fn runs. */
+		close(res);
+		if (go >= 0)
+			close(go);
 		_exit(sp->fn(sp->arg));
+	}
 	if (sp->envp)
 		environ = (char **)sp->envp;
 	execvp(sp->argv[0], sp->argv);

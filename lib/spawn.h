@@ -4,13 +4,18 @@
  * terminal) or process group (SPAWN_PGRP); the terminal made its
  * controlling one; fd[0..2] become its 0, 1 and 2; it changes directory
  * (dirfd, else dir); child_reset (default signals, empty mask, every fd
- * above 2 close-on-exec); setup(arg); with SPAWN_GO it waits for the go
- * byte; then execvp(argv[0], argv) (with envp as its environment when
- * set), or, with argv NULL, it runs fn(arg) and exits with its value.
+ * above 2 close-on-exec), unless SPAWN_NORESET; setup(arg); with
+ * SPAWN_GO it waits for the go byte; then execvp(argv[0], argv) (with
+ * envp as its environment when set), or, with argv NULL, it runs fn(arg)
+ * and exits with its value.
+ *
+ * SPAWN_NORESET is for fn: a worker that is a copy of us keeps our signal
+ * dispositions and mask, so a signal we block (lib/sigfd's) stays pending
+ * for its own loop instead of acting between the fork and that loop.
  *
  * Each fd[i] is a descriptor of ours, or:
  *   SPAWN_NULL  /dev/null
- *   SPAWN_KEEP  our own fd i
+ *   SPAWN_KEEP  our own fd i, left as it is (closed, if ours is)
  *   SPAWN_PIPE  a new pipe; our end (non-blocking) in run->fd[i]
  *   SPAWN_PTY   a new terminal's slave side (one terminal for all three),
  *               ws its size if not NULL; the master (non-blocking) in
@@ -35,7 +40,7 @@
 #include <sys/types.h>
 
 enum { SPAWN_NULL = -1, SPAWN_KEEP = -2, SPAWN_PIPE = -3, SPAWN_PTY = -4 };
-enum { SPAWN_SESSION = 1, SPAWN_PGRP = 2, SPAWN_GO = 4 };
+enum { SPAWN_SESSION = 1, SPAWN_PGRP = 2, SPAWN_GO = 4, SPAWN_NORESET = 8 };
 enum spawn_step { SPAWN_FORK, SPAWN_TTY, SPAWN_FDS, SPAWN_DIR, SPAWN_RESET,
 	SPAWN_SETUP, SPAWN_EXEC };
 

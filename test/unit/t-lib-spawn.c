@@ -55,6 +55,28 @@ group_leader(void *arg)
 	return getpgrp() == getpid() ? 7 : 1;
 }
 
+/* Waits (5 s at most) for a byte on the descriptor arg points to, then
+ * tells whether SIGTERM was still blocked. */
+static int
+waits(void *arg)
+{
+	char c;
+	sigset_t m;
+	struct pollfd p = { .fd = *(int *)arg, .events = POLLIN };
+
+	if (poll(&p, 1, 5000) != 1 || read(p.fd, &c, 1) != 1 ||
+	    sigprocmask(SIG_SETMASK, NULL, &m) < 0)
+		return 2;
+	return sigismember(&m, SIGTERM) ? 3 : 4;
+}
+
+/* How many descriptors the child has, and whether its 0 is open. */
+static int
+count(void *arg)
+{
+	return nfds() * 2 + (fcntl(0, F_GETFD) >= 0);
+}
+
 static int
 failing_setup(void *arg)
 {
@@ -141,6 +163,37 @@ main(void)
 	ok(spawn_start(&sp, &r) < 0 && errno == EPERM &&
 	    r.step == SPAWN_SETUP && status(r.pid) == 111,
 	    "setup fails: step SETUP, its errno, exit 111");
+	{
+		int p[2];
+		sigset_t term, old;
+		pipe2(p, O_CLOEXEC);
+		sigemptyset(&term);
+		sigaddset(&term, SIGTERM);
+		sigprocmask(SIG_BLOCK, &term, &old);
+		sp = (struct spawn){ .fn = waits, .arg = &p[0], .dirfd = -1,
+		    .fd = { SPAWN_KEEP, SPAWN_KEEP, SPAWN_KEEP } };
+		ok(spawn_start(&sp, &r) == 0 && waitpid(r.pid, NULL,
+		    WNOHANG) == 0, "fn: spawn_start returns while it runs");
+		ok(write(p[1], "x", 1) == 1 && status(r.pid) == 4,
+		    "fn: our signal mask reset");
+		sp.flags = SPAWN_NORESET;
+		ok(spawn_start(&sp, &r) == 0 && write(p[1], "x", 1) == 1 &&
+		    status(r.pid) == 3, "fn, SPAWN_NORESET: our mask kept");
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		close(p[0]), close(p[1]);
+	}
+	{
+		int in = dup(0), n = nfds();
+		sp = (struct spawn){ .fn = count, .dirfd = -1,
+		    .fd = { SPAWN_KEEP, SPAWN_KEEP, SPAWN_KEEP } };
+		ok(spawn_start(&sp, &r) == 0 && status(r.pid) == 2 * n + 1,
+		    "kept: the same descriptors, no copy left (%d)", n);
+		close(0);
+		ok(spawn_start(&sp, &r) == 0 && status(r.pid) == 2 * n - 2,
+		    "kept: a closed 0 stays closed");
+		dup2(in, 0);
+		close(in);
+	}
 
 	sp = (struct spawn){ .argv = echo, .dirfd = -1, .flags = SPAWN_GO,
 	    .fd = { SPAWN_NULL, SPAWN_PIPE, SPAWN_NULL } };
