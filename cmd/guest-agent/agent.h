@@ -103,8 +103,13 @@ struct loop;
 int xwatch(struct loop *l, int fd, short events, void *who);
 void sig_default(int sig);
 
-/* worker.c: runs j for the client on cfd, never returns. */
-_Noreturn void worker(int cfd, struct job *j);
+/* worker.c: the worker's work, lib/spawn's fn: run job for the client on
+ * cfd; its exit status. */
+struct work {
+	int cfd;
+	struct job *job;
+};
+int worker(void *arg);
 
 /* client.c */
 extern const struct verb call_verbs[];

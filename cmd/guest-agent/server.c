@@ -21,6 +21,7 @@
 #include "io.h"
 #include "json.h"
 #include "loop.h"
+#include "spawn.h"
 #include "token.h"
 
 #include "guest-agent/agent.h"
@@ -125,9 +126,13 @@ do_exec(struct conn *c)
 {
 	struct json_doc d;
 	struct job j;
+	struct work w = { .cfd = c->fd, .job = &j };
+	struct spawn sp = { .fn = worker, .arg = &w, .dirfd = -1,
+	    .flags = SPAWN_NORESET, .fd = { SPAWN_KEEP, SPAWN_KEEP,
+	    SPAWN_KEEP } };
+	struct spawn_run run;
 	const char *e;
 	int with_langs = 0;
-	pid_t pid;
 
 	if (json_parse(&d, c->req.body, c->req.body_len, JSON_NODES_MAX) < 0) {
 		reply_error(c, 400, errno == ENOMEM ? "out of memory" :
@@ -142,14 +147,14 @@ do_exec(struct conn *c)
 		reply_error(c, 429, "busy: all job slots are in use", 0);
 		goto out;
 	}
-	if ((pid = fork()) < 0) {
-		err_warnsys("unable to fork");
+	/* The worker is a copy of us that runs the job for c; a child
+	 * that failed before it ran is reaped with the others. */
+	if (spawn_start(&sp, &run) < 0) {
+		err_warnsys("unable to %s a worker", spawn_what(run.step));
 		reply_error(c, 503, "unable to fork", 0);
 		goto out;
 	}
-	if (pid == 0)
-		worker(c->fd, &j);
-	workers[nworkers++] = pid;
+	workers[nworkers++] = run.pid;
 out:
 	job_free(&j);
 	json_doc_free(&d);

@@ -14,12 +14,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "child.h"
 #include "clock.h"
 #include "err.h"
 #include "io.h"
 #include "loop.h"
 #include "pgkill.h"
+#include "spawn.h"
 
 #include "guest-agent/agent.h"
 
@@ -39,6 +39,7 @@ struct run {
 	int wfd;		/* the job's standard input, until all is in */
 	const char *in;
 	size_t inlen, inoff;
+	char failed[512];	/* the line that tells a step failed, or "" */
 	struct loop l;
 };
 
@@ -67,25 +68,14 @@ stream_line(struct run *r, struct buf *b)
 	}
 }
 
-/* Take output from pipe i: stream it or keep it, up to the cap. */
+/* Output of stream i: stream it or keep it, up to the cap. */
 static void
-pump(struct run *r, int i)
+take(struct run *r, int i, const char *chunk, size_t n)
 {
-	char chunk[65536];
 	struct pipe *p = &r->p[i];
-	ssize_t n = read(p->fd, chunk, sizeof chunk);
-	long long room;
-	size_t keep;
+	long long room = p->total >= r->cap ? 0 : r->cap - p->total;
+	size_t keep = room < (long long)n ? (size_t)room : n;
 
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return;
-	if (n <= 0) {
-		close(p->fd);
-		p->fd = -1;
-		return;
-	}
-	room = p->total >= r->cap ? 0 : r->cap - p->total;
-	keep = room < n ? (size_t)room : (size_t)n;
 	p->total += n;
 	if (keep && r->stream) {
 		struct buf b = { 0 };
@@ -97,10 +87,28 @@ pump(struct run *r, int i)
 	} else if (keep && buf_add(&p->out, chunk, keep) < 0) {
 		err_warnsys("unable to keep output");
 	}
-	if (keep < (size_t)n) {
+	if (keep < n) {
 		r->truncated = 1;
 		run_kill(r);
 	}
+}
+
+/* Take output from pipe i. */
+static void
+pump(struct run *r, int i)
+{
+	char chunk[65536];
+	struct pipe *p = &r->p[i];
+	ssize_t n = read(p->fd, chunk, sizeof chunk);
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		close(p->fd);
+		p->fd = -1;
+		return;
+	}
+	take(r, i, chunk, n);
 }
 
 static void
@@ -123,30 +131,6 @@ record(struct run *r, struct buf *b, long long ms)
 	buf_addf(b, ",\"truncated\":%s,\"timed_out\":%s,\"duration_ms\":%lld}\n",
 	    r->truncated ? "true" : "false", r->timed_out ? "true" : "false",
 	    ms);
-}
-
-static _Noreturn void
-job_exec(struct job *j, char **argv, int in, int out, int err)
-{
-	extern char **environ;
-	char msg[512];
-	int e;
-
-	setpgid(0, 0);
-	if (child_reset() < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 ||
-	    dup2(err, 2) < 0 || chdir(j->cwd) < 0) {
-		snprintf(msg, sizeof msg, "guest-agent: fatal: unable to set "
-		    "up the job: %s\n", strerror(errno));
-		io_writeall(2, msg, strlen(msg));
-		_exit(EX_SYS);
-	}
-	environ = j->envp;
-	execvp(argv[0], argv);
-	e = errno;
-	snprintf(msg, sizeof msg, "guest-agent: fatal: unable to exec %s: "
-	    "%s\n", argv[0], strerror(e));
-	io_writeall(2, msg, strlen(msg));
-	_exit(e == ENOENT ? EX_NOTFOUND : EX_NOEXEC);
 }
 
 /* Write the code file; the job's argv is the language's command plus it. */
@@ -289,13 +273,55 @@ send_result(struct run *r)
 	}
 }
 
-_Noreturn void
-worker(int cfd, struct job *j)
+/* The job as lib/spawn starts it: the leader of its own process group,
+ * in its directory, with only the environment it was given; its standard
+ * input from the request or /dev/null.  A step that failed comes back as
+ * {step, errno}: the job's exit status and a line on its standard error
+ * tell the client, as when the job itself wrote them. */
+static void
+job_start(struct run *r, struct job *j, char **argv)
 {
+	struct spawn sp = { .argv = argv, .envp = j->envp, .dirfd = -1,
+	    .dir = j->cwd, .flags = SPAWN_PGRP, .fd = { j->in ? SPAWN_PIPE :
+	    SPAWN_NULL, SPAWN_PIPE, SPAWN_PIPE } };
+	struct spawn_run run;
+	int e;
+
+	r->start = clock_ms();
+	r->deadline = r->start + j->timeout_ms;
+	if (spawn_start(&sp, &run) < 0 && run.pid < 0)
+		err_diesys(EX_SYS, "unable to %s the job", spawn_what(run.step));
+	r->pid = run.pid;
+	r->wfd = run.fd[0];
+	r->p[0] = (struct pipe){ run.fd[1], "stdout", { 0 }, 0 };
+	r->p[1] = (struct pipe){ run.fd[2], "stderr", { 0 }, 0 };
+	if (run.fd[1] >= 0)
+		return;
+	e = errno;
+	while (waitpid(run.pid, &r->wstatus, 0) < 0 && errno == EINTR)
+		;
+	r->reaped = 1;
+	if (run.step == SPAWN_EXEC)
+		snprintf(r->failed, sizeof r->failed, "guest-agent: fatal: "
+		    "unable to exec %s: %s\n", argv[0], strerror(e));
+	else
+		snprintf(r->failed, sizeof r->failed, "guest-agent: fatal: "
+		    "unable to set up the job: %s\n", strerror(e));
+}
+
+/* The worker process: lib/spawn's fn.  It keeps the main process's
+ * signal mask and dispositions (SPAWN_NORESET), so a TERM sent to it
+ * before its loop runs is not lost. */
+int
+worker(void *arg)
+{
+	struct work *w = arg;
+	struct job *j = w->job;
+	int cfd = w->cfd;
 	struct run r = { .cfd = cfd, .cap = j->max_output, .stream = j->stream,
 	    .in = j->in, .inlen = j->inlen };
 	char codepath[4096] = "", **argv = j->argv;
-	int out[2], err[2], in[2] = { -1, -1 }, fl;
+	int fl;
 	struct buf b = { 0 };
 
 	/* What the main loop holds is not ours: close it. */
@@ -311,27 +337,9 @@ worker(int cfd, struct job *j)
 		http_respond(cfd, 500, "application/json",
 		    "{\"error\":\"unable to write the code file\"}\n", 41, NULL);
 		unlink(codepath);
-		_exit(EX_SYS);
+		return EX_SYS;
 	}
-	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
-	    (j->in ? pipe2(in, O_CLOEXEC) :
-	    (in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC))) < 0)
-		err_diesys(EX_SYS, "unable to create the job's pipes");
-	r.start = clock_ms();
-	r.deadline = r.start + j->timeout_ms;
-	if ((r.pid = fork()) < 0)
-		err_diesys(EX_SYS, "unable to fork");
-	if (r.pid == 0)
-		job_exec(j, argv, in[0], out[1], err[1]);
-	setpgid(r.pid, r.pid); /* as the child does: whoever runs first */
-	close(out[1]);
-	close(err[1]);
-	close(in[0]);
-	r.wfd = in[1];
-	if (r.wfd >= 0)
-		fcntl(r.wfd, F_SETFL, O_NONBLOCK);
-	r.p[0] = (struct pipe){ out[0], "stdout", { 0 }, 0 };
-	r.p[1] = (struct pipe){ err[0], "stderr", { 0 }, 0 };
+	job_start(&r, j, argv);
 	if (r.stream) {
 		http_head(&b, 200, "application/x-ndjson", -1, NULL);
 		if (io_writeall(cfd, b.p, b.len) < 0) {
@@ -340,9 +348,11 @@ worker(int cfd, struct job *j)
 		}
 		buf_free(&b);
 	}
+	if (r.failed[0])
+		take(&r, 1, r.failed, strlen(r.failed));
 	run_wait(&r);
 	if (codepath[0])
 		unlink(codepath);
 	send_result(&r);
-	_exit(0);
+	return 0;
 }
