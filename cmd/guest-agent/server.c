@@ -2,11 +2,8 @@
  * has not passed its head), the head and body bounds, the routes, and the
  * main loop.  The main process never blocks on a job or a slow client. */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/prctl.h>

@@ -8,7 +8,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -285,19 +284,20 @@ job_start(struct run *r, struct job *j, char **argv)
 	    .dir = j->cwd, .flags = SPAWN_PGRP, .fd = { j->in ? SPAWN_PIPE :
 	    SPAWN_NULL, SPAWN_PIPE, SPAWN_PIPE } };
 	struct spawn_run run;
-	int e;
+	int ret, e;
 
 	r->start = clock_ms();
 	r->deadline = r->start + j->timeout_ms;
-	if (spawn_start(&sp, &run) < 0 && run.pid < 0)
-		err_diesys(EX_SYS, "unable to %s the job", spawn_what(run.step));
+	ret = spawn_start(&sp, &run);
+	e = errno;
 	r->pid = run.pid;
-	r->wfd = run.fd[0];
+	r->wfd = run.fd[0];	/* all -1 after a failure */
 	r->p[0] = (struct pipe){ run.fd[1], "stdout", { 0 }, 0 };
 	r->p[1] = (struct pipe){ run.fd[2], "stderr", { 0 }, 0 };
-	if (run.fd[1] >= 0)
+	if (ret == 0)
 		return;
-	e = errno;
+	if (run.pid < 0)
+		err_diesys(EX_SYS, "unable to %s the job", spawn_what(run.step));
 	while (waitpid(run.pid, &r->wstatus, 0) < 0 && errno == EINTR)
 		;
 	r->reaped = 1;
