@@ -27,6 +27,12 @@ build/asan/%: test/unit/%.c test/unit/tap.h $(LIB_SRC) $(LIB_HDR) $(VMM_SRC) $(V
 	$(Q)$(ASAN_CC) $(CPPFLAGS) -Ivmm $(ASAN_CFLAGS) -pthread -o $@ $< \
 		$(filter-out lib/fortify.c,$(LIB_SRC)) $(VMM_SRC) $(BEARSSL_A)
 
+# A unit test of a command's module (t-agent-*, t-ptyd-*) includes its
+# files, so it is built again when they change.
+units_of = $(foreach u,$(UNITS) $(ASAN_UNITS),$(if $(findstring /t-$(1)-,$(u)),$(u)))
+$(call units_of,agent): $(wildcard cmd/guest-agent/*.[ch])
+$(call units_of,ptyd): $(wildcard cmd/ptyd/*.[ch])
+
 check: build/.deps-check all $(UNITS) $(ASAN_UNITS) kernel
 	prove -j$(PROVE_J) $(UNITS) $(ASAN_UNITS) $(SHELL_TESTS)
 
