@@ -12,7 +12,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +25,7 @@
 #include "err.h"
 #include "io.h"
 #include "json.h"
+#include "loop.h"
 #include "num.h"
 #include "relaydir.h"
 
@@ -122,14 +122,13 @@ server_alive(void)
 static void
 nap(int ms)
 {
-	struct pollfd p = { ino, POLLIN, 0 };
 	char buf[4096];
 
 	if (ino < 0) {
 		clock_sleep_ms(ms < POLL_MS ? ms : POLL_MS);
 		return;
 	}
-	if (poll(&p, 1, ms < 1000 ? ms : 1000) > 0)
+	if (loop_once(ino, POLLIN, ms < 1000 ? ms : 1000) > 0)
 		while (read(ino, buf, sizeof buf) > 0)
 			;
 }
