@@ -21,14 +21,12 @@
 #include <getopt.h>
 #include <grp.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/prctl.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -39,11 +37,11 @@
 #include "clock.h"
 #include "err.h"
 #include "io.h"
+#include "loop.h"
 #include "num.h"
 #include "pgkill.h"
 #include "proc.h"
 #include "ready.h"
-#include "sigfd.h"
 #include "relaydir.h"
 
 #define JOBS_MAX 256
@@ -66,6 +64,8 @@ static int nodefd = -1;
 static struct job jobs[JOBS_MAX];
 static int njobs, maxjobs = 1, grace_ms = 5000, poll_ms = 100, verbose;
 static int workfd = -1;
+static struct loop ev;
+static int ino = -1;            /* inotify on cmd/ and cancel/, or -1 */
 static int stopping;
 static long group = -1;         /* -g: the group that may submit */
 
@@ -418,16 +418,6 @@ tick(void)
 	}
 }
 
-static int
-busy_killing(void)
-{
-	for (int i = 0; i < JOBS_MAX; i++)
-		if (jobs[i].pid && (jobs[i].cancel ||
-		    (jobs[i].reaped && !jobs[i].retry_at)))
-			return 1;
-	return 0;
-}
-
 /* Finish what a dead relayd of this node left behind. */
 static void
 recover_node(const char *name, const struct server *sv)
@@ -599,58 +589,59 @@ poll:
 	return -1;
 }
 
-int
-main(int argc, char **argv)
-{
-	const char *path = getenv("RELAY_DIR"), *workdir = ".", *fifo = NULL,
-	    *what;
-	long long readyfd = -1, x;
-	struct pollfd pfd[2];
-	int c, ino, sfd;
+/* The options that only setup() needs; the others are the globals above. */
+struct opts {
+	const char *path, *workdir, *fifo;
+	long long readyfd;
+};
 
-	err_setprog(argv[0]);
-	if (!path || !*path)
-		path = ".relay";
-	if (getenv(READY_ENV) && *getenv(READY_ENV))
-		fifo = getenv(READY_ENV);
-	while ((c = getopt(argc, argv, "+vd:w:j:T:p:g:R:N:h")) != -1) {
-		switch (c) {
-		case 'v': verbose = 1; break;
-		case 'd': path = optarg; break;
-		case 'w': workdir = optarg; break;
-		case 'j':
-			maxjobs = xnum_opt(c, optarg, 1, JOBS_MAX, "number");
-			break;
-		case 'T':
-			grace_ms = 1000 * xnum_opt(c, optarg, 0, 3600,
-			    "number of seconds");
-			break;
-		case 'p':
-			poll_ms = xnum_opt(c, optarg, 1, 60000, "number of ms");
-			break;
-		case 'g': {
-			struct group *g = getgrnam(optarg);
-			if (g)
-				group = g->gr_gid;
-			else if (num_parse(optarg, 0, 1LL << 31, &x) == 0)
-				group = x;
-			else
-				err_die(EX_USAGE, "unable to use -g %s: no such "
-				    "group", optarg);
-			break;
-		}
-		case 'R': fifo = optarg; break;
-		case 'N':
-			readyfd = xnum_opt(c, optarg, 3, INT_MAX,
-			    "file descriptor");
-			break;
-		default: usage();
-		}
+static long
+parse_group(const char *s)
+{
+	struct group *g = getgrnam(s);
+	long long x;
+
+	if (g)
+		return g->gr_gid;
+	if (num_parse(s, 0, 1LL << 31, &x) == 0)
+		return x;
+	err_die(EX_USAGE, "unable to use -g %s: no such group", s);
+}
+
+static void
+option(struct opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case 'v': verbose = 1; break;
+	case 'd': o->path = arg; break;
+	case 'w': o->workdir = arg; break;
+	case 'j':
+		maxjobs = xnum_opt(c, arg, 1, JOBS_MAX, "number");
+		break;
+	case 'T':
+		grace_ms = 1000 * xnum_opt(c, arg, 0, 3600,
+		    "number of seconds");
+		break;
+	case 'p':
+		poll_ms = xnum_opt(c, arg, 1, 60000, "number of ms");
+		break;
+	case 'g': group = parse_group(arg); break;
+	case 'R': o->fifo = arg; break;
+	case 'N':
+		o->readyfd = xnum_opt(c, arg, 3, INT_MAX, "file descriptor");
+		break;
+	default: usage();
 	}
-	if (optind != argc)
-		usage();
-	if (readyfd >= 0 && fcntl(readyfd, F_GETFD) < 0)
-		err_diesys(EX_USAGE, "unable to use -N %lld", readyfd);
+}
+
+/* Open the relay directory, and refuse it unless only we (or -g's group)
+ * can write it: whoever can write it runs commands as us. */
+static void
+open_dir(const char *path)
+{
+	const char *what;
+	char where[4096];
+	mode_t m;
 
 	/* -g: a directory of ours becomes the group's, before it is
 	 * opened, so what relaydir_open makes is shared too. */
@@ -668,29 +659,27 @@ main(int argc, char **argv)
 		err_diesys(EX_SYS, "unable to open %s/%s", path,
 		    what == path ? "." : what);
 	}
-	/* Whoever can write the directory runs commands as us. */
-	{
-		mode_t m;
-		if (relaydir_trusted(&dir, geteuid(), group, &what, &m) < 0) {
-			char where[4096];
-			snprintf(where, sizeof where, "%s%s%s", path,
-			    strcmp(what, ".") ? "/" : "",
-			    strcmp(what, ".") ? what : "");
-			if (errno != EPERM)
-				err_diesys(EX_SYS, "unable to stat %s", where);
-			if (m & (S_IWOTH | S_IWGRP))
-				err_die(EX_SYS, "unable to serve %s: writable by "
-				    "others (mode %o)%s", where, (unsigned)m,
-				    m & S_IWOTH ? "" : "; -g names the group "
-				    "that may write it");
-			err_die(EX_SYS, "unable to serve %s: owned by another "
-			    "user", where);
-		}
-	}
-	if ((workfd = open(workdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		err_diesys(EX_SYS, "unable to open workdir %s", workdir);
+	if (relaydir_trusted(&dir, geteuid(), group, &what, &m) == 0)
+		return;
+	snprintf(where, sizeof where, "%s%s%s", path,
+	    strcmp(what, ".") ? "/" : "", strcmp(what, ".") ? what : "");
+	if (errno != EPERM)
+		err_diesys(EX_SYS, "unable to stat %s", where);
+	if (m & (S_IWOTH | S_IWGRP))
+		err_die(EX_SYS, "unable to serve %s: writable by others "
+		    "(mode %o)%s", where, (unsigned)m, m & S_IWOTH ? "" :
+		    "; -g names the group that may write it");
+	err_die(EX_SYS, "unable to serve %s: owned by another user", where);
+}
 
-	if ((sfd = sigfd_open()) < 0)
+static void
+setup(const struct opts *o)
+{
+	open_dir(o->path);
+	if ((workfd = open(o->workdir, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0)
+		err_diesys(EX_SYS, "unable to open workdir %s", o->workdir);
+	if (loop_init(&ev, LOOP_SIGNALS) < 0)
 		err_diesys(EX_SYS, "unable to create signalfd");
 	/* Orphaned grandchildren come to us, so we reap them and a kill -0
 	 * on their pid tells the truth. */
@@ -701,24 +690,56 @@ main(int argc, char **argv)
 	register_self();
 	recover();
 	ino = watch();
-	err_info("serving %s (jobs %d, grace %ds)", path, maxjobs,
+	err_info("serving %s (jobs %d, grace %ds)", o->path, maxjobs,
 	    grace_ms / 1000);
-	if (fifo && ready_fifo(fifo, READY_TIMEOUT_MS) < 0) {
-		err_warnsys("unable to notify readiness on %s", fifo);
+	if (o->fifo && ready_fifo(o->fifo, READY_TIMEOUT_MS) < 0) {
+		err_warnsys("unable to notify readiness on %s", o->fifo);
 		unregister_self();
 		err_die(EX_SYS, "unable to notify readiness on %s: no reader "
-		    "within %d s", fifo, READY_TIMEOUT_MS / 1000);
+		    "within %d s", o->fifo, READY_TIMEOUT_MS / 1000);
 	}
-	if (readyfd >= 0 && ready_fd(readyfd) < 0)
-		err_warnsys("unable to notify readiness on fd %lld", readyfd);
+	if (o->readyfd >= 0 && ready_fd(o->readyfd) < 0)
+		err_warnsys("unable to notify readiness on fd %lld",
+		    o->readyfd);
+}
 
-	pfd[0].fd = sfd;
-	pfd[0].events = POLLIN;
-	pfd[1].fd = ino;
-	pfd[1].events = POLLIN;
+/* SIGTERM, SIGINT, SIGHUP: cancel every job (why 2), stop once all end. */
+static void
+stop(int sig)
+{
+	if (!stopping)
+		err_info("stopping on signal %d", sig);
+	stopping = 1;
+	for (int i = 0; i < JOBS_MAX; i++)
+		if (jobs[i].pid)
+			job_cancel(&jobs[i], 2);
+}
+
+/* This turn's wait: the slow rescan (only a safety net with inotify),
+ * each cancelled job's SIGKILL deadline, and 20 ms turns while a group is
+ * being killed (its end comes with no event of its own). */
+static void
+wakes(void)
+{
+	loop_wake(&ev, ev.now + (ino >= 0 ? poll_ms * 10 : poll_ms));
+	for (int i = 0; i < JOBS_MAX; i++) {
+		struct job *j = &jobs[i];
+		if (!j->pid)
+			continue;
+		if (j->cancel && !j->killed && j->pid > 0)
+			loop_wake(&ev, j->kill_at);
+		if (j->cancel || (j->reaped && !j->retry_at))
+			loop_wake(&ev, ev.now + 20);
+	}
+}
+
+static void
+serve(void)
+{
+	char buf[4096];
+	int sig;
+
 	for (;;) {
-		int timeout;
-
 		/* Finish first: a slot freed here is claimed in this same
 		 * pass, not after the next wakeup (which, with a queue that
 		 * no longer changes, is the slow rescan). */
@@ -729,34 +750,46 @@ main(int argc, char **argv)
 			claim();
 		}
 		if (stopping && njobs == 0)
-			break;
-		/* With inotify, a slow rescan is only a safety net. */
-		timeout = ino >= 0 ? poll_ms * 10 : poll_ms;
-		if (busy_killing())
-			timeout = 20;
-		if (poll(pfd, ino >= 0 ? 2 : 1, timeout) < 0 && errno != EINTR)
+			return;
+		loop_begin(&ev);
+		if (loop_add(&ev, ino, POLLIN, NULL) < 0)
 			err_diesys(EX_SYS, "unable to poll");
-		if (pfd[0].revents & POLLIN) {
-			struct signalfd_siginfo si;
-			while (read(sfd, &si, sizeof si) == sizeof si) {
-				if (si.ssi_signo == SIGCHLD)
-					continue;
-				if (!stopping)
-					err_info("stopping on signal %d",
-					    si.ssi_signo);
-				stopping = 1;
-				for (int i = 0; i < JOBS_MAX; i++)
-					if (jobs[i].pid)
-						job_cancel(&jobs[i], 2);
-			}
-		}
-		if (ino >= 0 && (pfd[1].revents & POLLIN)) {
-			char buf[4096];
+		wakes();
+		if (loop_wait(&ev) < 0)
+			err_diesys(EX_SYS, "unable to poll");
+		if (loop_rev(&ev, 0) & POLLIN)
+			while ((sig = loop_signal(&ev)))
+				if (sig != SIGCHLD)
+					stop(sig);
+		if (loop_rev(&ev, 1) & POLLIN)
 			while (read(ino, buf, sizeof buf) > 0)
 				;
-		}
 		reap();
 	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o = { .path = getenv("RELAY_DIR"), .workdir = ".",
+	    .fifo = getenv(READY_ENV), .readyfd = -1 };
+	int c;
+
+	err_setprog(argv[0]);
+	if (!o.path || !*o.path)
+		o.path = ".relay";
+	if (o.fifo && !*o.fifo)
+		o.fifo = NULL;
+	while ((c = getopt(argc, argv, "+vd:w:j:T:p:g:R:N:h")) != -1)
+		option(&o, c, optarg);
+
+	if (optind != argc)
+		usage();
+	if (o.readyfd >= 0 && fcntl(o.readyfd, F_GETFD) < 0)
+		err_diesys(EX_USAGE, "unable to use -N %lld", o.readyfd);
+
+	setup(&o);
+	serve();
 	unregister_self();
 	err_info("stopped");
 	return 0;
