@@ -33,7 +33,6 @@
 #include <unistd.h>
 
 #include "atomic.h"
-#include "child.h"
 #include "clock.h"
 #include "err.h"
 #include "io.h"
@@ -43,6 +42,7 @@
 #include "proc.h"
 #include "ready.h"
 #include "relaydir.h"
+#include "spawn.h"
 
 #define JOBS_MAX 256
 
@@ -171,15 +171,110 @@ job_refuse(struct job *j, int code, const char *why)
 	job_finish(j);
 }
 
+/* Read and check a claimed command: its text (malloc'd), or NULL once it
+ * has been refused or finished without running. */
+static char *
+job_text(struct job *j)
+{
+	char *text, why[96];
+	uid_t owner;
+	ssize_t len;
+	int e;
+
+	if (!(text = malloc(RELAY_CMD_MAX + 1)))
+		err_diesys(EX_SYS, "unable to allocate command buffer");
+	if (relay_cmd_trusted(nodefd, j->id, geteuid(), group, &owner) == 0) {
+		free(text);
+		snprintf(why, sizeof why, "cmd is owned by uid %u, not "
+		    "relayd's user%s", (unsigned)owner, group >= 0 ?
+		    " nor of its group" : "");
+		job_refuse(j, EX_NOEXEC, why);
+		return NULL;
+	}
+	len = io_readsmall(nodefd, j->id, text, RELAY_CMD_MAX + 1);
+	if (len < 0) {
+		e = errno;
+		free(text);
+		errno = e;
+		job_refuse(j, EX_NOEXEC, errno == ELOOP ?
+		    "cmd is a symlink" : errno == EINVAL ?
+		    "cmd is not a regular file" : errno == EFBIG ?
+		    "cmd is longer than 131072 bytes" : "cmd is unreadable");
+		return NULL;
+	}
+	if (strlen(text) != (size_t)len) {
+		free(text);
+		job_refuse(j, EX_NOEXEC, "cmd holds a NUL byte");
+		return NULL;
+	}
+	if (faccessat(dir.cancel, j->id, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		free(text);
+		j->cancel = 1;
+		j->wstatus = EX_CANCEL << 8;
+		j->reaped = 1;
+		j->pid = -1;
+		job_finish(j);
+		return NULL;
+	}
+	return text;
+}
+
+/* In the child, before the go byte: the command learns its id. */
+static int
+child_env(void *id)
+{
+	return setenv("RELAY_ID", id, 1);
+}
+
+/* Run a checked command: /bin/sh -c TEXT in its own session, in the
+ * workdir, its output in the log.  It waits for the go byte, sent only
+ * once run/ID is written. */
+static void
+job_run(struct job *j, char *text)
+{
+	char *argv[] = { "sh", "-c", text, NULL }, mark[512];
+	struct spawn sp = { .argv = argv, .path = "/bin/sh",
+	    .fd = { SPAWN_NULL, j->logfd, j->logfd }, .dirfd = workfd,
+	    .flags = SPAWN_SESSION | SPAWN_GO, .setup = child_env,
+	    .arg = j->id };
+	struct spawn_run run;
+	unsigned long long ticks = 0;
+	int n;
+
+	if (spawn_start(&sp, &run) < 0)
+		err_diesys(EX_SYS, "unable to fork");
+	j->pid = run.pid;
+	if (verbose)
+		err_info("%s started pid %ld: %s", j->id, (long)j->pid, text);
+	else
+		err_info("%s started pid %ld", j->id, (long)j->pid);
+	free(text);
+	proc_starttime(j->pid, &ticks);
+	n = snprintf(mark, sizeof mark, "%s:%ld:%ld:%llu:%s\n", j->id,
+	    (long)j->pid, (long)j->pid, ticks, node);
+	if (atomic_write(dir.run, j->id, mark, n, dir.fmode) < 0) {
+		/* No marker, no go: the child exits without running. */
+		err_warnsys("unable to write run/%s", j->id);
+		spawn_cancel(&run);
+		j->cancel = 0;
+		return; /* reaped as exit 111 and recorded by job_finish */
+	}
+	if (spawn_go(&run) == 0)
+		return;
+	/* The child exits 111 (a setup step) or 127/126 (the exec). */
+	n = errno;
+	if (run.step != SPAWN_EXEC)
+		err_warnsys("unable to start %s", j->id);
+	dprintf(j->logfd, "relay: fatal: unable to %s: %s\n",
+	    run.step == SPAWN_EXEC ? "exec /bin/sh" : "set up child",
+	    strerror(n));
+}
+
 static void
 job_start(const char *id)
 {
 	struct job *j = NULL;
-	char *text, mark[512];
-	int gp[2] = { -1, -1 }, n, e;
-	unsigned long long ticks = 0;
-	ssize_t len;
-	pid_t pid;
+	char *text;
 
 	for (int i = 0; i < JOBS_MAX; i++)
 		if (!jobs[i].pid) {
@@ -201,93 +296,8 @@ job_start(const char *id)
 		job_finish(j);
 		return;
 	}
-	if (!(text = malloc(RELAY_CMD_MAX + 1)))
-		err_diesys(EX_SYS, "unable to allocate command buffer");
-	{
-		uid_t owner;
-		int t = relay_cmd_trusted(nodefd, id, geteuid(), group, &owner);
-		if (t == 0) {
-			char why[96];
-			free(text);
-			snprintf(why, sizeof why, "cmd is owned by uid %u, not "
-			    "relayd's user%s", (unsigned)owner, group >= 0 ?
-			    " nor of its group" : "");
-			job_refuse(j, EX_NOEXEC, why);
-			return;
-		}
-	}
-	len = io_readsmall(nodefd, id, text, RELAY_CMD_MAX + 1);
-	if (len < 0) {
-		e = errno;
-		free(text);
-		errno = e;
-		job_refuse(j, EX_NOEXEC, errno == ELOOP ?
-		    "cmd is a symlink" : errno == EINVAL ?
-		    "cmd is not a regular file" : errno == EFBIG ?
-		    "cmd is longer than 131072 bytes" : "cmd is unreadable");
-		return;
-	}
-	if (strlen(text) != (size_t)len) {
-		free(text);
-		job_refuse(j, EX_NOEXEC, "cmd holds a NUL byte");
-		return;
-	}
-	if (faccessat(dir.cancel, id, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-		free(text);
-		j->cancel = 1;
-		j->wstatus = EX_CANCEL << 8;
-		j->reaped = 1;
-		j->pid = -1;
-		job_finish(j);
-		return;
-	}
-	if (pipe2(gp, O_CLOEXEC) < 0)
-		err_diesys(EX_SYS, "unable to create pipe");
-	pid = fork();
-	if (pid < 0)
-		err_diesys(EX_SYS, "unable to fork");
-	if (pid == 0) {
-		char go;
-		int null;
-		close(gp[1]);
-		setsid();
-		null = open("/dev/null", O_RDONLY);
-		if (null < 0 || dup2(null, 0) < 0 || dup2(j->logfd, 1) < 0 ||
-		    dup2(j->logfd, 2) < 0 || fchdir(workfd) < 0 ||
-		    child_reset() < 0) {
-			dprintf(j->logfd, "relay: fatal: unable to set up "
-			    "child: %s\n", strerror(errno));
-			_exit(EX_SYS);
-		}
-		/* Run only once relayd has recorded us in run/ID. */
-		if (read(gp[0], &go, 1) != 1)
-			_exit(EX_SYS);
-		setenv("RELAY_ID", id, 1);
-		execl("/bin/sh", "sh", "-c", text, (char *)NULL);
-		dprintf(2, "relay: fatal: unable to exec /bin/sh: %s\n",
-		    strerror(errno));
-		_exit(errno == ENOENT ? EX_NOTFOUND : EX_NOEXEC);
-	}
-	close(gp[0]);
-	j->pid = pid;
-	if (verbose)
-		err_info("%s started pid %ld: %s", id, (long)pid, text);
-	else
-		err_info("%s started pid %ld", id, (long)pid);
-	free(text);
-	proc_starttime(pid, &ticks);
-	n = snprintf(mark, sizeof mark, "%s:%ld:%ld:%llu:%s\n", id, (long)pid,
-	    (long)pid, ticks, node);
-	if (atomic_write(dir.run, id, mark, n, dir.fmode) < 0) {
-		/* No marker, no go: the child exits without running. */
-		err_warnsys("unable to write run/%s", id);
-		close(gp[1]);
-		j->cancel = 0;
-		return; /* reaped as exit 111 and recorded by job_finish */
-	}
-	if (write(gp[1], "g", 1) != 1)
-		err_warnsys("unable to start %s", id);
-	close(gp[1]);
+	if ((text = job_text(j)))
+		job_run(j, text);
 }
 
 static struct job *

@@ -96,7 +96,7 @@ child(const struct spawn *sp, int *mine, int *theirs, int ptm, int go,
 	}
 	if (sp->envp)
 		environ = (char **)sp->envp;
-	execvp(sp->argv[0], sp->argv);
+	execvp(sp->path ? sp->path : sp->argv[0], sp->argv);
 	child_fail(res, SPAWN_EXEC);
 }
 

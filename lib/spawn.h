@@ -5,9 +5,9 @@
  * controlling one; fd[0..2] become its 0, 1 and 2; it changes directory
  * (dirfd, else dir); child_reset (default signals, empty mask, every fd
  * above 2 close-on-exec), unless SPAWN_NORESET; setup(arg); with
- * SPAWN_GO it waits for the go byte; then execvp(argv[0], argv) (with
- * envp as its environment when set), or, with argv NULL, it runs fn(arg)
- * and exits with its value.
+ * SPAWN_GO it waits for the go byte; then execvp(path, argv), path
+ * argv[0] unless set (with envp as its environment when set), or, with
+ * argv NULL, it runs fn(arg) and exits with its value.
  *
  * SPAWN_NORESET is for fn: a worker that is a copy of us keeps our signal
  * dispositions and mask, so a signal we block (lib/sigfd's) stays pending
@@ -46,6 +46,7 @@ enum spawn_step { SPAWN_FORK, SPAWN_TTY, SPAWN_FDS, SPAWN_DIR, SPAWN_RESET,
 
 struct spawn {
 	char *const *argv;
+	const char *path;		/* NULL: argv[0] */
 	char *const *envp;		/* NULL: our environment */
 	int fd[3];
 	const struct winsize *ws;	/* SPAWN_PTY's size, or NULL */

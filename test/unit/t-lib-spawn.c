@@ -93,6 +93,7 @@ main(void)
 	char *nope[] = { "/nonexistent/husk-nope", NULL };
 	char *istty[] = { "sh", "-c", "test -t 0 && test -t 1 && echo tty", NULL };
 	char *pwd[] = { "pwd", NULL };
+	char *name0[] = { "name0", "-c", "echo $0", NULL };
 	struct spawn sp;
 	struct spawn_run r;
 	int before;
@@ -111,6 +112,13 @@ main(void)
 	close(r.fd[1]), close(r.fd[2]);
 	ok(nfds() == before, "no descriptor left behind (%d, %d)", nfds(),
 	    before);
+
+	sp = (struct spawn){ .argv = name0, .path = "/bin/sh", .dirfd = -1,
+	    .fd = { SPAWN_NULL, SPAWN_PIPE, SPAWN_NULL } };
+	ok(spawn_start(&sp, &r) == 0 && slurp(r.fd[1], out, sizeof out) &&
+	    !strcmp(out, "name0\n") && status(r.pid) == 0,
+	    "path: that file runs, argv[0] as given");
+	close(r.fd[1]);
 
 	sp = (struct spawn){ .argv = nope, .dirfd = -1,
 	    .fd = { SPAWN_NULL, SPAWN_PIPE, SPAWN_KEEP } };
