@@ -29,17 +29,6 @@ mb=${NET_MB:-64}
 # Seconds since boot, to the hundredth (busybox date has no %N).
 now() { cut -d' ' -f1 /proc/uptime; }
 since() { echo "$1 $(now)" | awk '{ printf "%.2f", $2 - $1 }'; }
-# Poll a condition every 0.2 s for up to $2 s (TCG: forks are dear).
-poll() {
-	n=$(( ${2:-10} * 5 ))
-	while [ "$n" -gt 0 ]; do
-		eval "$1" && return 0
-		sleep 0.2
-		n=$((n - 1))
-	done
-	echo "timed out after ${2:-10}s: $1" >&2
-	return 1
-}
 # The child $1 has exited: gone, or a zombie until waited for.
 exited() {
 	s=$(awk '{ print $3 }' /proc/$1/stat 2>/dev/null)
@@ -133,7 +122,7 @@ boot_vm() {
 	{ bg vmrun -v -k "$kernel" -i l2.img -m 256 -c 1 -a "console=ttyS0 quiet panic=-1" \
 		-n "tap=$tap,mac=$mac" --console stdio -e exit.st </dev/null >console 2>err; } &&
 	echo $! >pid &&
-	poll "con | grep -q \"^@@l2 up\" || exited $(cat pid)" 120 &&
+	wait_for "con | grep -q \"^@@l2 up\" || exited $(cat pid)" 120 &&
 	con | grep -x "@@l2 up $mac"
 }
 test_expect_success 'vmrun boots the cloud kernel; the guest brings eth0 up with our MAC' '
@@ -159,10 +148,10 @@ frames() {
 }
 mark() { r0=$(tapstat rx_bytes) rp0=$(tapstat rx_packets) t0b=$(tapstat tx_bytes) tp0=$(tapstat tx_packets); }
 test_expect_success "$mb MiB from L1 to the guest over TCP, same sha256" '
-	poll "con | grep -q \"^@@l2 listen 5001\"" 30 &&
+	wait_for "con | grep -q \"^@@l2 listen 5001\"" 30 &&
 	mark && t0=$(now) &&
 	connect 5001 <data >/dev/null &&
-	poll "con | grep -q \"^@@l2 got\"" 120 &&
+	wait_for "con | grep -q \"^@@l2 got\"" 120 &&
 	note "L1 -> guest $mb MiB: $(since $t0) s" && frames "L1 -> guest" &&
 	test "$(con | sed -n "s/^@@l2 got //p")" = "$(cat data.sum)"
 '
@@ -175,15 +164,15 @@ test_expect_success "$mb MiB from L1 to the guest over TCP, same sha256" '
 # no oops); vmrun's virtio GSIs are level-triggered since (virtio_mmio.h).
 # The SIGTERM test after it boots a new guest should this one be gone.
 test_expect_success "$mb MiB from the guest to L1 over TCP, same sha256" '
-	poll "con | grep -q \"^@@l2 listen 5002\"" 30 &&
+	wait_for "con | grep -q \"^@@l2 listen 5002\"" 30 &&
 	exec 3<>hold &&
 	mark && t0=$(now) &&
 	{ connect 5002 <hold >back & echo $! >nc.pid; } &&
-	{ poll "test \$(wc -c <back) -ge $((mb * 1048576)) || exited $(cat pid)" 120 ||
+	{ wait_for "test \$(wc -c <back) -ge $((mb * 1048576)) || exited $(cat pid)" 120 ||
 	  { kill $(cat nc.pid) 2>/dev/null; exec 3>&-; false; }; } &&
 	! exited $(cat pid) &&
 	note "guest -> L1 $mb MiB: $(since $t0) s" && frames "guest -> L1" &&
-	{ poll "! kill -0 $(cat nc.pid) 2>/dev/null" 15 &&
+	{ wait_for "! kill -0 $(cat nc.pid) 2>/dev/null" 15 &&
 	  note "guest -> L1: close after the last byte: $(since $t0) s from the start" ||
 	  note "guest -> L1: no close 15 s after the last byte"; } 2>/dev/null &&
 	{ kill $(cat nc.pid) 2>/dev/null || :; } && exec 3>&- &&
@@ -212,16 +201,16 @@ test_expect_success 'SIGTERM during traffic: vmrun exits promptly with 143' '
 	{ ! exited $(cat pid) || {
 		note "SIGTERM test: the first guest was gone ($(cat exit.st 2>/dev/null)); booted another"
 		mv err err.first && mv console console.first && boot_vm; }; } &&
-	poll "con | grep -q \"^@@l2 listen 5003\"" 30 &&
+	wait_for "con | grep -q \"^@@l2 listen 5003\"" 30 &&
 	exec 3<>hold &&
 	{ nc 10.0.2.2 5003 <hold >/dev/null & echo $! >>"$TRASH/.bg_pids"; } &&
 	rx0=$(cat /sys/class/net/$tap/statistics/rx_bytes) &&
-	poll "test \$((\$(cat /sys/class/net/$tap/statistics/rx_bytes) - $rx0)) -gt 4000000" 60 &&
+	wait_for "test \$((\$(cat /sys/class/net/$tap/statistics/rx_bytes) - $rx0)) -gt 4000000" 60 &&
 	pid=$(cat pid) &&
 	note "vmrun while streaming: $(ls /proc/$pid/task | wc -l) threads, $(ls /proc/$pid/fd | wc -l) fds" &&
 	t0=$(now) &&
 	kill -TERM "$pid" &&
-	poll "exited $pid" 10 &&
+	wait_for "exited $pid" 10 &&
 	note "SIGTERM to exit: $(since $t0) s" &&
 	{ wait "$pid"; test $? = 143; } &&
 	! test -d /proc/$pid &&
