@@ -131,12 +131,15 @@ test_skip() {
 	printf 'ok %d - %s # SKIP %s\n' "$test_count" "$1" "$2"
 }
 
-# wait_for 'shell condition' [seconds]: poll every 20 ms; false on timeout.
+# wait_for 'shell condition' [seconds [ms]]: test every 20 ms (or every
+# ms: where each test forks much, as under TCG, fewer are kinder); false on
+# timeout.
 wait_for() {
-	n=$(( ${2:-10} * 50 ))
+	step=${3:-20}
+	n=$(( ${2:-10} * 1000 / step ))
 	while [ "$n" -gt 0 ]; do
 		eval "$1" && return 0
-		sleep 0.02
+		sleep "$(printf '%d.%03d' $((step / 1000)) $((step % 1000)))"
 		n=$((n - 1))
 	done
 	echo "wait_for timed out: $1" >&2

@@ -151,7 +151,7 @@ test_expect_success "$mb MiB from L1 to the guest over TCP, same sha256" '
 	wait_for "con | grep -q \"^@@l2 listen 5001\"" 30 &&
 	mark && t0=$(now) &&
 	connect 5001 <data >/dev/null &&
-	wait_for "con | grep -q \"^@@l2 got\"" 120 &&
+	wait_for "con | grep -q \"^@@l2 got\"" 120 200 &&
 	note "L1 -> guest $mb MiB: $(since $t0) s" && frames "L1 -> guest" &&
 	test "$(con | sed -n "s/^@@l2 got //p")" = "$(cat data.sum)"
 '
@@ -168,7 +168,7 @@ test_expect_success "$mb MiB from the guest to L1 over TCP, same sha256" '
 	exec 3<>hold &&
 	mark && t0=$(now) &&
 	{ connect 5002 <hold >back & echo $! >nc.pid; } &&
-	{ wait_for "test \$(wc -c <back) -ge $((mb * 1048576)) || exited $(cat pid)" 120 ||
+	{ wait_for "test \$(wc -c <back) -ge $((mb * 1048576)) || exited $(cat pid)" 120 200 ||
 	  { kill $(cat nc.pid) 2>/dev/null; exec 3>&-; false; }; } &&
 	! exited $(cat pid) &&
 	note "guest -> L1 $mb MiB: $(since $t0) s" && frames "guest -> L1" &&
@@ -205,7 +205,7 @@ test_expect_success 'SIGTERM during traffic: vmrun exits promptly with 143' '
 	exec 3<>hold &&
 	{ nc 10.0.2.2 5003 <hold >/dev/null & echo $! >>"$TRASH/.bg_pids"; } &&
 	rx0=$(cat /sys/class/net/$tap/statistics/rx_bytes) &&
-	wait_for "test \$((\$(cat /sys/class/net/$tap/statistics/rx_bytes) - $rx0)) -gt 4000000" 60 &&
+	wait_for "test \$((\$(cat /sys/class/net/$tap/statistics/rx_bytes) - $rx0)) -gt 4000000" 60 200 &&
 	pid=$(cat pid) &&
 	note "vmrun while streaming: $(ls /proc/$pid/task | wc -l) threads, $(ls /proc/$pid/fd | wc -l) fds" &&
 	t0=$(now) &&
