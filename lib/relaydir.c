@@ -167,30 +167,44 @@ fields(const char *s, char *buf, size_t cap, char **f, int n)
 	return i == n ? 0 : -1;
 }
 
+/* Fields f[0..n-1] as numbers, each within its [lo, hi], into v. */
+static int
+numbers(char *const *f, int n, const long long (*range)[2], long long *v)
+{
+	for (int i = 0; i < n; i++)
+		if (num_parse(f[i], range[i][0], range[i][1], &v[i]) < 0)
+			return -1;
+	return 0;
+}
+
+/* A non-empty field into a buffer of cap bytes. */
+static int
+text(char *dst, size_t cap, const char *f)
+{
+	if (!f[0] || strlen(f) >= cap)
+		return -1;
+	strcpy(dst, f);
+	return 0;
+}
+
 int
 relay_server_parse(const char *s, struct server *sv)
 {
+	static const long long range[3][2] = { { 0, 0xffffffffLL },
+		{ 2, 0x7fffffffLL }, { 0, 0x7fffffffffffffffLL } };
 	char buf[256], *f[4];
-	long long v;
+	long long v[3];
 
-	if (fields(s, buf, sizeof buf, f, 4) < 0)
-		goto bad;
-	if (strlen(f[0]) >= sizeof sv->host || !f[0][0])
-		goto bad;
-	strcpy(sv->host, f[0]);
-	if (num_parse(f[1], 0, 0xffffffffLL, &v) < 0)
-		goto bad;
-	sv->pidns = v;
-	if (num_parse(f[2], 2, 0x7fffffffLL, &v) < 0)
-		goto bad;
-	sv->pid = v;
-	if (num_parse(f[3], 0, 0x7fffffffffffffffLL, &v) < 0)
-		goto bad;
-	sv->ticks = v;
+	if (fields(s, buf, sizeof buf, f, 4) < 0 ||
+	    text(sv->host, sizeof sv->host, f[0]) < 0 ||
+	    numbers(f + 1, 3, range, v) < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	sv->pidns = v[0];
+	sv->pid = v[1];
+	sv->ticks = v[2];
 	return 0;
-bad:
-	errno = EINVAL;
-	return -1;
 }
 
 int
@@ -207,30 +221,22 @@ relay_server_alive(const struct server *sv)
 int
 relay_marker_parse(const char *s, struct marker *m)
 {
+	static const long long range[3][2] = { { 2, 0x7fffffffLL },
+		{ 2, 0x7fffffffLL }, { 0, 0x7fffffffffffffffLL } };
 	char buf[512], *f[5];
-	long long v;
+	long long v[3];
 
-	if (fields(s, buf, sizeof buf, f, 5) < 0)
-		goto bad;
-	if (!id_valid(f[0]))
-		goto bad;
+	if (fields(s, buf, sizeof buf, f, 5) < 0 || !id_valid(f[0]) ||
+	    numbers(f + 1, 3, range, v) < 0 ||
+	    text(m->node, sizeof m->node, f[4]) < 0) {
+		errno = EINVAL;
+		return -1;
+	}
 	strcpy(m->id, f[0]);
-	if (num_parse(f[1], 2, 0x7fffffffLL, &v) < 0)
-		goto bad;
-	m->pid = v;
-	if (num_parse(f[2], 2, 0x7fffffffLL, &v) < 0)
-		goto bad;
-	m->pgid = v;
-	if (num_parse(f[3], 0, 0x7fffffffffffffffLL, &v) < 0)
-		goto bad;
-	m->ticks = v;
-	if (strlen(f[4]) >= sizeof m->node || !f[4][0])
-		goto bad;
-	strcpy(m->node, f[4]);
+	m->pid = v[0];
+	m->pgid = v[1];
+	m->ticks = v[2];
 	return 0;
-bad:
-	errno = EINVAL;
-	return -1;
 }
 
 int
