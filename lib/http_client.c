@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "io.h"
 #include "clock.h"
 #include "http.h"
 
@@ -215,7 +216,7 @@ http_listen(const char *addr, int backlog)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int fd, one = 1, e;
+	int fd, one = 1;
 
 	if (http_addr(addr, 1, &ss, &len) < 0)
 		return -1;
@@ -225,12 +226,8 @@ http_listen(const char *addr, int backlog)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	if (bind(fd, (struct sockaddr *)&ss, len) < 0 ||
-	    listen(fd, backlog) < 0) {
-		e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
+	    listen(fd, backlog) < 0)
+		return io_close_fail(fd);
 	return fd;
 }
 

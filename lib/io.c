@@ -28,7 +28,7 @@ io_readsmall(int dirfd, const char *name, char *buf, size_t cap)
 {
 	struct stat st;
 	size_t len = 0;
-	int fd, e;
+	int fd;
 
 	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
 	    O_NONBLOCK);
@@ -62,7 +62,14 @@ io_readsmall(int dirfd, const char *name, char *buf, size_t cap)
 	buf[len] = 0;
 	return len;
 fail:
-	e = errno;
+	return io_close_fail(fd);
+}
+
+int
+io_close_fail(int fd)
+{
+	int e = errno;
+
 	close(fd);
 	errno = e;
 	return -1;

@@ -13,4 +13,8 @@ ssize_t io_writeall(int fd, const void *buf, size_t len);
  * with errno; EFBIG when it does not fit in cap-1 bytes. */
 ssize_t io_readsmall(int dirfd, const char *name, char *buf, size_t cap);
 
+/* The failure path of a function that opened fd: close it, keeping the
+ * errno that made it fail, and return -1. */
+int io_close_fail(int fd);
+
 #endif

@@ -4,6 +4,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "io.h"
 #include "ptyopen.h"
 
 #ifndef TIOCGPTPEER
@@ -28,17 +29,13 @@ finish(int m, int s, const struct winsize *ws)
 int
 pty_open_peer(int *master, int *slave, const struct winsize *ws)
 {
-	int m, s, unlock = 0, e;
+	int m, s, unlock = 0;
 
 	if ((m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
 		return -1;
 	if (ioctl(m, TIOCSPTLCK, &unlock) < 0 ||
-	    (s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
-		e = errno;
-		close(m);
-		errno = e;
-		return -1;
-	}
+	    (s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
+		return io_close_fail(m);
 	if (finish(m, s, ws) < 0)
 		return -1;
 	*master = m;

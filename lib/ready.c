@@ -12,7 +12,7 @@ ready_fifo(const char *path, int timeout_ms)
 {
 	long long deadline = clock_ms() + timeout_ms;
 	struct stat st;
-	int fd, e;
+	int fd;
 
 	for (;;) {
 		fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
@@ -33,25 +33,15 @@ ready_fifo(const char *path, int timeout_ms)
 		return -1;
 	}
 	/* 6 bytes into a pipe are written whole or not at all. */
-	if (io_writeall(fd, "READY\n", 6) < 0) {
-		e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
+	if (io_writeall(fd, "READY\n", 6) < 0)
+		return io_close_fail(fd);
 	return close(fd);
 }
 
 int
 ready_fd(int fd)
 {
-	int e;
-
-	if (io_writeall(fd, "\n", 1) < 0) {
-		e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
+	if (io_writeall(fd, "\n", 1) < 0)
+		return io_close_fail(fd);
 	return close(fd);
 }

@@ -6,6 +6,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "io.h"
 #include "unixsock.h"
 
 static int
@@ -24,17 +25,13 @@ int
 unixsock_connect(const char *path)
 {
 	struct sockaddr_un sa;
-	int fd, e;
+	int fd;
 
 	if (addr(&sa, path) < 0 ||
 	    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		return -1;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-		e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+		return io_close_fail(fd);
 	return fd;
 }
 
@@ -88,8 +85,5 @@ unixsock_listen(const char *path, int backlog)
 	}
 	return fd;
 fail:
-	e = errno;
-	close(fd);
-	errno = e;
-	return -1;
+	return io_close_fail(fd);
 }
