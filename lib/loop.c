@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -12,8 +13,16 @@
 int
 loop_init(struct loop *l, int flags)
 {
+	sigset_t mask;
+
 	*l = (struct loop){ .sigfd = -1 };
-	if ((flags & LOOP_SIGNALS) && (l->sigfd = sigfd_open()) < 0)
+	sigemptyset(&mask);
+	if (flags & LOOP_SIGNALS)
+		sigfd_daemons(&mask);
+	if (flags & LOOP_WINCH)
+		sigaddset(&mask, SIGWINCH);
+	if ((flags & (LOOP_SIGNALS | LOOP_WINCH)) &&
+	    (l->sigfd = sigfd_open_set(&mask)) < 0)
 		return -1;
 	loop_begin(l);
 	return 0;

@@ -11,7 +11,10 @@
  *
  * With LOOP_SIGNALS, entry 0 of every turn is the signal descriptor of
  * lib/sigfd (SIGCHLD, SIGTERM, SIGINT, SIGHUP blocked, SIGPIPE ignored),
- * and loop_signal returns the signals that came, one per call.
+ * and loop_signal returns the signals that came, one per call.  With
+ * LOOP_WINCH, SIGWINCH is in that set too; alone, it is the only one (the
+ * attach clients: their other signals keep their default action, and
+ * SIGPIPE is ignored).
  *
  * An entry with fd -1 or no events stays in the set and poll passes it
  * over, so indexes count as the tool added them.  Objects walked in list
@@ -26,7 +29,7 @@
 #include <poll.h>
 #include <stddef.h>
 
-enum { LOOP_SIGNALS = 1 };
+enum { LOOP_SIGNALS = 1, LOOP_WINCH = 2 };
 
 struct loop {
 	struct pollfd *pfd;

@@ -1,5 +1,6 @@
 /* loop: entries keep their indexes and owners, the earliest deadline
- * bounds the wait, signals arrive through entry 0. */
+ * bounds the wait, signals arrive through entry 0 (SIGWINCH alone with
+ * LOOP_WINCH, for the attach clients). */
 #include <poll.h>
 #include <signal.h>
 #include <unistd.h>
@@ -14,8 +15,21 @@ main(void)
 	struct loop l;
 	int p[2], q[2], a, b, c, i;
 	long long t0;
+	sigset_t set;
 	char x;
 
+	/* First, while no other signal is blocked. */
+	ok(loop_init(&l, LOOP_WINCH) == 0 && l.sigfd >= 0 && l.n == 1,
+	    "init with SIGWINCH alone: the signal entry first");
+	ok(sigprocmask(SIG_BLOCK, NULL, &set) == 0 &&
+	    sigismember(&set, SIGWINCH) && !sigismember(&set, SIGTERM) &&
+	    !sigismember(&set, SIGCHLD), "only SIGWINCH blocked");
+	ok(signal(SIGPIPE, SIG_DFL) == SIG_IGN, "SIGPIPE ignored");
+	kill(getpid(), SIGWINCH);
+	ok(loop_wait(&l) == 0 && (loop_rev(&l, 0) & POLLIN) &&
+	    loop_signal(&l) == SIGWINCH && loop_signal(&l) == 0,
+	    "SIGWINCH read once");
+	loop_free(&l);
 	ok(loop_init(&l, LOOP_SIGNALS) == 0 && l.sigfd >= 0 && l.n == 1,
 	    "init with signals: the signal entry first");
 	ok(pipe(p) == 0 && pipe(q) == 0, "two pipes");
@@ -61,6 +75,9 @@ main(void)
 	ok(l.n == 103 && l.cap >= 103, "the set grows");
 	loop_begin(&l);
 	ok(loop_signal(&l) == 0, "no signal yet");
+	ok(sigprocmask(SIG_BLOCK, NULL, &set) == 0 &&
+	    sigismember(&set, SIGTERM) && sigismember(&set, SIGWINCH),
+	    "the daemons' set added");
 	kill(getpid(), SIGTERM);
 	ok(loop_wait(&l) == 0 && (loop_rev(&l, 0) & POLLIN),
 	    "a signal wakes entry 0");
