@@ -26,7 +26,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pty.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -51,6 +50,7 @@
 #include "pgkill.h"
 #include "ready.h"
 #include "sigfd.h"
+#include "spawn.h"
 
 #define PREEMPT_GRACE_MS 2000
 #define EX_PREEMPTED 1
@@ -381,73 +381,33 @@ client_accept(void)
 
 /* --- the command ------------------------------------------------------ */
 
+/* The command in its own session, on a terminal (-t) or three pipes.
+ * Any failure of the child is one to run the command: 127 for ENOENT,
+ * 126 otherwise. */
 static void
 spawn(char **argv)
 {
-	int op[2], ep[2], ip[2], pp[2];
-	char buf[256];
-	ssize_t n;
+	struct spawn sp = { .argv = argv, .dirfd = -1, .flags = SPAWN_SESSION };
+	struct spawn_run run;
+	int e;
 
-	if (pipe2(pp, O_CLOEXEC) < 0)
-		err_diesys(EX_SYS, "unable to create pipe");
-	if (tty) {
-		int pts;
-		if (openpty(&ptm, &pts, NULL, NULL, NULL) < 0)
-			err_diesys(EX_SYS, "unable to open a pty");
-		fcntl(ptm, F_SETFD, FD_CLOEXEC);
-		op[0] = ptm, op[1] = pts;
-		ep[0] = ep[1] = -1;
-		ip[0] = pts, ip[1] = -1;
-	} else if (pipe2(op, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0 ||
-	    pipe2(ip, O_CLOEXEC) < 0) {
-		err_diesys(EX_SYS, "unable to create pipes");
-	}
-	if ((child = fork()) < 0)
-		err_diesys(EX_SYS, "unable to fork");
-	if (child == 0) {
-		setsid();
-		if (tty && ioctl(op[1], TIOCSCTTY, 0) < 0)
-			goto fail;
-		if (dup2(ip[0], 0) < 0 || dup2(op[1], 1) < 0 ||
-		    dup2(tty ? op[1] : ep[1], 2) < 0 || child_reset() < 0)
-			goto fail;
-		execvp(argv[0], argv);
-fail:
-		/* Tell the parent why through the close-on-exec pipe. */
-		n = snprintf(buf, sizeof buf, "%d %s", errno, argv[0]);
-		write(pp[1], buf, n);
-		_exit(EX_NOTFOUND);
-	}
-	close(pp[1]);
-	n = read(pp[0], buf, sizeof buf - 1);
-	close(pp[0]);
-	if (n > 0) {
-		int e;
-		buf[n] = 0;
-		e = atoi(buf);
-		waitpid(child, NULL, 0);
+	for (int i = 0; i < 3; i++)
+		sp.fd[i] = tty ? SPAWN_PTY : SPAWN_PIPE;
+	if (spawn_start(&sp, &run) < 0) {
+		if (run.pid < 0)
+			err_diesys(EX_SYS, "unable to start %s", argv[0]);
+		e = errno;
+		waitpid(run.pid, NULL, 0);
 		unlink(sockpath);
 		errno = e;
 		err_diesys(e == ENOENT ? EX_NOTFOUND : EX_NOEXEC,
-		    "unable to run %s", strchr(buf, ' ') + 1);
+		    "unable to run %s", argv[0]);
 	}
-	if (tty) {
-		close(op[1]);
-		out[1].fd = ptm;
-		out[2].fd = -1;
-		cin = ptm;
-	} else {
-		close(op[1]);
-		close(ep[1]);
-		close(ip[0]);
-		out[1].fd = op[0];
-		out[2].fd = ep[0];
-		cin = ip[1];
-	}
-	for (int i = 1; i <= 2; i++)
-		if (out[i].fd >= 0)
-			fcntl(out[i].fd, F_SETFL, O_NONBLOCK);
-	fcntl(cin, F_SETFL, O_NONBLOCK);
+	child = run.pid;
+	ptm = run.ptm;
+	out[1].fd = tty ? ptm : run.fd[1];
+	out[2].fd = run.fd[2];
+	cin = tty ? ptm : run.fd[0];
 }
 
 static void
