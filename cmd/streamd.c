@@ -34,7 +34,6 @@
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -51,7 +50,10 @@
 #include "ready.h"
 #include "sigfd.h"
 #include "spawn.h"
+#include "unixsock.h"
 
+/* The longest socket path, its NUL aside, is SUN_PATH_MAX - 1. */
+#define SUN_PATH_MAX sizeof ((struct sockaddr_un *)0)->sun_path
 #define PREEMPT_GRACE_MS 2000
 #define EX_PREEMPTED 1
 /* Room for two data frames; the feed leaves RESERVE free for control
@@ -543,7 +545,6 @@ serve(int argc, char **argv)
 {
 	const char *fifo = getenv(READY_ENV);
 	long long bufsize = 1 << 20, readyfd = -1;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int c, sfd;
 
 	if (fifo && !*fifo)
@@ -571,10 +572,9 @@ serve(int argc, char **argv)
 	}
 	if (optind >= argc)
 		usage();
-	if (strlen(sockpath) >= sizeof sa.sun_path)
+	if (strlen(sockpath) >= SUN_PATH_MAX)
 		err_die(EX_USAGE, "unable to use socket %s: longer than %zu "
-		    "bytes", sockpath, sizeof sa.sun_path - 1);
-	strcpy(sa.sun_path, sockpath);
+		    "bytes", sockpath, SUN_PATH_MAX - 1);
 	if (readyfd >= 0 && fcntl(readyfd, F_GETFD) < 0)
 		err_diesys(EX_USAGE, "unable to use -N %lld", readyfd);
 
@@ -584,40 +584,14 @@ serve(int argc, char **argv)
 			err_diesys(EX_SYS, "unable to allocate %lld bytes", bufsize);
 	}
 
-	/* The socket first, so a failure leaves no command running. */
-	if ((lsock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
-	    SOCK_NONBLOCK, 0)) < 0)
-		err_diesys(EX_SYS, "unable to create socket");
-	if (connect(lsock, (struct sockaddr *)&sa, sizeof sa) == 0)
-		err_die(EX_SYS, "unable to bind %s: another streamd serves it",
-		    sockpath);
-	if (errno == ECONNREFUSED) {
-		struct stat st;
-		/* A stale socket from a crash: only a socket is removed. */
-		if (lstat(sockpath, &st) == 0 && S_ISSOCK(st.st_mode))
-			unlink(sockpath);
-	}
-	/* Bound and listening under a temporary name, then renamed: the
-	 * socket appears only once it accepts, so a client that sees it
-	 * never gets ECONNREFUSED, and a second streamd never takes a
-	 * socket between bind and listen for a stale one. */
-	{
-		struct sockaddr_un tmp = sa;
-		mode_t um = umask(0177);
-		int n = snprintf(tmp.sun_path, sizeof tmp.sun_path, "%s.%ld",
-		    sockpath, (long)getpid());
-		if (n < 0 || (size_t)n >= sizeof tmp.sun_path)
-			tmp = sa;        /* no room: bind the name itself */
-		if (bind(lsock, (struct sockaddr *)&tmp, sizeof tmp) < 0)
-			err_diesys(EX_SYS, "unable to bind %s", sockpath);
-		umask(um);
-		if (listen(lsock, 16) < 0 || (strcmp(tmp.sun_path,
-		    sa.sun_path) && rename(tmp.sun_path, sockpath) < 0)) {
-			int e = errno;
-			unlink(tmp.sun_path);
-			errno = e;
-			err_diesys(EX_SYS, "unable to listen on %s", sockpath);
-		}
+	/* The socket first, so a failure leaves no command running.  A
+	 * stale one from a crash is replaced, a live one refused
+	 * (lib/unixsock: only a socket is removed, mode 0600). */
+	if ((lsock = unixsock_listen(sockpath, 16)) < 0) {
+		if (errno == EADDRINUSE)
+			err_die(EX_SYS, "unable to bind %s: another streamd "
+			    "serves it", sockpath);
+		err_diesys(EX_SYS, "unable to bind %s", sockpath);
 	}
 
 	if ((sfd = sigfd_open()) < 0)
@@ -828,7 +802,6 @@ send_size(int fd)
 static int
 attach(int argc, char **argv)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	static uint8_t in[FRAME_HDR + FRAME_MAX], buf[FRAME_MAX];
 	uint64_t sent_stdin = 0, acked_stdin = 0;
 	size_t inlen = 0;
@@ -848,12 +821,9 @@ attach(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind - 1;
-	if (argc != 1 || strlen(argv[1]) >= sizeof sa.sun_path)
+	if (argc != 1 || strlen(argv[1]) >= SUN_PATH_MAX)
 		usage();
-	strcpy(sa.sun_path, argv[1]);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		err_diesys(EX_SYS, "unable to create socket");
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+	if ((fd = unixsock_connect(argv[1])) < 0)
 		err_diesys(EX_SYS, "unable to connect to %s", argv[1]);
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&mask);
