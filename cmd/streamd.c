@@ -2,8 +2,10 @@
  *
  * streamd runs a command with its stdout and stderr on pipes (or both on
  * a PTY with -t) and serves its stdio to one client at a time on a Unix
- * socket (mode 0600).  `streamd attach SOCKET` is that client.  The wire
- * format is in lib/frame.h; the states and guarantees in streamd(1).
+ * socket (mode 0600).  `streamd attach SOCKET` is that client, in
+ * cmd/streamd/attach.c.  The wire format is in lib/frame.h; the states and
+ * guarantees in streamd(1).  The command is started by lib/spawn, the
+ * socket is lib/unixsock's, and every turn is one wait on lib/loop.
  *
  * Invariants:
  * - Output is read from the command only into free buffer space: a full
@@ -32,9 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -44,18 +44,16 @@
 #include "clock.h"
 #include "err.h"
 #include "frame.h"
-#include "io.h"
+#include "loop.h"
 #include "num.h"
 #include "pgkill.h"
 #include "ready.h"
-#include "sigfd.h"
 #include "spawn.h"
 #include "unixsock.h"
 
-/* The longest socket path, its NUL aside, is SUN_PATH_MAX - 1. */
-#define SUN_PATH_MAX sizeof ((struct sockaddr_un *)0)->sun_path
+#include "streamd/streamd.h"
+
 #define PREEMPT_GRACE_MS 2000
-#define EX_PREEMPTED 1
 /* Room for two data frames; the feed leaves RESERVE free for control
  * frames (PREEMPT, EXIT, STDIN_ACK), so those always fit. */
 #define OUTCAP (2 * (FRAME_HDR + FRAME_MAX))
@@ -84,20 +82,25 @@ struct client {
 	long long deadline;  /* preempted: closed by then */
 };
 
-static const char *sockpath = "streamd.sock", *exitfile;
+/* The options. */
+static const char *sockpath = "streamd.sock", *exitfile, *fifo;
+static long long bufsize = 1 << 20, readyfd = -1, linger_ms = -1;
+static int tty;
+
+static struct loop lp;
 static struct stream out[3];        /* [1] stdout, [2] stderr */
 static struct client *cur, *old, *pending;
-static int tty, lsock = -1, cin = -1, ptm = -1;
+static int lsock = -1, cin = -1, ptm = -1;
 static pid_t child;
 static int exited, wstatus;
-static long long linger_ms = -1, linger_until;
+static long long linger_until;
 /* stdin from clients to the command, in order */
 static uint8_t *sin;
 static size_t sinlen, sincap;
 static uint64_t sin_total, sin_done;
 static int sin_eof;
 
-static void
+void
 usage(void)
 {
 	fprintf(stderr, "usage: streamd [-t] [-s socket] [-b bytes] [-l linger] "
@@ -522,32 +525,251 @@ write_exitfile(void)
 		err_warnsys("unable to write %s", exitfile);
 }
 
-/* The exit file is written before the EXIT frame goes out, so a client
- * that has seen EXIT finds the file in place. */
-static void
+/* The end, once the exit was delivered (the EXIT frame went out) or no
+ * client took the output within the linger time: the exit status. */
+static int
 finish(int delivered)
 {
-	int code = status_code(wstatus);
-
 	if (!delivered)
 		write_exitfile();
 	unlink(sockpath);
-	if (!delivered) {
-		err_warn("no client took the output (%llu bytes) within the "
-		    "linger time", (unsigned long long)(out[1].len + out[2].len));
-		exit(EX_TIMEOUT);
-	}
-	exit(code);
+	if (delivered)
+		return status_code(wstatus);
+	err_warn("no client took the output (%llu bytes) within the linger "
+	    "time", (unsigned long long)(out[1].len + out[2].len));
+	return EX_TIMEOUT;
 }
 
+/* Everything acknowledged: report the exit.  The exit file is written
+ * before the EXIT frame goes out, so a client that has seen EXIT finds
+ * the file in place. */
 static int
-serve(int argc, char **argv)
+report_exit(void)
 {
-	const char *fifo = getenv(READY_ENV);
-	long long bufsize = 1 << 20, readyfd = -1;
-	int c, sfd;
+	int32_t code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
+	int32_t sig = WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0;
+	uint8_t e[8];
 
-	if (fifo && !*fifo)
+	write_exitfile();
+	for (int i = 0; i < 4; i++) {
+		e[i] = (uint32_t)code >> (24 - 8 * i);
+		e[4 + i] = (uint32_t)sig >> (24 - 8 * i);
+	}
+	client_put(cur, F_EXIT, 0, e, 8, 0);
+	fcntl(cur->fd, F_SETFL, 0);
+	client_flush(cur);
+	shutdown(cur->fd, SHUT_WR);
+	return finish(1);
+}
+
+/* The preempted client's grace is over: whatever it claimed and has not
+ * acknowledged, the next client writes again; that range is logged. */
+static void
+old_expire(void)
+{
+	old_revoke();
+	for (int i = 1; old && i <= 2; i++)
+		if (out[i].acked < old->need[i])
+			err_warn("%s bytes %llu-%llu may be written twice: a "
+			    "preempted client was still writing them out "
+			    "after %d s", i == 1 ? "stdout" : "stderr",
+			    (unsigned long long)out[i].acked,
+			    (unsigned long long)old->need[i],
+			    PREEMPT_GRACE_MS / 1000);
+	if (old)
+		client_close(old, "preempted client too slow to close");
+}
+
+/* Move the clients on: the current one fed and flushed, the preempted
+ * one taken back and closed once done or out of time, then the waiting
+ * one started. */
+static void
+clients_settle(long long now)
+{
+	if (cur)
+		client_feed(cur);
+	if (cur && client_flush(cur) < 0)
+		client_close(cur, strerror(errno));
+	if (old && client_flush(old) < 0)
+		client_close(old, strerror(errno));
+	if (old && !old->revoked && old->outpos == old->outlen)
+		old_revoke();
+	if (old && old_done())
+		client_close(old, "preempted, its output handed over");
+	if (old && now >= old->deadline)
+		old_expire();
+	if (!old && pending)
+		client_start(pending), pending = NULL;
+}
+
+/* The signals that came: -1 to go on, else the status to exit with. */
+static int
+signals(void)
+{
+	int sig;
+
+	while ((sig = loop_signal(&lp)) > 0) {
+		if (sig == SIGCHLD) {
+			if (!exited && waitpid(child, &wstatus, WNOHANG) == child)
+				exited = 1;
+		} else if (!exited) {
+			/* Forwarded: the command decides. */
+			pg_signal(child, sig);
+		} else if (!cur) {
+			/* Once it has exited, they end the linger. */
+			return finish(0);
+		}
+	}
+	return -1;
+}
+
+static short
+want_out(const struct client *c)
+{
+	return c->outpos < c->outlen ? POLLOUT : 0;
+}
+
+/* The first part of a turn: stdin written, the clients moved on, then
+ * the exit reported or the linger ended if it is time (the status to
+ * exit with), else -1. */
+static int
+settle(void)
+{
+	/* Stdin first, so its acknowledgement goes out in this pass. */
+	stdin_drain();
+	clients_settle(lp.now);
+	if (exited && drained(1) && cur && cur->outpos == cur->outlen)
+		return report_exit();
+	/* Linger only while nobody is attached or waiting. */
+	if (exited && drained(0) && !cur && !old && !pending &&
+	    linger_ms >= 0) {
+		if (!linger_until)
+			linger_until = lp.now + linger_ms;
+		if (lp.now >= linger_until)
+			return finish(0);
+		loop_wake(&lp, linger_until);
+	} else {
+		linger_until = 0;
+	}
+	if (exited && cin >= 0) {
+		/* Nobody will read stdin any more. */
+		if (cin != ptm)
+			close(cin);
+		cin = -1;
+		sin_done += sinlen;
+		sinlen = 0;
+	}
+	return -1;
+}
+
+/* What this turn waits for, in the order handle() takes it. */
+static void
+watch(void)
+{
+	for (int i = 1; i <= 2; i++)
+		if (out[i].fd >= 0 && out[i].len < out[i].cap)
+			loop_add(&lp, out[i].fd, POLLIN, &out[i]);
+	if (cin >= 0 && sinlen)
+		loop_add(&lp, cin, POLLOUT, &cin);
+	if (old) {
+		loop_add(&lp, old->fd, POLLIN | want_out(old), old);
+		loop_wake(&lp, old->deadline);
+	}
+	if (cur)
+		loop_add(&lp, cur->fd, POLLIN | want_out(cur), cur);
+	/* POLLHUP is not asked for but always reported: a waiting client
+	 * is watched only for going away. */
+	if (pending)
+		loop_add(&lp, pending->fd, POLLHUP, pending);
+	loop_add(&lp, lsock, POLLIN, &lsock);
+}
+
+/* What came: the status to exit with if a signal ends the linger, else
+ * -1.  Each entry is taken by its object in watch()'s order; no handler
+ * frees a client other than its own before that client's turn, and the
+ * accept, which makes one, comes last. */
+static int
+handle(void)
+{
+	int i = 1, code;
+
+	if (loop_rev(&lp, 0) && (code = signals()) >= 0)
+		return code;
+	for (int s = 1; s <= 2; s++)
+		if (loop_take(&lp, &i, &out[s]))
+			stream_fill(&out[s]);
+	loop_take(&lp, &i, &cin);	/* written at the next turn */
+	if (old && loop_take(&lp, &i, old))
+		client_read(old);
+	if (cur && loop_take(&lp, &i, cur) & (POLLIN | POLLHUP | POLLERR))
+		client_read(cur);
+	if (pending && loop_take(&lp, &i, pending) & (POLLHUP | POLLERR))
+		client_close(pending, "disconnected while waiting");
+	if (loop_take(&lp, &i, &lsock))
+		client_accept();
+	return -1;
+}
+
+/* The server's turns, one wait each, until the exit is delivered or the
+ * linger is over: the status to exit with. */
+static int
+serve(void)
+{
+	int code;
+
+	for (;;) {
+		loop_begin(&lp);
+		if ((code = settle()) >= 0)
+			return code;
+		watch();
+		if (loop_wait(&lp) < 0)
+			err_diesys(EX_SYS, "unable to poll");
+		if ((code = handle()) >= 0)
+			return code;
+	}
+}
+
+/* The listening socket first, so a failure leaves no command running;
+ * then the signal descriptor, before there is a child to signal; then
+ * the command; then readiness. */
+static void
+setup(char **argv)
+{
+	for (int i = 1; i <= 2; i++) {
+		out[i].cap = bufsize;
+		if (!(out[i].buf = malloc(bufsize)))
+			err_diesys(EX_SYS, "unable to allocate %lld bytes",
+			    bufsize);
+	}
+	/* A stale socket from a crash is replaced, a live one refused
+	 * (lib/unixsock: only a socket is removed, mode 0600). */
+	if ((lsock = unixsock_listen(sockpath, 16)) < 0) {
+		if (errno == EADDRINUSE)
+			err_die(EX_SYS, "unable to bind %s: another streamd "
+			    "serves it", sockpath);
+		err_diesys(EX_SYS, "unable to bind %s", sockpath);
+	}
+	if (loop_init(&lp, LOOP_SIGNALS) < 0)
+		err_diesys(EX_SYS, "unable to create signalfd");
+	spawn(argv);
+	err_info("serving pid %ld on %s", (long)child, sockpath);
+	if (fifo && ready_fifo(fifo, READY_TIMEOUT_MS) < 0) {
+		err_warnsys("unable to notify readiness on %s", fifo);
+		pg_kill(child, child, 1000, NULL);
+		unlink(sockpath);
+		err_die(EX_SYS, "unable to notify readiness on %s: no reader "
+		    "within %d s", fifo, READY_TIMEOUT_MS / 1000);
+	}
+	if (readyfd >= 0 && ready_fd(readyfd) < 0)
+		err_warnsys("unable to notify readiness on fd %lld", readyfd);
+}
+
+static void
+parse(int argc, char **argv)
+{
+	int c;
+
+	if ((fifo = getenv(READY_ENV)) && !*fifo)
 		fifo = NULL;
 	while ((c = getopt(argc, argv, "+ts:b:l:e:R:N:h")) != -1) {
 		switch (c) {
@@ -570,388 +792,6 @@ serve(int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (optind >= argc)
-		usage();
-	if (strlen(sockpath) >= SUN_PATH_MAX)
-		err_die(EX_USAGE, "unable to use socket %s: longer than %zu "
-		    "bytes", sockpath, SUN_PATH_MAX - 1);
-	if (readyfd >= 0 && fcntl(readyfd, F_GETFD) < 0)
-		err_diesys(EX_USAGE, "unable to use -N %lld", readyfd);
-
-	for (int i = 1; i <= 2; i++) {
-		out[i].cap = bufsize;
-		if (!(out[i].buf = malloc(bufsize)))
-			err_diesys(EX_SYS, "unable to allocate %lld bytes", bufsize);
-	}
-
-	/* The socket first, so a failure leaves no command running.  A
-	 * stale one from a crash is replaced, a live one refused
-	 * (lib/unixsock: only a socket is removed, mode 0600). */
-	if ((lsock = unixsock_listen(sockpath, 16)) < 0) {
-		if (errno == EADDRINUSE)
-			err_die(EX_SYS, "unable to bind %s: another streamd "
-			    "serves it", sockpath);
-		err_diesys(EX_SYS, "unable to bind %s", sockpath);
-	}
-
-	if ((sfd = sigfd_open()) < 0)
-		err_diesys(EX_SYS, "unable to create signalfd");
-
-	spawn(argv + optind);
-	err_info("serving pid %ld on %s", (long)child, sockpath);
-	if (fifo && ready_fifo(fifo, READY_TIMEOUT_MS) < 0) {
-		err_warnsys("unable to notify readiness on %s", fifo);
-		pg_kill(child, child, 1000, NULL);
-		unlink(sockpath);
-		err_die(EX_SYS, "unable to notify readiness on %s: no reader "
-		    "within %d s", fifo, READY_TIMEOUT_MS / 1000);
-	}
-	if (readyfd >= 0 && ready_fd(readyfd) < 0)
-		err_warnsys("unable to notify readiness on fd %lld", readyfd);
-
-	for (;;) {
-		struct pollfd p[8];
-		int np = 0, ip_sig, ip_l, ip_o[3] = { -1, -1, -1 }, ip_in = -1,
-		    ip_cur = -1, ip_old = -1, ip_pend = -1, timeout = -1;
-		long long now;
-
-		/* Stdin first, so its acknowledgement goes out in this pass. */
-		stdin_drain();
-		if (cur)
-			client_feed(cur);
-		if (cur && client_flush(cur) < 0)
-			client_close(cur, strerror(errno));
-		if (old && client_flush(old) < 0)
-			client_close(old, strerror(errno));
-		if (old && !old->revoked && old->outpos == old->outlen)
-			old_revoke();
-		if (old && old_done())
-			client_close(old, "preempted, its output handed over");
-		now = clock_ms();
-		if (old && now >= old->deadline) {
-			old_revoke();
-			for (int i = 1; old && i <= 2; i++)
-				if (out[i].acked < old->need[i])
-					err_warn("%s bytes %llu-%llu may be written "
-					    "twice: a preempted client was still "
-					    "writing them out after %d s",
-					    i == 1 ? "stdout" : "stderr",
-					    (unsigned long long)out[i].acked,
-					    (unsigned long long)old->need[i],
-					    PREEMPT_GRACE_MS / 1000);
-			if (old)
-				client_close(old, "preempted client too slow "
-				    "to close");
-		}
-		if (!old && pending)
-			client_start(pending), pending = NULL;
-		if (exited && drained(1) && cur && cur->outpos == cur->outlen) {
-			/* Everything acknowledged: report the exit. */
-			uint8_t e[8];
-			write_exitfile();
-			int32_t code = WIFEXITED(wstatus) ?
-			    WEXITSTATUS(wstatus) : -1;
-			int32_t sig = WIFSIGNALED(wstatus) ?
-			    WTERMSIG(wstatus) : 0;
-			for (int i = 0; i < 4; i++) {
-				e[i] = (uint32_t)code >> (24 - 8 * i);
-				e[4 + i] = (uint32_t)sig >> (24 - 8 * i);
-			}
-			client_put(cur, F_EXIT, 0, e, 8, 0);
-			fcntl(cur->fd, F_SETFL, 0);
-			client_flush(cur);
-			shutdown(cur->fd, SHUT_WR);
-			finish(1);
-		}
-		/* Linger only while nobody is attached or waiting. */
-		if (exited && drained(0) && !cur && !old && !pending &&
-		    linger_ms >= 0) {
-			if (!linger_until)
-				linger_until = now + linger_ms;
-			if (now >= linger_until)
-				finish(0);
-			timeout = linger_until - now;
-		} else {
-			linger_until = 0;
-		}
-		if (exited && cin >= 0) {
-			/* Nobody will read stdin any more. */
-			if (cin != ptm)
-				close(cin);
-			cin = -1;
-			sin_done += sinlen;
-			sinlen = 0;
-		}
-
-		p[ip_sig = np++] = (struct pollfd){ sfd, POLLIN, 0 };
-		p[ip_l = np++] = (struct pollfd){ lsock, POLLIN, 0 };
-		for (int i = 1; i <= 2; i++)
-			if (out[i].fd >= 0 && out[i].len < out[i].cap)
-				p[ip_o[i] = np++] = (struct pollfd){ out[i].fd,
-				    POLLIN, 0 };
-		if (cin >= 0 && sinlen)
-			p[ip_in = np++] = (struct pollfd){ cin, POLLOUT, 0 };
-		if (cur)
-			p[ip_cur = np++] = (struct pollfd){ cur->fd, POLLIN |
-			    (cur->outpos < cur->outlen ? POLLOUT : 0), 0 };
-		if (old) {
-			p[ip_old = np++] = (struct pollfd){ old->fd, POLLIN |
-			    (old->outpos < old->outlen ? POLLOUT : 0), 0 };
-			if (timeout < 0 || old->deadline - now < timeout)
-				timeout = old->deadline - now;
-		}
-		if (pending)
-			p[ip_pend = np++] = (struct pollfd){ pending->fd, 0, 0 };
-		if (poll(p, np, timeout) < 0) {
-			if (errno == EINTR)
-				continue;
-			err_diesys(EX_SYS, "unable to poll");
-		}
-		if (p[ip_sig].revents) {
-			struct signalfd_siginfo si;
-			while (read(sfd, &si, sizeof si) == sizeof si) {
-				if (si.ssi_signo != SIGCHLD) {
-					/* Forwarded: the command decides.  Once it
-					 * has exited, they end the linger. */
-					if (!exited)
-						pg_signal(child, si.ssi_signo);
-					else if (!cur)
-						finish(0);
-					continue;
-				}
-				if (!exited && waitpid(child, &wstatus,
-				    WNOHANG) == child)
-					exited = 1;
-			}
-		}
-		for (int i = 1; i <= 2; i++)
-			if (ip_o[i] >= 0 && p[ip_o[i]].revents)
-				stream_fill(&out[i]);
-		if (ip_old >= 0 && p[ip_old].revents)
-			client_read(old);
-		if (ip_cur >= 0 && cur && p[ip_cur].revents & (POLLIN | POLLHUP |
-		    POLLERR))
-			client_read(cur);
-		if (ip_pend >= 0 && pending && p[ip_pend].revents & (POLLHUP |
-		    POLLERR))
-			client_close(pending, "disconnected while waiting");
-		if (p[ip_l].revents)
-			client_accept();
-	}
-}
-
-/* --- attach ----------------------------------------------------------- */
-
-static struct termios saved;
-static int raw, gone_away, revoked;
-
-static void
-restore(void)
-{
-	if (raw)
-		tcsetattr(0, TCSADRAIN, &saved);
-}
-
-static void
-send_frame(int fd, int type, int stream, const void *data, uint32_t len,
-    uint64_t off)
-{
-	uint8_t h[FRAME_HDR];
-
-	if (gone_away)
-		return;
-	frame_header(h, type, stream, len, off);
-	if (io_writeall(fd, h, FRAME_HDR) < 0 ||
-	    (len && io_writeall(fd, data, len) < 0)) {
-		/* streamd may have sent EXIT and gone: read on for it. */
-		if (errno == EPIPE || errno == ECONNRESET) {
-			gone_away = 1;
-			return;
-		}
-		restore();
-		err_diesys(EX_SYS, "unable to write to streamd");
-	}
-}
-
-/* The output is still ours: streamd has not shut the connection down
- * (which it does to a preempted client, and when it goes away). */
-static int
-still_ours(int fd)
-{
-	struct pollfd p = { fd, POLLRDHUP, 0 };
-
-	while (poll(&p, 1, 0) < 0)
-		if (errno != EINTR)
-			return 0;
-	return !(p.revents & (POLLRDHUP | POLLHUP | POLLERR));
-}
-
-static void
-send_size(int fd)
-{
-	struct winsize ws;
-	uint8_t b[4];
-
-	if (ioctl(0, TIOCGWINSZ, &ws) < 0)
-		return;
-	b[0] = ws.ws_row >> 8, b[1] = ws.ws_row;
-	b[2] = ws.ws_col >> 8, b[3] = ws.ws_col;
-	send_frame(fd, F_RESIZE, 0, b, 4, 0);
-}
-
-static int
-attach(int argc, char **argv)
-{
-	static uint8_t in[FRAME_HDR + FRAME_MAX], buf[FRAME_MAX];
-	uint64_t sent_stdin = 0, acked_stdin = 0;
-	size_t inlen = 0;
-	int fd, sfd, c, stdin_open = 1, hello = 0;
-	FILE *journal = NULL;
-	sigset_t mask;
-
-	while ((c = getopt(argc, argv, "O:h")) != -1) {
-		switch (c) {
-		case 'O':
-			if (!(journal = fopen(optarg, "ae")))
-				err_diesys(EX_SYS, "unable to open %s", optarg);
-			setvbuf(journal, NULL, _IOLBF, 0);
-			break;
-		default: usage();
-		}
-	}
-	argc -= optind;
-	argv += optind - 1;
-	if (argc != 1 || strlen(argv[1]) >= SUN_PATH_MAX)
-		usage();
-	if ((fd = unixsock_connect(argv[1])) < 0)
-		err_diesys(EX_SYS, "unable to connect to %s", argv[1]);
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGWINCH);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-
-	for (;;) {
-		struct pollfd p[3] = {
-			{ fd, POLLIN, 0 }, { sfd, POLLIN, 0 },
-			{ 0, stdin_open && hello && !revoked &&
-			    sent_stdin - acked_stdin < STDIN_WINDOW ? POLLIN : 0, 0 },
-		};
-		const char *why;
-		struct frame f;
-		ssize_t n, used;
-		size_t pos = 0;
-
-		if (poll(p, 3, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			err_diesys(EX_SYS, "unable to poll");
-		}
-		if (p[1].revents) {
-			struct signalfd_siginfo si;
-			while (read(sfd, &si, sizeof si) == sizeof si)
-				;
-			if (raw)
-				send_size(fd);
-		}
-		if (p[2].revents) {
-			size_t room = STDIN_WINDOW - (sent_stdin - acked_stdin);
-			n = read(0, buf, room < sizeof buf ? room : sizeof buf);
-			if (n > 0) {
-				send_frame(fd, F_STDIN, 0, buf, n, sent_stdin);
-				sent_stdin += n;
-			} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-				stdin_open = 0;
-				send_frame(fd, F_STDIN_EOF, 0, NULL, 0, 0);
-			}
-		}
-		if (!p[0].revents)
-			continue;
-		n = read(fd, in + inlen, sizeof in - inlen);
-		if (n <= 0) {
-			restore();
-			err_die(EX_SYS, "unable to read from %s: streamd closed "
-			    "the connection%s", argv[1], revoked ? " and took "
-			    "back the output (a newer client took over, or "
-			    "streamd is gone)" : "");
-		}
-		inlen += n;
-		while ((used = frame_decode(in + pos, inlen - pos, &f, &why)) > 0) {
-			pos += used;
-			switch (f.type) {
-			case F_HELLO:
-				if (f.off != FRAME_VERSION)
-					err_die(EX_SYS, "unable to attach to %s: "
-					    "protocol version %llu", argv[1],
-					    (unsigned long long)f.off);
-				hello = 1;
-				if ((f.stream & 1) && isatty(0) &&
-				    tcgetattr(0, &saved) == 0) {
-					struct termios t = saved;
-					cfmakeraw(&t);
-					tcsetattr(0, TCSADRAIN, &t);
-					raw = 1;
-					send_size(fd);
-				}
-				break;
-			case F_DATA:
-				/* Claim it, then make sure it is still ours: once
-				 * streamd has revoked the output (shut the
-				 * connection down) nothing more is written, even
-				 * by a client that was stopped meanwhile with
-				 * frames unread.  A claim sent before the
-				 * revocation is waited for, up to 2 s. */
-				if (!revoked) {
-					send_frame(fd, F_CLAIM, f.stream, NULL, 0,
-					    f.off + f.len);
-					revoked = !still_ours(fd);
-				}
-				if (revoked)
-					break; /* the next client writes it */
-				/* Write it out, then say so: the ack follows the
-				 * write, so nothing acked is ever unwritten. */
-				if (io_writeall(f.stream, f.data, f.len) < 0) {
-					restore();
-					err_diesys(EX_SYS, "unable to write "
-					    "output");
-				}
-				if (journal)
-					fprintf(journal, "%d %llu %u\n", f.stream,
-					    (unsigned long long)f.off, f.len);
-				send_frame(fd, F_ACK, f.stream, NULL, 0,
-				    f.off + f.len);
-				break;
-			case F_STDIN_ACK:
-				acked_stdin = f.off;
-				break;
-			case F_PREEMPT:
-				restore();
-				err_die(EX_PREEMPTED, "unable to keep streaming "
-				    "from %s: preempted by a newer client",
-				    argv[1]);
-			case F_EXIT: {
-				int32_t code = (int32_t)(f.data[0] << 24 |
-				    f.data[1] << 16 | f.data[2] << 8 | f.data[3]);
-				int32_t sig = (int32_t)(f.data[4] << 24 |
-				    f.data[5] << 16 | f.data[6] << 8 | f.data[7]);
-				restore();
-				return sig ? 128 + sig : code;
-			}
-			default:
-				why = "frame type not sent by streamd";
-				used = -1;
-			}
-			if (used < 0)
-				break;
-		}
-		if (used < 0) {
-			restore();
-			err_die(EX_SYS, "unable to read from %s: malformed frame "
-			    "(%s)", argv[1], why);
-		}
-		memmove(in, in + pos, inlen - pos);
-		inlen -= pos;
-	}
 }
 
 int
@@ -960,5 +800,14 @@ main(int argc, char **argv)
 	err_setprog(argv[0]);
 	if (argc > 1 && strcmp(argv[1], "attach") == 0)
 		return attach(argc - 1, argv + 1);
-	return serve(argc, argv);
+	parse(argc, argv);
+	if (optind >= argc)
+		usage();
+	if (strlen(sockpath) >= SUN_PATH_MAX)
+		err_die(EX_USAGE, "unable to use socket %s: longer than %zu "
+		    "bytes", sockpath, SUN_PATH_MAX - 1);
+	if (readyfd >= 0 && fcntl(readyfd, F_GETFD) < 0)
+		err_diesys(EX_USAGE, "unable to use -N %lld", readyfd);
+	setup(argv + optind);
+	return serve();
 }
