@@ -10,12 +10,14 @@ struct bus {
 	size_t n, cap;
 };
 
-struct bus *bus_new(void)
+struct bus *
+bus_new(void)
 {
 	return calloc(1, sizeof(struct bus));
 }
 
-void bus_free(struct bus *b)
+void
+bus_free(struct bus *b)
 {
 	if (!b)
 		return;
@@ -24,7 +26,8 @@ void bus_free(struct bus *b)
 }
 
 /* Index of the first device whose window ends after addr. */
-static size_t lower(const struct bus *b, uint64_t addr)
+static size_t
+lower(const struct bus *b, uint64_t addr)
 {
 	size_t lo = 0, hi = b->n;
 
@@ -39,7 +42,8 @@ static size_t lower(const struct bus *b, uint64_t addr)
 	return lo;
 }
 
-int bus_register(struct bus *b, struct bus_dev *d)
+int
+bus_register(struct bus *b, struct bus_dev *d)
 {
 	size_t i;
 
@@ -66,7 +70,8 @@ int bus_register(struct bus *b, struct bus_dev *d)
 	return 0;
 }
 
-struct bus_dev *bus_find(struct bus *b, uint64_t addr, uint64_t *off)
+struct bus_dev *
+bus_find(struct bus *b, uint64_t addr, uint64_t *off)
 {
 	size_t i = lower(b, addr);
 
@@ -76,12 +81,14 @@ struct bus_dev *bus_find(struct bus *b, uint64_t addr, uint64_t *off)
 	return b->dev[i];
 }
 
-struct bus_dev *bus_first(struct bus *b)
+struct bus_dev *
+bus_first(struct bus *b)
 {
 	return b->n ? b->dev[0] : 0;
 }
 
-struct bus_dev *bus_next(struct bus *b, struct bus_dev *d)
+struct bus_dev *
+bus_next(struct bus *b, struct bus_dev *d)
 {
 	size_t i = lower(b, d->base);
 
@@ -89,8 +96,8 @@ struct bus_dev *bus_next(struct bus *b, struct bus_dev *d)
 }
 
 /* The device that wholly holds [addr, addr+size), or NULL. */
-static struct bus_dev *span(struct bus *b, uint64_t addr, unsigned size,
-                            uint64_t *off)
+static struct bus_dev *
+span(struct bus *b, uint64_t addr, unsigned size, uint64_t *off)
 {
 	struct bus_dev *d = bus_find(b, addr, off);
 
@@ -99,7 +106,8 @@ static struct bus_dev *span(struct bus *b, uint64_t addr, unsigned size,
 	return d;
 }
 
-int bus_read(struct bus *b, uint64_t addr, void *data, unsigned size)
+int
+bus_read(struct bus *b, uint64_t addr, void *data, unsigned size)
 {
 	uint64_t off;
 	struct bus_dev *d = span(b, addr, size, &off);
@@ -112,7 +120,8 @@ int bus_read(struct bus *b, uint64_t addr, void *data, unsigned size)
 	return 1;
 }
 
-int bus_write(struct bus *b, uint64_t addr, const void *data, unsigned size)
+int
+bus_write(struct bus *b, uint64_t addr, const void *data, unsigned size)
 {
 	uint64_t off;
 	struct bus_dev *d = span(b, addr, size, &off);

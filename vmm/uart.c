@@ -23,7 +23,8 @@
 #include "vm.h"
 #include "layout.h"
 
-static uint8_t iir(struct uart *u)
+static uint8_t
+iir(struct uart *u)
 {
 	uint8_t fifo = u->fcr & UART_FCR_ENABLE ? UART_IIR_FIFO : 0;
 
@@ -34,7 +35,8 @@ static uint8_t iir(struct uart *u)
 	return fifo | UART_IIR_NO_INT;
 }
 
-static void update_irq(struct uart *u)
+static void
+update_irq(struct uart *u)
 {
 	int level = !(iir(u) & UART_IIR_NO_INT);
 
@@ -45,12 +47,14 @@ static void update_irq(struct uart *u)
 	}
 }
 
-static void update_lsr(struct uart *u)
+static void
+update_lsr(struct uart *u)
 {
 	u->lsr = UART_LSR_THRE | UART_LSR_TEMT | (u->rx_len ? UART_LSR_DR : 0);
 }
 
-static void transmit(struct uart *u, uint8_t c)
+static void
+transmit(struct uart *u, uint8_t c)
 {
 	if (u->mcr & UART_MCR_LOOP) {
 		/* loopback: what is sent is received */
@@ -64,7 +68,8 @@ static void transmit(struct uart *u, uint8_t c)
 		capfile_write(&u->out, &c, 1);
 }
 
-static uint8_t reg_read(struct uart *u, unsigned off)
+static uint8_t
+reg_read(struct uart *u, unsigned off)
 {
 	uint8_t v = 0;
 
@@ -102,7 +107,8 @@ static uint8_t reg_read(struct uart *u, unsigned off)
 	}
 }
 
-static void reg_write(struct uart *u, unsigned off, uint8_t v)
+static void
+reg_write(struct uart *u, unsigned off, uint8_t v)
 {
 	switch (off) {
 	case UART_RBR:
@@ -142,7 +148,8 @@ static void reg_write(struct uart *u, unsigned off, uint8_t v)
 }
 
 /* Accesses wider than a byte are taken byte by byte, as the ISA bus would. */
-static void uart_read(struct bus_dev *d, uint64_t off, void *data, unsigned size)
+static void
+uart_read(struct bus_dev *d, uint64_t off, void *data, unsigned size)
 {
 	struct uart *u = d->priv;
 	uint8_t *p = data;
@@ -157,8 +164,8 @@ static void uart_read(struct bus_dev *d, uint64_t off, void *data, unsigned size
 	pthread_mutex_unlock(&u->lock);
 }
 
-static void uart_write(struct bus_dev *d, uint64_t off, const void *data,
-    unsigned size)
+static void
+uart_write(struct bus_dev *d, uint64_t off, const void *data, unsigned size)
 {
 	struct uart *u = d->priv;
 	const uint8_t *p = data;
@@ -173,7 +180,8 @@ static void uart_write(struct bus_dev *d, uint64_t off, const void *data,
 	pthread_mutex_unlock(&u->lock);
 }
 
-void uart_init(struct uart *u, struct vm *vm, uint64_t base, unsigned irq,
+void
+uart_init(struct uart *u, struct vm *vm, uint64_t base, unsigned irq,
     int out_fd)
 {
 	memset(u, 0, sizeof(*u));
@@ -191,7 +199,8 @@ void uart_init(struct uart *u, struct vm *vm, uint64_t base, unsigned irq,
 	    .irq = irq, .priv = u };
 }
 
-size_t uart_input(struct uart *u, const void *buf, size_t len)
+size_t
+uart_input(struct uart *u, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
 	size_t n = 0;
@@ -210,7 +219,8 @@ size_t uart_input(struct uart *u, const void *buf, size_t len)
 	return n;
 }
 
-static size_t console_input(void *ctx, const void *buf, size_t len)
+static size_t
+console_input(void *ctx, const void *buf, size_t len)
 {
 	return uart_input(ctx, buf, len);
 }
@@ -218,7 +228,8 @@ static size_t console_input(void *ctx, const void *buf, size_t len)
 /* COM1, the console. */
 static struct uart com1;
 
-static int com1_init(struct vm *vm)
+static int
+com1_init(struct vm *vm)
 {
 	uart_init(&com1, vm, PORT_COM1, IRQ_COM1, vm->console_out);
 	vm->console_input = console_input;

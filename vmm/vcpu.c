@@ -15,7 +15,8 @@
 #include "vcpu.h"
 #include "vm.h"
 
-enum vcpu_action vcpu_handle_exit(struct vm *vm, struct kvm_run *run)
+enum vcpu_action
+vcpu_handle_exit(struct vm *vm, struct kvm_run *run)
 {
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO: {
@@ -93,7 +94,8 @@ enum vcpu_action vcpu_handle_exit(struct vm *vm, struct kvm_run *run)
 
 /* CPUID: what KVM supports, plus the hypervisor bit and this vCPU's APIC
  * id wherever CPUID reports one. */
-static int set_cpuid(struct vm *vm, struct vcpu *c, const struct kvm_cpuid2 *sup)
+static int
+set_cpuid(struct vm *vm, struct vcpu *c, const struct kvm_cpuid2 *sup)
 {
 	size_t sz = sizeof(*sup) + sup->nent * sizeof(sup->entries[0]);
 	struct kvm_cpuid2 *cp = malloc(sz);
@@ -154,7 +156,8 @@ static int set_cpuid(struct vm *vm, struct vcpu *c, const struct kvm_cpuid2 *sup
 /* The MSR state of a CPU fresh out of firmware: syscall MSRs clear, fast
  * string operations on, MTRRs enabled with write-back as the default type
  * (else the guest maps all RAM uncached). */
-static int set_msrs(struct vcpu *c)
+static int
+set_msrs(struct vcpu *c)
 {
 	static const struct { uint32_t i; uint64_t v; } boot[] = {
 		{ MSR_IA32_SYSENTER_CS, 0 }, { MSR_IA32_SYSENTER_ESP, 0 },
@@ -184,7 +187,8 @@ static int set_msrs(struct vcpu *c)
 	return 0;
 }
 
-static void segment(struct kvm_segment *s, uint16_t sel, uint64_t desc)
+static void
+segment(struct kvm_segment *s, uint16_t sel, uint64_t desc)
 {
 	memset(s, 0, sizeof(*s));
 	s->selector = sel;
@@ -212,7 +216,8 @@ static void segment(struct kvm_segment *s, uint16_t sel, uint64_t desc)
  * protocol"): long mode with the identity map, the flat GDT's __BOOT_CS and
  * __BOOT_DS, interrupts off, %rsi = boot_params.  Or 32-bit protected mode
  * with paging off for the 32-bit entry. */
-static int set_boot_regs(struct vcpu *c, uint64_t entry, int entry64)
+static int
+set_boot_regs(struct vcpu *c, uint64_t entry, int entry64)
 {
 	struct kvm_sregs s;
 	struct kvm_regs r;
@@ -256,12 +261,14 @@ static int set_boot_regs(struct vcpu *c, uint64_t entry, int entry64)
 	return ioctl(c->fd, KVM_SET_FPU, &f);
 }
 
-static void kick_handler(int sig)
+static void
+kick_handler(int sig)
 {
 	(void)sig;      /* only the EINTR from KVM_RUN matters */
 }
 
-int vcpu_create_all(struct vm *vm, uint64_t entry, int entry64)
+int
+vcpu_create_all(struct vm *vm, uint64_t entry, int entry64)
 {
 	struct kvm_cpuid2 *sup;
 	unsigned i;
@@ -332,7 +339,8 @@ fail:
  * mode's tables (4 or 5 levels) are walked here, because KVM_TRANSLATE
  * checks a supervisor access, which SMAP refuses on a user page; other
  * modes are left to KVM_TRANSLATE. */
-static uint64_t guest_phys(struct vm *vm, struct vcpu *c,
+static uint64_t
+guest_phys(struct vm *vm, struct vcpu *c,
     const struct kvm_sregs *sr, uint64_t va)
 {
 	struct kvm_translation t = { .linear_address = va };
@@ -359,7 +367,8 @@ static uint64_t guest_phys(struct vm *vm, struct vcpu *c,
 /* Guest bytes at virtual address va, through the vCPU's page tables, as
  * hex, up to the first page that does not translate or is not RAM, which
  * is named after a "?" (a stack near its top runs into a guard page). */
-static void guest_hex(struct vm *vm, struct vcpu *c,
+static void
+guest_hex(struct vm *vm, struct vcpu *c,
     const struct kvm_sregs *sr, uint64_t va, unsigned len, char *out,
     size_t outsz)
 {
@@ -392,7 +401,8 @@ static void guest_hex(struct vm *vm, struct vcpu *c,
 
 /* vmrun -v: where a vCPU stopped, the code there and the top of its
  * stack, enough to find a guest's hang or fault in its System.map. */
-static void show_stop(struct vm *vm, struct vcpu *c)
+static void
+show_stop(struct vm *vm, struct vcpu *c)
 {
 	struct kvm_regs r;
 	struct kvm_sregs sr;
@@ -418,7 +428,8 @@ static void show_stop(struct vm *vm, struct vcpu *c)
  * them there, so the hypervisor lost its paging state (seen under
  * nested KVM on TCG: CR3 became a first-level guest's address, and each
  * access faulted on the walk, at 20000 nested page faults a second). */
-static int paging_lost(struct vm *vm, struct vcpu *c)
+static int
+paging_lost(struct vm *vm, struct vcpu *c)
 {
 	struct kvm_sregs s;
 	uint64_t pt;
@@ -434,7 +445,8 @@ static int paging_lost(struct vm *vm, struct vcpu *c)
 	return 1;
 }
 
-static void *vcpu_thread(void *arg)
+static void *
+vcpu_thread(void *arg)
 {
 	struct vcpu *c = arg;
 	struct vm *vm = c->vm;
@@ -465,7 +477,8 @@ static void *vcpu_thread(void *arg)
 	return 0;
 }
 
-int vcpu_start_all(struct vm *vm)
+int
+vcpu_start_all(struct vm *vm)
 {
 	sigset_t set, old;
 	unsigned i;
@@ -495,7 +508,8 @@ int vcpu_start_all(struct vm *vm)
  * once with EINTR; the signal then interrupts a thread already inside
  * KVM_RUN.  A thread handling an exit in user space sees vm->stopping at
  * the top of its loop. */
-void vcpu_poke_all(struct vm *vm)
+void
+vcpu_poke_all(struct vm *vm)
 {
 	unsigned i;
 
@@ -504,7 +518,8 @@ void vcpu_poke_all(struct vm *vm)
 			pthread_kill(vm->cpus[i].thread, VCPU_KICK_SIGNAL);
 }
 
-void vcpu_kick_all(struct vm *vm)
+void
+vcpu_kick_all(struct vm *vm)
 {
 	unsigned i;
 
@@ -515,7 +530,8 @@ void vcpu_kick_all(struct vm *vm)
 	vcpu_poke_all(vm);
 }
 
-void vcpu_join_all(struct vm *vm)
+void
+vcpu_join_all(struct vm *vm)
 {
 	unsigned i;
 

@@ -15,7 +15,8 @@
 #include "vcpu.h"
 #include "vm.h"
 
-int vm_alloc_mmio(struct vm *vm, uint64_t *base, unsigned *irq)
+int
+vm_alloc_mmio(struct vm *vm, uint64_t *base, unsigned *irq)
 {
 	if (vm->next_mmio >= VIRTIO_MAX_DEVS) {
 		errno = ENOSPC;
@@ -27,7 +28,8 @@ int vm_alloc_mmio(struct vm *vm, uint64_t *base, unsigned *irq)
 	return 0;
 }
 
-int vm_at_exit(struct vm *vm, void (*fn)(void *), void *arg)
+int
+vm_at_exit(struct vm *vm, void (*fn)(void *), void *arg)
 {
 	int r = -1;
 
@@ -44,7 +46,8 @@ int vm_at_exit(struct vm *vm, void (*fn)(void *), void *arg)
 	return r;
 }
 
-void vm_stop(struct vm *vm, int status)
+void
+vm_stop(struct vm *vm, int status)
 {
 	int first;
 
@@ -64,7 +67,8 @@ void vm_stop(struct vm *vm, int status)
 	}
 }
 
-int vm_irq_line(struct vm *vm, unsigned gsi, int level)
+int
+vm_irq_line(struct vm *vm, unsigned gsi, int level)
 {
 	struct kvm_irq_level l = { .irq = gsi, .level = level };
 
@@ -79,7 +83,8 @@ extern const struct vm_device_init __start_vmm_devices[]
 extern const struct vm_device_init __stop_vmm_devices[]
 	__attribute__((weak));
 
-int vm_devices_init(struct vm *vm)
+int
+vm_devices_init(struct vm *vm)
 {
 	const struct vm_device_init *i;
 
@@ -91,7 +96,8 @@ int vm_devices_init(struct vm *vm)
 	return 0;
 }
 
-void vm_init(struct vm *vm)
+void
+vm_init(struct vm *vm)
 {
 	memset(vm, 0, sizeof(*vm));
 	vm->kvm_fd = vm->vm_fd = vm->stop_efd = -1;
@@ -115,7 +121,8 @@ static const struct { int cap; const char *name; } needed[] = {
  * mmap's page alignment leaves every such page to 4 KiB entries, a
  * nested page fault for each first touch.  qemu aligns its RAM so too. */
 #define RAM_ALIGN ((uintptr_t)2 << 20)
-static void *map_ram(uint64_t size)
+static void *
+map_ram(uint64_t size)
 {
 	size_t len = size + RAM_ALIGN;
 	char *p, *ram;
@@ -134,7 +141,8 @@ static void *map_ram(uint64_t size)
 	return ram;
 }
 
-int vm_open(struct vm *vm, uint64_t mem_size, unsigned ncpus)
+int
+vm_open(struct vm *vm, uint64_t mem_size, unsigned ncpus)
 {
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 	struct kvm_userspace_memory_region region;
@@ -225,7 +233,8 @@ int vm_open(struct vm *vm, uint64_t mem_size, unsigned ncpus)
 	return 0;
 }
 
-void vm_close(struct vm *vm)
+void
+vm_close(struct vm *vm)
 {
 	unsigned n;
 
