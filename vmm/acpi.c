@@ -43,7 +43,8 @@
 
 struct out { uint8_t *p; size_t n, cap; int err; };
 
-static void emit(struct out *o, const void *src, size_t len)
+static void
+emit(struct out *o, const void *src, size_t len)
 {
 	if (o->err || len > o->cap - o->n) {
 		o->err = 1;
@@ -53,9 +54,14 @@ static void emit(struct out *o, const void *src, size_t len)
 	o->n += len;
 }
 
-static void byte(struct out *o, uint8_t b) { emit(o, &b, 1); }
+static void
+byte(struct out *o, uint8_t b)
+{
+	emit(o, &b, 1);
+}
 
-static void le(struct out *o, uint64_t v, int n)
+static void
+le(struct out *o, uint64_t v, int n)
 {
 	while (n--) {
 		byte(o, v & 0xff);
@@ -66,7 +72,8 @@ static void le(struct out *o, uint64_t v, int n)
 /* PkgLength (20.2.4): counts its own bytes.  One byte holds up to 63;
  * longer ones put the byte count - 1 in bits 6-7 of the first byte, the
  * low nibble in its bits 0-3 and the rest in the following bytes. */
-static void pkglen(struct out *o, size_t content)
+static void
+pkglen(struct out *o, size_t content)
 {
 	size_t total;
 	int extra;
@@ -85,8 +92,8 @@ static void pkglen(struct out *o, size_t content)
 }
 
 /* op [op2] PkgLength body: the body was built in its own buffer. */
-static void package(struct out *o, const uint8_t *op, size_t oplen,
-    const struct out *body)
+static void
+package(struct out *o, const uint8_t *op, size_t oplen, const struct out *body)
 {
 	if (body->err) {
 		o->err = 1;
@@ -97,7 +104,8 @@ static void package(struct out *o, const uint8_t *op, size_t oplen,
 	emit(o, body->p, body->n);
 }
 
-static void integer(struct out *o, uint64_t v)
+static void
+integer(struct out *o, uint64_t v)
 {
 	if (v == 0)
 		byte(o, AML_ZERO);
@@ -112,7 +120,8 @@ static void integer(struct out *o, uint64_t v)
 	}
 }
 
-size_t acpi_aml_device(uint8_t *dst, size_t cap, const struct bus_dev *d,
+size_t
+acpi_aml_device(uint8_t *dst, size_t cap, const struct bus_dev *d,
     int pio, unsigned uid)
 {
 	uint8_t bb[64], rb[64], db[256];
@@ -163,7 +172,8 @@ size_t acpi_aml_device(uint8_t *dst, size_t cap, const struct bus_dev *d,
 	return o.err ? 0 : o.n;
 }
 
-uint8_t acpi_sum(const void *p, size_t len)
+uint8_t
+acpi_sum(const void *p, size_t len)
 {
 	const uint8_t *b = p;
 	uint8_t s = 0;
@@ -174,7 +184,8 @@ uint8_t acpi_sum(const void *p, size_t len)
 }
 
 /* The common 36-byte header (5.2.6); checksum fixed up by finish(). */
-static void header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev)
+static void
+header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev)
 {
 	memcpy(t, sig, 4);
 	memcpy(t + 4, &len, 4);
@@ -186,7 +197,8 @@ static void header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev)
 	t[32] = 1;                           /* creator revision */
 }
 
-static void finish(uint8_t *t, uint32_t len)
+static void
+finish(uint8_t *t, uint32_t len)
 {
 	memcpy(t + 4, &len, 4);
 	t[9] = 0;
@@ -194,7 +206,8 @@ static void finish(uint8_t *t, uint32_t len)
 }
 
 /* Generic Address Structure (5.2.3.2): one byte in system I/O space. */
-static void gas_io8(uint8_t *g, uint16_t port)
+static void
+gas_io8(uint8_t *g, uint16_t port)
 {
 	g[0] = 1;        /* SystemIO */
 	g[1] = 8;        /* bit width */
@@ -203,10 +216,20 @@ static void gas_io8(uint8_t *g, uint16_t port)
 	memcpy(g + 4, &(uint64_t){ port }, 8);
 }
 
-static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
-static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
 
-int acpi_build(struct guest_mem *m, unsigned ncpus, struct bus *pio,
+static void
+put64(uint8_t *p, uint64_t v)
+{
+	memcpy(p, &v, 8);
+}
+
+int
+acpi_build(struct guest_mem *m, unsigned ncpus, struct bus *pio,
     struct bus *mmio, uint64_t *rsdp)
 {
 	uint8_t *base = gm_ptr(m, ACPI_ADDR, ACPI_SIZE);

@@ -10,13 +10,14 @@
 #include "layout.h"
 #include "vm.h"
 
-static void pm_read(struct bus_dev *d, uint64_t off, void *v, unsigned size)
+static void
+pm_read(struct bus_dev *d, uint64_t off, void *v, unsigned size)
 {
 	memset(v, 0, size);     /* status: no wake event */
 }
 
-static void pm_write(struct bus_dev *d, uint64_t off, const void *v,
-    unsigned size)
+static void
+pm_write(struct bus_dev *d, uint64_t off, const void *v, unsigned size)
 {
 	struct vm *vm = d->priv;
 	uint8_t b = *(const uint8_t *)v;
@@ -32,7 +33,8 @@ static void pm_write(struct bus_dev *d, uint64_t off, const void *v,
 
 static struct bus_dev pm_dev;
 
-static int acpi_pm_init(struct vm *vm)
+static int
+acpi_pm_init(struct vm *vm)
 {
 	pm_dev = (struct bus_dev){ .name = "acpi-sleep",
 	    .base = PORT_ACPI_SLEEP_CTL, .len = 2, .read = pm_read,

@@ -17,14 +17,16 @@
 #define E820_RESERVED 2
 
 /* A flat segment descriptor: base 0, limit 0xfffff pages. */
-static uint64_t seg(uint64_t flags)
+static uint64_t
+seg(uint64_t flags)
 {
 	/* flags: bits 0..7 access byte, 12..15 G/DB/L/AVL */
 	return 0xffffULL | (flags & 0xff) << 40 | 0xfULL << 48 |
 	    (flags >> 12 & 0xf) << 52;
 }
 
-void boot_gdt(uint64_t gdt[BOOT_GDT_ENTRIES], int entry64)
+void
+boot_gdt(uint64_t gdt[BOOT_GDT_ENTRIES], int entry64)
 {
 	gdt[0] = 0;
 	gdt[1] = 0;
@@ -36,7 +38,8 @@ void boot_gdt(uint64_t gdt[BOOT_GDT_ENTRIES], int entry64)
 	gdt[BOOT_TSS / 8] = seg(0x808b);
 }
 
-static int put(struct guest_mem *m, uint64_t gpa, const void *src, size_t len)
+static int
+put(struct guest_mem *m, uint64_t gpa, const void *src, size_t len)
 {
 	void *p = gm_ptr(m, gpa, len);
 
@@ -47,7 +50,8 @@ static int put(struct guest_mem *m, uint64_t gpa, const void *src, size_t len)
 }
 
 /* PML4 -> one PDPT -> four PDs of 2 MiB pages: guest-physical 0..4 GiB 1:1. */
-static int page_tables(struct guest_mem *m)
+static int
+page_tables(struct guest_mem *m)
 {
 	uint64_t *pml4 = gm_ptr(m, PML4_ADDR, 4096);
 	uint64_t *pdpt = gm_ptr(m, PDPT_ADDR, 4096);
@@ -68,7 +72,8 @@ static int page_tables(struct guest_mem *m)
  * jmp back to the hlt.  See layout.h RESET_VECTOR. */
 static const uint8_t reset_stub[] = { 0xb0, 0xfe, 0xe6, 0x64, 0xf4, 0xeb, 0xfd };
 
-int boot_load(struct guest_mem *m, const struct bzimage *bz,
+int
+boot_load(struct guest_mem *m, const struct bzimage *bz,
     const uint8_t *img, const uint8_t *initrd, size_t initrd_len,
     const char *cmdline, uint64_t rsdp, struct boot_info *bi,
     const char **why)

@@ -10,13 +10,14 @@
 
 #define BOOT_TIMER_MAGIC 123
 
-static void bt_read(struct bus_dev *d, uint64_t off, void *v, unsigned size)
+static void
+bt_read(struct bus_dev *d, uint64_t off, void *v, unsigned size)
 {
 	memset(v, 0, size);
 }
 
-static void bt_write(struct bus_dev *d, uint64_t off, const void *v,
-    unsigned size)
+static void
+bt_write(struct bus_dev *d, uint64_t off, const void *v, unsigned size)
 {
 	struct vm *vm = d->priv;
 	struct timespec ts;
@@ -32,7 +33,8 @@ static void bt_write(struct bus_dev *d, uint64_t off, const void *v,
 
 static struct bus_dev timer_dev;
 
-static int boot_timer_init(struct vm *vm)
+static int
+boot_timer_init(struct vm *vm)
 {
 	timer_dev = (struct bus_dev){ .name = "boot-timer",
 	    .base = PORT_BOOT_TIMER, .len = 1, .read = bt_read,

@@ -23,7 +23,8 @@
 #define LOADED_HIGH       0x01    /* loadflags: protected-mode code at 1 MiB */
 #define XLF_KERNEL_64     0x01    /* xloadflags: 64-bit entry at +0x200 */
 
-static uint32_t le(const uint8_t *p, int n)
+static uint32_t
+le(const uint8_t *p, int n)
 {
 	uint32_t v = 0;
 
@@ -32,7 +33,8 @@ static uint32_t le(const uint8_t *p, int n)
 	return v;
 }
 
-int bzimage_parse(const uint8_t *img, size_t len, struct bzimage *bz,
+int
+bzimage_parse(const uint8_t *img, size_t len, struct bzimage *bz,
     const char **why)
 {
 	uint64_t setup_len, hdr_end;

@@ -27,13 +27,15 @@ struct i8042 {
 	struct bus_dev data, cmd;
 };
 
-static void reply(struct i8042 *k, uint8_t v)
+static void
+reply(struct i8042 *k, uint8_t v)
 {
 	k->out = v;
 	k->status |= STS_OBF;
 }
 
-static void data_read(struct bus_dev *d, uint64_t off, void *v, unsigned size)
+static void
+data_read(struct bus_dev *d, uint64_t off, void *v, unsigned size)
 {
 	struct i8042 *k = d->priv;
 
@@ -42,8 +44,8 @@ static void data_read(struct bus_dev *d, uint64_t off, void *v, unsigned size)
 	k->status &= ~STS_OBF;
 }
 
-static void data_write(struct bus_dev *d, uint64_t off, const void *v,
-    unsigned size)
+static void
+data_write(struct bus_dev *d, uint64_t off, const void *v, unsigned size)
 {
 	struct i8042 *k = d->priv;
 
@@ -52,7 +54,8 @@ static void data_write(struct bus_dev *d, uint64_t off, const void *v,
 	k->pending_cmd = 0;
 }
 
-static void cmd_read(struct bus_dev *d, uint64_t off, void *v, unsigned size)
+static void
+cmd_read(struct bus_dev *d, uint64_t off, void *v, unsigned size)
 {
 	struct i8042 *k = d->priv;
 
@@ -60,8 +63,8 @@ static void cmd_read(struct bus_dev *d, uint64_t off, void *v, unsigned size)
 	*(uint8_t *)v = k->status;
 }
 
-static void cmd_write(struct bus_dev *d, uint64_t off, const void *v,
-    unsigned size)
+static void
+cmd_write(struct bus_dev *d, uint64_t off, const void *v, unsigned size)
 {
 	struct i8042 *k = d->priv;
 	uint8_t c = *(const uint8_t *)v;
@@ -90,7 +93,8 @@ static void cmd_write(struct bus_dev *d, uint64_t off, const void *v,
 
 static struct i8042 kbc;
 
-static int i8042_init(struct vm *vm)
+static int
+i8042_init(struct vm *vm)
 {
 	memset(&kbc, 0, sizeof(kbc));
 	kbc.vm = vm;

@@ -26,12 +26,14 @@ struct rtc {
 	struct bus_dev dev;
 };
 
-static uint8_t enc(struct rtc *r, unsigned v)
+static uint8_t
+enc(struct rtc *r, unsigned v)
 {
 	return r->ram[REG_B] & B_DM ? v : (v / 10) << 4 | v % 10;
 }
 
-static uint8_t rtc_reg(struct rtc *r, uint8_t i)
+static uint8_t
+rtc_reg(struct rtc *r, uint8_t i)
 {
 	time_t now = time(0);
 	struct tm tm;
@@ -53,7 +55,8 @@ static uint8_t rtc_reg(struct rtc *r, uint8_t i)
 	}
 }
 
-static void rtc_read(struct bus_dev *d, uint64_t off, void *v, unsigned size)
+static void
+rtc_read(struct bus_dev *d, uint64_t off, void *v, unsigned size)
 {
 	struct rtc *r = d->priv;
 
@@ -63,8 +66,8 @@ static void rtc_read(struct bus_dev *d, uint64_t off, void *v, unsigned size)
 	pthread_mutex_unlock(&r->lock);
 }
 
-static void rtc_write(struct bus_dev *d, uint64_t off, const void *v,
-    unsigned size)
+static void
+rtc_write(struct bus_dev *d, uint64_t off, const void *v, unsigned size)
 {
 	struct rtc *r = d->priv;
 	uint8_t b = *(const uint8_t *)v;
@@ -79,7 +82,8 @@ static void rtc_write(struct bus_dev *d, uint64_t off, const void *v,
 
 static struct rtc cmos;
 
-static int rtc_init(struct vm *vm)
+static int
+rtc_init(struct vm *vm)
 {
 	memset(&cmos, 0, sizeof(cmos));
 	pthread_mutex_init(&cmos.lock, 0);

@@ -65,10 +65,11 @@ static const unsigned long ioctls[] = {
 	KVM_IRQFD, KVM_IOEVENTFD, TUNSETOFFLOAD, TUNSETVNETHDRSZ, 0x5421 /* FIONBIO */,
 };
 
-int vmm_seccomp_apply(void)
+int
+vmm_seccomp_apply(void)
 {
 	enum { NP = sizeof(plain) / sizeof(plain[0]),
-	       NI = sizeof(ioctls) / sizeof(ioctls[0]) };
+	    NI = sizeof(ioctls) / sizeof(ioctls[0]) };
 	struct sock_filter f[8 + 2 * NP + 2 * NI + 8];
 	struct sock_fprog prog;
 	unsigned n = 0, i;
