@@ -55,7 +55,8 @@
 
 #define DEFAULT_CMDLINE "console=ttyS0 panic=-1"
 
-static void usage(void)
+static void
+usage(void)
 {
 	fprintf(stderr, "usage: vmrun [-v] -k bzImage [-i initrd] [-a cmdline] [-A file] "
 	    "[-m MiB] [-c vcpus] [-n tap=NAME[,mac=M]] [--console stdio|FILE|none] "
@@ -68,7 +69,8 @@ static void usage(void)
 /* A file mapped read-only, whole. */
 struct file { const char *path; uint8_t *p; size_t len; };
 
-static int map_file(struct file *f, const char *path)
+static int
+map_file(struct file *f, const char *path)
 {
 	struct stat st = { 0 };
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -102,7 +104,8 @@ static int map_file(struct file *f, const char *path)
 	return 0;
 }
 
-static void unmap_file(struct file *f)
+static void
+unmap_file(struct file *f)
 {
 	if (f->p)
 		munmap(f->p, f->len);
@@ -110,7 +113,8 @@ static void unmap_file(struct file *f)
 }
 
 /* -n tap=NAME[,mac=aa:bb:cc:dd:ee:ff] */
-static void parse_net(const char *arg, struct net_opts *o)
+static void
+parse_net(const char *arg, struct net_opts *o)
 {
 	char *s = strdup(arg), *tok, *save;
 
@@ -144,7 +148,8 @@ static void parse_net(const char *arg, struct net_opts *o)
 /* Kernel command line: the user's (or the default), then one
  * virtio_mmio.device=SIZE@BASE:IRQ per virtio-mmio device, for kernels
  * built with VIRTIO_MMIO_CMDLINE_DEVICES (Debian's find them in the DSDT). */
-static char *make_cmdline(const char *user, const char *more, struct bus *mmio)
+static char *
+make_cmdline(const char *user, const char *more, struct bus *mmio)
 {
 	size_t cap = strlen(user) + strlen(more) + 2 + VIRTIO_MAX_DEVS * 64;
 	char *s = malloc(cap);
@@ -163,7 +168,8 @@ static char *make_cmdline(const char *user, const char *more, struct bus *mmio)
 	return s;
 }
 
-static const char *reason(int status)
+static const char *
+reason(int status)
 {
 	switch (status) {
 	case VM_EXIT_POWEROFF: return "poweroff";
@@ -185,7 +191,8 @@ static unsigned nnets;
 
 enum { OPT_CONSOLE = 256, OPT_BOOT_TIMER, OPT_NO_SECCOMP, OPT_CONSOLE_MAX };
 
-static void parse_args(int argc, char **argv)
+static void
+parse_args(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "console", required_argument, 0, OPT_CONSOLE },
@@ -235,7 +242,8 @@ static void parse_args(int argc, char **argv)
 
 /* Console: stdio (input only from a terminal or a pipe: a regular file or
  * /dev/null on stdin would read as endless EOF), a file, or nothing. */
-static void open_console(struct vm *vm)
+static void
+open_console(struct vm *vm)
 {
 	struct stat st;
 
@@ -255,7 +263,8 @@ static void open_console(struct vm *vm)
 		err_diesys(EX_SYS, "unable to open console file %s", console);
 }
 
-static void write_exitfile(int status)
+static void
+write_exitfile(int status)
 {
 	char buf[64];
 	int n = snprintf(buf, sizeof(buf), "exit %d %s\n", status, reason(status));
@@ -265,7 +274,8 @@ static void write_exitfile(int status)
 }
 
 /* The main thread's loop: signals, the stop eventfd, console input. */
-static void run_loop(struct vm *vm, int sfd)
+static void
+run_loop(struct vm *vm, int sfd)
 {
 	char in[512];
 	size_t inlen = 0, inoff = 0;
@@ -317,7 +327,8 @@ static void run_loop(struct vm *vm, int sfd)
 	}
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	static struct vm vm;
 	struct file kf = { 0 }, rf = { 0 };
