@@ -8,7 +8,8 @@
 #include "layout.h"
 #include "tap.h"
 
-static uint64_t rd(const uint8_t *p, int n)
+static uint64_t
+rd(const uint8_t *p, int n)
 {
 	uint64_t v = 0;
 
@@ -33,7 +34,8 @@ static const uint8_t want_aml[] = {
 	0x79, 0x00,                             /* end tag */
 };
 
-int main(void)
+int
+main(void)
 {
 	struct guest_mem m = { calloc(1, 2 << 20), 2 << 20 };
 	struct bus *mmio = bus_new(), *pio = bus_new();

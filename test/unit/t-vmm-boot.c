@@ -10,7 +10,8 @@
 
 #define MIB (1024 * 1024ULL)
 
-int main(void)
+int
+main(void)
 {
 	size_t len;
 	uint8_t *img = bz_fake(8192, &len);

@@ -12,7 +12,8 @@
 #include "tap.h"
 #include "bz-fake.h"
 
-static int rejects(uint8_t *b, size_t len, const char *what)
+static int
+rejects(uint8_t *b, size_t len, const char *what)
 {
 	struct bzimage bz;
 	const char *why = 0;
@@ -28,7 +29,8 @@ static int rejects(uint8_t *b, size_t len, const char *what)
 	return 1;
 }
 
-static void test_good(void)
+static void
+test_good(void)
 {
 	size_t len;
 	uint8_t *b = bz_fake(4096, &len);
@@ -55,7 +57,8 @@ static void test_good(void)
 	free(b);
 }
 
-static void test_bad(void)
+static void
+test_bad(void)
 {
 	size_t len;
 	uint8_t *b;
@@ -81,7 +84,8 @@ static void test_bad(void)
 
 /* Random bytes, with and without a plausible signature: never accepted
  * with fields that point outside the image. */
-static void test_garbage(void)
+static void
+test_garbage(void)
 {
 	uint8_t buf[8192];
 	struct bzimage bz;
@@ -105,7 +109,8 @@ static void test_garbage(void)
 	ok(bad == 0, "2000 random images: nothing inconsistent accepted");
 }
 
-static void test_real(void)
+static void
+test_real(void)
 {
 	const char *dir = "build/kernel/root/boot";
 	char path[512];
@@ -137,7 +142,8 @@ static void test_real(void)
 	munmap(p, st.st_size);
 }
 
-int main(void)
+int
+main(void)
 {
 	test_good();
 	test_bad();

@@ -13,7 +13,8 @@
 
 static struct { uint64_t off; uint8_t data[8]; unsigned size, writes, reads; } rec;
 
-static void rec_read(struct bus_dev *d, uint64_t off, void *data, unsigned size)
+static void
+rec_read(struct bus_dev *d, uint64_t off, void *data, unsigned size)
 {
 	rec.off = off;
 	rec.size = size;
@@ -21,7 +22,8 @@ static void rec_read(struct bus_dev *d, uint64_t off, void *data, unsigned size)
 	memset(data, 0x5a, size);
 }
 
-static void rec_write(struct bus_dev *d, uint64_t off, const void *data, unsigned size)
+static void
+rec_write(struct bus_dev *d, uint64_t off, const void *data, unsigned size)
 {
 	rec.off = off;
 	rec.size = size;
@@ -36,7 +38,8 @@ static struct bus_dev pdev = { .name = "rec", .base = 0x500, .len = 4,
 
 static union { struct kvm_run run; uint8_t page[4096]; } pg;
 
-static void fresh(struct vm *vm)
+static void
+fresh(struct vm *vm)
 {
 	vm_init(vm);
 	vm->pio = bus_new();
@@ -49,13 +52,15 @@ static void fresh(struct vm *vm)
 	memset(&rec, 0, sizeof(rec));
 }
 
-static void done(struct vm *vm)
+static void
+done(struct vm *vm)
 {
 	bus_free(vm->pio);
 	bus_free(vm->mmio);
 }
 
-static enum vcpu_action io(struct vm *vm, int dir, uint16_t port, unsigned size,
+static enum vcpu_action
+io(struct vm *vm, int dir, uint16_t port, unsigned size,
     unsigned count, const void *data)
 {
 	pg.run.exit_reason = KVM_EXIT_IO;
@@ -70,7 +75,8 @@ static enum vcpu_action io(struct vm *vm, int dir, uint16_t port, unsigned size,
 }
 
 /* One exit of reason r; returns the status it left (-1: still running). */
-static int ends(int reason, unsigned sub)
+static int
+ends(int reason, unsigned sub)
 {
 	struct vm vm;
 	int st;
@@ -84,7 +90,8 @@ static int ends(int reason, unsigned sub)
 	return st;
 }
 
-int main(void)
+int
+main(void)
 {
 	struct vm vm;
 	uint8_t b;

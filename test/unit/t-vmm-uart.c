@@ -10,7 +10,8 @@
 
 static struct uart u;
 
-static uint8_t in(unsigned off)
+static uint8_t
+in(unsigned off)
 {
 	uint8_t v;
 
@@ -18,12 +19,14 @@ static uint8_t in(unsigned off)
 	return v;
 }
 
-static void out(unsigned off, uint8_t v)
+static void
+out(unsigned off, uint8_t v)
 {
 	u.dev.write(&u.dev, off, &v, 1);
 }
 
-int main(void)
+int
+main(void)
 {
 	int p[2];
 	char buf[16];

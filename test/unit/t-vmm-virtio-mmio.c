@@ -25,10 +25,30 @@ cfg_write(void *dev, unsigned off, const void *data, unsigned size)
 	memcpy(cfg + off, data, size);
 }
 
-static int dev_activate(void *dev) { activated++; return fail_activate ? -1 : 0; }
-static void dev_notify(void *dev, unsigned q) { notified[q]++; }
-static void dev_reset(void *dev) { resets++; }
-static void raise_cb(void *arg) { raised++; }
+static int
+dev_activate(void *dev)
+{
+	activated++;
+	return fail_activate ? -1 : 0;
+}
+
+static void
+dev_notify(void *dev, unsigned q)
+{
+	notified[q]++;
+}
+
+static void
+dev_reset(void *dev)
+{
+	resets++;
+}
+
+static void
+raise_cb(void *arg)
+{
+	raised++;
+}
 
 static const struct virtio_dev_ops ops = {
 	.name = "test-dev", .device_id = 42, .nqueues = 2,

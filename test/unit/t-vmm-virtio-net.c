@@ -27,7 +27,12 @@ static struct virtio_net n;
 static int peer, raised, offload_calls;
 static unsigned offload_set = 0xdead;
 
-static void raise_cb(void *arg) { __atomic_fetch_add(&raised, 1, __ATOMIC_SEQ_CST); }
+static void
+raise_cb(void *arg)
+{
+	__atomic_fetch_add(&raised, 1, __ATOMIC_SEQ_CST);
+}
+
 static int
 fake_offload(int fd, unsigned fl)
 {
