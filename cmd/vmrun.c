@@ -250,16 +250,16 @@ open_console(struct vm *vm)
 	if (!strcmp(console, "none"))
 		return;
 	if (!strcmp(console, "stdio")) {
-		vm->console_out = 1;
+		vm->cfg.console_out = 1;
 		if (fstat(0, &st) == 0 && (isatty(0) || S_ISFIFO(st.st_mode) ||
 		    S_ISSOCK(st.st_mode)))
-			vm->console_in = 0;
+			vm->cfg.console_in = 0;
 		return;
 	}
-	vm->console_out = open(console, O_RDWR | O_CREAT | O_TRUNC |
+	vm->cfg.console_out = open(console, O_RDWR | O_CREAT | O_TRUNC |
 	    O_CLOEXEC, 0644);
-	vm->console_max = console_max;  /* a file's: it is read to be cut */
-	if (vm->console_out < 0)
+	vm->cfg.console_max = console_max;  /* a file's: it is read to be cut */
+	if (vm->cfg.console_out < 0)
 		err_diesys(EX_SYS, "unable to open console file %s", console);
 }
 
@@ -279,10 +279,10 @@ run_loop(struct vm *vm, int sfd)
 {
 	char in[512];
 	size_t inlen = 0, inoff = 0;
-	int in_open = vm->console_in >= 0;
+	int in_open = vm->cfg.console_in >= 0;
 	long long check = clock_ms() + VCPU_CHECK_MS, now;
 
-	while (!__atomic_load_n(&vm->stopping, __ATOMIC_SEQ_CST)) {
+	while (vm_status(vm) == VM_RUNNING) {
 		struct pollfd p[3];
 		int np = 0, timeout, r;
 
@@ -296,7 +296,7 @@ run_loop(struct vm *vm, int sfd)
 		if (inoff < inlen)
 			timeout = 10;   /* the UART took not all: retry (uart.h) */
 		else if (in_open)
-			p[np++] = (struct pollfd){ .fd = vm->console_in, .events = POLLIN };
+			p[np++] = (struct pollfd){ .fd = vm->cfg.console_in, .events = POLLIN };
 		r = poll(p, np, timeout);
 		if (r < 0 && errno != EINTR) {
 			err_warnsys("unable to poll");
@@ -313,7 +313,7 @@ run_loop(struct vm *vm, int sfd)
 			}
 		}
 		if (np > 2 && (p[2].revents & (POLLIN | POLLHUP | POLLERR))) {
-			ssize_t n = read(vm->console_in, in, sizeof(in));
+			ssize_t n = read(vm->cfg.console_in, in, sizeof(in));
 			if (n > 0) {
 				inlen = n;
 				inoff = 0;
@@ -366,11 +366,13 @@ main(int argc, char **argv)
 		err_diesys(EX_SYS, "unable to create signalfd");
 
 	vm_init(&vm);
-	vm.start_ns = (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-	vm.boot_timer = boot_timer;
-	vm.verbose = verbose;
+	vm.cfg.ram_size = (uint64_t)mem_mib << 20;
+	vm.cfg.ncpus = ncpus;
+	vm.cfg.start_ns = (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	vm.cfg.boot_timer = boot_timer;
+	vm.cfg.verbose = verbose;
 	open_console(&vm);
-	if (vm_open(&vm, (uint64_t)mem_mib << 20, ncpus) < 0 ||
+	if (vm_open(&vm) < 0 || vcpu_init(&vm) < 0 ||
 	    vm_devices_init(&vm) < 0)
 		goto out;
 	for (i = 0; i < nnets; i++)
@@ -422,12 +424,12 @@ out:
 	if (status != -1)
 		vm_stop(&vm, VM_EXIT_SYS);
 	vm_close(&vm);
-	status = vm.status;
+	status = vm_status(&vm);
 	unmap_file(&kf);
 	unmap_file(&rf);
 	free(cl);
-	if (vm.console_out > 2)
-		close(vm.console_out);
+	if (vm.cfg.console_out > 2)
+		close(vm.cfg.console_out);
 	close(sfd);
 	write_exitfile(status);
 	if (verbose)

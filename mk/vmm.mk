@@ -39,3 +39,8 @@ bin/vmrun: $(call CMD_OBJ,vmrun) build/libvmm.a build/libhusk.a
 
 # test/vm/outb.c: the VM tests' guests write the boot-timer port with it.
 vm: build/vm/outb
+
+# The sanitizer units and the fuzzers compile vmm/*.c with the test; their
+# rules (check.mk, fuzz.mk) are read before this file, while VMM_SRC is
+# still empty, so their dependency on vmm/ is stated here.
+$(ASAN_UNITS) $(FUZZERS): $(VMM_SRC) $(VMM_HDR)

@@ -25,7 +25,7 @@ pm_write(struct bus_dev *d, uint64_t off, const void *v, unsigned size)
 	if (off != PORT_ACPI_SLEEP_CTL - PORT_ACPI_SLEEP_CTL)
 		return;         /* status: write-1-to-clear, nothing to clear */
 	if ((b & ACPI_SLP_EN) && ACPI_SLP_TYP(b) == ACPI_S5_TYPE) {
-		if (vm->verbose)
+		if (vm->cfg.verbose)
 			err_info("guest powered off");
 		vm_stop(vm, VM_EXIT_POWEROFF);
 	}

@@ -23,12 +23,12 @@ bt_write(struct bus_dev *d, uint64_t off, const void *v, unsigned size)
 	struct timespec ts;
 	uint64_t now;
 
-	if (*(const uint8_t *)v != BOOT_TIMER_MAGIC || !vm->boot_timer)
+	if (*(const uint8_t *)v != BOOT_TIMER_MAGIC || !vm->cfg.boot_timer)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 	err_info("guest boot time: %llu us",
-	    (unsigned long long)(now - vm->start_ns) / 1000);
+	    (unsigned long long)(now - vm->cfg.start_ns) / 1000);
 }
 
 static struct bus_dev timer_dev;

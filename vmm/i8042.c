@@ -71,7 +71,7 @@ cmd_write(struct bus_dev *d, uint64_t off, const void *v, unsigned size)
 
 	switch (c) {
 	case CMD_RESET:
-		if (k->vm->verbose)
+		if (k->vm->cfg.verbose)
 			err_info("guest reset through the i8042");
 		vm_stop(k->vm, VM_EXIT_RESET);
 		break;

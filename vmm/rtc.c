@@ -5,6 +5,7 @@
  * mc146818_get_time waits for it to clear, and every poll is a port exit.
  * Register B says 24-hour BCD unless the guest changes the DM bit; register
  * D says the battery is good. */
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 

@@ -189,7 +189,7 @@ uart_init(struct uart *u, struct vm *vm, uint64_t base, unsigned irq,
 	u->vm = vm;
 	u->irq = irq;
 	u->out_fd = out_fd;
-	capfile_init(&u->out, out_fd, vm ? vm->console_max : 0);
+	capfile_init(&u->out, out_fd, vm ? vm->cfg.console_max : 0);
 	u->mcr = 0x08;              /* OUT2 */
 	u->msr = 0xb0;              /* DCD, DSR, CTS: a cable is attached */
 	update_lsr(u);
@@ -231,7 +231,7 @@ static struct uart com1;
 static int
 com1_init(struct vm *vm)
 {
-	uart_init(&com1, vm, PORT_COM1, IRQ_COM1, vm->console_out);
+	uart_init(&com1, vm, PORT_COM1, IRQ_COM1, vm->cfg.console_out);
 	vm->console_input = console_input;
 	vm->console_ctx = &com1;
 	return bus_register(vm->pio, &com1.dev);

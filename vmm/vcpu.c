@@ -1,6 +1,8 @@
-/* vmm/vcpu.c: vCPU setup (CPUID, MSRs, registers for the boot protocol's
- * entry), the run loop, exit dispatch and the stop kick. */
+/* vmm/vcpu.c: the vCPUs: setup (CPUID, MSRs, registers for the boot
+ * protocol's entry), the run loop, exit dispatch, the stop kick and the
+ * join, the last two hooked into the VM by vcpu_init. */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,15 @@
 #include "layout.h"
 #include "vcpu.h"
 #include "vm.h"
+
+struct vcpu {
+	struct vm *vm;
+	unsigned id;
+	int fd;                  /* -1 until created */
+	struct kvm_run *run;     /* mmap of the vCPU fd, run_size bytes */
+	pthread_t thread;
+	int started;             /* thread exists and must be joined */
+};
 
 enum vcpu_action
 vcpu_handle_exit(struct vm *vm, struct kvm_run *run)
@@ -55,7 +66,7 @@ vcpu_handle_exit(struct vm *vm, struct kvm_run *run)
 		return VCPU_CONTINUE;
 	case KVM_EXIT_SHUTDOWN:
 		/* triple fault: Linux's reboot of last resort */
-		if (vm->verbose)
+		if (vm->cfg.verbose)
 			err_info("guest triple fault: reset");
 		vm_stop(vm, VM_EXIT_RESET);
 		return VCPU_STOP;
@@ -455,7 +466,7 @@ vcpu_thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, 0);
-	while (!__atomic_load_n(&vm->stopping, __ATOMIC_SEQ_CST)) {
+	while (vm_status(vm) == VM_RUNNING) {
 		if (ioctl(c->fd, KVM_RUN, 0) < 0) {
 			int e = errno;
 			if (e == EINTR && paging_lost(vm, c)) {
@@ -472,7 +483,7 @@ vcpu_thread(void *arg)
 		if (vcpu_handle_exit(vm, c->run) == VCPU_STOP)
 			break;
 	}
-	if (vm->verbose)
+	if (vm->cfg.verbose)
 		show_stop(vm, c);
 	return 0;
 }
@@ -504,9 +515,9 @@ vcpu_start_all(struct vm *vm)
 }
 
 /* Stopping a vCPU without a race: immediate_exit is set first, so a thread
- * between its last check of vm->stopping and the KVM_RUN ioctl returns at
+ * between its last check of vm_status and the KVM_RUN ioctl returns at
  * once with EINTR; the signal then interrupts a thread already inside
- * KVM_RUN.  A thread handling an exit in user space sees vm->stopping at
+ * KVM_RUN.  A thread handling an exit in user space sees vm_status at
  * the top of its loop. */
 void
 vcpu_poke_all(struct vm *vm)
@@ -518,9 +529,11 @@ vcpu_poke_all(struct vm *vm)
 			pthread_kill(vm->cpus[i].thread, VCPU_KICK_SIGNAL);
 }
 
-void
-vcpu_kick_all(struct vm *vm)
+/* The stop hook (vm_on_stop). */
+static void
+vcpu_kick_all(void *arg)
 {
+	struct vm *vm = arg;
 	unsigned i;
 
 	for (i = 0; i < vm->ncpus; i++)
@@ -530,9 +543,12 @@ vcpu_kick_all(struct vm *vm)
 	vcpu_poke_all(vm);
 }
 
-void
-vcpu_join_all(struct vm *vm)
+/* The exit hook (vm_at_exit): join every started thread; unmap, close
+ * and free every vCPU. */
+static void
+vcpu_release(void *arg)
 {
+	struct vm *vm = arg;
 	unsigned i;
 
 	for (i = 0; i < vm->ncpus; i++) {
@@ -550,4 +566,29 @@ vcpu_join_all(struct vm *vm)
 			c->fd = -1;
 		}
 	}
+	free(vm->cpus);
+	vm->cpus = 0;
+	vm->ncpus = 0;
+}
+
+int
+vcpu_init(struct vm *vm)
+{
+	unsigned i;
+
+	vm->cpus = calloc(vm->cfg.ncpus, sizeof(*vm->cpus));
+	if (!vm->cpus || vm_at_exit(vm, vcpu_release, vm) < 0) {
+		err_warnsys("unable to allocate the VM");
+		free(vm->cpus);
+		vm->cpus = 0;
+		return -1;
+	}
+	vm->ncpus = vm->cfg.ncpus;
+	for (i = 0; i < vm->ncpus; i++) {
+		vm->cpus[i].vm = vm;
+		vm->cpus[i].id = i;
+		vm->cpus[i].fd = -1;
+	}
+	vm_on_stop(vm, vcpu_kick_all, vm);
+	return 0;
 }

@@ -509,7 +509,7 @@ virtio_net_add(struct vm *vm, const struct net_opts *o)
 	 * virtio GSIs as level-triggered, active-high, so the irqfd resamples
 	 * (virtio_mmio.h says why level). */
 	n->tap = o->tap;
-	n->verbose = vm->verbose;
+	n->verbose = vm->cfg.verbose;
 	if (virtio_mmio_kvm(&n->mmio, vm->vm_fd, 1) < 0) {
 		fail("wire ioeventfd and irqfd for tap", o->tap);
 		goto fail_mmio;
@@ -527,7 +527,7 @@ virtio_net_add(struct vm *vm, const struct net_opts *o)
 	/* From here the exit hook owns the thread and the fds. */
 	if (bus_register(vm->mmio, &n->mmio.bus) < 0)
 		return fail("register virtio-net on the MMIO bus for tap", o->tap);
-	if (vm->verbose)
+	if (vm->cfg.verbose)
 		err_info("virtio-net: tap %s at 0x%llx irq %u mac "
 		    "%02x:%02x:%02x:%02x:%02x:%02x", o->tap,
 		    (unsigned long long)base, gsi,

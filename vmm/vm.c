@@ -1,8 +1,9 @@
 /* vmm/vm.c: the VM's shared state: virtio-mmio slots, exit hooks, the stop
- * request, IRQ lines and the device table. */
+ * request, IRQ lines and the device table.  It knows nothing of the vCPUs
+ * (vcpu.c): they come in through the stop hook and an exit hook. */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
@@ -12,7 +13,6 @@
 
 #include "err.h"
 #include "layout.h"
-#include "vcpu.h"
 #include "vm.h"
 
 int
@@ -31,40 +31,42 @@ vm_alloc_mmio(struct vm *vm, uint64_t *base, unsigned *irq)
 int
 vm_at_exit(struct vm *vm, void (*fn)(void *), void *arg)
 {
-	int r = -1;
-
-	pthread_mutex_lock(&vm->lock);
-	if (vm->nhooks < VM_MAX_HOOKS) {
-		vm->hooks[vm->nhooks].fn = fn;
-		vm->hooks[vm->nhooks].arg = arg;
-		vm->nhooks++;
-		r = 0;
-	} else {
+	if (vm->nhooks == VM_MAX_HOOKS) {
 		errno = ENOSPC;
+		return -1;
 	}
-	pthread_mutex_unlock(&vm->lock);
-	return r;
+	vm->hooks[vm->nhooks].fn = fn;
+	vm->hooks[vm->nhooks].arg = arg;
+	vm->nhooks++;
+	return 0;
+}
+
+void
+vm_on_stop(struct vm *vm, void (*fn)(void *), void *arg)
+{
+	vm->on_stop.fn = fn;
+	vm->on_stop.arg = arg;
 }
 
 void
 vm_stop(struct vm *vm, int status)
 {
-	int first;
+	int running = VM_RUNNING;
 
-	pthread_mutex_lock(&vm->lock);
-	first = !vm->stopping;
-	if (first) {
-		vm->stopping = 1;
-		vm->status = status;
-	}
-	pthread_mutex_unlock(&vm->lock);
-	if (!first)
+	if (!atomic_compare_exchange_strong(&vm->status, &running, status))
 		return;
-	vcpu_kick_all(vm);
+	if (vm->on_stop.fn)
+		vm->on_stop.fn(vm->on_stop.arg);
 	if (vm->stop_efd >= 0) {
 		uint64_t one = 1;
 		(void)!write(vm->stop_efd, &one, sizeof(one));
 	}
+}
+
+int
+vm_status(struct vm *vm)
+{
+	return atomic_load(&vm->status);
 }
 
 int
@@ -100,9 +102,9 @@ void
 vm_init(struct vm *vm)
 {
 	memset(vm, 0, sizeof(*vm));
+	atomic_init(&vm->status, VM_RUNNING);
 	vm->kvm_fd = vm->vm_fd = vm->stop_efd = -1;
-	vm->console_out = vm->console_in = -1;
-	pthread_mutex_init(&vm->lock, 0);
+	vm->cfg.console_out = vm->cfg.console_in = -1;
 }
 
 /* Capabilities vmrun cannot do without. */
@@ -142,8 +144,9 @@ map_ram(uint64_t size)
 }
 
 int
-vm_open(struct vm *vm, uint64_t mem_size, unsigned ncpus)
+vm_open(struct vm *vm)
 {
+	uint64_t mem_size = vm->cfg.ram_size;
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 	struct kvm_userspace_memory_region region;
 	uint64_t idmap = KVM_IDENTITY_MAP_ADDR;
@@ -214,16 +217,9 @@ vm_open(struct vm *vm, uint64_t mem_size, unsigned ncpus)
 
 	vm->pio = bus_new();
 	vm->mmio = bus_new();
-	vm->cpus = calloc(ncpus, sizeof(*vm->cpus));
-	if (!vm->pio || !vm->mmio || !vm->cpus) {
+	if (!vm->pio || !vm->mmio) {
 		err_warnsys("unable to allocate the VM");
 		return -1;
-	}
-	vm->ncpus = ncpus;
-	for (i = 0; i < ncpus; i++) {
-		vm->cpus[i].vm = vm;
-		vm->cpus[i].id = i;
-		vm->cpus[i].fd = -1;
 	}
 	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->stop_efd < 0) {
@@ -236,28 +232,13 @@ vm_open(struct vm *vm, uint64_t mem_size, unsigned ncpus)
 void
 vm_close(struct vm *vm)
 {
-	unsigned n;
-
-	/* vCPUs first out of KVM_RUN, so hooks can tear down devices the
-	 * vCPUs might touch; then hooks (I/O threads, taps), then joins. */
-	if (vm->cpus)
-		vm_stop(vm, vm->status);
-	for (;;) {
-		struct vm_hook h;
-		pthread_mutex_lock(&vm->lock);
-		n = vm->nhooks;
-		if (n)
-			h = vm->hooks[--vm->nhooks];
-		pthread_mutex_unlock(&vm->lock);
-		if (!n)
-			break;
+	/* vCPUs first out of KVM_RUN (the stop hook), so hooks can tear
+	 * down devices the vCPUs might touch; then the hooks (I/O threads,
+	 * taps), the vCPUs' join last, as vcpu_init registered first. */
+	vm_stop(vm, VM_EXIT_POWEROFF);
+	while (vm->nhooks) {
+		struct vm_hook h = vm->hooks[--vm->nhooks];
 		h.fn(h.arg);
-	}
-	if (vm->cpus) {
-		vcpu_join_all(vm);
-		free(vm->cpus);
-		vm->cpus = 0;
-		vm->ncpus = 0;
 	}
 	bus_free(vm->pio);
 	bus_free(vm->mmio);

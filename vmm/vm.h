@@ -1,19 +1,23 @@
 /* vmm/vm.h: one virtual machine: KVM fds, guest RAM, the two buses, the
- * vCPUs, the stop protocol and the exit hooks.
+ * front end's configuration, the stop protocol and the exit hooks.  The
+ * vCPUs are vcpu.c's (vcpu.h); this core reaches them only through the
+ * hooks vcpu_init registers.
  *
- * Stop protocol: anything (a vCPU exit handler, a device, the signal
- * thread) calls vm_stop(vm, status).  The first caller's status wins; every
- * vCPU is made to leave KVM_RUN (kvm_run->immediate_exit plus a signal, see
- * vcpu.c) and the main thread then runs the exit hooks in reverse order,
- * joins the vCPU threads and writes the exit file. */
+ * Stop protocol: anything (a vCPU exit handler, a device, the main loop
+ * on a signal) calls vm_stop(vm, status).  The first caller's status
+ * wins; the stop hook (vcpu.c's: every vCPU leaves KVM_RUN) runs once,
+ * the stop eventfd wakes the main loop, and the main thread then runs
+ * vm_close: the exit hooks in reverse order (devices, then the vCPUs'
+ * join), and vmrun writes the exit file. */
 #ifndef VMM_VM_H
 #define VMM_VM_H
 
 #include <stdint.h>
-#include <pthread.h>
+#include <stddef.h>
 
 #include "mem.h"
 #include "bus.h"
+#include "vm_config.h"
 
 /* vmrun's exit status for each way a VM ends (also in vmrun.8). */
 enum {
@@ -22,6 +26,7 @@ enum {
 	VM_EXIT_GUEST_FAULT = 3,/* guest broke the VM (KVM internal error, failed entry) */
 	VM_EXIT_SYS = 111,      /* a host system call failed */
 	VM_EXIT_SIGNAL = 128,   /* + N: stopped by signal N (SIGTERM 143, SIGINT 130) */
+	VM_RUNNING = -1,        /* vm_status before the first vm_stop */
 };
 
 #define VM_MAX_HOOKS 16
@@ -30,60 +35,66 @@ enum {
 struct vcpu;
 
 struct vm {
+	struct vm_config cfg;       /* the front end's; read-only after vm_open */
 	int kvm_fd, vm_fd;
 	struct guest_mem mem;
 	struct bus *pio, *mmio;
 	/* next free virtio-mmio window and IRQ; see layout.h */
 	unsigned next_mmio;
-
-	unsigned ncpus;
-	struct vcpu *cpus;          /* ncpus entries */
 	int run_size;               /* KVM_GET_VCPU_MMAP_SIZE */
 
-	/* Console wiring for the UART: guest output goes to console_out (-1:
-	 * dropped), console_in (-1: none) feeds the receiver. */
-	int console_out, console_in;
-	long long console_max;      /* a file console's bound (lib/capfile.h) */
+	/* vcpu.c's (vcpu_init): ncpus entries; never looked into here. */
+	struct vcpu *cpus;
+	unsigned ncpus;
+
 	/* Set by the console device: hand it guest input, returns bytes taken
 	 * (0 when its receive buffer is full). */
 	size_t (*console_input)(void *ctx, const void *buf, size_t len);
 	void *console_ctx;
-	int boot_timer;             /* log the boot-timer write (--boot-timer) */
-	uint64_t start_ns;          /* CLOCK_MONOTONIC when vmrun started */
-	int verbose;
 
-	/* Set once by vm_stop; read by vCPU loops. */
-	volatile int stopping;
-	int status;
+	/* VM_RUNNING, then the status of the first vm_stop: set once by
+	 * compare-and-swap, read by every thread (vm_status); the one word
+	 * of the stop protocol, so no lock and no separate flag. */
+	_Atomic int status;
 	int stop_efd;               /* eventfd vm_stop writes: wakes the main loop; -1 in tests */
-	pthread_mutex_t lock;       /* guards stopping/status and the hooks */
+	struct vm_hook { void (*fn)(void *); void *arg; } on_stop;
 
-	struct vm_hook { void (*fn)(void *); void *arg; } hooks[VM_MAX_HOOKS];
+	/* Main thread only: registered at setup, run by vm_close. */
+	struct vm_hook hooks[VM_MAX_HOOKS];
 	unsigned nhooks;
 };
 
 /* Allocate a virtio-mmio window (layout.h: VIRTIO_MMIO_BASE + i*VIRTIO_MMIO_SIZE, IRQ
  * VIRTIO_IRQ_BASE + i) for a new device.  0 or -1. */
 int vm_alloc_mmio(struct vm *vm, uint64_t *base, unsigned *irq);
-/* Things with threads or fds register a stop hook, called (reverse order) on every exit
- * path, before vCPU threads are joined and before the exit file is written. */
+/* Things with threads or fds register an exit hook, called (reverse
+ * order) by vm_close on every exit path, before the exit file is written.
+ * vcpu_init registers first, so the vCPU threads are joined after every
+ * device's hook.  From the main thread, at setup.  0, or -1 (ENOSPC). */
 int vm_at_exit(struct vm *vm, void (*fn)(void *), void *arg);
+/* The one stop hook: vm_stop calls it once, from the first stopper's
+ * thread, to make every vCPU leave KVM_RUN (vcpu.c registers it). */
+void vm_on_stop(struct vm *vm, void (*fn)(void *), void *arg);
 /* Ask the VM to end with status (first call wins); safe from any thread,
  * not from a signal handler. */
 void vm_stop(struct vm *vm, int status);
+/* VM_RUNNING, or the status the VM ends with. */
+int vm_status(struct vm *vm);
 /* Raise (level 1) or lower (0) a GSI on the in-kernel irqchip.  0 or -1. */
 int vm_irq_line(struct vm *vm, unsigned gsi, int level);
 
-/* Set up everything but guest contents: open /dev/kvm, create the VM with
- * the in-kernel irqchip and PIT, the TSS and identity-map pages, mem_size
- * bytes of zeroed guest RAM in slot 0, the buses, vm->cpus (not yet
- * created) and the stop eventfd.  0, or -1 with a message printed; on
- * failure and on success alike vm_close releases what exists. */
-int vm_open(struct vm *vm, uint64_t mem_size, unsigned ncpus);
-/* Run the exit hooks (reverse order, once), kick and join the vCPUs, and
- * release every fd and mapping.  Idempotent. */
+/* Set up everything but guest contents and vCPUs: open /dev/kvm, create
+ * the VM with the in-kernel irqchip and PIT, the TSS and identity-map
+ * pages, vm->cfg.ram_size bytes of zeroed guest RAM in slot 0, the buses
+ * and the stop eventfd.  0, or -1 with a message printed; on failure and
+ * on success alike vm_close releases what exists. */
+int vm_open(struct vm *vm);
+/* Stop the VM (a VM never stopped ends with status 0), run the exit hooks
+ * (reverse order, once: devices, then the vCPUs' join) and release every
+ * fd and mapping.  Idempotent. */
 void vm_close(struct vm *vm);
-/* Initialise *vm to "nothing open" (fds -1), so vm_close is always safe. */
+/* Initialise *vm to "nothing open" (fds -1, VM_RUNNING, cfg defaults: no
+ * console), so vm_close is always safe. */
 void vm_init(struct vm *vm);
 
 /* Devices register themselves: a device file ends with

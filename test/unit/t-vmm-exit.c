@@ -74,6 +74,18 @@ io(struct vm *vm, int dir, uint16_t port, unsigned size,
 	return vcpu_handle_exit(vm, &pg.run);
 }
 
+/* The stop hook and the exit hooks, in the order they run. */
+static char order[16];
+
+static void
+note(void *arg)
+{
+	size_t n = strlen(order);
+
+	if (n + 1 < sizeof(order))
+		order[n] = *(const char *)arg;
+}
+
 /* One exit of reason r; returns the status it left (-1: still running). */
 static int
 ends(int reason, unsigned sub)
@@ -85,7 +97,7 @@ ends(int reason, unsigned sub)
 	pg.run.exit_reason = reason;
 	pg.run.system_event.type = sub;
 	pg.run.internal.suberror = sub;
-	st = vcpu_handle_exit(&vm, &pg.run) == VCPU_STOP && vm.stopping ? vm.status : -1;
+	st = vcpu_handle_exit(&vm, &pg.run) == VCPU_STOP ? vm_status(&vm) : -1;
 	done(&vm);
 	return st;
 }
@@ -131,7 +143,7 @@ main(void)
 	ok((pg.page[1024] >> 4) <= 9 && (pg.page[1024] & 0xf) <= 9 &&
 	    pg.page[1024] >= 0x24, "CMOS year in BCD, this century");
 	ok(io(&vm, KVM_EXIT_IO_OUT, 0x500, 3, 1, "abc") == VCPU_STOP &&
-	    vm.status == VM_EXIT_GUEST_FAULT, "impossible I/O size: VM stopped");
+	    vm_status(&vm) == VM_EXIT_GUEST_FAULT, "impossible I/O size: VM stopped");
 	done(&vm);
 
 	fresh(&vm);
@@ -150,26 +162,26 @@ main(void)
 	pg.run.mmio.phys_addr = 0xe0000000;
 	ok(vcpu_handle_exit(&vm, &pg.run) == VCPU_CONTINUE &&
 	    pg.run.mmio.data[0] == 0xff, "unclaimed MMIO reads all ones");
-	ok(!vm.stopping, "none of that stopped the VM");
+	ok(vm_status(&vm) == VM_RUNNING, "none of that stopped the VM");
 	done(&vm);
 
 	fresh(&vm);
 	b = 0xfe;
 	ok(io(&vm, KVM_EXIT_IO_OUT, PORT_I8042_CMD, 1, 1, &b) == VCPU_CONTINUE &&
-	    vm.stopping && vm.status == VM_EXIT_RESET,
+	    vm_status(&vm) == VM_EXIT_RESET,
 	    "0xfe to port 0x64: stop with status 2 (reset)");
 	b = 0x34;
 	io(&vm, KVM_EXIT_IO_OUT, PORT_ACPI_SLEEP_CTL, 1, 1, &b);
-	ok(vm.status == VM_EXIT_RESET, "the first stop's status wins");
+	ok(vm_status(&vm) == VM_EXIT_RESET, "the first stop's status wins");
 	done(&vm);
 
 	fresh(&vm);
 	b = 0x14;       /* SLP_TYP 5 without SLP_EN */
 	io(&vm, KVM_EXIT_IO_OUT, PORT_ACPI_SLEEP_CTL, 1, 1, &b);
-	ok(!vm.stopping, "SLP_TYP without SLP_EN: nothing");
+	ok(vm_status(&vm) == VM_RUNNING, "SLP_TYP without SLP_EN: nothing");
 	b = 0x34;       /* SLP_TYP 5 | SLP_EN */
 	io(&vm, KVM_EXIT_IO_OUT, PORT_ACPI_SLEEP_CTL, 1, 1, &b);
-	ok(vm.stopping && vm.status == VM_EXIT_POWEROFF,
+	ok(vm_status(&vm) == VM_EXIT_POWEROFF,
 	    "ACPI S5 sleep: stop with status 0 (poweroff)");
 	done(&vm);
 
@@ -204,6 +216,27 @@ main(void)
 		ok(i == VIRTIO_MAX_DEVS && base == VIRTIO_MMIO_BASE +
 		    (i - 1) * VIRTIO_MMIO_SIZE && irq == VIRTIO_IRQ_BASE + i - 1,
 		    "vm_alloc_mmio: %u windows and IRQs, then none", i);
+	}
+	{
+		vm_init(&vm);
+		order[0] = 0;
+		vm_on_stop(&vm, note, "s");
+		ok(vm_at_exit(&vm, note, "1") == 0 &&
+		    vm_at_exit(&vm, note, "2") == 0, "two exit hooks registered");
+		vm_stop(&vm, VM_EXIT_SIGNAL + 15);
+		vm_stop(&vm, VM_EXIT_SYS);
+		ok(!strcmp(order, "s") && vm_status(&vm) == VM_EXIT_SIGNAL + 15,
+		    "two stops: the stop hook ran once, the first status stays");
+		vm_close(&vm);
+		vm_close(&vm);
+		ok(!strcmp(order, "s21"),
+		    "vm_close: exit hooks in reverse order, once (%s)", order);
+	}
+	{
+		vm_init(&vm);
+		vm_close(&vm);
+		ok(vm_status(&vm) == VM_EXIT_POWEROFF,
+		    "a VM closed without a stop ends with status 0");
 	}
 	return done_testing();
 }
