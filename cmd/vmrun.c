@@ -25,7 +25,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +32,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 
 #include "acpi.h"
@@ -45,10 +43,10 @@
 #include "err.h"
 #include "io.h"
 #include "layout.h"
+#include "loop.h"
 #include "num.h"
 #include "ready.h"
 #include "seccomp.h"
-#include "sigfd.h"
 #include "vcpu.h"
 #include "virtio_net.h"
 #include "vm.h"
@@ -273,80 +271,69 @@ write_exitfile(int status)
 		err_warnsys("unable to write %s", exitfile);
 }
 
-/* The main thread's loop: signals, the stop eventfd, console input. */
+/* Guest input not yet taken by the UART. */
+struct conin {
+	int fd;                 /* -1: none, or at end of file */
+	char buf[512];
+	size_t len, off;        /* buf[off..len) waits for the UART */
+};
+
+/* The main thread's loop (lib/loop): signals (entry 0), the stop eventfd
+ * and console input; one deadline folds the vCPUs' paging check and,
+ * while the UART's receive buffer is full, a 10 ms retry (uart.h). */
 static void
-run_loop(struct vm *vm, int sfd)
+run_loop(struct vm *vm, struct loop *l)
 {
-	char in[512];
-	size_t inlen = 0, inoff = 0;
-	int in_open = vm->cfg.console_in >= 0;
-	long long check = clock_ms() + VCPU_CHECK_MS, now;
+	struct conin in = { .fd = vm->cfg.console_in };
+	long long check = clock_ms() + VCPU_CHECK_MS;
+	int ci, sig;
 
 	while (vm_status(vm) == VM_RUNNING) {
-		struct pollfd p[3];
-		int np = 0, timeout, r;
-
-		if ((now = clock_ms()) >= check) {
+		loop_begin(l);
+		if (l->now >= check) {
 			vcpu_poke_all(vm);      /* each checks its paging */
-			check = now + VCPU_CHECK_MS;
+			check = l->now + VCPU_CHECK_MS;
 		}
-		timeout = check - now;
-		p[np++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
-		p[np++] = (struct pollfd){ .fd = vm->stop_efd, .events = POLLIN };
-		if (inoff < inlen)
-			timeout = 10;   /* the UART took not all: retry (uart.h) */
-		else if (in_open)
-			p[np++] = (struct pollfd){ .fd = vm->cfg.console_in, .events = POLLIN };
-		r = poll(p, np, timeout);
-		if (r < 0 && errno != EINTR) {
+		loop_wake(l, check);
+		loop_add(l, vm->stop_efd, POLLIN, 0);
+		if (in.off < in.len)
+			loop_wake(l, l->now + 10);
+		ci = loop_add(l, in.fd, in.off < in.len ? 0 : POLLIN, &in);
+		if (loop_wait(l) < 0) {
 			err_warnsys("unable to poll");
 			vm_stop(vm, VM_EXIT_SYS);
 			break;
 		}
-		if (p[0].revents & POLLIN) {
-			struct signalfd_siginfo si;
-			if (read(sfd, &si, sizeof(si)) == sizeof(si) &&
-			    si.ssi_signo != SIGCHLD) {
-				if (verbose)
-					err_info("stopping on signal %u", si.ssi_signo);
-				vm_stop(vm, VM_EXIT_SIGNAL + si.ssi_signo);
-			}
+		if ((loop_rev(l, 0) & POLLIN) && (sig = loop_signal(l)) &&
+		    sig != SIGCHLD) {
+			if (verbose)
+				err_info("stopping on signal %d", sig);
+			vm_stop(vm, VM_EXIT_SIGNAL + sig);
 		}
-		if (np > 2 && (p[2].revents & (POLLIN | POLLHUP | POLLERR))) {
-			ssize_t n = read(vm->cfg.console_in, in, sizeof(in));
+		if (loop_rev(l, ci) & (POLLIN | POLLHUP | POLLERR)) {
+			ssize_t n = read(in.fd, in.buf, sizeof(in.buf));
 			if (n > 0) {
-				inlen = n;
-				inoff = 0;
+				in.len = n;
+				in.off = 0;
 			} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-				in_open = 0;
+				in.fd = -1;
 			}
 		}
-		if (inoff < inlen && vm->console_input)
-			inoff += vm->console_input(vm->console_ctx, in + inoff,
-			    inlen - inoff);
+		if (in.off < in.len && vm->console_input)
+			in.off += vm->console_input(vm->console_ctx,
+			    in.buf + in.off, in.len - in.off);
 	}
 }
 
-int
-main(int argc, char **argv)
+/* The guest's inputs, read before /dev/kvm is touched. */
+static struct file kf, rf;
+static struct bzimage bz;
+
+static void
+read_inputs(void)
 {
-	static struct vm vm;
-	struct file kf = { 0 }, rf = { 0 };
-	struct bzimage bz;
-	struct boot_info bi;
 	const char *why;
-	char *cl = 0;
-	uint64_t rsdp;
-	struct timespec ts;
-	unsigned i;
-	int sfd, status = VM_EXIT_SYS;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	err_setprog(argv[0]);
-	parse_args(argc, argv);
-
-	/* Inputs first: a bad kernel or initrd fails before /dev/kvm is
-	 * touched. */
 	if (map_file(&kf, kernel) < 0)
 		err_diesys(EX_SYS, "unable to read kernel %s", kernel);
 	if (bzimage_parse(kf.p, kf.len, &bz, &why) < 0)
@@ -362,31 +349,29 @@ main(int argc, char **argv)
 			err_diesys(EX_SYS, "unable to read -A %s", cmdfile);
 		cmdmore[strcspn(cmdmore, "\n")] = 0;
 	}
-	if ((sfd = sigfd_open()) < 0)
-		err_diesys(EX_SYS, "unable to create signalfd");
+}
 
-	vm_init(&vm);
-	vm.cfg.ram_size = (uint64_t)mem_mib << 20;
-	vm.cfg.ncpus = ncpus;
-	vm.cfg.start_ns = (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-	vm.cfg.boot_timer = boot_timer;
-	vm.cfg.verbose = verbose;
-	open_console(&vm);
-	if (vm_open(&vm) < 0 || vcpu_init(&vm) < 0 ||
-	    vm_devices_init(&vm) < 0)
-		goto out;
-	for (i = 0; i < nnets; i++)
-		if (virtio_net_add(&vm, &nets[i]) < 0)
-			goto out;
-	if (!(cl = make_cmdline(cmdline, cmdmore, vm.mmio))) {
+/* The guest's memory contents: the command line (with the devices'),
+ * ACPI tables, the kernel and initrd; the inputs are unmapped after.
+ * 0, or -1 with a message printed. */
+static int
+load_guest(struct vm *vm, struct boot_info *bi)
+{
+	const char *why;
+	uint64_t rsdp;
+	char *cl;
+	int r = -1;
+
+	if (!(cl = make_cmdline(cmdline, cmdmore, vm->mmio))) {
 		err_warnsys("unable to allocate the command line");
-		goto out;
+		return -1;
 	}
-	if (acpi_build(&vm.mem, vm.ncpus, vm.pio, vm.mmio, &rsdp) < 0) {
+	if (acpi_build(&vm->mem, vm->ncpus, vm->pio, vm->mmio, &rsdp) < 0) {
 		err_warn("unable to build ACPI tables: too many devices");
 		goto out;
 	}
-	if (boot_load(&vm.mem, &bz, kf.p, rf.p, rf.len, cl, rsdp, &bi, &why) < 0) {
+	if (boot_load(&vm->mem, &bz, kf.p, rf.p, rf.len, cl, rsdp, bi,
+	    &why) < 0) {
 		err_warn("unable to load kernel %s: %s", kernel, why);
 		goto out;
 	}
@@ -395,42 +380,88 @@ main(int argc, char **argv)
 	if (verbose)
 		err_info("kernel protocol %u.%02u, %s entry at 0x%llx, initrd at "
 		    "0x%llx, command line: %s%s%s", bz.version >> 8,
-		    bz.version & 0xff, bi.entry64 ? "64-bit" : "32-bit",
-		    (unsigned long long)bi.entry,
-		    (unsigned long long)bi.initrd_addr, cmdline,
+		    bz.version & 0xff, bi->entry64 ? "64-bit" : "32-bit",
+		    (unsigned long long)bi->entry,
+		    (unsigned long long)bi->initrd_addr, cmdline,
 		    *cmdmore ? " (-A's line, not shown)" : "",
 		    /* the devices make_cmdline added after it */
 		    cl + strlen(cmdline) + (*cmdmore ? 1 + strlen(cmdmore) : 0));
-	if (vcpu_create_all(&vm, bi.entry, bi.entry64) < 0)
-		goto out;
+	r = 0;
+out:
+	free(cl);
+	return r;
+}
+
+/* Everything from /dev/kvm to running vCPUs: the VM, its vCPUs and
+ * devices, the guest's memory, the seccomp filter, the vCPU threads and
+ * the readiness notice.  0, or -1 with a message printed; vm_close
+ * releases what exists either way. */
+static int
+setup(struct vm *vm)
+{
+	struct boot_info bi;
+	unsigned i;
+
+	open_console(vm);
+	if (vm_open(vm) < 0 || vcpu_init(vm) < 0 || vm_devices_init(vm) < 0)
+		return -1;
+	for (i = 0; i < nnets; i++)
+		if (virtio_net_add(vm, &nets[i]) < 0)
+			return -1;
+	if (load_guest(vm, &bi) < 0 ||
+	    vcpu_create_all(vm, bi.entry, bi.entry64) < 0)
+		return -1;
 
 	/* Setup is over: from here on only the allowlist (seccomp.c). */
 	if (!no_seccomp && vmm_seccomp_apply() < 0) {
 		err_warnsys("unable to install the seccomp filter");
-		goto out;
+		return -1;
 	}
-	if (vcpu_start_all(&vm) < 0)
-		goto out;
+	if (vcpu_start_all(vm) < 0)
+		return -1;
 	if (fifo && ready_fifo(fifo, READY_TIMEOUT_MS) < 0) {
 		err_warnsys("unable to notify readiness on %s", fifo);
-		goto out;
+		return -1;
 	}
 	if (readyfd >= 0 && ready_fd(readyfd) < 0)
 		err_warnsys("unable to notify readiness on fd %lld", readyfd);
+	return 0;
+}
 
-	run_loop(&vm, sfd);
-	status = -1;
-out:
-	if (status != -1)
+int
+main(int argc, char **argv)
+{
+	static struct vm vm;
+	struct timespec ts;
+	struct loop l;
+	int status;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	err_setprog(argv[0]);
+	parse_args(argc, argv);
+	read_inputs();
+	/* Signals blocked before any thread exists, so every thread
+	 * inherits the mask and they all come to the loop's entry 0. */
+	if (loop_init(&l, LOOP_SIGNALS) < 0)
+		err_diesys(EX_SYS, "unable to create signalfd");
+
+	vm_init(&vm);
+	vm.cfg.ram_size = (uint64_t)mem_mib << 20;
+	vm.cfg.ncpus = ncpus;
+	vm.cfg.start_ns = (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	vm.cfg.boot_timer = boot_timer;
+	vm.cfg.verbose = verbose;
+	if (setup(&vm) == 0)
+		run_loop(&vm, &l);
+	else
 		vm_stop(&vm, VM_EXIT_SYS);
 	vm_close(&vm);
 	status = vm_status(&vm);
 	unmap_file(&kf);
 	unmap_file(&rf);
-	free(cl);
 	if (vm.cfg.console_out > 2)
 		close(vm.cfg.console_out);
-	close(sfd);
+	loop_free(&l);
 	write_exitfile(status);
 	if (verbose)
 		err_info("exit %d (%s)", status, reason(status));
