@@ -8,6 +8,7 @@
 #include <linux/if_tun.h>
 #include <linux/virtio_net.h>
 
+#include "ioctl.h"
 #include "tap.h"
 
 _Static_assert(sizeof(struct virtio_net_hdr_v1) == TAP_VNET_HDR_LEN,
@@ -28,10 +29,10 @@ tap_open(const char *name)
 	memset(&ifr, 0, sizeof ifr);
 	strcpy(ifr.ifr_name, name);
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0 ||
-	    ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0 ||
+	if (vmm_ioctl(fd, TUNSETIFF, &ifr) < 0 ||
+	    vmm_ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0 ||
 	    /* Nothing the guest has not acked yet: full checksums, no GSO. */
-	    ioctl(fd, TUNSETOFFLOAD, 0) < 0) {
+	    vmm_ioctl(fd, TUNSETOFFLOAD, 0) < 0) {
 		e = errno;
 		close(fd);
 		errno = e;
@@ -66,5 +67,5 @@ tap_offload_flags(uint64_t f)
 int
 tap_set_offload(int fd, unsigned flags)
 {
-	return ioctl(fd, TUNSETOFFLOAD, (unsigned long)flags);
+	return vmm_ioctl(fd, TUNSETOFFLOAD, (unsigned long)flags);
 }

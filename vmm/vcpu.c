@@ -7,12 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "boot.h"
 #include "err.h"
+#include "ioctl.h"
 #include "layout.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -147,7 +147,7 @@ set_cpuid(struct vm *vm, struct vcpu *c, const struct kvm_cpuid2 *sup)
 			break;
 		}
 	}
-	r = ioctl(c->fd, KVM_SET_CPUID2, cp);
+	r = vmm_ioctl(c->fd, KVM_SET_CPUID2, cp);
 	free(cp);
 	return r;
 }
@@ -191,7 +191,7 @@ set_msrs(struct vcpu *c)
 		m.h.entries[i].index = boot[i].i;
 		m.h.entries[i].data = boot[i].v;
 	}
-	if (ioctl(c->fd, KVM_SET_MSRS, &m) != N) {
+	if (vmm_ioctl(c->fd, KVM_SET_MSRS, &m) != N) {
 		errno = errno ? errno : EINVAL;
 		return -1;
 	}
@@ -235,7 +235,7 @@ set_boot_regs(struct vcpu *c, uint64_t entry, int entry64)
 	struct kvm_fpu f;
 	uint64_t gdt[BOOT_GDT_ENTRIES];
 
-	if (ioctl(c->fd, KVM_GET_SREGS, &s) < 0)
+	if (vmm_ioctl(c->fd, KVM_GET_SREGS, &s) < 0)
 		return -1;
 	boot_gdt(gdt, entry64);
 	segment(&s.cs, BOOT_CS, gdt[BOOT_CS / 8]);
@@ -255,7 +255,7 @@ set_boot_regs(struct vcpu *c, uint64_t entry, int entry64)
 		s.cr0 |= CR0_PG;
 		s.efer |= EFER_LME | EFER_LMA;
 	}
-	if (ioctl(c->fd, KVM_SET_SREGS, &s) < 0)
+	if (vmm_ioctl(c->fd, KVM_SET_SREGS, &s) < 0)
 		return -1;
 
 	memset(&r, 0, sizeof(r));
@@ -263,13 +263,13 @@ set_boot_regs(struct vcpu *c, uint64_t entry, int entry64)
 	r.rip = entry;
 	r.rsp = r.rbp = BOOT_STACK_TOP;
 	r.rsi = ZERO_PAGE_ADDR;
-	if (ioctl(c->fd, KVM_SET_REGS, &r) < 0)
+	if (vmm_ioctl(c->fd, KVM_SET_REGS, &r) < 0)
 		return -1;
 
 	memset(&f, 0, sizeof(f));
 	f.fcw = 0x37f;                  /* FNINIT's control word */
 	f.mxcsr = 0x1f80;               /* all SSE exceptions masked */
-	return ioctl(c->fd, KVM_SET_FPU, &f);
+	return vmm_ioctl(c->fd, KVM_SET_FPU, &f);
 }
 
 static void
@@ -302,7 +302,7 @@ vcpu_create_all(struct vm *vm, uint64_t entry, int entry64)
 		return -1;
 	}
 	sup->nent = nent;
-	if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, sup) < 0) {
+	if (vmm_ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, sup) < 0) {
 		err_warnsys("unable to get supported CPUID");
 		free(sup);
 		return -1;
@@ -310,7 +310,7 @@ vcpu_create_all(struct vm *vm, uint64_t entry, int entry64)
 	for (i = 0; i < vm->ncpus; i++) {
 		struct vcpu *c = &vm->cpus[i];
 		void *run;
-		c->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)i);
+		c->fd = vmm_ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)i);
 		if (c->fd < 0) {
 			err_warnsys("unable to create vCPU %u", i);
 			goto fail;
@@ -359,7 +359,7 @@ guest_phys(struct vm *vm, struct vcpu *c,
 	int shift = sr->cr4 & CR4_LA57 ? 48 : 39;
 
 	if (!(sr->cr0 & CR0_PG) || !(sr->efer & EFER_LMA))
-		return ioctl(c->fd, KVM_TRANSLATE, &t) < 0 || !t.valid ?
+		return vmm_ioctl(c->fd, KVM_TRANSLATE, &t) < 0 || !t.valid ?
 		    (uint64_t)-1 : t.physical_address;
 	for (;; shift -= 9) {
 		if (!(p = gm_ptr(&vm->mem, pt + ((va >> shift) & 511) * 8, 8)))
@@ -419,8 +419,8 @@ show_stop(struct vm *vm, struct vcpu *c)
 	struct kvm_sregs sr;
 	char code[2 * 32 + 64], stack[2 * 128 + 64];
 
-	if (ioctl(c->fd, KVM_GET_REGS, &r) < 0 ||
-	    ioctl(c->fd, KVM_GET_SREGS, &sr) < 0)
+	if (vmm_ioctl(c->fd, KVM_GET_REGS, &r) < 0 ||
+	    vmm_ioctl(c->fd, KVM_GET_SREGS, &sr) < 0)
 		return;
 	guest_hex(vm, c, &sr, r.rip - 16, 32, code, sizeof(code));
 	guest_hex(vm, c, &sr, r.rsp, 128, stack, sizeof(stack));
@@ -445,7 +445,7 @@ paging_lost(struct vm *vm, struct vcpu *c)
 	struct kvm_sregs s;
 	uint64_t pt;
 
-	if (ioctl(c->fd, KVM_GET_SREGS, &s) < 0 || !(s.cr0 & CR0_PG))
+	if (vmm_ioctl(c->fd, KVM_GET_SREGS, &s) < 0 || !(s.cr0 & CR0_PG))
 		return 0;
 	pt = s.cr3 & PTE_ADDR;
 	if (gm_ptr(&vm->mem, pt, 4096))
@@ -467,7 +467,7 @@ vcpu_thread(void *arg)
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, 0);
 	while (vm_status(vm) == VM_RUNNING) {
-		if (ioctl(c->fd, KVM_RUN, 0) < 0) {
+		if (vmm_ioctl(c->fd, KVM_RUN, 0) < 0) {
 			int e = errno;
 			if (e == EINTR && paging_lost(vm, c)) {
 				vm_stop(vm, VM_EXIT_GUEST_FAULT);

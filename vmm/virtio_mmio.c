@@ -5,10 +5,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <linux/kvm.h>
 
 #include "err.h"
+#include "ioctl.h"
 #include "virtio_mmio.h"
 
 /* Features the transport and virtq.c implement for every device. */
@@ -403,7 +403,7 @@ virtio_mmio_kvm(struct virtio_mmio *t, int vm_fd, int level)
 		io.datamatch = n;
 		io.fd = t->kick_fd[n];
 		io.flags = KVM_IOEVENTFD_FLAG_DATAMATCH;
-		if (ioctl(vm_fd, KVM_IOEVENTFD, &io) < 0) {
+		if (vmm_ioctl(vm_fd, KVM_IOEVENTFD, &io) < 0) {
 			e = errno;
 			close(t->kick_fd[n]);
 			t->kick_fd[n] = -1;
@@ -421,7 +421,7 @@ virtio_mmio_kvm(struct virtio_mmio *t, int vm_fd, int level)
 		irq.flags = KVM_IRQFD_FLAG_RESAMPLE;
 		irq.resamplefd = t->resample_fd;
 	}
-	if (ioctl(vm_fd, KVM_IRQFD, &irq) < 0)
+	if (vmm_ioctl(vm_fd, KVM_IRQFD, &irq) < 0)
 		goto fail;
 	t->raise = irqfd_raise;
 	t->raise_arg = t;
@@ -440,7 +440,7 @@ fail:
 		io.datamatch = i;
 		io.fd = t->kick_fd[i];
 		io.flags = KVM_IOEVENTFD_FLAG_DATAMATCH | KVM_IOEVENTFD_FLAG_DEASSIGN;
-		ioctl(vm_fd, KVM_IOEVENTFD, &io);
+		vmm_ioctl(vm_fd, KVM_IOEVENTFD, &io);
 		close(t->kick_fd[i]);
 		t->kick_fd[i] = -1;
 	}

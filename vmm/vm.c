@@ -7,11 +7,11 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <linux/kvm.h>
 
 #include "err.h"
+#include "ioctl.h"
 #include "layout.h"
 #include "vm.h"
 
@@ -76,7 +76,7 @@ vm_irq_line(struct vm *vm, unsigned gsi, int level)
 
 	if (vm->vm_fd < 0)      /* unit tests: no KVM behind the VM */
 		return 0;
-	return ioctl(vm->vm_fd, KVM_IRQ_LINE, &l);
+	return vmm_ioctl(vm->vm_fd, KVM_IRQ_LINE, &l);
 }
 
 /* Bounds of the linker section VM_DEVICE entries go to. */
@@ -158,41 +158,41 @@ vm_open(struct vm *vm)
 		err_warnsys("unable to open /dev/kvm");
 		return -1;
 	}
-	if (ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
+	if (vmm_ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
 		err_warn("unable to use /dev/kvm: API version is not %d",
 		    KVM_API_VERSION);
 		return -1;
 	}
 	for (i = 0; i < sizeof(needed) / sizeof(needed[0]); i++)
-		if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, needed[i].cap) <= 0) {
+		if (vmm_ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, needed[i].cap) <= 0) {
 			err_warn("unable to use /dev/kvm: no KVM_CAP_%s",
 			    needed[i].name);
 			return -1;
 		}
-	vm->run_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	vm->run_size = vmm_ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (vm->run_size < (int)sizeof(struct kvm_run)) {
 		err_warnsys("unable to get the vCPU mapping size");
 		return -1;
 	}
-	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	vm->vm_fd = vmm_ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0) {
 		err_warnsys("unable to create VM");
 		return -1;
 	}
 	/* Intel needs these for real-mode emulation; harmless on AMD.  Both
 	 * before the first vCPU. */
-	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR) < 0 ||
-	    (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_IDENTITY_MAP_ADDR) > 0 &&
-	     ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap) < 0)) {
+	if (vmm_ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR) < 0 ||
+	    (vmm_ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_IDENTITY_MAP_ADDR) > 0 &&
+	     vmm_ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap) < 0)) {
 		err_warnsys("unable to set the KVM TSS/identity map address");
 		return -1;
 	}
-	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
+	if (vmm_ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
 		err_warnsys("unable to create the in-kernel irqchip");
 		return -1;
 	}
 	/* The speaker port 0x61 is handled in the kernel too (dummy). */
-	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
+	if (vmm_ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
 		err_warnsys("unable to create the in-kernel PIT");
 		return -1;
 	}
@@ -210,7 +210,7 @@ vm_open(struct vm *vm)
 	region.guest_phys_addr = 0;
 	region.memory_size = mem_size;
 	region.userspace_addr = (uintptr_t)ram;
-	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
+	if (vmm_ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
 		err_warnsys("unable to give guest RAM to KVM");
 		return -1;
 	}

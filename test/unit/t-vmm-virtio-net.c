@@ -9,14 +9,15 @@
 #include <stddef.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <linux/if_tun.h>
 #include <linux/virtio_net.h>
 
-#include <sys/ioctl.h>
 
 #include "tap.h"
 #include "../../vmm/tap.h"   /* not test/unit/tap.h */
+#include "ioctl.h"
 #include "virtio_net.h"
 #include "vq-driver.h"
 
@@ -400,7 +401,7 @@ test_real_tap(void)
 	}
 	ok(fd >= 0, "real tap hk-vt0 opened with IFF_VNET_HDR");
 	int sz = 0;
-	ok(ioctl(fd, TUNGETVNETHDRSZ, &sz) == 0 && sz == 12, "vnet header size 12");
+	ok(vmm_ioctl(fd, TUNGETVNETHDRSZ, &sz) == 0 && sz == 12, "vnet header size 12");
 	unsigned all = tap_offload_flags(F(VIRTIO_NET_F_GUEST_CSUM) | F(VIRTIO_NET_F_GUEST_TSO4) |
 	    F(VIRTIO_NET_F_GUEST_TSO6) | F(VIRTIO_NET_F_GUEST_ECN));
 	ok(tap_set_offload(fd, all) == 0 && tap_set_offload(fd, 0) == 0,
