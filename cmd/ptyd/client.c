@@ -1,0 +1,310 @@
+/* ptyd attach: the command-line client.  It upgrades GET /terminals/ID
+ * to a WebSocket, puts the terminal in raw mode, and copies keyboard to
+ * BINARY frames and BINARY frames to the screen; ^\ detaches. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "b64.h"
+#include "err.h"
+#include "io.h"
+#include "ptyd/ptyd.h"
+
+static struct termios saved_tio;
+static int raw_on;
+
+static void
+tty_restore(void)
+{
+	if (raw_on)
+		tcsetattr(0, TCSAFLUSH, &saved_tio);
+	raw_on = 0;
+}
+
+static void
+send_frame(int fd, int op, const void *p, size_t n)
+{
+	uint8_t mk[4], h[14], *f;
+	size_t hl;
+
+	if (getrandom(mk, 4, 0) != 4)
+		err_diesys(EX_SYS, "unable to get random bytes");
+	hl = ws_frame_head(h, op, 1, n, mk);
+	if (!(f = malloc(hl + n)))
+		err_die(EX_SYS, "unable to allocate a frame: out of memory");
+	memcpy(f, h, hl);
+	memcpy(f + hl, p, n);
+	ws_mask(f + hl, n, mk, 0);
+	if (io_writeall(fd, f, hl + n) < 0) {
+		tty_restore();
+		err_diesys(EX_SYS, "unable to write to the server");
+	}
+	free(f);
+}
+
+static void
+send_size(int fd)
+{
+	struct winsize ws;
+	char j[96];
+
+	if (ioctl(0, TIOCGWINSZ, &ws) < 0 || !ws.ws_col || !ws.ws_row)
+		return;
+	snprintf(j, sizeof j, "{\"type\":\"resize\",\"cols\":%d,\"rows\":%d}",
+	    ws.ws_col, ws.ws_row);
+	send_frame(fd, WS_TEXT, j, strlen(j));
+}
+
+static int
+client_connect(const char *where, char *host, size_t hcap)
+{
+	const char *p;
+	int fd;
+
+	if (!strncmp(where, "http://", 7) || !strncmp(where, "ws://", 5)) {
+		p = strstr(where, "//") + 2;
+		snprintf(host, hcap, "%.*s", (int)strcspn(p, "/"), p);
+		if ((fd = http_connect(host, 10000)) < 0)
+			err_diesys(EX_SYS, "unable to connect to %s", host);
+		return fd;
+	}
+	if (!strncmp(where, "https://", 8) || !strncmp(where, "wss://", 6))
+		err_die(EX_USAGE, "unable to attach to %s: TLS is not supported "
+		    "by the client; use a Unix socket or plain http", where);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(where) >= sizeof sa.sun_path)
+		err_die(EX_USAGE, "unable to use socket %s: path too long", where);
+	strcpy(sa.sun_path, where);
+	snprintf(host, hcap, "localhost");
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+		err_diesys(EX_SYS, "unable to connect to %s", where);
+	return fd;
+}
+
+/* Read the handshake reply; leftover bytes (frames) go to *rest. */
+static void
+client_handshake(int fd, const char *host, const char *id, const char *tok,
+    struct buf *rest)
+{
+	unsigned char rnd[16];
+	char accept[29], *end, *a;
+	struct buf k = { 0 }, rq = { 0 }, in = { 0 };
+	char tmp[4096];
+	ssize_t r;
+	int st;
+
+	if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd)
+		err_diesys(EX_SYS, "unable to get random bytes");
+	b64_encode(&k, rnd, sizeof rnd);
+	ws_accept_key(k.p, accept);
+	buf_addf(&rq, "GET /terminals/%s HTTP/1.1\r\nHost: %s\r\n"
+	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+	    "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n",
+	    id, host, k.p);
+	if (tok)
+		buf_addf(&rq, "Authorization: Bearer %s\r\n", tok);
+	buf_adds(&rq, "\r\n");
+	if (io_writeall(fd, rq.p, rq.len) < 0)
+		err_diesys(EX_SYS, "unable to send the handshake");
+	while (!(end = in.p ? strstr(in.p, "\r\n\r\n") : NULL)) {
+		if (in.len > HTTP_HEAD_MAX)
+			err_die(EX_SYS, "unable to attach to %s: reply head "
+			    "too large", id);
+		r = read(fd, tmp, sizeof tmp);
+		if (r <= 0)
+			err_die(EX_SYS, "unable to attach to %s: connection "
+			    "closed during the handshake", id);
+		buf_add(&in, tmp, r);
+	}
+	if (sscanf(in.p, "HTTP/1.%*d %d", &st) != 1)
+		err_die(EX_SYS, "unable to attach to %s: not an HTTP reply", id);
+	if (st != 101) {
+		/* Show the server's {"error": ...}: read the body to EOF. */
+		while (in.len < 65536 && (r = read(fd, tmp, sizeof tmp)) > 0)
+			buf_add(&in, tmp, r);
+		end = strstr(in.p, "\r\n\r\n") + 4;
+		end[strcspn(end, "\n")] = 0;
+		err_die(EX_SYS, "unable to attach to %s: %d %s", id, st, end);
+	}
+	*end = 0;
+	a = strcasestr(in.p, "\r\nSec-WebSocket-Accept: ");
+	if (!a || strncmp(a + 24, accept, 28))
+		err_die(EX_SYS, "unable to attach to %s: wrong "
+		    "Sec-WebSocket-Accept", id);
+	buf_add(rest, end + 4, in.len - (end + 4 - in.p));
+	buf_free(&k);
+	buf_free(&rq);
+	buf_free(&in);
+}
+
+int
+attach_main(int argc, char **argv)
+{
+	const char *tokfile = NULL;
+	char *tok = NULL, host[256], tmp[16384];
+	struct buf rest = { 0 };
+	struct ws_rx rx;
+	struct ws_msg m;
+	int opt, fd, sfd, vflag = 0, code = -1, in_open = 1, tty;
+	sigset_t set;
+
+	while ((opt = getopt(argc, argv, "+hvk:")) != -1) {
+		switch (opt) {
+		case 'v': vflag = 1; break;
+		case 'k': tokfile = optarg; break;
+		default: usage();
+		}
+	}
+	if (argc - optind != 2)
+		usage();
+	if (tokfile) {
+		char t[4096];
+		ssize_t n = io_readsmall(AT_FDCWD, tokfile, t, sizeof t);
+		if (n < 0)
+			err_diesys(EX_USAGE, "unable to read token file %s",
+			    tokfile);
+		t[strcspn(t, "\r\n")] = 0;
+		tok = strdup(t);
+	} else if (getenv("PTYD_TOKEN")) {
+		tok = getenv("PTYD_TOKEN");
+	}
+	fd = client_connect(argv[optind], host, sizeof host);
+	client_handshake(fd, host, argv[optind + 1], tok, &rest);
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGWINCH);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
+		err_diesys(EX_SYS, "unable to open a signalfd");
+	tty = isatty(0);
+	if (tty && tcgetattr(0, &saved_tio) == 0) {
+		struct termios t = saved_tio;
+		cfmakeraw(&t);
+		if (tcsetattr(0, TCSAFLUSH, &t) == 0)
+			raw_on = 1;
+		atexit(tty_restore);
+		send_size(fd);
+	}
+	ws_rx_init(&rx, 0, 1 << 24);
+	for (;;) {
+		size_t used, off = 0;
+		int r;
+
+		while (off < rest.len) {
+			r = ws_rx_feed(&rx, (uint8_t *)rest.p + off,
+			    rest.len - off, &used, &m);
+			off += used;
+			if (r < 0) {
+				tty_restore();
+				err_die(EX_SYS, "unable to read from the server: "
+				    "protocol error %d", rx.close_code);
+			}
+			if (r == 0)
+				break;
+			if (m.op == WS_BINARY) {
+				if (io_writeall(1, m.data, m.len) < 0) {
+					tty_restore();
+					err_diesys(EX_SYS, "unable to write "
+					    "output");
+				}
+			} else if (m.op == WS_TEXT) {
+				struct json_doc d;
+				const struct json *t, *v;
+				long long x;
+				if (vflag)
+					fprintf(stderr, "%.*s\n", (int)m.len,
+					    (const char *)m.data);
+				if (json_parse(&d, (const char *)m.data, m.len,
+				    64) < 0)
+					continue;
+				t = json_get(d.root, "type");
+				if (t && t->type == JSON_STR &&
+				    !strcmp(t->s, "exit")) {
+					v = json_get(d.root, "exit_code");
+					if (v && json_int(v, 0, 255, &x) == 0)
+						code = x;
+					v = json_get(d.root, "signal");
+					for (int sg = 1; sg < 65 && v &&
+					    v->type == JSON_STR; sg++)
+						if (!strcmp(signame(sg), v->s))
+							code = 128 + sg;
+				}
+				json_doc_free(&d);
+			} else if (m.op == WS_PING) {
+				send_frame(fd, WS_PONG, m.data, m.len);
+			} else if (m.op == WS_CLOSE) {
+				int cc = ws_close_code(m.data, m.len);
+				send_frame(fd, WS_CLOSE, m.data,
+				    m.len >= 2 ? 2 : 0);
+				tty_restore();
+				if (cc == CLOSE_PREEMPTED)
+					err_die(EX_FALSE, "detached: preempted "
+					    "by a newer client");
+				if (code >= 0)
+					exit(code);
+				err_die(EX_SYS, "closed by the server: %d %.*s",
+				    cc, m.len > 2 ? (int)m.len - 2 : 0,
+				    (const char *)m.data + 2);
+			}
+		}
+		rest.len = 0;
+
+		struct pollfd pf[3] = {
+			{ .fd = fd, .events = POLLIN },
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = in_open ? 0 : -1, .events = POLLIN },
+		};
+		if (poll(pf, 3, -1) < 0 && errno != EINTR)
+			err_diesys(EX_SYS, "unable to poll");
+		if (pf[1].revents) {
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof si) == sizeof si) {
+				if (si.ssi_signo == SIGWINCH) {
+					send_size(fd);
+					continue;
+				}
+				tty_restore();
+				exit(EX_CANCEL);
+			}
+		}
+		if (pf[2].revents) {
+			ssize_t n = read(0, tmp, sizeof tmp);
+			if (n <= 0) {
+				in_open = 0; /* output keeps coming */
+			} else if (tty && memchr(tmp, 0x1c, n)) {
+				/* ^\ detaches, as in dtach */
+				tty_restore();
+				exit(0);
+			} else {
+				send_frame(fd, WS_BINARY, tmp, n);
+			}
+		}
+		if (pf[0].revents) {
+			ssize_t n = read(fd, tmp, sizeof tmp);
+			if (n <= 0) {
+				tty_restore();
+				if (code >= 0)
+					exit(code);
+				err_die(EX_SYS, "unable to read from the server: "
+				    "connection closed");
+			}
+			buf_add(&rest, tmp, n);
+		}
+	}
+}
