@@ -28,14 +28,30 @@ num_parse(const char *s, long long min, long long max, long long *out)
 	return 0;
 }
 
-long long
-xnum_opt(int opt, const char *arg, long long min, long long max,
-    const char *what)
+static long long
+xnum(const char *dashes, const char *name, const char *arg, long long min,
+    long long max, const char *what)
 {
 	long long v;
 
 	if (num_parse(arg, min, max, &v) < 0)
-		err_die(EX_USAGE, "unable to parse -%c %s: not a %s from %lld "
-		    "to %lld", opt, arg, what, min, max);
+		err_die(EX_USAGE, "unable to parse %s%s %s: not a %s from %lld "
+		    "to %lld", dashes, name, arg, what, min, max);
 	return v;
+}
+
+long long
+xnum_opt(int opt, const char *arg, long long min, long long max,
+    const char *what)
+{
+	char name[2] = { (char)opt, 0 };
+
+	return xnum("-", name, arg, min, max, what);
+}
+
+long long
+xnum_lopt(const char *name, const char *arg, long long min, long long max,
+    const char *what)
+{
+	return xnum("--", name, arg, min, max, what);
 }

@@ -11,4 +11,8 @@ int num_parse(const char *s, long long min, long long max, long long *out);
 long long xnum_opt(int opt, const char *arg, long long min, long long max,
     const char *what);
 
+/* The same for a long option, --name ARG. */
+long long xnum_lopt(const char *name, const char *arg, long long min,
+    long long max, const char *what);
+
 #endif
