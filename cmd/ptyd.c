@@ -46,8 +46,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -55,8 +53,9 @@
 #include "io.h"
 #include "num.h"
 #include "ready.h"
-#include "sigfd.h"
+#include "loop.h"
 #include "tls.h"
+#include "unixsock.h"
 #include "ptyd/ptyd.h"
 
 #define DEFAULT_ADDR "127.0.0.1:7681"
@@ -70,7 +69,7 @@ long long max_sessions = 64;
 const char *default_cmd, *origins, *hosts;
 char *token;
 struct tls_srv *tls;
-int verbose, lsock = -1, sigfd = -1;
+int verbose, lsock = -1;
 const char *upath;
 
 _Noreturn void
@@ -111,41 +110,74 @@ signame(int sig)
 	snprintf(tmp, sizeof tmp, "SIG%d", sig);
 	return tmp;
 }
-/* --- main --------------------------------------------------------------- */
-
-static int
-listen_unix(const char *path)
+/* The token in file, its first line: read here once, for the server
+ * (--token) and for ptyd attach (-k). */
+char *
+token_file(const char *file)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
+	char t[4096], *p;
 
-	if (strlen(path) >= sizeof sa.sun_path) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	strcpy(sa.sun_path, path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-	    0)) < 0)
-		return -1;
-	/* A stale socket from a crash is replaced; a live one is not. */
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
-		close(fd);
-		errno = EADDRINUSE;
-		return -1;
-	}
-	unlink(path);
-	mode_t old = umask(0177);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
-	    listen(fd, 128) < 0) {
-		int e = errno;
-		umask(old);
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	umask(old);
-	return fd;
+	if (io_readsmall(AT_FDCWD, file, t, sizeof t) < 0)
+		err_diesys(EX_USAGE, "unable to read token file %s", file);
+	t[strcspn(t, "\r\n")] = 0;
+	if (!(p = strdup(t)))
+		err_die(EX_SYS, "unable to read token file %s: out of memory",
+		    file);
+	return p;
 }
+
+static struct loop l;
+
+int
+wait_on(struct loop *lp, int fd, short events, void *who)
+{
+	int i = loop_add(lp, fd, events, who);
+
+	if (i < 0)
+		err_die(EX_SYS, "unable to allocate poll set: out of memory");
+	return i;
+}
+
+/* SIGTERM, SIGINT, SIGHUP: the sessions end, and so do we. */
+static int
+stop(int sig)
+{
+	if (verbose)
+		err_info("%s: stopping", signame(sig));
+	shutdown_all();
+	if (upath)
+		unlink(upath);
+	return 0;
+}
+
+/* One wait per turn on every descriptor and the earliest deadline; then
+ * each layer takes what is ready: signals, new connections, the PTYs,
+ * the connections, and last the sessions that are over. */
+static int
+loop(void)
+{
+	int ci, si, sig;
+
+	for (;;) {
+		loop_begin(&l);
+		ci = conns_wait(&l);
+		si = sessions_wait(&l);
+		if (loop_wait(&l) < 0)
+			err_diesys(EX_SYS, "unable to poll");
+		if (loop_rev(&l, 0)) {
+			while ((sig = loop_signal(&l)))
+				if (sig != SIGCHLD)
+					return stop(sig);
+			reap(l.now);
+		}
+		conns_accept(&l, ci);
+		sessions_run(&l, si);
+		conns_run(&l, ci + 1);
+		sessions_done(l.now);
+	}
+}
+
+/* --- main --------------------------------------------------------------- */
 
 static int
 loopback(const char *addr)
@@ -161,6 +193,85 @@ loopback(const char *addr)
 	if (ss.ss_family == AF_INET6)
 		return IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&ss)->sin6_addr);
 	return 0;
+}
+
+/* What main() read for setup(). */
+struct start {
+	const char *addr, *fifo, *cert, *key, *tokfile;
+	long long nfd;
+};
+
+/* --flush ms:bytes */
+static void
+flush_opt(char *arg)
+{
+	char *colon = strchr(arg, ':');
+
+	if (!colon)
+		err_die(EX_USAGE, "unable to parse --flush %s: not ms:bytes", arg);
+	*colon = 0;
+	flush_ms = xnum_lopt("flush", arg, 0, 1000, "number of ms");
+	flush_bytes = xnum_lopt("flush", colon + 1, 1, FRAME_OUT_MAX,
+	    "number of bytes");
+}
+
+/* Everything before the loop, each failure fatal: the token, the
+ * certificate, descriptors, signals, the listener, then readiness. */
+static void
+setup(const struct start *st)
+{
+	const char *ready_env, *fifo = st->fifo;
+	char where[300];
+	struct rlimit rl;
+
+	if (!default_cmd)
+		default_cmd = getenv("SHELL") && *getenv("SHELL") ?
+		    getenv("SHELL") : "/bin/sh";
+	if (st->tokfile) {
+		token = token_file(st->tokfile);
+		if (strlen(token) < 16 || strspn(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789-._~+/=") != strlen(token))
+			err_die(EX_USAGE, "unable to use token file %s: the "
+			    "token must be 16 or more URL-safe characters",
+			    st->tokfile);
+	}
+	if (st->cert) {
+		char why[256];
+		if (tls_srv_load(&tls, st->cert, st->key, why, sizeof why) < 0)
+			err_die(EX_USAGE, "unable to load TLS certificate %s "
+			    "and key %s: %s", st->cert, st->key, why);
+	}
+	/* Every connection and session costs descriptors: take all we may. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (loop_init(&l, LOOP_SIGNALS) < 0)
+		err_diesys(EX_SYS, "unable to set up signals");
+	if (upath)
+		lsock = unixsock_listen(upath, 128);
+	else
+		lsock = http_listen(st->addr, 128);
+	if (lsock < 0)
+		err_diesys(EX_SYS, "unable to listen on %s", upath ? upath :
+		    st->addr);
+	if (upath)
+		snprintf(where, sizeof where, "%s", upath);
+	else
+		http_sockname(lsock, where, sizeof where);
+	err_info("listening on %s%s", tls ? "https://" : upath ? "" :
+	    "http://", where);
+
+	/* Ready only now that the listener is bound; a parent must not
+	 * wait forever on a failure, so it is fatal. */
+	ready_env = getenv("PTYD_READY_PIPE");
+	if (!fifo && ready_env && *ready_env)
+		fifo = ready_env;
+	if (fifo && ready_fifo(fifo, READY_TIMEOUT_MS) < 0)
+		err_diesys(EX_SYS, "unable to signal readiness on %s", fifo);
+	if (st->nfd >= 0 && ready_fd(st->nfd) < 0)
+		err_diesys(EX_SYS, "unable to signal readiness on fd %lld",
+		    st->nfd);
 }
 
 enum { O_CERT = 256, O_KEY, O_TOKEN, O_ORIGIN, O_SCROLLBACK, O_FLUSH,
@@ -181,11 +292,8 @@ main(int argc, char **argv)
 		{ "idle-timeout", required_argument, NULL, O_IDLE },
 		{ 0 },
 	};
-	const char *addr = NULL, *fifo = NULL, *cert = NULL,
-	    *key = NULL, *tokfile = NULL, *ready_env;
-	long long nfd = -1, x;
+	struct start st = { .nfd = -1 };
 	int opt;
-	char where[300];
 
 	err_setprog(argv[0]);
 	if (argc > 1 && !strcmp(argv[1], "attach"))
@@ -193,119 +301,46 @@ main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "+hl:u:c:R:N:v", lopts,
 	    NULL)) != -1) {
 		switch (opt) {
-		case 'l': addr = optarg; break;
+		case 'l': st.addr = optarg; break;
 		case 'u': upath = optarg; break;
 		case 'c': default_cmd = optarg; break;
-		case 'R': fifo = optarg; break;
-		case 'N': nfd = xnum_opt('N', optarg, 0, 1 << 20, "descriptor"); break;
+		case 'R': st.fifo = optarg; break;
+		case 'N':
+			st.nfd = xnum_opt('N', optarg, 0, 1 << 20, "descriptor");
+			break;
 		case 'v': verbose = 1; break;
-		case O_CERT: cert = optarg; break;
-		case O_KEY: key = optarg; break;
-		case O_TOKEN: tokfile = optarg; break;
+		case O_CERT: st.cert = optarg; break;
+		case O_KEY: st.key = optarg; break;
+		case O_TOKEN: st.tokfile = optarg; break;
 		case O_ORIGIN: origins = optarg; break;
 		case O_HOST: hosts = optarg; break;
 		case O_SCROLLBACK:
-			if (num_parse(optarg, 4096, 1 << 30, &x) < 0)
-				err_die(EX_USAGE, "unable to parse --scrollback "
-				    "%s: not a number from 4096 to 1073741824",
-				    optarg);
-			scrollback = x;
+			scrollback = xnum_lopt("scrollback", optarg, 4096,
+			    1 << 30, "number");
 			break;
-		case O_FLUSH: {
-			char *colon = strchr(optarg, ':');
-			long long b;
-			if (!colon)
-				err_die(EX_USAGE, "unable to parse --flush %s: "
-				    "not ms:bytes", optarg);
-			*colon = 0;
-			if (num_parse(optarg, 0, 1000, &x) < 0 ||
-			    num_parse(colon + 1, 1, FRAME_OUT_MAX, &b) < 0)
-				err_die(EX_USAGE, "unable to parse --flush: "
-				    "not ms (0 to 1000):bytes (1 to 65536)");
-			flush_ms = x;
-			flush_bytes = b;
-			break;
-		}
+		case O_FLUSH: flush_opt(optarg); break;
 		case O_MAXSESS:
-			if (num_parse(optarg, 1, 100000, &max_sessions) < 0)
-				err_die(EX_USAGE, "unable to parse --max-sessions "
-				    "%s: not a number from 1 to 100000", optarg);
+			max_sessions = xnum_lopt("max-sessions", optarg, 1,
+			    100000, "number");
 			break;
 		case O_IDLE:
-			if (num_parse(optarg, 0, 1LL << 31, &x) < 0)
-				err_die(EX_USAGE, "unable to parse --idle-timeout "
-				    "%s: not a number of seconds", optarg);
-			idle_ms = x * 1000;
+			idle_ms = 1000 * xnum_lopt("idle-timeout", optarg, 0,
+			    1LL << 31, "number of seconds");
 			break;
 		default: usage();
 		}
 	}
 	if (optind != argc)
 		usage();
-	if (addr && upath)
+	if (st.addr && upath)
 		err_die(EX_USAGE, "unable to use -l and -u together");
-	if (!cert != !key)
+	if (!st.cert != !st.key)
 		err_die(EX_USAGE, "unable to use TLS: --cert and --key go together");
-	if (!addr && !upath)
-		addr = DEFAULT_ADDR;
-	if (addr && !loopback(addr) && !tokfile)
+	if (!st.addr && !upath)
+		st.addr = DEFAULT_ADDR;
+	if (st.addr && !loopback(st.addr) && !st.tokfile)
 		err_die(EX_USAGE, "unable to listen on %s: a non-loopback "
-		    "address requires --token", addr);
-	if (!default_cmd)
-		default_cmd = getenv("SHELL") && *getenv("SHELL") ?
-		    getenv("SHELL") : "/bin/sh";
-	if (tokfile) {
-		char t[4096];
-		ssize_t n = io_readsmall(AT_FDCWD, tokfile, t, sizeof t);
-		if (n < 0)
-			err_diesys(EX_USAGE, "unable to read token file %s",
-			    tokfile);
-		t[strcspn(t, "\r\n")] = 0;
-		if (strlen(t) < 16 || strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "abcdefghijklmnopqrstuvwxyz0123456789-._~+/=") != strlen(t))
-			err_die(EX_USAGE, "unable to use token file %s: the "
-			    "token must be 16 or more URL-safe characters",
-			    tokfile);
-		token = strdup(t);
-	}
-	if (cert) {
-		char why[256];
-		if (tls_srv_load(&tls, cert, key, why, sizeof why) < 0)
-			err_die(EX_USAGE, "unable to load TLS certificate %s "
-			    "and key %s: %s", cert, key, why);
-	}
-	/* Every connection and session costs descriptors: take all we may. */
-	{
-		struct rlimit rl;
-		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-			rl.rlim_cur = rl.rlim_max;
-			setrlimit(RLIMIT_NOFILE, &rl);
-		}
-	}
-	if ((sigfd = sigfd_open()) < 0)
-		err_diesys(EX_SYS, "unable to set up signals");
-	if (upath)
-		lsock = listen_unix(upath);
-	else
-		lsock = http_listen(addr, 128);
-	if (lsock < 0)
-		err_diesys(EX_SYS, "unable to listen on %s", upath ? upath : addr);
-	if (upath)
-		snprintf(where, sizeof where, "%s", upath);
-	else
-		http_sockname(lsock, where, sizeof where);
-	err_info("listening on %s%s", tls ? "https://" : upath ? "" :
-	    "http://", where);
-
-	/* Ready only now that the listener is bound; a parent must not
-	 * wait forever on a failure, so it is fatal. */
-	ready_env = getenv("PTYD_READY_PIPE");
-	if (!fifo && ready_env && *ready_env)
-		fifo = ready_env;
-	if (fifo && ready_fifo(fifo, READY_TIMEOUT_MS) < 0)
-		err_diesys(EX_SYS, "unable to signal readiness on %s", fifo);
-	if (nfd >= 0 && ready_fd(nfd) < 0)
-		err_diesys(EX_SYS, "unable to signal readiness on fd %lld", nfd);
-	serve();
-	return 0;
+		    "address requires --token", st.addr);
+	setup(&st);
+	return loop();
 }

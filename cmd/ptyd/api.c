@@ -16,6 +16,9 @@
 #include "web_asset.h"
 #include "ptyd/ptyd.h"
 
+#define INQ_MAX 65536           /* input held for a PTY that is not reading */
+#define DIM_MAX 4096            /* cols and rows: 1 to DIM_MAX */
+
 static void
 session_json(struct buf *b, const struct session *s)
 {
@@ -233,7 +236,7 @@ dims(struct conn *c, const struct json *o, int *cols, int *rows)
 }
 
 static void
-api_create(struct conn *c)
+api_create(struct conn *c, const char *path, size_t plen)
 {
 	struct json_doc d;
 	const struct json *o, *cmd, *env, *cwd, *v;
@@ -311,7 +314,7 @@ out:
 }
 
 static void
-api_list(struct conn *c)
+api_list(struct conn *c, const char *path, size_t plen)
 {
 	struct buf b = { 0 };
 
@@ -433,7 +436,7 @@ api_attach(struct conn *c, struct session *s)
 	}
 	s->live = c;
 	c->s = s;
-	c->off = replay_start(s);
+	c->off = replay_start(&s->ring);
 	c->flush_at = 0;
 	if (verbose)
 		err_info("session %s: client fd %d attached at %llu", s->id, c->fd,
@@ -496,24 +499,118 @@ json_type(const struct http_req *r)
 	    (!v[16] || v[16] == ';' || v[16] == ' ');
 }
 
-/* What POST /terminals/ID/ACTION does to session ID. */
+enum { M_GET = 1, M_POST = 2, M_OTHER = 4, M_ANY = 7 };
+
+static int
+method(const struct conn *c)
+{
+	return !strcmp(c->req.method, "GET") ? M_GET :
+	    !strcmp(c->req.method, "POST") ? M_POST : M_OTHER;
+}
+
+static void
+api_health(struct conn *c, const char *path, size_t n)
+{
+	struct buf b = { 0 };
+
+	buf_adds(&b, "{\"status\":\"ok\"}\n");
+	respond_json(c, 200, &b, NULL);
+	buf_free(&b);
+}
+
+static void
+api_show(struct conn *c, struct session *s)
+{
+	struct buf b = { 0 };
+
+	session_json(&b, s);
+	buf_adds(&b, "\n");
+	respond_json(c, 200, &b, NULL);
+	buf_free(&b);
+}
+
+/* What /terminals/ID[/ACTION] does to session ID. */
 static const struct {
 	const char *path;
-	void (*fn)(struct conn *, struct session *);
+	int methods;
+	void (*fn)(struct conn *c, struct session *s);
 } acts[] = {
-	{ "/resize", api_resize },
-	{ "/terminate", api_terminate },
+	{ "", M_GET, api_show },
+	{ "/resize", M_POST, api_resize },
+	{ "/terminate", M_POST, api_terminate },
 };
+
+static void
+api_terminal(struct conn *c, const char *path, size_t n)
+{
+	const char *id = path + strlen("/terminals/"), *rest;
+	size_t idlen = strcspn(id, "/?"), k;
+	struct session *s;
+
+	rest = id + idlen;
+	k = path + n - rest;
+	if (!(s = session_find(id, idlen))) {
+		respond_err(c, 404, "no such session", NULL);
+		return;
+	}
+	if (!k && header_has(&c->req, "Upgrade", "websocket")) {
+		api_attach(c, s);
+		return;
+	}
+	for (size_t i = 0; i < sizeof acts / sizeof acts[0]; i++) {
+		if (k != strlen(acts[i].path) || strncmp(rest, acts[i].path, k))
+			continue;
+		if (acts[i].methods & method(c))
+			acts[i].fn(c, s);
+		else
+			respond_err(c, 405, "method not allowed", NULL);
+		return;
+	}
+	respond_err(c, 404, "not found", NULL);
+}
+
+/* The routes; a path ending in '/' is the start of longer ones.  Any
+ * other GET is a page asset; "/" also takes ?token= (token_login). */
+static const struct route {
+	const char *path;
+	int methods;
+	int open;		/* served without the token */
+	void (*fn)(struct conn *c, const char *path, size_t n);
+} routes[] = {
+	{ "/health", M_GET, 1, api_health },
+	{ "/terminals", M_GET, 0, api_list },
+	{ "/terminals", M_POST, 0, api_create },
+	{ "/terminals/", M_ANY, 0, api_terminal },
+};
+
+/* The route of path (n bytes) for method m, or NULL; *any: the first
+ * route of that path, whatever its method (NULL: no such path). */
+static const struct route *
+route_find(const char *path, size_t n, int m, const struct route **any)
+{
+	*any = NULL;
+	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+		const struct route *r = &routes[i];
+		size_t k = strlen(r->path);
+		if (r->path[k - 1] == '/' ? n <= k : n != k)
+			continue;
+		if (strncmp(path, r->path, k))
+			continue;
+		if (!*any)
+			*any = r;
+		if (r->methods & m)
+			return r;
+	}
+	return NULL;
+}
 
 void
 route(struct conn *c)
 {
-	const char *m = c->req.method, *t = c->req.target, *q, *id, *rest;
-	int get = !strcmp(m, "GET"),
-	    post = !strcmp(m, "POST");
-	size_t plen = strcspn(t, "?"), idlen;
-	struct session *s;
-	struct buf b = { 0 };
+	const char *t = c->req.target, *q;
+	const struct route *r, *any;
+	int m = method(c);
+	size_t plen = strcspn(t, "?");
 
 	q = t[plen] == '?' ? t + plen + 1 : NULL;
 	/* Browsers' doors, on every route: a name that is not ours (DNS
@@ -528,82 +625,27 @@ route(struct conn *c)
 		respond_err(c, 403, "origin not allowed", NULL);
 		return;
 	}
-	if (post && c->req.body_len && !json_type(&c->req)) {
+	if (m == M_POST && c->req.body_len && !json_type(&c->req)) {
 		respond_err(c, 415, "the body must be application/json",
 		    NULL);
 		return;
 	}
-	if (plen == 7 && !strncmp(t, "/health", 7)) {
-		if (!get) {
-			respond_err(c, 405, "method not allowed", NULL);
-			return;
-		}
-		buf_adds(&b, "{\"status\":\"ok\"}\n");
-		respond_json(c, 200, &b, NULL);
-		buf_free(&b);
+	r = route_find(t, plen, m, &any);
+	if (m == M_GET && plen == 1 && token_login(c, q))
 		return;
-	}
-	if (get && plen == 1 && token_login(c, q))
-		return;
-	if (!authorized(&c->req)) {
+	if (!(any && any->open) && !authorized(&c->req)) {
 		respond_err(c, 401, "missing or wrong token",
 		    "WWW-Authenticate: Bearer\r\n");
 		return;
 	}
-	if (plen == 10 && !strncmp(t, "/terminals", 10)) {
-		if (post) {
-			api_create(c);
-			return;
-		}
-		if (get) {
-			api_list(c);
-			return;
-		}
+	if (r)
+		r->fn(c, t, plen);
+	else if (any)
 		respond_err(c, 405, "method not allowed", NULL);
-		return;
-	}
-	if (plen > 11 && !strncmp(t, "/terminals/", 11)) {
-		id = t + 11;
-		idlen = strcspn(id, "/?");
-		rest = id + idlen;
-		if (!(s = session_find(id, idlen))) {
-			respond_err(c, 404, "no such session", NULL);
-			return;
-		}
-		if (rest == t + plen) {
-			if (header_has(&c->req, "Upgrade", "websocket")) {
-				api_attach(c, s);
-				return;
-			}
-			if (!get) {
-				respond_err(c, 405, "method not allowed",
-				    NULL);
-				return;
-			}
-			session_json(&b, s);
-			buf_adds(&b, "\n");
-			respond_json(c, 200, &b, NULL);
-			buf_free(&b);
-			return;
-		}
-		for (size_t i = 0; i < sizeof acts / sizeof acts[0]; i++) {
-			if ((size_t)(t + plen - rest) != strlen(acts[i].path) ||
-			    strncmp(rest, acts[i].path, t + plen - rest))
-				continue;
-			if (post)
-				acts[i].fn(c, s);
-			else
-				respond_err(c, 405, "method not allowed", NULL);
-			return;
-		}
-		respond_err(c, 404, "not found", NULL);
-		return;
-	}
-	if (get) {
+	else if (m == M_GET)
 		serve_asset(c, t, plen);
-		return;
-	}
-	respond_err(c, 404, "not found", NULL);
+	else
+		respond_err(c, 404, "not found", NULL);
 }
 
 /* A control message from the live client. */
@@ -651,15 +693,8 @@ ws_input(struct conn *c)
 	while (c->inoff < c->in.len && c->state == C_WS) {
 		if (c->s && c->s->inq.len >= INQ_MAX)
 			break;
-		/* Replies it asked for (pongs, errors) and does not read: it
-		 * is not a terminal client. */
-		if (c->out.len - c->outoff > OUT_MAX) {
-			if (verbose)
-				err_info("client fd %d: over %d bytes of replies "
-				    "unread: close 1008", c->fd, OUT_MAX);
-			conn_close_frame(c, WS_POLICY, "replies not read");
+		if (conn_unread(c))
 			break;
-		}
 		r = ws_rx_feed(&c->rx, (uint8_t *)c->in.p + c->inoff,
 		    c->in.len - c->inoff, &used, &m);
 		c->inoff += used;
@@ -707,28 +742,25 @@ ws_pump(struct conn *c, long long now)
 {
 	struct session *s = c->s;
 	uint64_t avail;
-	size_t n, at, k;
+	size_t n;
 	uint8_t h[14];
 
 	if (c->state != C_WS || !s || s->live != c || c->close_sent)
 		return;
 	if (c->out.len - c->outoff >= FRAME_OUT_MAX)
 		return;
-	avail = s->end - c->off;
+	avail = s->ring.end - c->off;
 	if (avail) {
 		if (avail < flush_bytes && c->flush_at > now &&
 		    !s->eof)
 			return;
 		n = avail > FRAME_OUT_MAX ? FRAME_OUT_MAX : avail;
 		buf_add(&c->out, h, ws_frame_head(h, WS_BINARY, 1, n, NULL));
-		at = c->off % scrollback;
-		k = scrollback - at < n ? scrollback - at : n;
-		buf_add(&c->out, s->ring + at, k);
-		buf_add(&c->out, s->ring, n - k);
+		ring_copy(&s->ring, c->off, n, &c->out);
 		c->off += n;
 		c->flush_at = 0;
 		c->sent_at = now;
-		if (c->off != s->end)
+		if (c->off != s->ring.end)
 			return;
 	}
 	/* The exit right behind the last output: once a TLS flush has

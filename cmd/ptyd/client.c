@@ -2,35 +2,20 @@
  * to a WebSocket, puts the terminal in raw mode, and copies keyboard to
  * BINARY frames and BINARY frames to the screen; ^\ detaches. */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/random.h>
-#include <sys/signalfd.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "b64.h"
 #include "err.h"
 #include "io.h"
+#include "rawterm.h"
+#include "unixsock.h"
 #include "ptyd/ptyd.h"
-
-static struct termios saved_tio;
-static int raw_on;
-
-static void
-tty_restore(void)
-{
-	if (raw_on)
-		tcsetattr(0, TCSAFLUSH, &saved_tio);
-	raw_on = 0;
-}
 
 static void
 send_frame(int fd, int op, const void *p, size_t n)
@@ -47,7 +32,7 @@ send_frame(int fd, int op, const void *p, size_t n)
 	memcpy(f + hl, p, n);
 	ws_mask(f + hl, n, mk, 0);
 	if (io_writeall(fd, f, hl + n) < 0) {
-		tty_restore();
+		rawterm_off();
 		err_diesys(EX_SYS, "unable to write to the server");
 	}
 	free(f);
@@ -56,13 +41,13 @@ send_frame(int fd, int op, const void *p, size_t n)
 static void
 send_size(int fd)
 {
-	struct winsize ws;
+	unsigned short rows, cols;
 	char j[96];
 
-	if (ioctl(0, TIOCGWINSZ, &ws) < 0 || !ws.ws_col || !ws.ws_row)
+	if (rawterm_size(&rows, &cols) < 0)
 		return;
 	snprintf(j, sizeof j, "{\"type\":\"resize\",\"cols\":%d,\"rows\":%d}",
-	    ws.ws_col, ws.ws_row);
+	    cols, rows);
 	send_frame(fd, WS_TEXT, j, strlen(j));
 }
 
@@ -82,13 +67,10 @@ client_connect(const char *where, char *host, size_t hcap)
 	if (!strncmp(where, "https://", 8) || !strncmp(where, "wss://", 6))
 		err_die(EX_USAGE, "unable to attach to %s: TLS is not supported "
 		    "by the client; use a Unix socket or plain http", where);
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if (strlen(where) >= sizeof sa.sun_path)
-		err_die(EX_USAGE, "unable to use socket %s: path too long", where);
-	strcpy(sa.sun_path, where);
 	snprintf(host, hcap, "localhost");
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
-	    connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+	if ((fd = unixsock_connect(where)) < 0 && errno == ENAMETOOLONG)
+		err_die(EX_USAGE, "unable to use socket %s: path too long", where);
+	if (fd < 0)
 		err_diesys(EX_SYS, "unable to connect to %s", where);
 	return fd;
 }
@@ -152,13 +134,13 @@ client_handshake(int fd, const char *host, const char *id, const char *tok,
 int
 attach_main(int argc, char **argv)
 {
-	const char *tokfile = NULL;
-	char *tok = NULL, host[256], tmp[16384];
+	const char *tokfile = NULL, *tok = NULL;
+	char host[256], tmp[16384];
 	struct buf rest = { 0 };
 	struct ws_rx rx;
 	struct ws_msg m;
-	int opt, fd, sfd, vflag = 0, code = -1, in_open = 1, tty;
-	sigset_t set;
+	struct loop l;
+	int opt, fd, vflag = 0, code = -1, in_open = 1, tty, sig, ni, ii;
 
 	while ((opt = getopt(argc, argv, "+hvk:")) != -1) {
 		switch (opt) {
@@ -169,36 +151,19 @@ attach_main(int argc, char **argv)
 	}
 	if (argc - optind != 2)
 		usage();
-	if (tokfile) {
-		char t[4096];
-		ssize_t n = io_readsmall(AT_FDCWD, tokfile, t, sizeof t);
-		if (n < 0)
-			err_diesys(EX_USAGE, "unable to read token file %s",
-			    tokfile);
-		t[strcspn(t, "\r\n")] = 0;
-		tok = strdup(t);
-	} else if (getenv("PTYD_TOKEN")) {
+	if (tokfile)
+		tok = token_file(tokfile);
+	else if (getenv("PTYD_TOKEN"))
 		tok = getenv("PTYD_TOKEN");
-	}
 	fd = client_connect(argv[optind], host, sizeof host);
 	client_handshake(fd, host, argv[optind + 1], tok, &rest);
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGWINCH);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGINT);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	if ((sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
+	/* SIGWINCH resizes; SIGTERM, SIGINT, SIGHUP end the client (130),
+	 * the terminal put back. */
+	if (loop_init(&l, LOOP_SIGNALS | LOOP_WINCH) < 0)
 		err_diesys(EX_SYS, "unable to open a signalfd");
-	tty = isatty(0);
-	if (tty && tcgetattr(0, &saved_tio) == 0) {
-		struct termios t = saved_tio;
-		cfmakeraw(&t);
-		if (tcsetattr(0, TCSAFLUSH, &t) == 0)
-			raw_on = 1;
-		atexit(tty_restore);
+	if ((tty = isatty(0))) {
+		rawterm_on();
 		send_size(fd);
 	}
 	ws_rx_init(&rx, 0, 1 << 24);
@@ -211,7 +176,7 @@ attach_main(int argc, char **argv)
 			    rest.len - off, &used, &m);
 			off += used;
 			if (r < 0) {
-				tty_restore();
+				rawterm_off();
 				err_die(EX_SYS, "unable to read from the server: "
 				    "protocol error %d", rx.close_code);
 			}
@@ -219,7 +184,7 @@ attach_main(int argc, char **argv)
 				break;
 			if (m.op == WS_BINARY) {
 				if (io_writeall(1, m.data, m.len) < 0) {
-					tty_restore();
+					rawterm_off();
 					err_diesys(EX_SYS, "unable to write "
 					    "output");
 				}
@@ -252,7 +217,7 @@ attach_main(int argc, char **argv)
 				int cc = ws_close_code(m.data, m.len);
 				send_frame(fd, WS_CLOSE, m.data,
 				    m.len >= 2 ? 2 : 0);
-				tty_restore();
+				rawterm_off();
 				if (cc == CLOSE_PREEMPTED)
 					err_die(EX_FALSE, "detached: preempted "
 					    "by a newer client");
@@ -265,40 +230,39 @@ attach_main(int argc, char **argv)
 		}
 		rest.len = 0;
 
-		struct pollfd pf[3] = {
-			{ .fd = fd, .events = POLLIN },
-			{ .fd = sfd, .events = POLLIN },
-			{ .fd = in_open ? 0 : -1, .events = POLLIN },
-		};
-		if (poll(pf, 3, -1) < 0 && errno != EINTR)
+		loop_begin(&l);
+		ni = wait_on(&l, fd, POLLIN, NULL);
+		ii = wait_on(&l, in_open ? 0 : -1, POLLIN, NULL);
+		if (loop_wait(&l) < 0)
 			err_diesys(EX_SYS, "unable to poll");
-		if (pf[1].revents) {
-			struct signalfd_siginfo si;
-			while (read(sfd, &si, sizeof si) == sizeof si) {
-				if (si.ssi_signo == SIGWINCH) {
+		if (loop_rev(&l, 0)) {
+			while ((sig = loop_signal(&l))) {
+				if (sig == SIGWINCH) {
 					send_size(fd);
 					continue;
 				}
-				tty_restore();
+				if (sig == SIGCHLD)
+					continue;
+				rawterm_off();
 				exit(EX_CANCEL);
 			}
 		}
-		if (pf[2].revents) {
+		if (loop_rev(&l, ii)) {
 			ssize_t n = read(0, tmp, sizeof tmp);
 			if (n <= 0) {
 				in_open = 0; /* output keeps coming */
 			} else if (tty && memchr(tmp, 0x1c, n)) {
 				/* ^\ detaches, as in dtach */
-				tty_restore();
+				rawterm_off();
 				exit(0);
 			} else {
 				send_frame(fd, WS_BINARY, tmp, n);
 			}
 		}
-		if (pf[0].revents) {
+		if (loop_rev(&l, ni)) {
 			ssize_t n = read(fd, tmp, sizeof tmp);
 			if (n <= 0) {
-				tty_restore();
+				rawterm_off();
 				if (code >= 0)
 					exit(code);
 				err_die(EX_SYS, "unable to read from the server: "

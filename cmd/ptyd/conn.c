@@ -1,20 +1,50 @@
-/* ptyd's connections: accept, the bytes in and out (plain or TLS),
- * timeouts and the limits on what a client may hold, and the loop. */
+/* ptyd's connections: accept (with eviction and the pause when out of
+ * descriptors), the bytes in and out through one transport, plain or TLS,
+ * the timeouts, the limits on what a client may hold (the same for
+ * both), and each connection's part of the loop. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "clock.h"
 #include "err.h"
-#include "pgkill.h"
 #include "tls.h"
 #include "ptyd/ptyd.h"
+
+#define BODY_MAX 65536          /* request bodies: 413 beyond */
+#define OUT_MAX (1 << 20)       /* control replies a client left unread */
+#define CONN_MAX 1000
+#define HEAD_TIMEOUT_MS 5000    /* a request head must arrive by then */
+#define PEER_PENDING_MAX 64     /* unfinished requests one address may hold */
+#define ACCEPT_PAUSE_MS 100     /* out of descriptors: accept again after */
+#define LINGER_MS 2000          /* after our close frame, wait for theirs */
+#define DRAIN_MS 10000          /* a closing client must take some bytes by then */
+
+/* The one interface to the bytes of a connection; nothing outside this
+ * section knows plain from TLS.
+ *   open    set up after accept (-1: refuse the connection)
+ *   io      read what came (rev: the poll events) into conn_got, at most
+ *           in_room(c); write c->out from outoff on.  *moved: bytes went
+ *           into the socket.  -1: the connection is gone
+ *   events  what to poll c->fd for
+ *   shut    half-close, our last bytes taken
+ *   unsent  bytes taken from c->out are not in the socket yet
+ *   again   io must run again this turn: bytes in c->out no poll event
+ *           will ask for, and reading while writing may have taken more */
+struct xport {
+	int (*open)(struct conn *c);
+	void (*free)(struct conn *c);
+	int (*io)(struct conn *c, short rev, int *moved);
+	short (*events)(const struct conn *c);
+	void (*shut)(struct conn *c);
+	int (*unsent)(const struct conn *c);
+	int (*again)(const struct conn *c);
+};
 
 void
 conn_detach(struct conn *c)
@@ -49,8 +79,8 @@ conn_free(struct conn *c)
 	*pp = c->next;
 	nconns--;
 	close(c->fd);
-	if (c->tls)
-		tls_conn_free(c->tls);
+	if (c->x)
+		c->x->free(c);
 	http_req_free(&c->req);
 	ws_rx_free(&c->rx);
 	buf_free(&c->in);
@@ -87,67 +117,177 @@ in_room(const struct conn *c)
 	return held < MSG_MAX ? MSG_MAX - held : 0;
 }
 
-/* Move bytes between the socket and in/out.  -1: the connection is gone. */
+/* Replies it asked for (pongs, errors) and does not read: c is not a
+ * terminal client, and is closed with 1008.  1 when it was. */
+int
+conn_unread(struct conn *c)
+{
+	if (c->out.len - c->outoff <= OUT_MAX)
+		return 0;
+	if (verbose)
+		err_info("client fd %d: over %d bytes of replies unread: close "
+		    "1008", c->fd, OUT_MAX);
+	conn_close_frame(c, WS_POLICY, "replies not read");
+	return 1;
+}
+
+/* Bytes that came from the client. */
+static void
+conn_got(struct conn *c, const char *p, size_t n)
+{
+	if (c->state == C_HTTP)
+		req_feed(c, p, n);
+	else if (c->state == C_WS)
+		buf_add(&c->in, p, n);
+	/* C_DONE: what a client sends after its request or our close
+	 * frame is read and dropped. */
+}
+
+/* --- the transport: plain or TLS ---------------------------------------- */
+
+static int
+plain_open(struct conn *c)
+{
+	return 0;
+}
+
+static void
+plain_free(struct conn *c)
+{
+}
+
+static int
+plain_io(struct conn *c, short rev, int *moved)
+{
+	char tmp[16384];
+	size_t room = in_room(c);
+	ssize_t r;
+
+	if ((rev & (POLLIN | POLLHUP | POLLERR)) && room) {
+		r = read(c->fd, tmp, room < sizeof tmp ? room : sizeof tmp);
+		if (r == 0)
+			c->rd_eof = 1;
+		else if (r < 0 && errno != EAGAIN && errno != EINTR)
+			return -1;
+		else if (r > 0)
+			conn_got(c, tmp, r);
+	}
+	if (c->outoff < c->out.len) {
+		r = write(c->fd, c->out.p + c->outoff, c->out.len - c->outoff);
+		if (r < 0 && errno != EAGAIN && errno != EINTR)
+			return -1;
+		if (r > 0)
+			c->outoff += r, *moved = 1;
+	}
+	return 0;
+}
+
+static short
+plain_events(const struct conn *c)
+{
+	return (in_room(c) ? POLLIN : 0) | (c->out.len ? POLLOUT : 0);
+}
+
+static void
+plain_shut(struct conn *c)
+{
+	shutdown(c->fd, SHUT_WR);
+}
+
+static int
+plain_none(const struct conn *c)
+{
+	return 0;
+}
+
+static int
+tls_open(struct conn *c)
+{
+	c->tls_want = POLLIN;
+	return (c->tls = tls_conn_new(tls)) ? 0 : -1;
+}
+
+static void
+tls_free(struct conn *c)
+{
+	tls_conn_free(c->tls);
+}
+
+/* TLS moves bytes only here, whatever the poll said: the engine holds
+ * records of its own. */
+static int
+tls_xio(struct conn *c, short rev, int *moved)
+{
+	struct buf got = { 0 };
+	unsigned long long sent = tls_sent(c->tls);
+	size_t used = 0;
+	int w = tls_io(c->tls, c->fd, &got, in_room(c), c->out.p + c->outoff,
+	    c->out.len - c->outoff, &used);
+
+	c->outoff += used;
+	*moved = tls_sent(c->tls) > sent;
+	if (w < 0) {
+		buf_free(&got);
+		return -1;
+	}
+	if (w == 0)
+		c->rd_eof = 1; /* closed cleanly */
+	c->tls_want = w;
+	if (got.len)
+		conn_got(c, got.p, got.len);
+	buf_free(&got);
+	return 0;
+}
+
+static short
+tls_events(const struct conn *c)
+{
+	return in_room(c) ? c->tls_want : c->tls_want & ~POLLIN;
+}
+
+static void
+tls_shut(struct conn *c)
+{
+	tls_close(c->tls);
+	c->tls_want |= POLLOUT; /* its close_notify */
+}
+
+/* With TLS, c->out empty means the engine took the bytes, not that they
+ * went: records wait in it while the socket is full (a slow reader). */
+static int
+tls_unsent(const struct conn *c)
+{
+	return (c->tls_want & POLLOUT) != 0;
+}
+
+/* A flush reads too: TLS records that came in the meantime are decrypted
+ * into c->in, and no poll event will announce them again (a client's
+ * first frame right behind its upgrade request sat there unread). */
+static int
+tls_again(const struct conn *c)
+{
+	return c->out.len != 0;
+}
+
+static const struct xport plain_xport = { plain_open, plain_free, plain_io,
+	plain_events, plain_shut, plain_none, plain_none };
+static const struct xport tls_xport = { tls_open, tls_free, tls_xio,
+	tls_events, tls_shut, tls_unsent, tls_again };
+
+/* Move bytes between the socket and in/out, then answer a request that
+ * is in.  -1: the connection is gone. */
 static int
 conn_io(struct conn *c, short rev)
 {
-	char tmp[16384];
-	ssize_t r;
-	size_t used = 0;
 	int moved = 0;          /* bytes went into the socket */
 
-	if (c->tls) {
-		struct buf got = { 0 };
-		unsigned long long sent = tls_sent(c->tls);
-		int w = tls_io(c->tls, c->fd, &got, in_room(c),
-		    c->out.p + c->outoff, c->out.len - c->outoff, &used);
-		c->outoff += used;
-		moved = tls_sent(c->tls) > sent;
-		if (w < 0) {
-			buf_free(&got);
-			return -1;
-		}
-		if (w == 0)
-			c->rd_eof = 1; /* closed cleanly */
-		c->tls_want = w;
-		if (got.len) {
-			if (c->state == C_HTTP) {
-				req_feed(c, got.p, got.len);
-			} else if (c->state == C_WS) {
-				buf_add(&c->in, got.p, got.len);
-			}
-		}
-		buf_free(&got);
-	} else {
-		size_t room = in_room(c);
-		if ((rev & (POLLIN | POLLHUP | POLLERR)) && room) {
-			r = read(c->fd, tmp, room < sizeof tmp ? room : sizeof tmp);
-			if (r == 0) {
-				c->rd_eof = 1;
-			} else if (r < 0 && errno != EAGAIN && errno != EINTR) {
-				return -1;
-			} else if (r > 0 && c->state == C_HTTP) {
-				req_feed(c, tmp, r);
-			} else if (r > 0 && c->state == C_WS) {
-				buf_add(&c->in, tmp, r);
-			}
-			/* C_DONE: what a client sends after its request or
-			 * our close frame is read and dropped. */
-		}
-		if (c->outoff < c->out.len) {
-			r = write(c->fd, c->out.p + c->outoff,
-			    c->out.len - c->outoff);
-			if (r < 0 && errno != EAGAIN && errno != EINTR)
-				return -1;
-			if (r > 0)
-				c->outoff += r, moved = 1;
-		}
-	}
+	if (c->x->io(c, rev, &moved) < 0)
+		return -1;
 	/* A closing client that still takes bytes has DRAIN_MS from its
 	 * last progress, not from our close frame: a slow reader of a big
 	 * output, seconds of it in the socket, is not cut off mid-read. */
 	if (c->close_sent && moved &&
-	    (c->tls_want & POLLOUT || c->outoff < c->out.len))
+	    (c->x->unsent(c) || c->outoff < c->out.len))
 		c->deadline = clock_ms() + DRAIN_MS;
 	if (c->outoff == c->out.len)
 		c->out.len = c->outoff = 0;
@@ -254,12 +394,12 @@ accept_conns(long long now)
 		memcpy(c->peer, peer, 16);
 		c->deadline = now + HEAD_TIMEOUT_MS;
 		http_req_init(&c->req, HTTP_HEAD_MAX, BODY_MAX);
-		if (tls && !(c->tls = tls_conn_new(tls))) {
+		c->x = tls ? &tls_xport : &plain_xport;
+		if (c->x->open(c) < 0) {
 			close(fd);
 			free(c);
 			continue;
 		}
-		c->tls_want = POLLIN;
 		c->next = conns;
 		conns = c;
 		nconns++;
@@ -284,180 +424,87 @@ conn_finished(struct conn *c, long long now)
 	/* Our last bytes are out: half-close, let the peer finish (read
 	 * and drop its close frame or leftovers) until EOF or the linger. */
 	if (!c->wr_shut) {
-		if (c->tls) {
-			tls_close(c->tls);
-			c->tls_want |= POLLOUT; /* its close_notify */
-		} else {
-			shutdown(c->fd, SHUT_WR);
-		}
+		c->x->shut(c);
 		c->wr_shut = 1;
 	}
-	/* With TLS, c->out empty means the engine took the bytes, not that
-	 * they went: records wait in it while the socket is full (a slow
-	 * reader).  The linger starts once they are written; until then
-	 * the close frame's DRAIN_MS bounds it.  (Closing earlier dropped
-	 * the output's last record: t0304's large output, under load.) */
-	if (c->tls && (c->tls_want & POLLOUT))
+	/* The linger starts once the transport wrote all it took; until
+	 * then the close frame's DRAIN_MS bounds it.  (Closing earlier
+	 * dropped a TLS output's last record: t0304's large output, under
+	 * load.) */
+	if (c->x->unsent(c))
 		return 0;
 	if (!c->deadline || c->deadline > now + LINGER_MS)
 		c->deadline = now + LINGER_MS;
 	return c->rd_eof;
 }
 
-void
-serve(void)
+/* The listener and every connection into l, and their deadlines; the
+ * listener's entry. */
+int
+conns_wait(struct loop *l)
 {
-	struct pollfd *pf = NULL;
-	void **who = NULL;
-	size_t cap = 0;
+	int i = wait_on(l, l->now >= accept_paused ? lsock : -1, POLLIN, NULL);
 
-	for (;;) {
-		long long now = clock_ms(), next = -1;
-		size_t n = 0, need = 2 + nsessions + nconns;
-		struct session *s, *sn;
-		struct conn *c, *cn;
-		int timeout;
+	loop_wake(l, accept_paused > l->now ? accept_paused : 0);
+	for (struct conn *c = conns; c; c = c->next) {
+		short ev = c->x->events(c);
+		wait_on(l, c->fd, ev, c);
+		loop_wake(l, c->deadline);
+		if (c->s && c->s->live == c && c->s->ring.end != c->off)
+			loop_wake(l, c->flush_at ? c->flush_at : l->now);
+		/* Output the transport was not handed yet (TLS): no POLLOUT
+		 * to wait for until it has records to send. */
+		if (c->out.len && !(ev & POLLOUT))
+			loop_wake(l, l->now);
+	}
+	return i;
+}
 
-		if (need > cap) {
-			cap = need * 2;
-			pf = realloc(pf, cap * sizeof *pf);
-			who = realloc(who, cap * sizeof *who);
-			if (!pf || !who)
-				err_die(EX_SYS, "unable to allocate poll set: "
-				    "out of memory");
-		}
-#define WAKE(t) do { if ((t) > 0 && (next < 0 || (t) < next)) next = (t); } while (0)
-		pf[n] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
-		who[n++] = NULL;
-		pf[n] = (struct pollfd){ .fd = now >= accept_paused ? lsock : -1,
-		    .events = POLLIN };
-		who[n++] = NULL;
-		WAKE(accept_paused > now ? accept_paused : 0);
-		for (s = sessions; s; s = s->next) {
-			short ev = 0;
-			if (session_room(s))
-				ev |= POLLIN;
-			if (s->inq.len)
-				ev |= POLLOUT;
-			pf[n] = (struct pollfd){ .fd = ev ? s->ptm : -1,
-			    .events = ev };
-			who[n++] = s;
-			WAKE(s->kill_at);
-			if (s->reaped && s->eof && !s->live && idle_ms)
-				WAKE(s->exited_ms + idle_ms);
-			if (s->reaped && s->ptm >= 0)
-				WAKE(s->exited_ms + EOF_GRACE_MS);
-		}
-		for (c = conns; c; c = c->next) {
-			short ev = 0;
-			if (c->tls) {
-				ev = c->tls_want;
-				if (!in_room(c))
-					ev &= ~POLLIN;
-			} else {
-				if (in_room(c))
-					ev |= POLLIN;
-				if (c->out.len)
-					ev |= POLLOUT;
-			}
-			pf[n] = (struct pollfd){ .fd = c->fd, .events = ev };
-			who[n++] = c;
-			WAKE(c->deadline);
-			if (c->s && c->s->live == c && c->s->end != c->off)
-				WAKE(c->flush_at ? c->flush_at : now);
-			/* TLS moves bytes only in conn_io: no POLLOUT to wait
-			 * for until the engine has records to send. */
-			if (c->tls && c->out.len && !(c->tls_want & POLLOUT))
-				WAKE(now);
-		}
-		timeout = next < 0 ? -1 : next <= now ? 0 : (int)(next - now);
-		if (poll(pf, n, timeout) < 0 && errno != EINTR)
-			err_diesys(EX_SYS, "unable to poll");
-		now = clock_ms();
+/* New connections, when the listener (entry i) is ready. */
+void
+conns_accept(struct loop *l, int i)
+{
+	if (loop_rev(l, i))
+		accept_conns(l->now);
+}
 
-		if (pf[0].revents) {
-			struct signalfd_siginfo si;
-			while (read(sigfd, &si, sizeof si) == sizeof si) {
-				if (si.ssi_signo == SIGCHLD)
-					continue;
-				if (verbose)
-					err_info("%s: stopping", signame(si.ssi_signo));
-				shutdown_all();
-				if (upath)
-					unlink(upath);
-				exit(0);
-			}
-			reap(now);
+/* One turn of c: what came in, what goes out, its end.  -1: c is gone. */
+static int
+conn_turn(struct conn *c, short rev, long long now)
+{
+	ws_pump(c, now);
+	if (conn_io(c, rev) < 0)
+		return -1;
+	conn_input(c);
+	ws_pump(c, now);
+	if (c->x->again(c)) {
+		if (conn_io(c, 0) < 0)
+			return -1;
+		conn_input(c);
+	}
+	if (c->state == C_WS && c->rd_eof && !c->close_sent)
+		return -1; /* gone without a close frame */
+	if (conn_finished(c, now) || (c->deadline && now >= c->deadline)) {
+		if (c->state == C_HTTP && !c->out.len && !c->rd_eof) {
+			respond_err(c, 408, "request timeout", NULL);
+			return 0;
 		}
-		if (pf[1].revents)
-			accept_conns(now);
-		/* The poll set covers the sessions and connections that
-		 * existed before it, in list order; newer ones (at the head
-		 * of the lists) wait for the next round. */
-		size_t i = 2;
-		for (s = sessions; s && i < n; s = s->next) {
-			if (who[i] != s) /* added this round */
-				continue;
-			if (pf[i].revents & POLLOUT)
-				session_write(s);
-			if (pf[i].revents & (POLLIN | POLLHUP | POLLERR))
-				session_read(s, now);
-			i++;
-		}
-		for (s = sessions; s; s = s->next) {
-			/* After the reap, read what is left, then EOF. */
-			if (s->reaped && s->ptm >= 0)
-				session_read(s, now);
-			if (s->kill_at && now >= s->kill_at) {
-				if (!s->reaped)
-					pg_signal(s->pid, SIGKILL);
-				s->kill_at = 0;
-			}
-		}
-		for (c = conns; c; c = cn) {
-			short rev = 0;
-			cn = c->next;
-			if (i < n && who[i] == c)
-				rev = pf[i++].revents;
-			ws_pump(c, now);
-			if ((rev || c->tls || c->out.len) && conn_io(c, rev) < 0) {
-				conn_free(c);
-				continue;
-			}
-			conn_input(c);
-			ws_pump(c, now);
-			/* This flush reads too: TLS records that came in the
-			 * meantime are decrypted into c->in, and no poll event
-			 * will announce them again, so they are taken now (a
-			 * client's first frame right behind its upgrade request
-			 * sat there unread). */
-			if (c->tls && c->out.len) {
-				if (conn_io(c, 0) < 0) {
-					conn_free(c);
-					continue;
-				}
-				conn_input(c);
-			}
-			if (c->state == C_WS && c->rd_eof && !c->close_sent) {
-				conn_free(c); /* gone without a close frame */
-				continue;
-			}
-			if (conn_finished(c, now) ||
-			    (c->deadline && now >= c->deadline)) {
-				if (c->state == C_HTTP && !c->out.len &&
-				    !c->rd_eof) {
-					respond_err(c, 408, "request timeout",
-					    NULL);
-					continue;
-				}
-				conn_free(c);
-			}
-		}
-		for (s = sessions; s; s = sn) {
-			sn = s->next;
-			if (s->seen || (s->reaped && s->eof && !s->live &&
-			    idle_ms && now >= s->exited_ms + idle_ms))
-				session_free(s);
-		}
+		return -1;
+	}
+	return 0;
+}
+
+/* Every connection's turn; their entries start at i.  The poll set
+ * covers the connections that existed before it, in list order; newer
+ * ones (at the head of the list) wait for the next turn. */
+void
+conns_run(struct loop *l, int i)
+{
+	struct conn *c, *cn;
+
+	for (c = conns; c; c = cn) {
+		cn = c->next;
+		if (conn_turn(c, loop_take(l, &i, c), l->now) < 0)
+			conn_free(c);
 	}
 }

@@ -1,8 +1,10 @@
-/* ptyd's PTY sessions: spawning the command on a new terminal, the
- * scrollback ring its output goes into, reading and writing the PTY, and
- * reaping.  The invariants are those of ptyd.c's opening comment. */
+/* ptyd's PTY sessions: the command started on a new terminal (lib/spawn),
+ * its output read into the session's ring (ring.c), its input written,
+ * its exit reaped, and each session's part of the loop.  The invariants
+ * are those of ptyd.c's opening comment. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,12 +15,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "child.h"
 #include "clock.h"
 #include "err.h"
 #include "pgkill.h"
-#include "ptyopen.h"
+#include "spawn.h"
 #include "ptyd/ptyd.h"
+
+extern char **environ;
 
 struct session *
 session_find(const char *id, size_t n)
@@ -29,71 +32,64 @@ session_find(const char *id, size_t n)
 	return NULL;
 }
 
-static uint64_t
-ring_start(const struct session *s)
+/* The command's environment: ours, TERM=xterm-256color, then the
+ * request's env, each replacing a variable of its name.  What it made is
+ * in e->own, for env_free.  -1 for memory. */
+struct env {
+	char **e, **own;
+	size_t n, nown;
+};
+
+static int
+env_set(struct env *e, const char *key, const char *val)
 {
-	return s->end > scrollback ? s->end - scrollback : 0;
+	size_t kl = strlen(key), i;
+	char *kv = malloc(kl + strlen(val) + 2);
+
+	if (!kv)
+		return -1;
+	sprintf(kv, "%s=%s", key, val);
+	e->own[e->nown++] = kv;
+	for (i = 0; i < e->n; i++)
+		if (!strncmp(e->e[i], key, kl) && e->e[i][kl] == '=')
+			break;
+	e->e[i] = kv;
+	if (i == e->n)
+		e->n++;
+	return 0;
 }
 
-static uint8_t
-ring_at(const struct session *s, uint64_t off)
+static void
+env_free(struct env *e)
 {
-	return s->ring[off % scrollback];
+	for (size_t i = 0; i < e->nown; i++)
+		free(e->own[i]);
+	free(e->own);
+	free(e->e);
 }
 
-/* Where a new client starts: the oldest byte held, moved forward to a safe
- * boundary once the ring has wrapped: just after a newline within
- * SAFE_SCAN bytes (a line start is outside any escape sequence a
- * terminal program writes), else the first byte that starts a UTF-8
- * sequence and is not inside an escape sequence's parameters. */
-uint64_t
-replay_start(const struct session *s)
+static int
+env_make(struct env *e, const struct json *env)
 {
-	uint64_t o = ring_start(s), lim;
+	const struct json *v;
+	size_t n = 1;
 
-	if (o == 0)
-		return 0;
-	lim = s->end - o > SAFE_SCAN ? o + SAFE_SCAN : s->end;
-	for (uint64_t i = o; i < lim; i++)
-		if (ring_at(s, i) == '\n')
-			return i + 1;
-	for (uint64_t i = o; i < lim; i++) {
-		uint8_t c = ring_at(s, i);
-		if ((c & 0xc0) == 0x80 || (c >= 0x20 && c < 0x40))
-			continue; /* continuation byte, or CSI parameter */
-		return i;
-	}
-	return lim;
-}
-
-/* The child side of a spawn: never returns.  A failure is written to the
- * close-on-exec pipe as {stage, errno}; exec success closes it. */
-static _Noreturn void
-spawn_child(int pts, int ep, char **argv, const struct json *env,
-    const char *cwd)
-{
-	int msg[2];
-
-	setsid();
-	if (ioctl(pts, TIOCSCTTY, 0) < 0 || dup2(pts, 0) < 0 ||
-	    dup2(pts, 1) < 0 || dup2(pts, 2) < 0 || child_reset() < 0) {
-		msg[0] = 0;
-		goto fail;
-	}
-	setenv("TERM", "xterm-256color", 1);
-	for (const struct json *v = env ? env->child : NULL; v; v = v->next)
-		setenv(v->key, v->s, 1);
-	if (cwd && chdir(cwd) < 0) {
-		msg[0] = 1;
-		goto fail;
-	}
-	execvp(argv[0], argv);
-	msg[0] = 2;
-fail:
-	msg[1] = errno;
-	if (write(ep, msg, sizeof msg) < 0)
-		_exit(127);
-	_exit(127);
+	*e = (struct env){ 0 };
+	for (char **p = environ; *p; p++)
+		n++;
+	for (v = env ? env->child : NULL; v; v = v->next)
+		n++;
+	if (!(e->e = calloc(n + 1, sizeof *e->e)) ||
+	    !(e->own = calloc(n, sizeof *e->own)))
+		return -1;
+	for (char **p = environ; *p; p++)
+		e->e[e->n++] = *p;
+	if (env_set(e, "TERM", "xterm-256color") < 0)
+		return -1;
+	for (v = env ? env->child : NULL; v; v = v->next)
+		if (env_set(e, v->key, v->s) < 0)
+			return -1;
+	return 0;
 }
 
 /* Start a session.  On failure: NULL, with an HTTP status and a message. */
@@ -102,15 +98,18 @@ session_new(int cols, int rows, char **argv, const char *cmdline,
     const struct json *env, const char *cwd, int *status, struct buf *why)
 {
 	struct winsize ws = { .ws_row = rows, .ws_col = cols };
+	struct spawn sp = { .argv = argv, .fd = { SPAWN_PTY, SPAWN_PTY,
+	    SPAWN_PTY }, .ws = &ws, .dirfd = -1, .dir = cwd,
+	    .flags = SPAWN_SESSION };
+	struct spawn_run run;
 	struct session *s;
+	struct env e = { 0 };
 	unsigned char rnd[8];
-	int ptm, pts, ep[2], msg[2];
-	ssize_t n;
-	pid_t pid;
+	int r;
 
 	*status = 500;
-	if (!(s = calloc(1, sizeof *s)) || !(s->ring = malloc(scrollback)) ||
-	    !(s->command = strdup(cmdline))) {
+	if (!(s = calloc(1, sizeof *s)) || !(s->ring.p = malloc(scrollback)) ||
+	    !(s->command = strdup(cmdline)) || env_make(&e, env) < 0) {
 		buf_addf(why, "unable to allocate a session: %s", strerror(errno));
 		goto fail;
 	}
@@ -120,64 +119,43 @@ session_new(int cols, int rows, char **argv, const char *cmdline,
 	}
 	for (int i = 0; i < 8; i++)
 		snprintf(s->id + 2 * i, 3, "%02x", rnd[i]);
-	if (pty_open(&ptm, &pts, &ws) < 0) {
-		buf_addf(why, "unable to open a pty: %s", strerror(errno));
+	sp.envp = e.e;
+	r = spawn_start(&sp, &run);
+	if (r < 0) {
+		/* Reported, not retried: the client asked for this command;
+		 * the directory and the program are its own (400). */
+		int err = errno;
+		if (run.pid > 0)
+			waitpid(run.pid, NULL, 0);
+		buf_addf(why, "unable to %s %s: %s", spawn_what(run.step),
+		    run.step == SPAWN_DIR ? cwd : argv[0], strerror(err));
+		if (run.step == SPAWN_DIR || run.step == SPAWN_EXEC)
+			*status = 400;
 		goto fail;
 	}
-	if (pipe2(ep, O_CLOEXEC) < 0) {
-		buf_addf(why, "unable to create a pipe: %s", strerror(errno));
-		close(ptm), close(pts);
-		goto fail;
-	}
-	if ((pid = fork()) < 0) {
-		buf_addf(why, "unable to fork: %s", strerror(errno));
-		close(ptm), close(pts), close(ep[0]), close(ep[1]);
-		goto fail;
-	}
-	if (pid == 0) {
-		close(ep[0]);
-		close(ptm);
-		spawn_child(pts, ep[1], argv, env, cwd);
-	}
-	close(pts);
-	close(ep[1]);
-	do
-		n = read(ep[0], msg, sizeof msg);
-	while (n < 0 && errno == EINTR);
-	close(ep[0]);
-	if (n == sizeof msg) {
-		/* Reported, not retried: the client asked for this command. */
-		static const char *const what[] = { "set up the terminal for",
-			"change directory for", "exec" };
-		waitpid(pid, NULL, 0);
-		close(ptm);
-		buf_addf(why, "unable to %s %s: %s", what[msg[0] % 3],
-		    msg[0] == 1 ? cwd : argv[0], strerror(msg[1]));
-		*status = msg[0] == 0 ? 500 : 400;
-		goto fail;
-	}
-	fcntl(ptm, F_SETFL, O_NONBLOCK);
-	s->ptm = ptm;
-	s->pid = pid;
+	env_free(&e);
+	s->ptm = run.ptm;
+	s->pid = run.pid;
 	s->cols = cols;
 	s->rows = rows;
+	s->ring.cap = scrollback;
 	s->started = time(NULL);
 	s->next = sessions;
 	sessions = s;
 	nsessions++;
 	if (verbose)
 		err_info("session %s: started %s, pid %ld", s->id, cmdline,
-		    (long)pid);
+		    (long)run.pid);
 	return s;
 fail:
+	env_free(&e);
 	if (s) {
-		free(s->ring);
+		free(s->ring.p);
 		free(s->command);
 	}
 	free(s);
 	return NULL;
 }
-
 
 void
 session_free(struct session *s)
@@ -197,20 +175,24 @@ session_free(struct session *s)
 	if (verbose)
 		err_info("session %s: removed", s->id);
 	buf_free(&s->inq);
-	free(s->ring);
+	free(s->ring.p);
 	free(s->command);
 	free(s);
 }
 
 /* How many bytes the PTY may be read into now (see the invariants). */
-size_t
-session_room(const struct session *s)
+static size_t
+room(const struct session *s)
 {
-	if (s->ptm < 0)
-		return 0;
-	if (!s->live)
-		return scrollback;
-	return scrollback - (s->end - s->live->off);
+	return session_room(&s->ring, s->ptm >= 0, s->live ? &s->live->off :
+	    NULL);
+}
+
+/* What the PTY is polled for: room to read into, input to write. */
+static short
+session_events(const struct session *s)
+{
+	return (room(s) ? POLLIN : 0) | (s->inq.len ? POLLOUT : 0);
 }
 
 static void
@@ -221,29 +203,24 @@ session_eof(struct session *s)
 	s->eof = 1;
 }
 
-void
+static void
 session_read(struct session *s, long long now)
 {
-	size_t room, at, n;
+	size_t at, n;
 	ssize_t r;
 
-	while ((room = session_room(s)) > 0) {
-		at = s->end % scrollback;
-		n = scrollback - at; /* contiguous up to the ring's end */
-		if (n > room)
-			n = room;
-		if (n > 65536)
-			n = 65536;
-		r = read(s->ptm, s->ring + at, n);
+	while ((n = room(s)) > 0) {
+		n = ring_span(&s->ring, n, 65536, &at);
+		r = read(s->ptm, s->ring.p + at, n);
 		if (r > 0) {
 			struct conn *c = s->live;
 			/* Coalescing: at most one frame per flush_ms while
 			 * output keeps coming; the first after a pause (an
 			 * echoed keystroke) goes at once. */
-			if (c && c->off == s->end && !c->flush_at)
+			if (c && c->off == s->ring.end && !c->flush_at)
 				c->flush_at = c->sent_at + flush_ms > now ?
 				    c->sent_at + flush_ms : now;
-			s->end += r;
+			s->ring.end += r;
 			continue;
 		}
 		if (r < 0 && errno == EINTR)
@@ -335,3 +312,63 @@ shutdown_all(void)
 			pg_signal(s->pid, SIGKILL);
 }
 
+
+/* Every session's PTY into l, and their deadlines; the first entry. */
+int
+sessions_wait(struct loop *l)
+{
+	int first = (int)l->n;
+
+	for (struct session *s = sessions; s; s = s->next) {
+		wait_on(l, s->ptm, session_events(s), s);
+		loop_wake(l, s->kill_at);
+		if (s->reaped && s->eof && !s->live && idle_ms)
+			loop_wake(l, s->exited_ms + idle_ms);
+		if (s->reaped && s->ptm >= 0)
+			loop_wake(l, s->exited_ms + EOF_GRACE_MS);
+	}
+	return first;
+}
+
+/* Every session's turn; their entries start at i (sessions_wait).  The
+ * poll set covers the sessions that existed before it, in list order;
+ * newer ones (at the head of the list) wait for the next turn. */
+void
+sessions_run(struct loop *l, int i)
+{
+	struct session *s;
+	short rev;
+
+	for (s = sessions; s; s = s->next) {
+		rev = loop_take(l, &i, s);
+		if (rev & POLLOUT)
+			session_write(s);
+		if (rev & (POLLIN | POLLHUP | POLLERR))
+			session_read(s, l->now);
+	}
+	for (s = sessions; s; s = s->next) {
+		/* After the reap, read what is left, then EOF. */
+		if (s->reaped && s->ptm >= 0)
+			session_read(s, l->now);
+		if (s->kill_at && l->now >= s->kill_at) {
+			if (!s->reaped)
+				pg_signal(s->pid, SIGKILL);
+			s->kill_at = 0;
+		}
+	}
+}
+
+/* The end of a turn: a session whose exit a client was sent, or that
+ * nobody attached to within --idle-timeout of its exit, goes. */
+void
+sessions_done(long long now)
+{
+	struct session *s, *sn;
+
+	for (s = sessions; s; s = sn) {
+		sn = s->next;
+		if (s->seen || (s->reaped && s->eof && !s->live && idle_ms &&
+		    now >= s->exited_ms + idle_ms))
+			session_free(s);
+	}
+}
