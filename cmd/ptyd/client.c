@@ -131,20 +131,131 @@ client_handshake(int fd, const char *host, const char *id, const char *tok,
 	buf_free(&in);
 }
 
+struct client {
+	int fd, vflag, tty, in_open;
+	int code;		/* from the exit event; -1: none yet */
+	struct ws_rx rx;
+	struct buf rest;	/* bytes from the server not parsed yet */
+};
+
+/* A TEXT frame: JSON events; the exit's code or signal is our status. */
+static void
+client_event(struct client *cl, const struct ws_msg *m)
+{
+	struct json_doc d;
+	const struct json *t, *v;
+	long long x;
+
+	if (cl->vflag)
+		fprintf(stderr, "%.*s\n", (int)m->len, (const char *)m->data);
+	if (json_parse(&d, (const char *)m->data, m->len, 64) < 0)
+		return;
+	t = json_get(d.root, "type");
+	if (t && t->type == JSON_STR && !strcmp(t->s, "exit")) {
+		v = json_get(d.root, "exit_code");
+		if (v && json_int(v, 0, 255, &x) == 0)
+			cl->code = x;
+		v = json_get(d.root, "signal");
+		for (int sg = 1; sg < 65 && v && v->type == JSON_STR; sg++)
+			if (!strcmp(signame(sg), v->s))
+				cl->code = 128 + sg;
+	}
+	json_doc_free(&d);
+}
+
+/* One message from the server; a close ends the client. */
+static void
+client_msg(struct client *cl, const struct ws_msg *m)
+{
+	int cc;
+
+	switch (m->op) {
+	case WS_BINARY:
+		if (io_writeall(1, m->data, m->len) < 0) {
+			rawterm_off();
+			err_diesys(EX_SYS, "unable to write output");
+		}
+		break;
+	case WS_TEXT:
+		client_event(cl, m);
+		break;
+	case WS_PING:
+		send_frame(cl->fd, WS_PONG, m->data, m->len);
+		break;
+	case WS_CLOSE:
+		cc = ws_close_code(m->data, m->len);
+		send_frame(cl->fd, WS_CLOSE, m->data, m->len >= 2 ? 2 : 0);
+		rawterm_off();
+		if (cc == CLOSE_PREEMPTED)
+			err_die(EX_FALSE, "detached: preempted by a newer client");
+		if (cl->code >= 0)
+			exit(cl->code);
+		err_die(EX_SYS, "closed by the server: %d %.*s", cc,
+		    m->len > 2 ? (int)m->len - 2 : 0, (const char *)m->data + 2);
+	}
+}
+
+/* Wait for the server, the keyboard or a signal, and take what came:
+ * SIGWINCH resizes; SIGTERM, SIGINT, SIGHUP end the client (130). */
+static void
+client_wait(struct client *cl, struct loop *l)
+{
+	char tmp[16384];
+	ssize_t n;
+	int ni, ii, sig;
+
+	loop_begin(l);
+	ni = wait_on(l, cl->fd, POLLIN, NULL);
+	ii = wait_on(l, cl->in_open ? 0 : -1, POLLIN, NULL);
+	if (loop_wait(l) < 0)
+		err_diesys(EX_SYS, "unable to poll");
+	while (loop_rev(l, 0) && (sig = loop_signal(l))) {
+		if (sig == SIGWINCH) {
+			send_size(cl->fd);
+		} else if (sig != SIGCHLD) {
+			rawterm_off();
+			exit(EX_CANCEL);
+		}
+	}
+	if (loop_rev(l, ii)) {
+		n = read(0, tmp, sizeof tmp);
+		if (n <= 0) {
+			cl->in_open = 0; /* output keeps coming */
+		} else if (cl->tty && memchr(tmp, 0x1c, n)) {
+			/* ^\ detaches, as in dtach */
+			rawterm_off();
+			exit(0);
+		} else {
+			send_frame(cl->fd, WS_BINARY, tmp, n);
+		}
+	}
+	if (loop_rev(l, ni)) {
+		n = read(cl->fd, tmp, sizeof tmp);
+		if (n <= 0) {
+			rawterm_off();
+			if (cl->code >= 0)
+				exit(cl->code);
+			err_die(EX_SYS, "unable to read from the server: "
+			    "connection closed");
+		}
+		buf_add(&cl->rest, tmp, n);
+	}
+}
+
 int
 attach_main(int argc, char **argv)
 {
 	const char *tokfile = NULL, *tok = NULL;
-	char host[256], tmp[16384];
-	struct buf rest = { 0 };
-	struct ws_rx rx;
+	struct client cl = { .code = -1, .in_open = 1 };
+	char host[256];
 	struct ws_msg m;
 	struct loop l;
-	int opt, fd, vflag = 0, code = -1, in_open = 1, tty, sig, ni, ii;
+	size_t used, off;
+	int opt, r;
 
 	while ((opt = getopt(argc, argv, "+hvk:")) != -1) {
 		switch (opt) {
-		case 'v': vflag = 1; break;
+		case 'v': cl.vflag = 1; break;
 		case 'k': tokfile = optarg; break;
 		default: usage();
 		}
@@ -155,120 +266,30 @@ attach_main(int argc, char **argv)
 		tok = token_file(tokfile);
 	else if (getenv("PTYD_TOKEN"))
 		tok = getenv("PTYD_TOKEN");
-	fd = client_connect(argv[optind], host, sizeof host);
-	client_handshake(fd, host, argv[optind + 1], tok, &rest);
+	cl.fd = client_connect(argv[optind], host, sizeof host);
+	client_handshake(cl.fd, host, argv[optind + 1], tok, &cl.rest);
 
-	/* SIGWINCH resizes; SIGTERM, SIGINT, SIGHUP end the client (130),
-	 * the terminal put back. */
 	if (loop_init(&l, LOOP_SIGNALS | LOOP_WINCH) < 0)
 		err_diesys(EX_SYS, "unable to open a signalfd");
-	if ((tty = isatty(0))) {
+	if ((cl.tty = isatty(0))) {
 		rawterm_on();
-		send_size(fd);
+		send_size(cl.fd);
 	}
-	ws_rx_init(&rx, 0, 1 << 24);
+	ws_rx_init(&cl.rx, 0, 1 << 24);
 	for (;;) {
-		size_t used, off = 0;
-		int r;
-
-		while (off < rest.len) {
-			r = ws_rx_feed(&rx, (uint8_t *)rest.p + off,
-			    rest.len - off, &used, &m);
-			off += used;
+		for (off = 0; off < cl.rest.len; off += used) {
+			r = ws_rx_feed(&cl.rx, (uint8_t *)cl.rest.p + off,
+			    cl.rest.len - off, &used, &m);
 			if (r < 0) {
 				rawterm_off();
 				err_die(EX_SYS, "unable to read from the server: "
-				    "protocol error %d", rx.close_code);
+				    "protocol error %d", cl.rx.close_code);
 			}
 			if (r == 0)
 				break;
-			if (m.op == WS_BINARY) {
-				if (io_writeall(1, m.data, m.len) < 0) {
-					rawterm_off();
-					err_diesys(EX_SYS, "unable to write "
-					    "output");
-				}
-			} else if (m.op == WS_TEXT) {
-				struct json_doc d;
-				const struct json *t, *v;
-				long long x;
-				if (vflag)
-					fprintf(stderr, "%.*s\n", (int)m.len,
-					    (const char *)m.data);
-				if (json_parse(&d, (const char *)m.data, m.len,
-				    64) < 0)
-					continue;
-				t = json_get(d.root, "type");
-				if (t && t->type == JSON_STR &&
-				    !strcmp(t->s, "exit")) {
-					v = json_get(d.root, "exit_code");
-					if (v && json_int(v, 0, 255, &x) == 0)
-						code = x;
-					v = json_get(d.root, "signal");
-					for (int sg = 1; sg < 65 && v &&
-					    v->type == JSON_STR; sg++)
-						if (!strcmp(signame(sg), v->s))
-							code = 128 + sg;
-				}
-				json_doc_free(&d);
-			} else if (m.op == WS_PING) {
-				send_frame(fd, WS_PONG, m.data, m.len);
-			} else if (m.op == WS_CLOSE) {
-				int cc = ws_close_code(m.data, m.len);
-				send_frame(fd, WS_CLOSE, m.data,
-				    m.len >= 2 ? 2 : 0);
-				rawterm_off();
-				if (cc == CLOSE_PREEMPTED)
-					err_die(EX_FALSE, "detached: preempted "
-					    "by a newer client");
-				if (code >= 0)
-					exit(code);
-				err_die(EX_SYS, "closed by the server: %d %.*s",
-				    cc, m.len > 2 ? (int)m.len - 2 : 0,
-				    (const char *)m.data + 2);
-			}
+			client_msg(&cl, &m);
 		}
-		rest.len = 0;
-
-		loop_begin(&l);
-		ni = wait_on(&l, fd, POLLIN, NULL);
-		ii = wait_on(&l, in_open ? 0 : -1, POLLIN, NULL);
-		if (loop_wait(&l) < 0)
-			err_diesys(EX_SYS, "unable to poll");
-		if (loop_rev(&l, 0)) {
-			while ((sig = loop_signal(&l))) {
-				if (sig == SIGWINCH) {
-					send_size(fd);
-					continue;
-				}
-				if (sig == SIGCHLD)
-					continue;
-				rawterm_off();
-				exit(EX_CANCEL);
-			}
-		}
-		if (loop_rev(&l, ii)) {
-			ssize_t n = read(0, tmp, sizeof tmp);
-			if (n <= 0) {
-				in_open = 0; /* output keeps coming */
-			} else if (tty && memchr(tmp, 0x1c, n)) {
-				/* ^\ detaches, as in dtach */
-				rawterm_off();
-				exit(0);
-			} else {
-				send_frame(fd, WS_BINARY, tmp, n);
-			}
-		}
-		if (loop_rev(&l, ni)) {
-			ssize_t n = read(fd, tmp, sizeof tmp);
-			if (n <= 0) {
-				rawterm_off();
-				if (code >= 0)
-					exit(code);
-				err_die(EX_SYS, "unable to read from the server: "
-				    "connection closed");
-			}
-			buf_add(&rest, tmp, n);
-		}
+		cl.rest.len = 0;
+		client_wait(&cl, &l);
 	}
 }
