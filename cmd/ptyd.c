@@ -51,9 +51,9 @@
 #include "err.h"
 #include "http.h"
 #include "io.h"
+#include "loop.h"
 #include "num.h"
 #include "ready.h"
-#include "loop.h"
 #include "tls.h"
 #include "unixsock.h"
 #include "ptyd/ptyd.h"
@@ -110,6 +110,7 @@ signame(int sig)
 	snprintf(tmp, sizeof tmp, "SIG%d", sig);
 	return tmp;
 }
+
 /* The token in file, its first line: read here once, for the server
  * (--token) and for ptyd attach (-k). */
 char *
@@ -126,8 +127,9 @@ token_file(const char *file)
 	return p;
 }
 
-static struct loop l;
+static struct loop l;	/* setup() makes it, loop() turns it */
 
+/* loop_add, for the server and the client: out of memory is fatal. */
 int
 wait_on(struct loop *lp, int fd, short events, void *who)
 {
