@@ -129,17 +129,6 @@ token_file(const char *file)
 
 static struct loop l;	/* setup() makes it, loop() turns it */
 
-/* loop_add, for the server and the client: out of memory is fatal. */
-int
-wait_on(struct loop *lp, int fd, short events, void *who)
-{
-	int i = loop_add(lp, fd, events, who);
-
-	if (i < 0)
-		err_die(EX_SYS, "unable to allocate poll set: out of memory");
-	return i;
-}
-
 /* SIGTERM, SIGINT, SIGHUP: the sessions end, and so do we. */
 static int
 stop(int sig)

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "err.h"
 #include "loop.h"
 #include "sigfd.h"
 
@@ -66,6 +67,16 @@ loop_add(struct loop *l, int fd, short events, void *who)
 	    .events = events };
 	l->who[l->n] = who;
 	return (int)l->n++;
+}
+
+int
+xloop_add(struct loop *l, int fd, short events, void *who)
+{
+	int i = loop_add(l, fd, events, who);
+
+	if (i < 0)
+		err_diesys(EX_SYS, "unable to grow the poll set");
+	return i;
 }
 
 void

@@ -44,6 +44,9 @@ int loop_init(struct loop *l, int flags);
 void loop_free(struct loop *l);
 void loop_begin(struct loop *l);
 int loop_add(struct loop *l, int fd, short events, void *who);
+/* loop_add where running out of memory is fatal: exit 111, with a
+ * message.  For tools whose loop is all they do. */
+int xloop_add(struct loop *l, int fd, short events, void *who);
 void loop_wake(struct loop *l, long long at);
 int loop_timeout(const struct loop *l);
 int loop_wait(struct loop *l);

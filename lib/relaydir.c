@@ -1,5 +1,6 @@
 #include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,44 +168,66 @@ fields(const char *s, char *buf, size_t cap, char **f, int n)
 	return i == n ? 0 : -1;
 }
 
-/* Fields f[0..n-1] as numbers, each within its [lo, hi], into v. */
-static int
-numbers(char *const *f, int n, const long long (*range)[2], long long *v)
-{
-	for (int i = 0; i < n; i++)
-		if (num_parse(f[i], range[i][0], range[i][1], &v[i]) < 0)
-			return -1;
-	return 0;
-}
+/* The fields of a record line, in order: text (non-empty, fitting in
+ * size bytes with its NUL), or a number within [lo, hi] stored as a long
+ * or an unsigned long long. */
+enum { F_TEXT, F_LONG, F_ULL };
+struct field {
+	int kind;
+	size_t off, size;
+	long long lo, hi;
+};
 
-/* A non-empty field into a buffer of cap bytes. */
+#define FIELD_TEXT(type, m) \
+	{ F_TEXT, offsetof(type, m), sizeof ((type *)0)->m, 0, 0 }
+static const struct field server_fields[] = {
+	FIELD_TEXT(struct server, host),
+	{ F_ULL, offsetof(struct server, pidns), 0, 0, 0xffffffffLL },
+	{ F_LONG, offsetof(struct server, pid), 0, 2, 0x7fffffffLL },
+	{ F_ULL, offsetof(struct server, ticks), 0, 0, 0x7fffffffffffffffLL },
+};
+static const struct field marker_fields[] = {
+	FIELD_TEXT(struct marker, id),
+	{ F_LONG, offsetof(struct marker, pid), 0, 2, 0x7fffffffLL },
+	{ F_LONG, offsetof(struct marker, pgid), 0, 2, 0x7fffffffLL },
+	{ F_ULL, offsetof(struct marker, ticks), 0, 0, 0x7fffffffffffffffLL },
+	FIELD_TEXT(struct marker, node),
+};
+
+/* Parse the line s into out's fields as fd[0..n-1] says.  0, or -1 with
+ * EINVAL for anything else. */
 static int
-text(char *dst, size_t cap, const char *f)
+record(const char *s, const struct field *fd, int n, void *out)
 {
-	if (!f[0] || strlen(f) >= cap)
-		return -1;
-	strcpy(dst, f);
+	char buf[512], *f[5];
+	long long v;
+
+	if (fields(s, buf, sizeof buf, f, n) < 0)
+		goto bad;
+	for (int i = 0; i < n; i++) {
+		char *p = (char *)out + fd[i].off;
+		if (fd[i].kind == F_TEXT) {
+			if (!f[i][0] || strlen(f[i]) >= fd[i].size)
+				goto bad;
+			strcpy(p, f[i]);
+		} else if (num_parse(f[i], fd[i].lo, fd[i].hi, &v) < 0) {
+			goto bad;
+		} else if (fd[i].kind == F_LONG) {
+			*(long *)p = v;
+		} else {
+			*(unsigned long long *)p = v;
+		}
+	}
 	return 0;
+bad:
+	errno = EINVAL;
+	return -1;
 }
 
 int
 relay_server_parse(const char *s, struct server *sv)
 {
-	static const long long range[3][2] = { { 0, 0xffffffffLL },
-		{ 2, 0x7fffffffLL }, { 0, 0x7fffffffffffffffLL } };
-	char buf[256], *f[4];
-	long long v[3];
-
-	if (fields(s, buf, sizeof buf, f, 4) < 0 ||
-	    text(sv->host, sizeof sv->host, f[0]) < 0 ||
-	    numbers(f + 1, 3, range, v) < 0) {
-		errno = EINVAL;
-		return -1;
-	}
-	sv->pidns = v[0];
-	sv->pid = v[1];
-	sv->ticks = v[2];
-	return 0;
+	return record(s, server_fields, 4, sv);
 }
 
 int
@@ -221,21 +244,12 @@ relay_server_alive(const struct server *sv)
 int
 relay_marker_parse(const char *s, struct marker *m)
 {
-	static const long long range[3][2] = { { 2, 0x7fffffffLL },
-		{ 2, 0x7fffffffLL }, { 0, 0x7fffffffffffffffLL } };
-	char buf[512], *f[5];
-	long long v[3];
-
-	if (fields(s, buf, sizeof buf, f, 5) < 0 || !id_valid(f[0]) ||
-	    numbers(f + 1, 3, range, v) < 0 ||
-	    text(m->node, sizeof m->node, f[4]) < 0) {
+	if (record(s, marker_fields, 5, m) < 0)
+		return -1;
+	if (!id_valid(m->id)) {
 		errno = EINVAL;
 		return -1;
 	}
-	strcpy(m->id, f[0]);
-	m->pid = v[0];
-	m->pgid = v[1];
-	m->ticks = v[2];
 	return 0;
 }
 

@@ -99,8 +99,6 @@ void job_free(struct job *j);
 void server_start(const char *listen);
 void server_loop(void);
 void server_leave(int keep);
-struct loop;
-int xwatch(struct loop *l, int fd, short events, void *who);
 void sig_default(int sig);
 
 /* worker.c: the worker's work, lib/spawn's fn: run job for the client on

@@ -323,17 +323,6 @@ sig_default(int sig)
 	raise(sig);
 }
 
-/* loop_add, which fails only for memory: then we die. */
-int
-xwatch(struct loop *l, int fd, short events, void *who)
-{
-	int i = loop_add(l, fd, events, who);
-
-	if (i < 0)
-		err_diesys(EX_SYS, "unable to poll");
-	return i;
-}
-
 /* The signals that came: TERM and INT stop us; then reap the workers. */
 static void
 reap(void)
@@ -375,7 +364,7 @@ server_loop(void)
 		if (stopping)
 			loop_wake(l, stop_deadline);
 		if (lfd >= 0)
-			li = xwatch(l, lfd, POLLIN, NULL);
+			li = xloop_add(l, lfd, POLLIN, NULL);
 		k = (int)l->n;
 		for (int i = 0; i < CONNS_MAX; i++) {
 			struct conn *c = &conns[i];
@@ -387,7 +376,7 @@ server_loop(void)
 				continue;
 			}
 			loop_wake(l, c->deadline);
-			xwatch(l, c->fd, POLLIN, c);
+			xloop_add(l, c->fd, POLLIN, c);
 		}
 		if (loop_wait(l) < 0)
 			err_diesys(EX_SYS, "unable to poll");

@@ -227,10 +227,10 @@ run_wait(struct run *r)
 		loop_wake(l, r->killed ? end : r->deadline);
 		for (int i = 0; i < 2; i++)
 			if (r->p[i].fd >= 0)
-				pi[i] = xwatch(l, r->p[i].fd, POLLIN, NULL);
+				pi[i] = xloop_add(l, r->p[i].fd, POLLIN, NULL);
 		if (r->wfd >= 0)
-			wi = xwatch(l, r->wfd, POLLOUT, NULL);
-		ci = xwatch(l, r->cfd, r->gone ? 0 : POLLRDHUP, NULL);
+			wi = xloop_add(l, r->wfd, POLLOUT, NULL);
+		ci = xloop_add(l, r->cfd, r->gone ? 0 : POLLRDHUP, NULL);
 		if (loop_wait(l) < 0)
 			err_diesys(EX_SYS, "unable to poll");
 		for (int i = 0; i < 2; i++)

@@ -205,8 +205,8 @@ client_wait(struct client *cl, struct loop *l)
 	int ni, ii, sig;
 
 	loop_begin(l);
-	ni = wait_on(l, cl->fd, POLLIN, NULL);
-	ii = wait_on(l, cl->in_open ? 0 : -1, POLLIN, NULL);
+	ni = xloop_add(l, cl->fd, POLLIN, NULL);
+	ii = xloop_add(l, cl->in_open ? 0 : -1, POLLIN, NULL);
 	if (loop_wait(l) < 0)
 		err_diesys(EX_SYS, "unable to poll");
 	while (loop_rev(l, 0) && (sig = loop_signal(l))) {

@@ -443,12 +443,12 @@ conn_finished(struct conn *c, long long now)
 int
 conns_wait(struct loop *l)
 {
-	int i = wait_on(l, l->now >= accept_paused ? lsock : -1, POLLIN, NULL);
+	int i = xloop_add(l, l->now >= accept_paused ? lsock : -1, POLLIN, NULL);
 
 	loop_wake(l, accept_paused > l->now ? accept_paused : 0);
 	for (struct conn *c = conns; c; c = c->next) {
 		short ev = c->x->events(c);
-		wait_on(l, c->fd, ev, c);
+		xloop_add(l, c->fd, ev, c);
 		loop_wake(l, c->deadline);
 		if (c->s && c->s->live == c && c->s->ring.end != c->off)
 			loop_wake(l, c->flush_at ? c->flush_at : l->now);

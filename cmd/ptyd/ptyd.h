@@ -88,7 +88,6 @@ extern int nsessions, nconns;
 /* ptyd.c */
 _Noreturn void usage(void);
 const char *signame(int sig);
-int wait_on(struct loop *l, int fd, short events, void *who);
 char *token_file(const char *file);
 
 /* session.c */

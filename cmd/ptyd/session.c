@@ -320,7 +320,7 @@ sessions_wait(struct loop *l)
 	int first = (int)l->n;
 
 	for (struct session *s = sessions; s; s = s->next) {
-		wait_on(l, s->ptm, session_events(s), s);
+		xloop_add(l, s->ptm, session_events(s), s);
 		loop_wake(l, s->kill_at);
 		if (s->reaped && s->eof && !s->live && idle_ms)
 			loop_wake(l, s->exited_ms + idle_ms);
