@@ -59,7 +59,7 @@ done | best >plain.us
 ptyd -l 127.0.0.1:0 --max-sessions 200 2>log & pid=$!
 for i in $(seq 50); do grep -q listening log && break; sleep 0.1; done
 url=http://$(sed -n 's|.*listening on http://||p' log)
-newid() { curl -s -d "$1" $url/terminals | sed -n 's/.*"id":"\([0-9a-f]*\)".*/\1/p'; }
+newid() { curl -s -H 'Content-Type: application/json' -d "$1" $url/terminals | sed -n 's/.*"id":"\([0-9a-f]*\)".*/\1/p'; }
 for i in 1 2 3; do
 	id=$(newid '{"command":"stty raw -echo; read -r x; exec cat '"$tmp"'/big"}')
 	s=$(now); echo go | ptyd attach $url $id >/dev/null; e=$(now); echo $((e - s))
@@ -77,12 +77,16 @@ host, port = sys.argv[1].rsplit(":", 1); sid = sys.argv[2]
 s = socket.create_connection((host, int(port)))
 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 key = base64.b64encode(os.urandom(16)).decode()
-s.sendall(("GET /terminals/%s HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+s.sendall(("GET /terminals/%s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
     "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n"
-    % (sid, key)).encode())
+    % (sid, sys.argv[1], key)).encode())
 buf = b""
 while b"\r\n\r\n" not in buf:
-    buf += s.recv(4096)
+    b = s.recv(4096)
+    if not b: raise SystemExit("rtt.py: the server closed the connection")
+    buf += b
+if not buf.startswith(b"HTTP/1.1 101"):
+    raise SystemExit("rtt.py: no upgrade: " + buf.split(b"\r\n")[0].decode())
 buf = buf.split(b"\r\n\r\n", 1)[1]
 def frames():
     global buf
@@ -92,7 +96,9 @@ def frames():
             if n >= 126: raise SystemExit("unexpected big frame")
             d, buf = buf[2:2 + n], buf[2 + n:]
             yield d
-        buf += s.recv(65536)
+        b = s.recv(65536)
+        if not b: raise SystemExit("rtt.py: the server closed the connection")
+        buf += b
 f = frames()
 time.sleep(0.3)
 gap = float(sys.argv[3])
