@@ -49,7 +49,7 @@ test_expect_success 'cancel a group that ignores SIGTERM' '
 	{ relay -d d wait $id; test $? = 130; } &&
 	test "$(tail -n 1 d/result/$id.log)" = "[relay: cancelled]" &&
 	gone gc1.pid && gone gc2.pid &&
-	! test -e d/run/$id && ! test -e d/cancel/$id
+	wait_for "! test -e d/run/$id && ! test -e d/cancel/$id" 5
 '
 
 test_expect_success 'cancel a queued command: it never runs' '
@@ -112,7 +112,7 @@ test_expect_success 'an old cancel request for a queued command still cancels it
 	aged d $id &&
 	kill -CONT $rd &&
 	{ relay -d d wait $id; test $? = 130; } &&
-	! test -e queued-ran && ! test -e d/cancel/$id
+	! test -e queued-ran && wait_for "! test -e d/cancel/$id" 5
 '
 
 # flush, in a directory no relayd serves.
