@@ -261,13 +261,21 @@ open_console(struct vm *vm)
 		err_diesys(EX_SYS, "unable to open console file %s", console);
 }
 
+/* The exit file, opened before the filter (its directory and temp file):
+ * under the filter no path can be opened.  Until then, -1. */
+static struct atomic_file xf = { .dirfd = -1, .fd = -1 };
+
 static void
 write_exitfile(int status)
 {
 	char buf[64];
 	int n = snprintf(buf, sizeof(buf), "exit %d %s\n", status, reason(status));
 
-	if (exitfile && atomic_write_path(exitfile, buf, n, 0644) < 0)
+	if (!exitfile)
+		return;
+	/* Setup failed before the exit file was opened: no filter yet. */
+	if ((xf.fd >= 0 ? atomic_commit(&xf, buf, n) :
+	    atomic_write_path(exitfile, buf, n, 0644)) < 0)
 		err_warnsys("unable to write %s", exitfile);
 }
 
@@ -393,14 +401,15 @@ out:
 }
 
 /* Everything from /dev/kvm to running vCPUs: the VM, its vCPUs and
- * devices, the guest's memory, the seccomp filter, the vCPU threads and
- * the readiness notice.  0, or -1 with a message printed; vm_close
- * releases what exists either way. */
+ * devices, the guest's memory, the files opened ahead, the seccomp
+ * filter, the vCPU threads and the readiness notice.  0, or -1 with a
+ * message printed; vm_close releases what exists either way. */
 static int
 setup(struct vm *vm)
 {
 	struct boot_info bi;
 	unsigned i;
+	int rfd = -1;
 
 	open_console(vm);
 	if (vm_open(vm) < 0 || vcpu_init(vm) < 0 || vm_devices_init(vm) < 0)
@@ -412,14 +421,31 @@ setup(struct vm *vm)
 	    vcpu_create_all(vm, bi.entry, bi.entry64) < 0)
 		return -1;
 
-	/* Setup is over: from here on only the allowlist (seccomp.c). */
-	if (!no_seccomp && vmm_seccomp_apply() < 0) {
-		err_warnsys("unable to install the seccomp filter");
+	/* Every path is opened now (the tap and the console were): the
+	 * exit file's directory and temp file, the ready FIFO once it has a
+	 * reader. */
+	if (exitfile && atomic_open(&xf, exitfile, 0644) < 0) {
+		err_warnsys("unable to create the exit file %s", exitfile);
 		return -1;
 	}
-	if (vcpu_start_all(vm) < 0)
+	if (fifo && (rfd = ready_fifo_open(fifo, READY_TIMEOUT_MS)) < 0) {
+		err_warnsys("unable to notify readiness on %s", fifo);
 		return -1;
-	if (fifo && ready_fifo(fifo, READY_TIMEOUT_MS) < 0) {
+	}
+	/* Setup is over: from here on only the allowlist (seccomp.c), on
+	 * every thread, the virtio-net I/O threads already running too. */
+	if (!no_seccomp && vmm_seccomp_apply(xf.dirfd) < 0) {
+		err_warnsys("unable to install the seccomp filter on every thread");
+		if (rfd >= 0)
+			close(rfd);
+		return -1;
+	}
+	if (vcpu_start_all(vm) < 0) {
+		if (rfd >= 0)
+			close(rfd);
+		return -1;
+	}
+	if (fifo && ready_fifo_fd(rfd) < 0) {
 		err_warnsys("unable to notify readiness on %s", fifo);
 		return -1;
 	}

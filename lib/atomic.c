@@ -7,15 +7,14 @@
 #include "atomic.h"
 #include "io.h"
 
-int
-atomic_write(int dirfd, const char *name, const void *buf, size_t len,
-    mode_t mode)
+/* The temp file ".NAME.tmp.PID" in dirfd, created new: its fd, or -1. */
+static int
+tmp_create(int dirfd, const char *name, mode_t mode, char *tmp, size_t cap)
 {
-	char tmp[512];
-	int fd, e;
+	int fd;
 
-	if ((size_t)snprintf(tmp, sizeof tmp, ".%s.tmp.%ld", name,
-	    (long)getpid()) >= sizeof tmp) {
+	if ((size_t)snprintf(tmp, cap, ".%s.tmp.%ld", name,
+	    (long)getpid()) >= cap) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
@@ -27,8 +26,17 @@ atomic_write(int dirfd, const char *name, const void *buf, size_t len,
 		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
 		    O_NOFOLLOW | O_CLOEXEC, mode);
 	}
-	if (fd < 0)
-		return -1;
+	return fd;
+}
+
+/* Write, flush and rename the temp file fd over name; closes fd, and
+ * removes the temp file on failure.  Uses no path outside dirfd. */
+static int
+tmp_commit(int dirfd, int fd, const char *tmp, const char *name,
+    const void *buf, size_t len)
+{
+	int e;
+
 	if (io_writeall(fd, buf, len) < 0 || fsync(fd) < 0)
 		goto fail;
 	if (close(fd) < 0) {
@@ -52,12 +60,25 @@ fail:
 }
 
 int
-atomic_write_path(const char *path, const void *buf, size_t len, mode_t mode)
+atomic_write(int dirfd, const char *name, const void *buf, size_t len,
+    mode_t mode)
+{
+	char tmp[512];
+	int fd = tmp_create(dirfd, name, mode, tmp, sizeof tmp);
+
+	if (fd < 0)
+		return -1;
+	return tmp_commit(dirfd, fd, tmp, name, buf, len);
+}
+
+/* path's directory, opened; *base is its last component. */
+static int
+open_dir(const char *path, const char **base)
 {
 	char dir[4096];
-	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
-	int dfd, r, e;
+	const char *slash = strrchr(path, '/');
 
+	*base = slash ? slash + 1 : path;
 	if (!slash)
 		strcpy(dir, ".");
 	else if (slash == path)
@@ -68,15 +89,60 @@ atomic_write_path(const char *path, const void *buf, size_t len, mode_t mode)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	if (!*base) {
+	if (!**base) {
 		errno = EISDIR;
 		return -1;
 	}
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+	return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+int
+atomic_write_path(const char *path, const void *buf, size_t len, mode_t mode)
+{
+	const char *base;
+	int dfd, r, e;
+
+	if ((dfd = open_dir(path, &base)) < 0)
 		return -1;
 	r = atomic_write(dfd, base, buf, len, mode);
 	e = errno;
 	close(dfd);
+	errno = e;
+	return r;
+}
+
+int
+atomic_open(struct atomic_file *a, const char *path, mode_t mode)
+{
+	int e;
+
+	a->fd = -1;
+	if ((a->dirfd = open_dir(path, &a->name)) < 0)
+		return -1;
+	if ((a->fd = tmp_create(a->dirfd, a->name, mode, a->tmp,
+	    sizeof a->tmp)) < 0) {
+		e = errno;
+		close(a->dirfd);
+		a->dirfd = -1;
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+int
+atomic_commit(struct atomic_file *a, const void *buf, size_t len)
+{
+	int r, e;
+
+	if (a->fd < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	r = tmp_commit(a->dirfd, a->fd, a->tmp, a->name, buf, len);
+	e = errno;
+	close(a->dirfd);
+	a->fd = a->dirfd = -1;
 	errno = e;
 	return r;
 }

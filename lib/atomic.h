@@ -19,4 +19,20 @@ int atomic_write(int dirfd, const char *name, const void *buf, size_t len,
 int atomic_write_path(const char *path, const void *buf, size_t len,
     mode_t mode);
 
+/* The same in two steps, for a process that may open no path when it
+ * writes (vmrun under its seccomp filter): atomic_open opens path's
+ * directory and creates the temp file now; atomic_commit later writes,
+ * flushes and renames it into place (renameat and, on failure, unlinkat,
+ * both relative to dirfd; no open), and closes both descriptors either
+ * way.  A process killed in between leaves the temp file (a dot name).
+ * Both return 0, or -1 with errno. */
+struct atomic_file {
+	int dirfd, fd;          /* -1 when not open */
+	const char *name;       /* the last component of the path */
+	char tmp[512];
+};
+
+int atomic_open(struct atomic_file *a, const char *path, mode_t mode);
+int atomic_commit(struct atomic_file *a, const void *buf, size_t len);
+
 #endif

@@ -8,7 +8,7 @@
 #include "ready.h"
 
 int
-ready_fifo(const char *path, int timeout_ms)
+ready_fifo_open(const char *path, int timeout_ms)
 {
 	long long deadline = clock_ms() + timeout_ms;
 	struct stat st;
@@ -32,10 +32,24 @@ ready_fifo(const char *path, int timeout_ms)
 		errno = EINVAL;
 		return -1;
 	}
+	return fd;
+}
+
+int
+ready_fifo_fd(int fd)
+{
 	/* 6 bytes into a pipe are written whole or not at all. */
 	if (io_writeall(fd, "READY\n", 6) < 0)
 		return io_close_fail(fd);
 	return close(fd);
+}
+
+int
+ready_fifo(const char *path, int timeout_ms)
+{
+	int fd = ready_fifo_open(path, timeout_ms);
+
+	return fd < 0 ? -1 : ready_fifo_fd(fd);
 }
 
 int

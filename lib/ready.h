@@ -15,4 +15,11 @@
 int ready_fifo(const char *path, int timeout_ms);
 int ready_fd(int fd);
 
+/* ready_fifo in two steps, for a process that may open no path once it is
+ * ready (vmrun under its seccomp filter): ready_fifo_open waits for the
+ * reader as ready_fifo does and returns the FIFO's fd (or -1 with errno);
+ * ready_fifo_fd writes "READY\n" to it and closes it (0, or -1). */
+int ready_fifo_open(const char *path, int timeout_ms);
+int ready_fifo_fd(int fd);
+
 #endif

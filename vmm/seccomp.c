@@ -18,11 +18,24 @@
  *    vCPU kick), exit/exit_group, sched_yield, nanosleep/clock_nanosleep,
  *    clock_gettime (boot timer, RTC), getpid/gettid;
  *  - mmap/munmap/mprotect/madvise/brk/mremap: malloc and thread stacks;
- *  - open/openat/close/fstat/fsync/renameat/unlinkat/lseek/fcntl/umask/
- *    fchmod: the exit file (lib/atomic) and the ready FIFO (lib/ready);
- *    ftruncate: the console file cut to its bound (lib/capfile).
+ *  - close/fstat/fsync/lseek/fcntl on descriptors;
+ *    ftruncate: the console file cut to its bound (lib/capfile);
+ *  - renameat with both directory fds equal to the exit file's directory,
+ *    opened before the filter, and unlinkat relative to it: the exit file
+ *    put in place (lib/atomic's atomic_commit; its temp file is created
+ *    before the filter too).  AT_FDCWD and any other fd are refused.
+ * No path is opened after start: open, openat, rename, unlink, stat of a
+ * path, umask and fchmod are refused (the ready FIFO, the console file,
+ * the tap and the exit file's temp file are all opened before).  A
+ * filter sees only the fd, not the name: "../x" relative to the exit
+ * file's directory is still reachable by renameat and unlinkat.
  * Anything else kills the process (SIGSYS: exit status 159).  vmrun
- * --no-seccomp skips this, for debugging. */
+ * --no-seccomp skips this, for debugging.
+ *
+ * Installed with TSYNC: every thread that exists then (the virtio-net I/O
+ * threads, started while the devices are set up) gets the filter at
+ * once, as do the threads created later; if one cannot, the install
+ * fails and vmrun does not start the vCPUs. */
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -42,6 +55,7 @@
 #define ARCH    offsetof(struct seccomp_data, arch)
 #define ARG0    offsetof(struct seccomp_data, args[0])
 #define ARG1    offsetof(struct seccomp_data, args[1])
+#define ARG2    offsetof(struct seccomp_data, args[2])
 
 #define LD(off)         (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (off))
 #define JEQ(v, t, f)    (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (v), (t), (f))
@@ -54,10 +68,8 @@ static const int plain[] = {
 	SYS_tgkill, SYS_tkill, SYS_exit, SYS_exit_group, SYS_sched_yield,
 	SYS_nanosleep, SYS_clock_nanosleep, SYS_clock_gettime, SYS_getpid,
 	SYS_gettid, SYS_mmap, SYS_munmap, SYS_mprotect, SYS_madvise, SYS_brk,
-	SYS_mremap, SYS_open, SYS_openat, SYS_close, SYS_fstat, SYS_newfstatat,
-	SYS_fsync, SYS_rename, SYS_renameat, SYS_unlink, SYS_unlinkat,
-	SYS_lseek, SYS_ftruncate, SYS_fcntl, SYS_umask, SYS_fchmod, SYS_restart_syscall,
-	SYS_set_tid_address,
+	SYS_mremap, SYS_close, SYS_fstat, SYS_fsync, SYS_lseek, SYS_ftruncate,
+	SYS_fcntl, SYS_restart_syscall, SYS_set_tid_address,
 };
 
 static const unsigned long ioctls[] = {
@@ -66,11 +78,12 @@ static const unsigned long ioctls[] = {
 };
 
 int
-vmm_seccomp_apply(void)
+vmm_seccomp_apply(int dirfd)
 {
 	enum { NP = sizeof(plain) / sizeof(plain[0]),
 	    NI = sizeof(ioctls) / sizeof(ioctls[0]) };
-	struct sock_filter f[8 + 2 * NP + 2 * NI + 8];
+	struct sock_filter f[8 + 2 * NP + 2 * NI + 8 + 12];
+	long r;
 	struct sock_fprog prog;
 	unsigned n = 0, i;
 
@@ -98,12 +111,35 @@ vmm_seccomp_apply(void)
 	    CLONE_THREAD, 0, 1);
 	f[n++] = RET(SECCOMP_RET_ALLOW);
 	f[n++] = RET(SECCOMP_RET_KILL_PROCESS);
+	/* renameat(dirfd, _, dirfd, _), unlinkat(dirfd, _, _); an fd is an
+	 * int to the kernel, so its low 32 bits are all that count */
+	if (dirfd >= 0) {
+		f[n++] = JEQ(SYS_renameat, 0, 6);
+		f[n++] = LD(ARG0);
+		f[n++] = JEQ((uint32_t)dirfd, 0, 3);
+		f[n++] = LD(ARG2);
+		f[n++] = JEQ((uint32_t)dirfd, 0, 1);
+		f[n++] = RET(SECCOMP_RET_ALLOW);
+		f[n++] = RET(SECCOMP_RET_KILL_PROCESS);
+		f[n++] = JEQ(SYS_unlinkat, 0, 3);
+		f[n++] = LD(ARG0);
+		f[n++] = JEQ((uint32_t)dirfd, 0, 1);
+		f[n++] = RET(SECCOMP_RET_ALLOW);
+	}
 	/* everything else */
 	f[n++] = RET(SECCOMP_RET_KILL_PROCESS);
 
 	prog.len = n;
 	prog.filter = f;
+	/* Set on this thread; TSYNC sets it on the others too. */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -1;
-	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+	r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+	    SECCOMP_FILTER_FLAG_TSYNC, &prog);
+	if (r > 0) {
+		/* the id of a thread that could not take the filter */
+		errno = ESRCH;
+		return -1;
+	}
+	return r < 0 ? -1 : 0;
 }

@@ -3,8 +3,10 @@
 #ifndef VMM_SECCOMP_H
 #define VMM_SECCOMP_H
 
-/* Install the filter for this thread and every thread created after it.
- * 0, or -1 with errno. */
-int vmm_seccomp_apply(void);
+/* Install the filter on every thread of the process at once (TSYNC) and
+ * so on every thread created after.  dirfd is the one directory renameat
+ * and unlinkat may work in (the exit file's), -1 for none.  0, or -1 with
+ * errno (ESRCH: a thread could not take the filter; none has it then). */
+int vmm_seccomp_apply(int dirfd);
 
 #endif

@@ -1,22 +1,35 @@
 /* vmm_seccomp_apply: what vmrun(8) lists as exit 159.  Under the filter an
  * allowed system call works, and one off the list kills the whole process
- * with SIGSYS, which a shell reports as 128+31 = 159.  No KVM needed: the
- * filter is checked in forked children. */
+ * with SIGSYS, which a shell reports as 128+31 = 159; a thread that was
+ * already running when the filter went in has it too (TSYNC); no path is
+ * opened, and renameat/unlinkat work only in the one directory given.  No
+ * KVM needed: the filter is checked in forked children. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "atomic.h"
+#include "io.h"
 #include "seccomp.h"
 #include "tap.h"
 
-/* Fork; the child applies the filter, then makes system call nr (or
- * none, with -1) and exits 0 through exit_group, which is allowed.
- * Returns the child's wait status, -1 if it could not be run. */
+static int dfd = -1;            /* the directory the filter allows */
+static char dir[] = "/tmp/t-vmm-seccomp.XXXXXX";
+static int go[2];               /* the early thread waits on it */
+
+/* Fork; the child applies the filter for dfd (early threads are started
+ * before it), then runs fn, whose result is its exit status through
+ * exit_group, which is allowed.  Returns the child's wait status, -1 if
+ * it could not be run. */
 static int
-filtered(long nr)
+filtered(int (*fn)(void), void *(*early)(void *))
 {
 	int st;
 	pid_t pid = fork();
@@ -25,36 +38,143 @@ filtered(long nr)
 		return -1;
 	if (pid == 0) {
 		struct rlimit nocore = { 0, 0 };
+		pthread_t t;
 		setrlimit(RLIMIT_CORE, &nocore); /* SIGSYS dumps core */
-		if (vmm_seccomp_apply() < 0)
+		if (early && pthread_create(&t, 0, early, 0))
+			syscall(SYS_exit_group, 3);
+		if (vmm_seccomp_apply(dfd) < 0)
 			syscall(SYS_exit_group, 2);
-		if (nr >= 0)
-			syscall(nr, 0, 0, 0);
-		syscall(SYS_exit_group, 0);
+		syscall(SYS_exit_group, fn ? fn() : 0);
 	}
 	if (waitpid(pid, &st, 0) != pid)
 		return -1;
 	return st;
 }
 
+static int killed(int st) { return st >= 0 && WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS; }
+static int passed(int st) { return st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0; }
+
+static int c_getpid(void) { return syscall(SYS_getpid) > 0 ? 0 : 1; }
+static int c_getppid(void) { syscall(SYS_getppid); return 0; }
+static int c_socket(void) { syscall(SYS_socket, 1, 1, 0); return 0; }
+static int c_open(void) { syscall(SYS_open, "/etc/hostname", O_RDONLY); return 0; }
+static int c_openat_cwd(void) { syscall(SYS_openat, AT_FDCWD, "/etc/hostname", O_RDONLY); return 0; }
+static int c_openat_dir(void) { syscall(SYS_openat, dfd, "a", O_RDONLY); return 0; }
+static int c_rename_dir(void) { return renameat(dfd, "a", dfd, "b") < 0; }
+static int c_rename_back(void) { return renameat(dfd, "b", dfd, "a") < 0; }
+static int c_rename_cwd(void) { syscall(SYS_renameat, AT_FDCWD, "x", AT_FDCWD, "y"); return 0; }
+static int c_rename_out(void) { syscall(SYS_renameat, dfd, "a", AT_FDCWD, "y"); return 0; }
+static int c_rename_plain(void) { syscall(SYS_rename, "x", "y"); return 0; }
+static int c_unlink_dir(void) { return unlinkat(dfd, "c", 0) < 0; }
+static int c_unlink_cwd(void) { syscall(SYS_unlinkat, AT_FDCWD, "x", 0); return 0; }
+static int c_unlink_plain(void) { syscall(SYS_unlink, "x"); return 0; }
+static int c_umask(void) { syscall(SYS_umask, 022); return 0; }
+
+/* The exit file's way in vmrun: opened before the filter, committed under
+ * it; here the whole of it runs under the filter but the open. */
+static struct atomic_file xf;
+static int c_commit(void) { return atomic_commit(&xf, "exit 0 poweroff\n", 16) < 0; }
+
+/* A thread started before the filter, as vmrun's virtio-net I/O thread:
+ * it waits, then makes a call off the list. */
+static void *
+early(void *arg)
+{
+	char c;
+
+	(void)arg;
+	if (read(go[0], &c, 1) == 1)
+		syscall(SYS_getppid);
+	return 0;
+}
+
+static int
+c_wake_early(void)
+{
+	/* a thread that survives its getppid ends; the child then exits 0 */
+	if (write(go[1], "g", 1) != 1)
+		return 1;
+	for (int i = 0; i < 200; i++)
+		syscall(SYS_nanosleep, &(struct timespec){ 0, 10000000 }, 0);
+	return 0;
+}
+
 int
 main(void)
 {
-	int st;
+	char path[256], buf[64];
+	int st, fd;
 
-	st = filtered(-1);
-	ok(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
-	    "the filter installs; exit_group is allowed (status %#x)", st);
-	st = filtered(SYS_getpid);
-	ok(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
-	    "an allowed call (getpid) runs (status %#x)", st);
-	st = filtered(SYS_getppid);
-	ok(st >= 0 && WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS,
-	    "a call off the list (getppid) kills with SIGSYS (status %#x)", st);
+	if (!mkdtemp(dir) || (dfd = open(dir, O_RDONLY | O_DIRECTORY)) < 0 ||
+	    pipe(go) < 0) {
+		printf("Bail out! unable to make %s\n", dir);
+		return 1;
+	}
+	snprintf(path, sizeof path, "%s/a", dir);
+	if ((fd = open(path, O_WRONLY | O_CREAT, 0600)) >= 0)
+		close(fd);
+	snprintf(path, sizeof path, "%s/c", dir);
+	if ((fd = open(path, O_WRONLY | O_CREAT, 0600)) >= 0)
+		close(fd);
+
+	st = filtered(0, 0);
+	ok(passed(st), "the filter installs; exit_group is allowed (status %#x)", st);
+	st = filtered(c_getpid, 0);
+	ok(passed(st), "an allowed call (getpid) runs (status %#x)", st);
+	st = filtered(c_getppid, 0);
+	ok(killed(st), "a call off the list (getppid) kills with SIGSYS (status %#x)", st);
 	ok(128 + SIGSYS == 159, "SIGSYS is %d: a shell sees %d, vmrun(8)'s 159",
 	    SIGSYS, 128 + SIGSYS);
-	st = filtered(SYS_socket);
-	ok(st >= 0 && WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS,
-	    "socket kills with SIGSYS too (status %#x)", st);
+	st = filtered(c_socket, 0);
+	ok(killed(st), "socket kills with SIGSYS too (status %#x)", st);
+
+	st = filtered(c_wake_early, early);
+	ok(killed(st), "a thread running before the filter went in has it too: "
+	    "its getppid kills (TSYNC) (status %#x)", st);
+
+	st = filtered(c_open, 0);
+	ok(killed(st), "open of a path kills (status %#x)", st);
+	st = filtered(c_openat_cwd, 0);
+	ok(killed(st), "openat(AT_FDCWD, path) kills (status %#x)", st);
+	st = filtered(c_openat_dir, 0);
+	ok(killed(st), "openat even in the allowed directory kills: no open "
+	    "after start (status %#x)", st);
+	st = filtered(c_rename_plain, 0);
+	ok(killed(st), "rename of a path kills (status %#x)", st);
+	st = filtered(c_rename_cwd, 0);
+	ok(killed(st), "renameat(AT_FDCWD, ..., AT_FDCWD, ...) kills (status %#x)", st);
+	st = filtered(c_rename_out, 0);
+	ok(killed(st), "renameat from the directory to AT_FDCWD kills (status %#x)", st);
+	st = filtered(c_rename_dir, 0);
+	ok(passed(st) && faccessat(dfd, "b", F_OK, 0) == 0,
+	    "renameat within the allowed directory runs (status %#x)", st);
+	st = filtered(c_rename_back, 0);
+	ok(passed(st), "and back (status %#x)", st);
+	st = filtered(c_unlink_plain, 0);
+	ok(killed(st), "unlink of a path kills (status %#x)", st);
+	st = filtered(c_unlink_cwd, 0);
+	ok(killed(st), "unlinkat(AT_FDCWD, path) kills (status %#x)", st);
+	st = filtered(c_unlink_dir, 0);
+	ok(passed(st) && faccessat(dfd, "c", F_OK, 0) < 0 && errno == ENOENT,
+	    "unlinkat in the allowed directory runs (status %#x)", st);
+	st = filtered(c_umask, 0);
+	ok(killed(st), "umask kills (status %#x)", st);
+
+	snprintf(path, sizeof path, "%s/exit", dir);
+	if (atomic_open(&xf, path, 0644) < 0)
+		printf("# atomic_open %s: %s\n", path, strerror(errno));
+	close(dfd);
+	dfd = xf.dirfd;
+	st = filtered(c_commit, 0);
+	memset(buf, 0, sizeof buf);
+	ok(passed(st) && io_readsmall(AT_FDCWD, path, buf, sizeof buf) == 16 &&
+	    !strcmp(buf, "exit 0 poweroff\n"),
+	    "the exit file opened before the filter is put in place under it "
+	    "(status %#x, \"%.*s\")", st, (int)strcspn(buf, "\n"), buf);
+	ok(faccessat(dfd, xf.tmp, F_OK, 0) < 0, "its temp file is gone");
+
+	unlinkat(dfd, "exit", 0);
+	unlinkat(dfd, "a", 0);
+	rmdir(dir);
 	return done_testing();
 }
