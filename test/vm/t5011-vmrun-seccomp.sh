@@ -32,8 +32,10 @@ test_expect_success 'a busybox initramfs for the guest' '
 '
 
 # start: vmrun with 2 vCPUs and a tap (so an I/O thread), until the
-# guest is up; pid is vmrun's.
+# guest is up; pid is vmrun's.  One an earlier test left (it failed) is
+# stopped first, and its tap gone, so each test stands alone.
 start() {
+	test_cleanup && wait_for "! test -e /sys/class/net/$tap" 10 &&
 	rm -f ready exit.txt .exit.txt.tmp.* && mkfifo ready &&
 	bg vmrun -k "$kernel" -i initrd.gz -m 128 -c 2 -a "console=ttyS0 panic=-1 quiet" \
 		-n "tap=$tap" -R ready -e exit.txt >out 2>err </dev/null &&
