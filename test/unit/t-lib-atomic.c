@@ -78,9 +78,27 @@ main(void)
 	    "io_readsmall reports a file too big for the buffer");
 	ok(io_readsmall(dfd, "f", buf, 5) == 4, "exact fit is fine");
 
+	/* In two steps: the temp file exists from atomic_open on. */
+	{
+		struct atomic_file a;
+		char path[256];
+
+		snprintf(path, sizeof path, "%s/i", t);
+		ok(atomic_open(&a, path, 0600) == 0 && entries(t) == 4 &&
+		    faccessat(dfd, a.tmp, F_OK, 0) == 0,
+		    "atomic_open creates the temp file");
+		ok(atomic_commit(&a, "late\n", 5) == 0 && a.fd == -1 &&
+		    a.dirfd == -1, "atomic_commit, both fds closed");
+		memset(buf, 0, sizeof buf);
+		ok(io_readsmall(dfd, "i", buf, sizeof buf) == 5 &&
+		    !strcmp(buf, "late\n") && entries(t) == 4,
+		    "the file in place, no temp file left");
+	}
+
 	unlinkat(dfd, "f", 0);
 	unlinkat(dfd, "g", 0);
 	unlinkat(dfd, "h", 0);
+	unlinkat(dfd, "i", 0);
 	close(dfd);
 	rmdir(t);
 	return done_testing();

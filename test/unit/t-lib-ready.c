@@ -44,6 +44,18 @@ main(void)
 		ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "writer succeeded");
 	}
 
+	/* In two steps: opened while a reader is there, written later. */
+	fd = open(fifo, O_RDONLY | O_NONBLOCK);
+	memset(buf, 0, sizeof buf);
+	{
+		int w = ready_fifo_open(fifo, 300);
+		ok(w >= 0 && read(fd, buf, sizeof buf) < 0 && errno == EAGAIN,
+		    "ready_fifo_open: the FIFO open, nothing written yet");
+		ok(ready_fifo_fd(w) == 0 && read(fd, buf, sizeof buf - 1) == 6 &&
+		    !strcmp(buf, "READY\n"), "ready_fifo_fd writes READY");
+	}
+	close(fd);
+
 	errno = 0;
 	ok(ready_fifo("/nonexistent/fifo", 100) == -1 && errno == ENOENT,
 	    "missing FIFO fails at once");
