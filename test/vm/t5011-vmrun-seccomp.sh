@@ -51,14 +51,21 @@ tid_in() {
 	done
 	return 1
 }
+exited() {
+	s=$(awk '{ print $3 }' /proc/$1/stat 2>/dev/null)
+	[ -z "$s" ] || [ "$s" = Z ]
+}
 # killed_by TID NR [ARG0]: that call in that thread ends vmrun with 159,
-# leaving no exit file (it was killed) and no thread.
+# leaving no exit file (it was killed) and no thread.  A vmrun that
+# survives it is stopped, not waited for.
 killed_by() {
-	"$inject" "$@" &&
-	{ wait $pid; rc=$?; } &&
+	"$inject" "$@"; ir=$?
+	wait_for "exited $pid" 10 || kill -TERM $pid
+	wait $pid; rc=$?
 	{
-	test "$rc" = 159 && ! test -e exit.txt && ! test -e /proc/$pid
-	} || { echo "# vmrun exit $rc"; cat err; kill -TERM $pid; false; }
+	test "$ir" = 0 && test "$rc" = 159 && ! test -e exit.txt &&
+	! test -e /proc/$pid
+	} || { echo "# sysinject exit $ir, vmrun exit $rc"; cat err; false; }
 }
 
 test_expect_success 'every thread of a running vmrun has the filter (Seccomp: 2)' '
