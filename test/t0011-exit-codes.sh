@@ -79,7 +79,7 @@ vmrun.8       0      vm   test/vm/t5010-vmrun-boot.sh: the guest powers off, exi
 vmrun.8       2      vm   test/vm/t5010-vmrun-boot.sh: reboot -f in the guest, exit 2
 vmrun.8       3      vm   test/vm/t5010-vmrun-boot.sh: page tables outside guest RAM, exit 3
 vmrun.8       128+N  vm   test/vm/t5010-vmrun-boot.sh: SIGTERM during boot, exit 143
-vmrun.8       159    vm   only a bug of vmrun trips its seccomp filter, after the VM is up; test/unit/t-vmm-seccomp.c checks that the filter kills with SIGSYS, 128+31
+vmrun.8       159    vm   only a bug of vmrun trips its seccomp filter, after the VM is up; test/unit/t-vmm-seccomp.c checks that the filter kills with SIGSYS, 128+31, and test/vm/t5011-vmrun-seccomp.sh a forbidden call in each kind of thread of a running vmrun
 vmrun.8       100    100  vmrun -k
 vmrun.8       111    111  vmrun -k nonexistent
 EOF
