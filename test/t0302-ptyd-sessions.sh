@@ -102,4 +102,25 @@ test_expect_success '10 rounds of two clients racing: exactly one keeps live out
 		wait $x $y 2>/dev/null || :
 	done
 '
+# Coalescing (ptyd(1) --flush): with a window of 1 s, echoes typed back to
+# back still go at once (each used to wait out the window: 5 keystrokes
+# took 4 s), while sustained output is still held to a few frames a window.
+test_expect_success 'a second ptyd with a 1 s flush window' '
+	ptyd_start c --flush 1000:65536 &&
+	FADDR=$ADDR
+'
+
+test_expect_success 'keystrokes echoed back to back are not held for the window' '
+	id=$(URL=http://$FADDR new_session "{\"command\":\"stty raw; exec cat >/dev/null\"}") &&
+	t=$(python3 "$HUSK_ROOT/test/ptyd-frames.py" $FADDR $id echo 5) &&
+	echo "5 echoes in $t s" &&
+	awk -v t="$t" "BEGIN { exit !(t < 1.0) }"
+'
+
+test_expect_success 'sustained output is coalesced: a few frames a window, not a line each' '
+	id=$(URL=http://$FADDR new_session "{\"command\":\"stty -echo; read x; i=0; while [ \$i -lt 300 ]; do i=\$((i+1)); printf %099d\\\\n \$i; sleep 0.005; done\"}") &&
+	set -- $(python3 "$HUSK_ROOT/test/ptyd-frames.py" $FADDR $id count 3) &&
+	echo "$1 frames, $2 bytes" &&
+	test "$2" -gt 10000 && test "$1" -lt 60
+'
 test_done

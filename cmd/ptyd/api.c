@@ -759,7 +759,7 @@ ws_pump(struct conn *c, long long now)
 		ring_copy(&s->ring, c->off, n, &c->out);
 		c->off += n;
 		c->flush_at = 0;
-		c->sent_at = now;
+		c->win_bytes += n;
 		if (c->off != s->ring.end)
 			return;
 	}

@@ -26,6 +26,8 @@
 #define REQ_TIMEOUT_MS 10000    /* a request must arrive whole by then */
 #define KILL_GRACE_MS 2000      /* terminate: SIGKILL after this */
 #define EOF_GRACE_MS 250        /* after the reap, an idle PTY is ended */
+#define QUIET_BYTES 1024        /* output under this per flush window: not
+                                 * coalesced (echoes, prompts) */
 #define CLOSE_PREEMPTED 4001
 #define CLOSE_GONE 4004
 
@@ -67,7 +69,8 @@ struct conn {
 	struct session *s;      /* while live */
 	uint64_t off;           /* next byte of s->ring to send */
 	long long flush_at;     /* coalescing: send pending bytes by then */
-	long long sent_at;      /* when the last output frame was queued */
+	long long win_at;       /* the current flush window began then */
+	size_t win_bytes;       /* and this much output was queued in it */
 	int close_sent, exit_sent;
 	struct conn *next;
 };

@@ -214,12 +214,18 @@ session_read(struct session *s, long long now)
 		r = read(s->ptm, s->ring.p + at, n);
 		if (r > 0) {
 			struct conn *c = s->live;
-			/* Coalescing: at most one frame per flush_ms while
-			 * output keeps coming; the first after a pause (an
-			 * echoed keystroke) goes at once. */
-			if (c && c->off == s->ring.end && !c->flush_at)
-				c->flush_at = c->sent_at + flush_ms > now ?
-				    c->sent_at + flush_ms : now;
+			/* Coalescing: under sustained output (QUIET_BYTES
+			 * or more in this flush window) the rest of the
+			 * window waits; a quiet session's output (echoed
+			 * keystrokes, even typed fast) goes at once. */
+			if (c && c->off == s->ring.end && !c->flush_at) {
+				if (now >= c->win_at + flush_ms) {
+					c->win_at = now;
+					c->win_bytes = 0;
+				}
+				c->flush_at = c->win_bytes < QUIET_BYTES ? now :
+				    c->win_at + flush_ms;
+			}
 			s->ring.end += r;
 			continue;
 		}
