@@ -33,6 +33,17 @@ closeall(int *fd, size_t n)
 		}
 }
 
+/* Close every descriptor run still holds: the go and result pipes, our
+ * ends of the streams, the terminal's master. */
+static void
+release(struct spawn_run *run)
+{
+	closeall(&run->go, 1);
+	closeall(&run->res, 1);
+	closeall(run->fd, 3);
+	closeall(&run->ptm, 1);
+}
+
 static _Noreturn void
 child_fail(int res, enum spawn_step step)
 {
@@ -110,12 +121,10 @@ result(struct spawn_run *run)
 	do
 		n = read(run->res, msg, sizeof msg);
 	while (n < 0 && errno == EINTR);
-	close(run->res);
-	run->res = -1;
+	closeall(&run->res, 1);
 	if (n != sizeof msg)
 		return 0;
-	closeall(run->fd, 3);
-	run->ptm = -1;
+	release(run);
 	run->step = msg[0];
 	errno = msg[1];
 	return -1;
@@ -194,10 +203,7 @@ fail:
 	closeall(gp, 2);
 	if (pts >= 0)
 		close(pts);
-	closeall(run->fd, 3);
-	if (run->ptm >= 0)
-		close(run->ptm);
-	run->ptm = -1;
+	release(run);
 	run->pid = -1;
 	errno = e;
 	return -1;
@@ -210,8 +216,7 @@ spawn_go(struct spawn_run *run)
 		/* A child that failed before the go byte has closed its end:
 		 * EPIPE here, and its reason waits in the result pipe. */
 		write(run->go, "g", 1);
-		close(run->go);
-		run->go = -1;
+		closeall(&run->go, 1);
 	}
 	return result(run);
 }
@@ -219,14 +224,5 @@ spawn_go(struct spawn_run *run)
 void
 spawn_cancel(struct spawn_run *run)
 {
-	if (run->go >= 0)
-		close(run->go);
-	run->go = -1;
-	if (run->res >= 0)
-		close(run->res);
-	run->res = -1;
-	closeall(run->fd, 3);
-	if (run->ptm >= 0)
-		close(run->ptm);
-	run->ptm = -1;
+	release(run);
 }

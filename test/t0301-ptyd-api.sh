@@ -5,6 +5,7 @@
 
 test_expect_success 'start ptyd, GET /health' '
 	ptyd_start d &&
+	dpid=$(tail -n 1 "$TRASH/.bg_pids") &&
 	test "$(req GET /health)" = "{\"status\":\"ok\"}" &&
 	test "$(cat code)" = 200
 '
@@ -103,6 +104,17 @@ test_expect_success 'exec failure and bad cwd are reported, not retried' '
 	grep -q "unable to exec /nonexistent/prog: No such file or directory" e &&
 	req POST /terminals "{\"cwd\":\"/nonexistent\"}" >e &&
 	test "$(cat code)" = 400 && grep -q "unable to change directory" e
+'
+
+test_expect_success 'failed starts leave no descriptor behind (20 of them)' '
+	n0=$(ls /proc/$dpid/fd | wc -l) &&
+	for i in $(seq 20); do
+		req POST /terminals "{\"command\":[\"/nonexistent/prog\"]}" >e &&
+		test "$(cat code)" = 400 || return 1
+	done &&
+	# (the connection of each request may take a moment to close)
+	wait_for "test \$(ls /proc/$dpid/fd | wc -l) -eq $n0" 5 ||
+	{ echo "descriptors: $n0 before, $(ls /proc/$dpid/fd | wc -l) after"; false; }
 '
 
 test_expect_success 'an exited session unseen is kept, then reaped by --idle-timeout' '

@@ -155,6 +155,12 @@ main(void)
 	    "the child's 0 and 1 are the terminal");
 	ok(status(r.pid) == 0, "exit 0");
 	close(r.ptm);
+	sp.argv = nope;
+	errno = 0;
+	ok(spawn_start(&sp, &r) < 0 && errno == ENOENT && r.ptm == -1 &&
+	    status(r.pid) == 127, "a terminal, exec ENOENT: reported");
+	ok(nfds() == before, "and its master closed, not leaked (%d, %d)",
+	    nfds(), before);
 
 	sp = (struct spawn){ .fn = group_leader, .dirfd = -1,
 	    .flags = SPAWN_PGRP, .fd = { SPAWN_KEEP, SPAWN_KEEP, SPAWN_KEEP } };
