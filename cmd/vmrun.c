@@ -91,11 +91,8 @@ map_file(struct file *f, const char *path)
 	if (f->len) {
 		f->p = mmap(0, f->len, PROT_READ, MAP_PRIVATE, fd, 0);
 		if (f->p == MAP_FAILED) {
-			int e = errno;
-			close(fd);
 			f->p = 0;
-			errno = e;
-			return -1;
+			return io_close_fail(fd);
 		}
 	}
 	close(fd);

@@ -114,18 +114,16 @@ atomic_write_path(const char *path, const void *buf, size_t len, mode_t mode)
 int
 atomic_open(struct atomic_file *a, const char *path, mode_t mode)
 {
-	int e;
+	int d;
 
 	a->fd = -1;
 	if ((a->dirfd = open_dir(path, &a->name)) < 0)
 		return -1;
 	if ((a->fd = tmp_create(a->dirfd, a->name, mode, a->tmp,
 	    sizeof a->tmp)) < 0) {
-		e = errno;
-		close(a->dirfd);
+		d = a->dirfd;
 		a->dirfd = -1;
-		errno = e;
-		return -1;
+		return io_close_fail(d);
 	}
 	return 0;
 }

@@ -8,6 +8,7 @@
 #include <linux/if_tun.h>
 #include <linux/virtio_net.h>
 
+#include "io.h"
 #include "ioctl.h"
 #include "tap.h"
 
@@ -18,7 +19,7 @@ int
 tap_open(const char *name)
 {
 	struct ifreq ifr;
-	int fd, e, hdr = TAP_VNET_HDR_LEN;
+	int fd, hdr = TAP_VNET_HDR_LEN;
 
 	if (strlen(name) >= IFNAMSIZ || !*name) {
 		errno = ENAMETOOLONG;
@@ -32,12 +33,8 @@ tap_open(const char *name)
 	if (vmm_ioctl(fd, TUNSETIFF, &ifr) < 0 ||
 	    vmm_ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0 ||
 	    /* Nothing the guest has not acked yet: full checksums, no GSO. */
-	    vmm_ioctl(fd, TUNSETOFFLOAD, 0) < 0) {
-		e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
+	    vmm_ioctl(fd, TUNSETOFFLOAD, 0) < 0)
+		return io_close_fail(fd);
 	return fd;
 }
 
