@@ -118,12 +118,21 @@ result(struct spawn_run *run)
 	int msg[2];
 	ssize_t n;
 
+	char eof;
+
 	do
 		n = read(run->res, msg, sizeof msg);
 	while (n < 0 && errno == EINTR);
-	closeall(&run->res, 1);
-	if (n != sizeof msg)
+	if (n != sizeof msg) {
+		closeall(&run->res, 1);
 		return 0;
+	}
+	/* Wait for the child's end to close as it exits: a terminal's
+	 * master closed before that hangs the child up, and SIGHUP, not
+	 * the exit status of the step, would be its end. */
+	while (read(run->res, &eof, 1) < 0 && errno == EINTR)
+		;
+	closeall(&run->res, 1);
 	release(run);
 	run->step = msg[0];
 	errno = msg[1];
