@@ -26,7 +26,9 @@
  *   kills the whole group (TERM, grace, KILL: lib/pgkill) on output cap,
  *   timeout, client hang-up or shutdown.  The worker is a child subreaper,
  *   so double-forked members are reaped by it, not leaked.
- * - At most -j workers exist; a request past that gets 429 at once.
+ * - At most -j jobs run; a request past that gets 429 at once.  A job's
+ *   slot is free when the job is over, before its worker sends the
+ *   result: a client holding a result may start the next job at once.
  * - The job sees only the environment it is given (plus PATH and HOME),
  *   never the agent's, and no descriptor of ours past 0, 1 and 2.
  *

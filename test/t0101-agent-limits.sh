@@ -44,6 +44,20 @@ test_expect_success 'a job past -j gets 429, and the agent still serves' '
 	guest-agent call "$A" exec true
 '
 
+# The worker frees its slot when its job is over, before it sends the
+# result: a client that got one can start the next job at once, however
+# long the worker then takes to exit (60 MB of output to let go of).
+test_expect_success 'a result received means its slot is free: the next job is taken' '
+	for i in 1 2 3 4 5; do
+		curl -s -o /dev/null -w "%{http_code}\n" --data-binary \
+		    "{\"argv\":[\"sh\",\"-c\",\"head -c 60000000 /dev/zero\"],\"max_output\":67108864}" \
+		    "http://$A/exec" --next -s -o /dev/null -w "%{http_code}\n" \
+		    --data-binary "{\"argv\":[\"true\"]}" "http://$A/exec"
+	done >codes &&
+	printf "200\n200\n200\n200\n200\n200\n200\n200\n200\n200\n" >want &&
+	test_cmp want codes
+'
+
 test_expect_success 'the client retries on 429 until a slot frees' '
 	rm -f work/go
 	guest-agent call "$A" exec sh -c "while ! test -e go; do sleep 0.02; done" &

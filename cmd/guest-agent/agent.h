@@ -20,6 +20,7 @@
 #define AGENT_VERSION "husk-guest-agent 1"
 #define CONNS_MAX 64
 #define JOBS_MAX 256
+#define WORKERS_MAX (2 * JOBS_MAX) /* running, or sending their results */
 #define REQ_TIMEOUT_MS 10000     /* to send a whole request */
 #define HEAD_TIMEOUT_MS 5000     /* to send its head: the token comes first */
 #define BODY_MAX (16 << 20)      /* a request body: code plus stdin */
@@ -106,6 +107,7 @@ void sig_default(int sig);
 struct work {
 	int cfd;
 	struct job *job;
+	int slot[2];           /* the slot pipe: [1] closed when the job is over */
 };
 int worker(void *arg);
 

@@ -2,6 +2,7 @@
  * has not passed its head), the head and body bounds, the routes, and the
  * main loop.  The main process never blocks on a job or a slow client. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -33,7 +34,12 @@ struct conn {
 };
 
 static struct conn conns[CONNS_MAX];
-static pid_t workers[JOBS_MAX];
+/* A worker, and the read end of its slot pipe: EOF once its job is over
+ * (the worker closes its end before it sends the result), -1 after. */
+static struct worker {
+	pid_t pid;
+	int slot;
+} workers[WORKERS_MAX];
 static int nworkers;
 static int lfd = -1, stopping;
 static struct loop loop;
@@ -74,6 +80,25 @@ reply_error(struct conn *c, int status, const char *msg, int with_langs)
 	buf_free(&b);
 }
 
+/* The jobs still running: a worker whose slot pipe ended only sends its
+ * result now, so a client that has it may start the next job at once. */
+static int
+jobs_running(void)
+{
+	int n = 0;
+	char ch;
+
+	for (int i = 0; i < nworkers; i++) {
+		struct worker *w = &workers[i];
+		if (w->slot >= 0 && read(w->slot, &ch, 1) == 0) {
+			close(w->slot);
+			w->slot = -1;
+		}
+		n += w->slot >= 0;
+	}
+	return n;
+}
+
 static void
 do_health(struct conn *c)
 {
@@ -88,7 +113,8 @@ do_health(struct conn *c)
 		json_esc(&b, langs[i].version, strlen(langs[i].version));
 		buf_adds(&b, "}");
 	}
-	buf_addf(&b, "],\"jobs\":%d,\"max_jobs\":%d}\n", nworkers, maxjobs);
+	buf_addf(&b, "],\"jobs\":%d,\"max_jobs\":%d}\n", jobs_running(),
+	    maxjobs);
 	reply(c, 200, &b, NULL);
 	buf_free(&b);
 }
@@ -103,7 +129,7 @@ stop(void)
 	close(lfd);
 	lfd = -1;
 	for (int i = 0; i < nworkers; i++)
-		kill(workers[i], SIGTERM);
+		kill(workers[i].pid, SIGTERM);
 }
 
 static void
@@ -129,7 +155,7 @@ do_exec(struct conn *c)
 	    SPAWN_KEEP } };
 	struct spawn_run run;
 	const char *e;
-	int with_langs = 0;
+	int with_langs = 0, slot[2];
 
 	if (json_parse(&d, c->req.body, c->req.body_len, JSON_NODES_MAX) < 0) {
 		reply_error(c, 400, errno == ENOMEM ? "out of memory" :
@@ -140,18 +166,28 @@ do_exec(struct conn *c)
 		reply_error(c, 400, e, with_langs);
 		goto out;
 	}
-	if (nworkers >= maxjobs) {
+	if (jobs_running() >= maxjobs || nworkers == WORKERS_MAX) {
 		reply_error(c, 429, "busy: all job slots are in use", 0);
 		goto out;
 	}
 	/* The worker is a copy of us that runs the job for c; a child
 	 * that failed before it ran is reaped with the others. */
+	if (pipe2(slot, O_CLOEXEC | O_NONBLOCK) < 0) {
+		err_warnsys("unable to create a pipe");
+		reply_error(c, 503, "unable to create a pipe", 0);
+		goto out;
+	}
+	w.slot[0] = slot[0];
+	w.slot[1] = slot[1];
 	if (spawn_start(&sp, &run) < 0) {
 		err_warnsys("unable to %s a worker", spawn_what(run.step));
 		reply_error(c, 503, "unable to fork", 0);
+		close(slot[0]);
+		close(slot[1]);
 		goto out;
 	}
-	workers[nworkers++] = run.pid;
+	close(slot[1]);
+	workers[nworkers++] = (struct worker){ run.pid, slot[0] };
 out:
 	job_free(&j);
 	json_doc_free(&d);
@@ -342,7 +378,9 @@ reap(void)
 		}
 	while ((p = waitpid(-1, &st, WNOHANG)) > 0)
 		for (int i = 0; i < nworkers; i++)
-			if (workers[i] == p) {
+			if (workers[i].pid == p) {
+				if (workers[i].slot >= 0)
+					close(workers[i].slot);
 				workers[i] = workers[--nworkers];
 				break;
 			}
@@ -421,6 +459,9 @@ server_leave(int keep)
 	for (int i = 0; i < CONNS_MAX; i++)
 		if (conns[i].fd >= 0 && conns[i].fd != keep)
 			close(conns[i].fd);
+	for (int i = 0; i < nworkers; i++)
+		if (workers[i].slot >= 0)
+			close(workers[i].slot);
 	close(lfd);
 	loop_free(&loop);
 }

@@ -326,6 +326,7 @@ worker(void *arg)
 
 	/* What the main loop holds is not ours: close it. */
 	server_leave(cfd);
+	close(w->slot[0]);
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	if (loop_init(&r.l, LOOP_SIGNALS) < 0)
 		err_diesys(EX_SYS, "unable to create a signalfd");
@@ -353,6 +354,9 @@ worker(void *arg)
 	run_wait(&r);
 	if (codepath[0])
 		unlink(codepath);
+	/* The job is over: its slot is free before the client has the
+	 * result, so the client may start the next at once. */
+	close(w->slot[1]);
 	send_result(&r);
 	return 0;
 }
