@@ -16,7 +16,10 @@ json_escape_byte(unsigned char c, char tmp[7])
 	}
 	if (c >= 0x20 && c != 0x7f)
 		return NULL;
-	snprintf(tmp, 7, "\\u%04x", c);
+	memcpy(tmp, "\\u00", 4);
+	tmp[4] = "0123456789abcdef"[c >> 4];
+	tmp[5] = "0123456789abcdef"[c & 15];
+	tmp[6] = 0;
 	return tmp;
 }
 
