@@ -50,7 +50,7 @@ test_expect_success 'a job past -j gets 429, and the agent still serves' '
 test_expect_success 'a result received means its slot is free: the next job is taken' '
 	for i in 1 2 3 4 5; do
 		curl -s -o /dev/null -w "%{http_code}\n" --data-binary \
-		    "{\"argv\":[\"sh\",\"-c\",\"head -c 60000000 /dev/zero\"],\"max_output\":67108864}" \
+		    "{\"argv\":[\"sh\",\"-c\",\"yes xxxxxxxxxxxxxxx | head -c 60000000\"],\"max_output\":67108864}" \
 		    "http://$A/exec" --next -s -o /dev/null -w "%{http_code}\n" \
 		    --data-binary "{\"argv\":[\"true\"]}" "http://$A/exec"
 	done >codes &&
