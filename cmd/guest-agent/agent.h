@@ -100,6 +100,9 @@ void job_free(struct job *j);
 void server_start(const char *listen);
 void server_loop(void);
 void server_leave(int keep);
+/* In a worker, once its job is over and before it sends the result: the
+ * job's slot is free. */
+void server_job_done(void);
 void sig_default(int sig);
 
 /* worker.c: the worker's work, lib/spawn's fn: run job for the client on
@@ -107,7 +110,6 @@ void sig_default(int sig);
 struct work {
 	int cfd;
 	struct job *job;
-	int slot[2];           /* the slot pipe: [1] closed when the job is over */
 };
 int worker(void *arg);
 

@@ -34,13 +34,17 @@ struct conn {
 };
 
 static struct conn conns[CONNS_MAX];
-/* A worker, and the read end of its slot pipe: EOF once its job is over
- * (the worker closes its end before it sends the result), -1 after. */
+/* The workers; done: its job is over, it only sends the result now.  A
+ * worker says so on the done pipe (its pid, one atomic write) before it
+ * sends the result, so a client that has the result finds the slot free.
+ * The pipe is drained before any worker is reaped: no word of a reaped
+ * worker is left to be taken for a new one with its pid. */
 static struct worker {
 	pid_t pid;
-	int slot;
+	int done;
 } workers[WORKERS_MAX];
 static int nworkers;
+static int donefd[2] = { -1, -1 };
 static int lfd = -1, stopping;
 static struct loop loop;
 static size_t bodies_left = BODIES_MAX;
@@ -80,23 +84,32 @@ reply_error(struct conn *c, int status, const char *msg, int with_langs)
 	buf_free(&b);
 }
 
-/* The jobs still running: a worker whose slot pipe ended only sends its
- * result now, so a client that has it may start the next job at once. */
+/* The jobs still running, after what the done pipe says. */
 static int
 jobs_running(void)
 {
+	pid_t p[64];
+	ssize_t r;
 	int n = 0;
-	char ch;
 
-	for (int i = 0; i < nworkers; i++) {
-		struct worker *w = &workers[i];
-		if (w->slot >= 0 && read(w->slot, &ch, 1) == 0) {
-			close(w->slot);
-			w->slot = -1;
-		}
-		n += w->slot >= 0;
-	}
+	while ((r = read(donefd[0], p, sizeof p)) > 0)
+		for (size_t k = 0; k < (size_t)r / sizeof p[0]; k++)
+			for (int i = 0; i < nworkers; i++)
+				if (workers[i].pid == p[k])
+					workers[i].done = 1;
+	for (int i = 0; i < nworkers; i++)
+		n += !workers[i].done;
 	return n;
+}
+
+/* In a worker: its job is over (see struct worker). */
+void
+server_job_done(void)
+{
+	pid_t p = getpid();
+
+	if (write(donefd[1], &p, sizeof p) < 0)
+		err_warnsys("unable to free the job slot");
 }
 
 static void
@@ -155,7 +168,7 @@ do_exec(struct conn *c)
 	    SPAWN_KEEP } };
 	struct spawn_run run;
 	const char *e;
-	int with_langs = 0, slot[2];
+	int with_langs = 0;
 
 	if (json_parse(&d, c->req.body, c->req.body_len, JSON_NODES_MAX) < 0) {
 		reply_error(c, 400, errno == ENOMEM ? "out of memory" :
@@ -172,22 +185,12 @@ do_exec(struct conn *c)
 	}
 	/* The worker is a copy of us that runs the job for c; a child
 	 * that failed before it ran is reaped with the others. */
-	if (pipe2(slot, O_CLOEXEC | O_NONBLOCK) < 0) {
-		err_warnsys("unable to create a pipe");
-		reply_error(c, 503, "unable to create a pipe", 0);
-		goto out;
-	}
-	w.slot[0] = slot[0];
-	w.slot[1] = slot[1];
 	if (spawn_start(&sp, &run) < 0) {
 		err_warnsys("unable to %s a worker", spawn_what(run.step));
 		reply_error(c, 503, "unable to fork", 0);
-		close(slot[0]);
-		close(slot[1]);
 		goto out;
 	}
-	close(slot[1]);
-	workers[nworkers++] = (struct worker){ run.pid, slot[0] };
+	workers[nworkers++] = (struct worker){ run.pid, 0 };
 out:
 	job_free(&j);
 	json_doc_free(&d);
@@ -376,11 +379,10 @@ reap(void)
 			sig_default(sig);
 			break;
 		}
+	jobs_running();		/* drain the done pipe first */
 	while ((p = waitpid(-1, &st, WNOHANG)) > 0)
 		for (int i = 0; i < nworkers; i++)
 			if (workers[i].pid == p) {
-				if (workers[i].slot >= 0)
-					close(workers[i].slot);
 				workers[i] = workers[--nworkers];
 				break;
 			}
@@ -445,6 +447,8 @@ server_start(const char *listen)
 		err_diesys(EX_SYS, "unable to create a signalfd");
 	/* Orphans of a worker that died come to us, not to init. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	if (pipe2(donefd, O_CLOEXEC | O_NONBLOCK) < 0)
+		err_diesys(EX_SYS, "unable to create a pipe");
 	if ((lfd = http_listen(listen, 64)) < 0)
 		err_diesys(EX_SYS, "unable to listen on %s", listen);
 	if (http_sockname(lfd, where, sizeof where) < 0)
@@ -459,9 +463,7 @@ server_leave(int keep)
 	for (int i = 0; i < CONNS_MAX; i++)
 		if (conns[i].fd >= 0 && conns[i].fd != keep)
 			close(conns[i].fd);
-	for (int i = 0; i < nworkers; i++)
-		if (workers[i].slot >= 0)
-			close(workers[i].slot);
+	close(donefd[0]);
 	close(lfd);
 	loop_free(&loop);
 }

@@ -326,7 +326,6 @@ worker(void *arg)
 
 	/* What the main loop holds is not ours: close it. */
 	server_leave(cfd);
-	close(w->slot[0]);
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	if (loop_init(&r.l, LOOP_SIGNALS) < 0)
 		err_diesys(EX_SYS, "unable to create a signalfd");
@@ -356,7 +355,7 @@ worker(void *arg)
 		unlink(codepath);
 	/* The job is over: its slot is free before the client has the
 	 * result, so the client may start the next at once. */
-	close(w->slot[1]);
+	server_job_done();
 	send_result(&r);
 	return 0;
 }
