@@ -223,6 +223,38 @@ http_req_header(const struct http_req *r, const char *name)
 	return NULL;
 }
 
+int
+http_accepts(const char *v, const char *coding)
+{
+	size_t cl = strlen(coding);
+	int named = -1, star = -1;      /* -1: not listed; else q > 0 */
+
+	while (v && *v) {
+		const char *name;
+		size_t n;
+		int q = 1;
+
+		v += strspn(v, " \t,");
+		name = v;
+		n = strcspn(v, ",;");
+		v += n;
+		while (n && (name[n - 1] == ' ' || name[n - 1] == '\t'))
+			n--;
+		while (*v == ';') {
+			v++;
+			v += strspn(v, " \t");
+			if ((*v == 'q' || *v == 'Q') && v[1] == '=')
+				q = strtod(v + 2, NULL) > 0;
+			v += strcspn(v, ";,");
+		}
+		if (n == cl && !strncasecmp(name, coding, cl))
+			named = q;
+		else if (n == 1 && *name == '*')
+			star = q;
+	}
+	return named >= 0 ? named : star > 0;
+}
+
 size_t
 http_req_rest(const struct http_req *r, const char **p)
 {

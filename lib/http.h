@@ -49,6 +49,9 @@ void http_req_init(struct http_req *r, size_t head_max, size_t body_max);
 int http_req_feed(struct http_req *r, const void *data, size_t n);
 /* A header's value (the first, name compared case-insensitively), or NULL. */
 const char *http_req_header(const struct http_req *r, const char *name);
+/* Whether a list header's value (Accept-Encoding's) takes coding: named,
+ * or covered by "*", with a q above 0; never for NULL. */
+int http_accepts(const char *value, const char *coding);
 /* The bytes received past the complete request. */
 size_t http_req_rest(const struct http_req *r, const char **p);
 void http_req_free(struct http_req *r);

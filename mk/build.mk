@@ -44,6 +44,7 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man8
 	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
+	cd $(DESTDIR)$(BINDIR) && $(STRIP) $(CMDS)
 	for m in $(MANS); do \
 		s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; \
 	done

@@ -6,6 +6,8 @@ SBINDIR = $(PREFIX)/sbin
 MANDIR = $(PREFIX)/share/man
 
 CC = musl-gcc
+# make install strips what it installs; bin/ keeps its debug information.
+STRIP = strip
 CFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -Wpedantic -Wno-unused-parameter \
 	-fno-strict-aliasing -D_GNU_SOURCE
 # build/include holds only the BearSSL headers: never -I/usr/include, whose

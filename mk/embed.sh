@@ -1,9 +1,9 @@
 #!/bin/sh
 # mk/embed.sh OUT FILE...: write the C file OUT defining web_assets[]
-# (lib/web_asset.h) with the bytes of each FILE, served at its path
-# without the leading web/ or build/web/ (where mk/web.mk puts what npm
-# brought).  POSIX sh and od only (no xxd in the build
-# set).  The Content-Type comes from the extension; an unknown one is an
+# (lib/web_asset.h) with each FILE gzip'd (-9n: no name, no time, so the
+# build is reproducible), served at its path without the leading web/ or
+# build/web/ (where mk/web.mk puts what npm brought).  POSIX sh, gzip and
+# od only (no xxd in the build set).  The Content-Type comes from the extension; an unknown one is an
 # error, so a new kind of asset is a conscious choice.
 set -eu
 out=$1; shift
@@ -14,8 +14,10 @@ tmp=$out.tmp
 	i=0
 	for f in "$@"; do
 		echo "static const unsigned char a$i[] = {"
-		od -An -v -tu1 "$f" | awk '{ s = ""; for (i = 1; i <= NF; i++) s = s $i ","; print s }'
+		gzip -9nc "$f" >"$tmp.gz"
+		od -An -v -tu1 "$tmp.gz" | awk '{ s = ""; for (i = 1; i <= NF; i++) s = s $i ","; print s }'
 		echo "0 };"
+		echo "#define a${i}_gzlen $(wc -c <"$tmp.gz" | tr -d ' ')"
 		i=$((i + 1))
 	done
 	echo 'const struct web_asset web_assets[] = {'
@@ -37,10 +39,11 @@ tmp=$out.tmp
 		esac
 		n=$(wc -c <"$f" | tr -d ' ')
 		p=${f#build/}
-		echo "	{ \"/${p#web/}\", \"$t\", a$i, $n },"
+		echo "	{ \"/${p#web/}\", \"$t\", a$i, a${i}_gzlen, $n },"
 		i=$((i + 1))
 	done
-	echo '	{ 0, 0, 0, 0 },'
+	echo '	{ 0, 0, 0, 0, 0 },'
 	echo '};'
 } >"$tmp"
+rm -f "$tmp.gz"
 mv "$tmp" "$out"

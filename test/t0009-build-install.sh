@@ -21,6 +21,19 @@ test_expect_success 'make install PREFIX= DESTDIR= puts binaries and man pages i
 	root/opt/husk/bin/husk -h 2>&1 | grep -q "^usage: husk run"
 '
 
+# What a user installs is stripped, and small: the bounds of issue 18
+# (KiB): the page in ptyd is gzip'd, the rest is code.
+test_expect_success 'installed binaries are stripped and within their sizes' '
+	for b in relay:150 relayd:150 streamd:150 guest-agent:150 vmrun:300 ptyd:600; do
+		f=root/opt/husk/bin/${b%:*} max=$((${b#*:} * 1024))
+		size=$(wc -c <"$f") &&
+		echo "# ${b%:*}: $size bytes, at most $max" &&
+		test "$size" -le "$max" &&
+		readelf -S "$f" >sec && ! grep -q "\.debug_\|\.symtab" sec || return 1
+	done &&
+	readelf -S "$HUSK_ROOT/bin/relay" | grep -q "\.debug_info"
+'
+
 if git -C "$HUSK_ROOT" rev-parse --git-dir >/dev/null 2>&1; then
 	test_expect_success 'nothing built is tracked by git' '
 		test -z "$(git -C "$HUSK_ROOT" ls-files bin build)"

@@ -132,6 +132,25 @@ test_expect_success 'GET / serves the embedded page; ?token= sets the cookie' '
 	grep -q "^Cache-Control: " h
 '
 
+# The binary holds its page gzip'd: a client that takes gzip gets those
+# bytes, one that does not gets them decoded; each the file it was made
+# from, byte for byte.
+test_expect_success 'the page gzip'"'"'d to a client that takes it, plain to one that does not' '
+	for f in index.html ptyd.js xterm.js xterm.css addon-fit.js; do
+		src=$HUSK_ROOT/web/$f; test -e "$src" || src=$HUSK_ROOT/build/web/$f
+		curl -s -D hz -H "Accept-Encoding: br, gzip" -o gz "$URL/$f" &&
+		tr -d "\r" <hz >h && grep -qx "Content-Encoding: gzip" h &&
+		grep -qx "Vary: Accept-Encoding" h &&
+		gzip -dc <gz | cmp - "$src" &&
+		curl -s -D hp -o plain "$URL/$f" && tr -d "\r" <hp >h &&
+		! grep -qi "^Content-Encoding" h && grep -qx "Vary: Accept-Encoding" h &&
+		cmp plain "$src" &&
+		curl -s -D hq -H "Accept-Encoding: gzip;q=0, *" -o plain "$URL/$f" &&
+		cmp plain "$src" || { echo "# $f"; return 1; }
+	done &&
+	test $(wc -c <gz) -lt $(wc -c <plain)
+'
+
 test_expect_success '--max-sessions: the next create is 503' '
 	ptyd_start max --max-sessions 2 &&
 	new_session "{\"command\":\"sleep 30\"}" >/dev/null &&

@@ -443,21 +443,34 @@ api_attach(struct conn *c, struct session *s)
 		    (unsigned long long)c->off);
 }
 
+/* An asset as the binary holds it, gzip'd, to a client that takes that;
+ * decoded (once, then kept) for one that does not. */
 static void
 serve_asset(struct conn *c, const char *path, size_t n)
 {
 	const struct web_asset *a;
+	const unsigned char *p;
+	int gz = http_accepts(http_req_header(&c->req, "Accept-Encoding"),
+	    "gzip");
 
 	if (n == 1)
 		path = "/index.html", n = 11;
 	for (a = web_assets; a->path; a++) {
 		if (strlen(a->path) != n || memcmp(a->path, path, n))
 			continue;
-		char extra[128];
+		if (!gz && !(p = web_asset_plain(a))) {
+			err_warnsys("unable to decode %s", a->path);
+			respond_err(c, 500, "unable to decode the page", NULL);
+			return;
+		}
+		char extra[192];
 		snprintf(extra, sizeof extra, "Cache-Control: %s\r\n"
-		    "X-Content-Type-Options: nosniff\r\n",
-		    strstr(a->type, "html") ? "no-cache" : "max-age=3600");
-		respond(c, 200, a->type, a->data, a->len, extra);
+		    "X-Content-Type-Options: nosniff\r\n"
+		    "Vary: Accept-Encoding\r\n%s",
+		    strstr(a->type, "html") ? "no-cache" : "max-age=3600",
+		    gz ? "Content-Encoding: gzip\r\n" : "");
+		respond(c, 200, a->type, gz ? a->gz : p, gz ? a->gzlen : a->len,
+		    extra);
 		return;
 	}
 	respond_err(c, 404, "not found", NULL);

@@ -143,5 +143,26 @@ main(void)
 	ok(http_resp_feed(&resp, "HTTP/1.1 200 OK\r\n\r\nabc", 22) == 0 &&
 	    http_resp_eof(&resp) == 1, "a body to EOF ends at EOF");
 	buf_free(&got);
+	/* Accept-Encoding: RFC 9110 12.5.3 */
+	{
+		static const struct { const char *v; int gz; } ae[] = {
+			{ NULL, 0 }, { "", 0 }, { "gzip", 1 }, { "GZip", 1 },
+			{ "deflate, gzip, br", 1 }, { "br;q=1.0, gzip;q=0.8", 1 },
+			{ "gzip;q=0", 0 }, { "gzip; q=0.000", 0 },
+			{ " gzip ;q=0.001", 1 }, { "*", 1 }, { "*;q=0", 0 },
+			{ "gzip;q=0, *", 0 }, { "*, gzip;q=0", 0 },
+			{ "identity", 0 }, { "x-gzip", 0 }, { "gzipper", 0 },
+			{ "br, *;q=0.5", 1 }, { ",,gzip,,", 1 },
+		};
+		int bad = 0;
+		for (size_t i = 0; i < sizeof ae / sizeof ae[0]; i++)
+			if (http_accepts(ae[i].v, "gzip") != ae[i].gz) {
+				printf("# Accept-Encoding: %s\n", ae[i].v ?
+				    ae[i].v : "(none)");
+				bad++;
+			}
+		ok(bad == 0, "Accept-Encoding: gzip taken where named or "
+		    "covered by *, with q above 0 (%d wrong)", bad);
+	}
 	return done_testing();
 }
