@@ -38,6 +38,7 @@
 #include "io.h"
 #include "loop.h"
 #include "num.h"
+#include "path.h"
 #include "pgkill.h"
 #include "proc.h"
 #include "ready.h"
@@ -66,6 +67,20 @@ static int njobs, maxjobs = 1, grace_ms = 5000, poll_ms = 100, verbose;
 static int workfd = -1;
 static struct loop ev;
 static int ino = -1;            /* inotify on cmd/ and cancel/, or -1 */
+static int cmd_wd = -1;         /* its watch on cmd/ */
+
+/* cmd/'s ids in submission order, as far as we know: read whole when that
+ * cannot be trusted (at start, without inotify, after the event queue
+ * overflowed, at each slow rescan), else kept up with the names inotify
+ * gives, so a claim does not read a long queue again each time.  claim()
+ * takes from ids[head]; an id another server took first fails its rename
+ * and is dropped. */
+static struct {
+	char **ids;
+	int n, head, cap;
+	int stale;
+	long long rescan_at;
+} q = { .stale = 1 };
 static int stopping;
 static long group = -1;         /* -g: the group that may submit */
 
@@ -322,28 +337,101 @@ job_cancel(struct job *j, int why)
 	}
 }
 
-/* Claim and start commands in submission (id) order while slots are free. */
 static void
-claim(void)
+queue_read(void)
 {
 	char **ids;
 	int n;
 
-	if (njobs >= maxjobs || stopping)
-		return;
 	if ((n = relay_names(dir.cmd, NULL, &ids)) < 0) {
 		err_warnsys("unable to read %s/cmd", dir.path);
 		return;
 	}
-	for (int i = 0; i < n && njobs < maxjobs; i++) {
-		if (renameat(dir.cmd, ids[i], nodefd, ids[i]) < 0) {
-			if (errno != ENOENT)
-				err_warnsys("unable to claim cmd/%s", ids[i]);
-			continue; /* another relayd won it */
+	for (int i = q.head; i < q.n; i++)
+		free(q.ids[i]);
+	free(q.ids);
+	q.ids = ids;
+	q.n = q.cap = n;
+	q.head = q.stale = 0;
+}
+
+/* A name inotify gave: into its place (at the end, nearly always). */
+static void
+queue_add(const char *id)
+{
+	int i;
+
+	if (q.stale || !id_valid(id))
+		return;
+	for (i = q.n; i > q.head && strcmp(q.ids[i - 1], id) >= 0; i--)
+		if (!strcmp(q.ids[i - 1], id))
+			return;
+	if (q.n == q.cap) {
+		int cap = q.cap ? q.cap * 2 : 64;
+		char **v = realloc(q.ids, cap * sizeof *v);
+		if (!v) {
+			q.stale = 1;    /* read whole, later */
+			return;
 		}
-		job_start(ids[i]);
+		q.ids = v;
+		q.cap = cap;
 	}
-	relay_names_free(ids, n);
+	memmove(q.ids + i + 1, q.ids + i, (q.n - i) * sizeof *q.ids);
+	if (!(q.ids[i] = strdup(id))) {
+		memmove(q.ids + i, q.ids + i + 1, (q.n - i) * sizeof *q.ids);
+		q.stale = 1;
+		return;
+	}
+	q.n++;
+}
+
+/* Claim and start commands in submission (id) order while slots are free. */
+static void
+claim(void)
+{
+	long long now;
+
+	if (njobs >= maxjobs || stopping)
+		return;
+	now = clock_ms();
+	if (ino < 0 || now >= q.rescan_at) {
+		q.stale = 1;
+		q.rescan_at = now + poll_ms * 10;
+	}
+	if (q.stale)
+		queue_read();
+	while (q.head < q.n && njobs < maxjobs) {
+		char *id = q.ids[q.head];
+		q.ids[q.head++] = NULL;
+		if (renameat(dir.cmd, id, nodefd, id) < 0) {
+			if (errno != ENOENT)
+				err_warnsys("unable to claim cmd/%s", id);
+		} else {
+			job_start(id);      /* else another relayd won it */
+		}
+		free(id);
+	}
+}
+
+/* What inotify says: names new in cmd/; a lost event means a read. */
+static void
+events(void)
+{
+	union {
+		struct inotify_event e;
+		char b[4096];
+	} u;
+	ssize_t n;
+
+	while ((n = read(ino, u.b, sizeof u.b)) > 0)
+		for (char *p = u.b; p < u.b + n;) {
+			struct inotify_event *e = (struct inotify_event *)p;
+			if (e->mask & IN_Q_OVERFLOW)
+				q.stale = 1;
+			else if (e->wd == cmd_wd && e->len)
+				queue_add(e->name);
+			p += sizeof *e + e->len;
+		}
 }
 
 /* Act on the cancel requests for our jobs.  The others are another
@@ -583,8 +671,8 @@ watch(void)
 	if ((fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
 		goto poll;
 	snprintf(path, sizeof path, "%s/cmd", dir.path);
-	if (inotify_add_watch(fd, path, IN_MOVED_TO | IN_CLOSE_WRITE |
-	    IN_CREATE | IN_ONLYDIR) < 0)
+	if ((cmd_wd = inotify_add_watch(fd, path, IN_MOVED_TO |
+	    IN_CLOSE_WRITE | IN_CREATE | IN_ONLYDIR)) < 0)
 		goto poll;
 	snprintf(path, sizeof path, "%s/cancel", dir.path);
 	if (inotify_add_watch(fd, path, IN_MOVED_TO | IN_CLOSE_WRITE |
@@ -746,7 +834,6 @@ wakes(void)
 static void
 serve(void)
 {
-	char buf[4096];
 	int sig;
 
 	for (;;) {
@@ -772,8 +859,7 @@ serve(void)
 				if (sig != SIGCHLD)
 					stop(sig);
 		if (loop_rev(&ev, 1) & POLLIN)
-			while (read(ino, buf, sizeof buf) > 0)
-				;
+			events();
 		reap();
 	}
 }

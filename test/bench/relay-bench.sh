@@ -21,6 +21,8 @@
 #              Each drain gets a fresh queue.  COUNT is 1000, but a probe
 #              of 100 runs first; if 10x the probe exceeds 120 s, the probe
 #              is reported instead, labelled "drain 100".
+#  scale       relay alone drains 10,000 the same way, and its time is
+#              given against its own drain of 1,000.
 #
 # Ratios are peer / relay (above 1x: relay is faster).  When drain counts
 # differ, the ratio compares time per command.
@@ -28,7 +30,7 @@ set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bench=$root/test/bench
 bin=$root/bin
-N=20 NSEED=5 COUNT=1000 PROBE=100 CAP=120
+N=20 NSEED=5 COUNT=1000 PROBE=100 CAP=120 BIG=10000
 
 for b in nq tsp; do
 	if ! command -v "$b" >/dev/null 2>&1; then
@@ -176,4 +178,12 @@ for sys in relay nq tsp seed; do
 	fi
 	echo "$line"
 done
+
+# Scale: relay alone drains BIG; per command it should cost what it did at
+# COUNT (the goal: at most 10.5x the drain of COUNT for 10x the commands).
+if [ "${dn[relay]}" = $COUNT ]; then
+	drain relay $BIG
+	printf '%-6s drain %-5s %8s s  relay %s/%s %s (10x the commands)\n' \
+	    relay $BIG "$res" $BIG $COUNT "$(ratio "$res" "${dt[relay]}")"
+fi
 exit 0
