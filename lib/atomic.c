@@ -144,3 +144,14 @@ atomic_commit(struct atomic_file *a, const void *buf, size_t len)
 	errno = e;
 	return r;
 }
+
+void
+atomic_abort(struct atomic_file *a)
+{
+	if (a->fd < 0)
+		return;
+	unlinkat(a->dirfd, a->tmp, 0);
+	close(a->fd);
+	close(a->dirfd);
+	a->fd = a->dirfd = -1;
+}

@@ -34,5 +34,7 @@ struct atomic_file {
 
 int atomic_open(struct atomic_file *a, const char *path, mode_t mode);
 int atomic_commit(struct atomic_file *a, const void *buf, size_t len);
+/* Or, nothing to write after all: remove the temp file, close both. */
+void atomic_abort(struct atomic_file *a);
 
 #endif

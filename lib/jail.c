@@ -26,7 +26,7 @@
 #define FAIL(what) do { *step = (what); return -1; } while (0)
 
 int
-jail_pidns(int *wstatus, const char **step)
+jail_pidns(int closefd, int *wstatus, const char **step)
 {
 	sigset_t set;
 	siginfo_t si;
@@ -54,6 +54,8 @@ jail_pidns(int *wstatus, const char **step)
 			FAIL("set the parent-death signal");
 		return 0;
 	}
+	if (closefd >= 0)
+		close(closefd);
 	for (;;) {
 		if ((sig = sigwaitinfo(&set, &si)) < 0) {
 			if (errno == EINTR)
@@ -113,13 +115,13 @@ jail_cgroup(const char *dir, long long memory_max, long long pids_max,
 	 * without them. */
 	snprintf(n, sizeof n, "%lld\n", memory_max);
 	if (put(dir, "memory.max", n) < 0)
-		FAIL("set the cgroup's memory.max");
+		FAIL("set memory.max in");
 	snprintf(n, sizeof n, "%lld\n", pids_max);
 	if (put(dir, "pids.max", n) < 0)
-		FAIL("set the cgroup's pids.max");
+		FAIL("set pids.max in");
 	/* 0: the writer, with all its threads. */
 	if (put(dir, "cgroup.procs", "0\n") < 0)
-		FAIL("join the cgroup");
+		FAIL("join");
 	return 0;
 }
 

@@ -41,7 +41,9 @@ struct jail {
 	                         * it, so it is set again after) */
 };
 
-int jail_pidns(int *wstatus, const char **step);
+/* closefd: -1, or a descriptor the parent closes after the fork (one only
+ * the child writes, whose reader waits for its end). */
+int jail_pidns(int closefd, int *wstatus, const char **step);
 int jail_cgroup(const char *dir, long long memory_max, long long pids_max,
     const char **step);
 int jail_enter(const struct jail *j, const char **step);

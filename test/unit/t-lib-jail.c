@@ -147,6 +147,10 @@ jailed(void)
 	printf("euid: %d\n", (int)geteuid());
 	r = open("/etc/passwd", O_RDONLY);
 	printf("open /etc/passwd: %d\n", r);
+	/* ".." from the root steps into what is mounted on it: the old root,
+	 * were it not detached. */
+	r = open("/../etc/passwd", O_RDONLY);
+	printf("open /../etc/passwd: %d\n", r);
 	r = open("/x", O_CREAT | O_WRONLY, 0600);
 	printf("create /x: %d\n", r);
 	printf("setresuid 0: %d\n", setresuid(0, 0, 0));
@@ -231,7 +235,7 @@ pidns(void)
 	sigset_t s;
 	int ws = 0, sig;
 	const char *step = "";
-	int r = jail_pidns(&ws, &step);
+	int r = jail_pidns(-1, &ws, &step);
 
 	if (r == 0) {
 		sigemptyset(&s);
@@ -325,6 +329,8 @@ main(void)
 	ok(!net_same, "its network namespace is not this one");
 	ok(!strcmp(field(out, "open /etc/passwd:"), "-1"),
 	    "a host path cannot be opened");
+	ok(!strcmp(field(out, "open /../etc/passwd:"), "-1"),
+	    "nor one through the old root (detached)");
 	ok(!strcmp(field(out, "create /x:"), "-1"), "nothing can be made in /");
 	ok(!strcmp(field(out, "setresuid 0:"), "-1"), "root cannot be taken back");
 	ok(!strcmp(field(out, "links:"), "lo"), "its network namespace has only lo");
@@ -395,7 +401,7 @@ main(void)
 		if (pid == 0) {
 			int ws;
 			close(p[0]);
-			if (jail_pidns(&ws, &step) == 0) {
+			if (jail_pidns(-1, &ws, &step) == 0) {
 				(void)!write(p[1], "x", 1);
 				for (;;)
 					pause();
@@ -425,7 +431,7 @@ main(void)
 	close(fd);
 	errno = 0;
 	ok(jail_cgroup(dir, 1, 1, &step) < 0 && errno == ENOENT &&
-	    !strcmp(step, "set the cgroup's memory.max"),
+	    !strcmp(step, "set memory.max in"),
 	    "cgroup: a directory that is no cgroup: ENOENT at memory.max (%s)", step);
 	fd = open("/proc/self/cgroup", O_RDONLY);
 	n = read(fd, c1, sizeof c1 - 1);
