@@ -13,6 +13,12 @@
  *   -e file           written atomically when the VM has ended and every
  *                     thread is joined: "exit N REASON\n"
  *   SIGTERM, SIGINT, SIGHUP   stop the VM: exit 128+N
+ *   --user U:G, --cgroup DIR  the jail (vmrun.8 SECURITY, lib/jail.h): a
+ *                     root parent in the host's namespaces waits and
+ *                     writes the exit file; the child, pid 1 of its own
+ *                     PID namespace, in DIR, opens everything, then
+ *                     enters new namespaces and an empty root as U:G
+ *                     with no capability, and runs the VM
  * Exit status (vmrun.8): 0 guest powered off, 2 guest reset (reboot,
  * triple fault), 3 guest broke the VM, 100 usage, 111 a system call failed
  * (including a bad kernel or initrd file and a tap that cannot be opened),
@@ -33,6 +39,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "acpi.h"
 #include "atomic.h"
@@ -42,6 +49,7 @@
 #include "clock.h"
 #include "err.h"
 #include "io.h"
+#include "jail.h"
 #include "layout.h"
 #include "loop.h"
 #include "num.h"
@@ -59,8 +67,8 @@ usage(void)
 	fprintf(stderr, "usage: vmrun [-v] -k bzImage [-i initrd] [-a cmdline] [-A file] "
 	    "[-m MiB] [-c vcpus] [-n tap=NAME[,mac=M]] [--console stdio|FILE|none] "
 	    "[--console-max bytes] "
-	    "[--boot-timer] [--no-seccomp] [-R readyfifo] [-N fd] "
-	    "[-e exitfile]\n");
+	    "[--boot-timer] [--no-seccomp] [--user uid:gid] [--cgroup dir] "
+	    "[-R readyfifo] [-N fd] [-e exitfile]\n");
 	exit(EX_USAGE);
 }
 
@@ -183,8 +191,33 @@ static long long mem_mib = 256, ncpus = 1, readyfd = -1, console_max;
 static int boot_timer, no_seccomp, verbose;
 static struct net_opts nets[VIRTIO_MAX_DEVS];
 static unsigned nnets;
+static long long juid, jgid;    /* --user; 0: no jail */
+static const char *cgroup;
 
-enum { OPT_CONSOLE = 256, OPT_BOOT_TIMER, OPT_NO_SECCOMP, OPT_CONSOLE_MAX };
+/* The jail's bounds (vmrun.8 SECURITY says why each). */
+#define JAIL_MEM_MARGIN (64LL << 20)    /* memory.max over guest RAM */
+#define JAIL_PIDS_MARGIN 2              /* pids.max over vmrun's threads */
+#define JAIL_AS_MARGIN (64LL << 20)     /* RLIMIT_AS over what is mapped */
+#define JAIL_FSIZE (1LL << 30)          /* RLIMIT_FSIZE without --console-max */
+
+enum { OPT_CONSOLE = 256, OPT_BOOT_TIMER, OPT_NO_SECCOMP, OPT_CONSOLE_MAX,
+    OPT_USER, OPT_CGROUP };
+
+/* --user UID:GID, both numeric, neither 0 (root is what the jail drops). */
+static void
+parse_user(const char *arg)
+{
+	char u[32];
+	const char *colon = strchr(arg, ':');
+
+	if (!colon || (size_t)(colon - arg) >= sizeof u)
+		err_die(EX_USAGE, "unable to parse --user %s: expected UID:GID", arg);
+	snprintf(u, sizeof u, "%.*s", (int)(colon - arg), arg);
+	if (num_parse(u, 1, 0x7fffffff, &juid) < 0 ||
+	    num_parse(colon + 1, 1, 0x7fffffff, &jgid) < 0)
+		err_die(EX_USAGE, "unable to parse --user %s: expected UID:GID, "
+		    "numbers from 1 to 2147483647", arg);
+}
 
 static void
 parse_args(int argc, char **argv)
@@ -194,6 +227,8 @@ parse_args(int argc, char **argv)
 		{ "console-max", required_argument, 0, OPT_CONSOLE_MAX },
 		{ "boot-timer", no_argument, 0, OPT_BOOT_TIMER },
 		{ "no-seccomp", no_argument, 0, OPT_NO_SECCOMP },
+		{ "user", required_argument, 0, OPT_USER },
+		{ "cgroup", required_argument, 0, OPT_CGROUP },
 		{ 0, 0, 0, 0 },
 	};
 	int c;
@@ -226,6 +261,8 @@ parse_args(int argc, char **argv)
 			break;
 		case OPT_BOOT_TIMER: boot_timer = 1; break;
 		case OPT_NO_SECCOMP: no_seccomp = 1; break;
+		case OPT_USER: parse_user(optarg); break;
+		case OPT_CGROUP: cgroup = optarg; break;
 		default: usage();
 		}
 	}
@@ -233,6 +270,11 @@ parse_args(int argc, char **argv)
 		usage();
 	if (!*console)
 		err_die(EX_USAGE, "unable to parse --console: empty");
+	if (cgroup && !juid)
+		err_die(EX_USAGE, "unable to use --cgroup without --user");
+	if (cgroup && *cgroup != '/')
+		err_die(EX_USAGE, "unable to use --cgroup %s: not an absolute path",
+		    cgroup);
 }
 
 /* Console: stdio (input only from a terminal or a pipe: a regular file or
@@ -274,6 +316,67 @@ write_exitfile(int status)
 	if ((xf.fd >= 0 ? atomic_commit(&xf, buf, n) :
 	    atomic_write_path(exitfile, buf, n, 0644)) < 0)
 		err_warnsys("unable to write %s", exitfile);
+}
+
+/* --user, before anything is read: vmrun forks into a new PID namespace
+ * (lib/jail).  This process stays root, in the host's namespaces, and only
+ * waits, passes on TERM, INT and HUP, and writes the exit file, created
+ * now: the jailed child keeps no descriptor of the host's file system.
+ * Returns in the child, which first joins --cgroup.  Here, once the child
+ * has ended, exits with its status; 128+N if signal N killed it, and then
+ * with no exit file, as an unjailed vmrun killed so leaves none. */
+static void
+jail_outer(void)
+{
+	const char *step;
+	int ws, r, status;
+
+	if (exitfile && atomic_open(&xf, exitfile, 0644) < 0)
+		err_diesys(EX_SYS, "unable to create the exit file %s", exitfile);
+	if ((r = jail_pidns(readyfd, &ws, &step)) < 0)
+		err_diesys(EX_SYS, "unable to %s", step);
+	if (r == 0) {
+		if (xf.fd >= 0) {
+			close(xf.fd);
+			close(xf.dirfd);
+		}
+		xf.fd = xf.dirfd = -1;
+		exitfile = 0;
+		/* Before the guest's memory exists: all of it is charged
+		 * there.  Threads: main, vCPUs, one I/O thread per tap, and
+		 * KVM's worker for the VM (kvm-nx-lpage-recovery), which KVM
+		 * puts in its creator's cgroup. */
+		if (cgroup && jail_cgroup(cgroup, (mem_mib << 20) + JAIL_MEM_MARGIN,
+		    1 + ncpus + nnets + 1 + JAIL_PIDS_MARGIN, &step) < 0)
+			err_diesys(EX_SYS, "unable to %s %s", step, cgroup);
+		return;
+	}
+	if (WIFEXITED(ws)) {
+		status = WEXITSTATUS(ws);
+		write_exitfile(status);
+	} else {
+		status = 128 + WTERMSIG(ws);
+		atomic_abort(&xf);
+	}
+	exit(status);
+}
+
+/* --user, in the child: every path is open and no thread runs yet. */
+static int
+jail_inner(void)
+{
+	struct jail j = { juid, jgid, JAIL_FSIZE, JAIL_AS_MARGIN, SIGKILL };
+	const char *step;
+
+	/* A console file kept under --console-max (lib/capfile) never
+	 * grows past it: the limit holds a vmrun a guest took over to it. */
+	if (console_max && strcmp(console, "stdio") && strcmp(console, "none"))
+		j.fsize = console_max;
+	if (jail_enter(&j, &step) < 0) {
+		err_warnsys("unable to %s", step);
+		return -1;
+	}
+	return 0;
 }
 
 /* Guest input not yet taken by the UART. */
@@ -429,6 +532,13 @@ setup(struct vm *vm)
 		err_warnsys("unable to notify readiness on %s", fifo);
 		return -1;
 	}
+	/* --user: into the jail, with one thread (vm.h vm_at_start); then
+	 * the devices' threads. */
+	if ((juid && jail_inner() < 0) || vm_start(vm) < 0) {
+		if (rfd >= 0)
+			close(rfd);
+		return -1;
+	}
 	/* Setup is over: from here on only the allowlist (seccomp.c), on
 	 * every thread, the virtio-net I/O threads already running too. */
 	if (!no_seccomp && vmm_seccomp_apply(xf.dirfd) < 0) {
@@ -462,6 +572,8 @@ main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	err_setprog(argv[0]);
 	parse_args(argc, argv);
+	if (juid)
+		jail_outer();
 	read_inputs();
 	/* Signals blocked before any thread exists, so every thread
 	 * inherits the mask and they all come to the loop's entry 0. */

@@ -203,12 +203,14 @@ jail_enter(const struct jail *j, const char **step)
 		FAIL("mount the empty root");
 	if (chdir("/..") < 0)
 		FAIL("enter the empty root");
-	/* Swap the roots and detach the old one.  pivot_root refuses
-	 * (EINVAL) a root that is mounted on nothing: the initramfs of a
-	 * host that runs from it (rootfs can never be unmounted; it is why
-	 * switch_root exists).  There the tmpfs covers it, and chroot makes
-	 * the tmpfs the root: the old one stays in this mount namespace,
-	 * under it, reachable by no path. */
+	/* Swap the roots (the old one then sits on the new, at ".") and
+	 * detach the old one, with every mount under it.  pivot_root
+	 * refuses (EINVAL) a root mounted on nothing: the initramfs of a
+	 * host that runs from it (rootfs is never unmounted: why
+	 * switch_root exists; the test rig's first-level guest).  There
+	 * the tmpfs stays mounted over it and chroot makes it the root: the
+	 * old root and its mounts stay in this mount namespace, under the
+	 * tmpfs, where no path leads. */
 	if (syscall(SYS_pivot_root, ".", ".") == 0) {
 		if (umount2(".", MNT_DETACH) < 0)
 			FAIL("detach the old root");

@@ -471,6 +471,17 @@ fail(const char *what, const char *name)
 	return -1;
 }
 
+/* The start hook (vm_start). */
+static int
+start(void *arg)
+{
+	struct virtio_net *n = arg;
+
+	if (virtio_net_start(n) < 0)
+		return fail("start the I/O thread for tap", n->tap);
+	return 0;
+}
+
 int
 virtio_net_add(struct vm *vm, const struct net_opts *o)
 {
@@ -514,17 +525,14 @@ virtio_net_add(struct vm *vm, const struct net_opts *o)
 		fail("wire ioeventfd and irqfd for tap", o->tap);
 		goto fail_mmio;
 	}
-	if (virtio_net_start(n) < 0) {
-		fail("start the I/O thread for tap", o->tap);
-		goto fail_kvm;
-	}
 	if (vm_at_exit(vm, virtio_net_stop, n) < 0) {
 		fail("register the exit hook for tap", o->tap);
-		virtio_net_stop(n);
-		free(n);
-		return -1;
+		goto fail_kvm;
 	}
-	/* From here the exit hook owns the thread and the fds. */
+	/* From here the exit hook owns the thread and the fds.  The thread
+	 * starts with vm_start, after the jail (vm.h). */
+	if (vm_at_start(vm, start, n) < 0)
+		return fail("register the start hook for tap", o->tap);
 	if (bus_register(vm->mmio, &n->mmio.bus) < 0)
 		return fail("register virtio-net on the MMIO bus for tap", o->tap);
 	if (vm->cfg.verbose)

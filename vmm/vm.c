@@ -41,6 +41,30 @@ vm_at_exit(struct vm *vm, void (*fn)(void *), void *arg)
 	return 0;
 }
 
+int
+vm_at_start(struct vm *vm, int (*fn)(void *), void *arg)
+{
+	if (vm->nstarts == VM_MAX_HOOKS) {
+		errno = ENOSPC;
+		return -1;
+	}
+	vm->starts[vm->nstarts].fn = fn;
+	vm->starts[vm->nstarts].arg = arg;
+	vm->nstarts++;
+	return 0;
+}
+
+int
+vm_start(struct vm *vm)
+{
+	unsigned i;
+
+	for (i = 0; i < vm->nstarts; i++)
+		if (vm->starts[i].fn(vm->starts[i].arg) < 0)
+			return -1;
+	return 0;
+}
+
 void
 vm_on_stop(struct vm *vm, void (*fn)(void *), void *arg)
 {

@@ -62,6 +62,9 @@ struct vm {
 	/* Main thread only: registered at setup, run by vm_close. */
 	struct vm_hook hooks[VM_MAX_HOOKS];
 	unsigned nhooks;
+	/* Main thread only: registered at setup, run by vm_start. */
+	struct vm_start_hook { int (*fn)(void *); void *arg; } starts[VM_MAX_HOOKS];
+	unsigned nstarts;
 };
 
 /* Allocate a virtio-mmio window (layout.h: VIRTIO_MMIO_BASE + i*VIRTIO_MMIO_SIZE, IRQ
@@ -72,6 +75,17 @@ int vm_alloc_mmio(struct vm *vm, uint64_t *base, unsigned *irq);
  * vcpu_init registers first, so the vCPU threads are joined after every
  * device's hook.  From the main thread, at setup.  0, or -1 (ENOSPC). */
 int vm_at_exit(struct vm *vm, void (*fn)(void *), void *arg);
+/* Devices with a thread start it in a start hook, not at setup: vmrun
+ * runs vm_start once every path is open and the process is jailed (a
+ * namespace, a root and credentials are each thread's own: a thread
+ * started earlier would stay outside), and before the seccomp filter and
+ * the vCPUs.  The hook returns 0, or -1 with a message printed; an exit
+ * hook registered before it undoes it.  From the main thread, at setup.
+ * 0, or -1 (ENOSPC). */
+int vm_at_start(struct vm *vm, int (*fn)(void *), void *arg);
+/* Run the start hooks in the order registered.  0, or -1 at the first
+ * that fails (its message printed). */
+int vm_start(struct vm *vm);
 /* The one stop hook: vm_stop calls it once, from the first stopper's
  * thread, to make every vCPU leave KVM_RUN (vcpu.c registers it). */
 void vm_on_stop(struct vm *vm, void (*fn)(void *), void *arg);

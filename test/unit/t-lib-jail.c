@@ -29,7 +29,7 @@
 static const struct jail J = { UID, GID, FSIZE, 64 << 20, 0 };
 
 /* What the parent sees of the jailed child from outside. */
-static int root_entries = -1, root_same = 1, net_same = 1;
+static int root_entries = -1, root_same = 1, net_same = 1, mounts = -1;
 
 static void
 outside(pid_t pid)
@@ -52,6 +52,17 @@ outside(pid_t pid)
 	readlink(p, a, sizeof a - 1);
 	readlink("/proc/self/ns/net", b, sizeof b - 1);
 	net_same = !*a || !strcmp(a, b);
+	snprintf(p, sizeof p, "/proc/%d/mountinfo", (int)pid);
+	{
+		FILE *f = fopen(p, "r");
+		int ch;
+		if (f) {
+			mounts = 0;
+			while ((ch = getc(f)) != EOF)
+				mounts += ch == '\n';
+			fclose(f);
+		}
+	}
 }
 
 /* Run fn in a child, its stdout into buf; its exit status.  With look,
@@ -147,8 +158,8 @@ jailed(void)
 	printf("euid: %d\n", (int)geteuid());
 	r = open("/etc/passwd", O_RDONLY);
 	printf("open /etc/passwd: %d\n", r);
-	/* ".." from the root steps into what is mounted on it: the old root,
-	 * were it not detached. */
+	/* ".." from the root steps into what is mounted on it (the old
+	 * root, were it not detached): mode 0 keeps it shut all the same. */
 	r = open("/../etc/passwd", O_RDONLY);
 	printf("open /../etc/passwd: %d\n", r);
 	r = open("/x", O_CREAT | O_WRONLY, 0600);
@@ -330,7 +341,9 @@ main(void)
 	ok(!strcmp(field(out, "open /etc/passwd:"), "-1"),
 	    "a host path cannot be opened");
 	ok(!strcmp(field(out, "open /../etc/passwd:"), "-1"),
-	    "nor one through the old root (detached)");
+	    "nor one through ..");
+	ok(mounts == 1, "its mount namespace holds its root alone: the old "
+	    "root is detached (%d mounts)", mounts);
 	ok(!strcmp(field(out, "create /x:"), "-1"), "nothing can be made in /");
 	ok(!strcmp(field(out, "setresuid 0:"), "-1"), "root cannot be taken back");
 	ok(!strcmp(field(out, "links:"), "lo"), "its network namespace has only lo");

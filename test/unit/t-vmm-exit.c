@@ -86,6 +86,14 @@ note(void *arg)
 		order[n] = *(const char *)arg;
 }
 
+/* A start hook: noted; "!" fails. */
+static int
+started(void *arg)
+{
+	note(arg);
+	return strcmp(arg, "!") ? 0 : -1;
+}
+
 /* One exit of reason r; returns the status it left (-1: still running). */
 static int
 ends(int reason, unsigned sub)
@@ -231,6 +239,18 @@ main(void)
 		vm_close(&vm);
 		ok(!strcmp(order, "s21"),
 		    "vm_close: exit hooks in reverse order, once (%s)", order);
+	}
+	{
+		vm_init(&vm);
+		memset(order, 0, sizeof order);   /* note() adds no NUL */
+		ok(vm_at_start(&vm, started, "a") == 0 &&
+		    vm_at_start(&vm, started, "b") == 0 &&
+		    vm_at_start(&vm, started, "!") == 0 &&
+		    vm_at_start(&vm, started, "c") == 0,
+		    "four start hooks registered");
+		ok(vm_start(&vm) == -1 && !strcmp(order, "ab!"),
+		    "vm_start: in order, up to the first that fails (%s)", order);
+		vm_close(&vm);
 	}
 	{
 		vm_init(&vm);
