@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "capfile.h"
@@ -144,10 +145,16 @@ jailed(void)
 	ssize_t n;
 	int i, r;
 
+	struct timespec t0, t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (jail_enter(&J, &step) < 0) {
 		printf("fail: %s: %s\n", step, strerror(errno));
 		return;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("jail_enter took %ld us\n", (long)((t1.tv_sec - t0.tv_sec) *
+	    1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
 	n = pread(fd, st, sizeof st - 1, 0);
 	st[n > 0 ? n : 0] = 0;
 	for (line = strtok(st, "\n"); line; line = strtok(0, "\n"))
