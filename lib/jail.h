@@ -10,7 +10,9 @@
  *   jail_enter    once every path is open and while the process has one
  *                 thread: new mount, IPC, UTS and network namespaces, an
  *                 empty read-only root (a tmpfs of mode 0, the old root
- *                 detached), rlimits, no supplementary groups, uid and gid
+ *                 detached; over an initramfs root, which pivot_root
+ *                 cannot move, chroot into the tmpfs mounted on it),
+ *                 rlimits, no supplementary groups, uid and gid
  *                 given (never 0), every capability gone, no_new_privs,
  *                 not dumpable
  *
