@@ -88,6 +88,19 @@ test_expect_success 'the VM got the lease, gateway, port and a fresh 48-digit to
 	sed -n 1p secret | grep -qx 600 && sed -n 2p secret | grep -qx "husk.token=[0-9a-f]\{48\}" &&
 	ip -4 addr show dev hkt0705br | grep -q "inet 10.203.5.1/29 "
 '
+# The jail (vmrun(8) --user): each job its own uid and gid, HUSK_JAIL_UID
+# plus its address's host number; none with HUSK_INSECURE=1.  This host
+# has no cgroup v2 with the memory controller: no --cgroup.
+test_expect_success 'vmrun is jailed as the job'"'"'s own uid; HUSK_INSECURE=1 runs it unconfined' '
+	grep -q "^[0-9]* --user 2000002:2000002 -k " call &&
+	! grep -q -e "--cgroup" call &&
+	HUSK_JAIL_UID=500 husk run -c true && tail -n 1 vmrun.calls >call2 &&
+	grep -q "^[0-9]* --user 502:502 -k " call2 &&
+	HUSK_INSECURE=1 husk run -c true && tail -n 1 vmrun.calls >call3 &&
+	! grep -q -e "--user" call3 &&
+	{ HUSK_INSECURE=yes husk run -c true 2>err; test $? = 100; } &&
+	grep -q "unable to parse HUSK_INSECURE yes" err && clean
+'
 test_expect_success 'the gateway keeps its MAC, 02:68 and its address, as taps come and go' '
 	# A bridge whose address nobody set takes its lowest port'"'"'s,
 	# or zeros with none: guests would send to a gone tap.

@@ -54,6 +54,30 @@ test_expect_success 'during a husk run no /proc/*/cmdline holds the token' '
 	kill -TERM $h; wait $h;
 	test $n = 0 && clean
 '
+# The job's VM runs jailed (vmrun(8) --user): the vmrun that holds
+# /dev/kvm (the parent's child, pid 1 of its own PID namespace) runs as
+# the job's uid with no capability, under seccomp, in a root and network
+# namespace not the host's.
+test_expect_success 'husk run: the job'"'"'s vmrun is jailed (uid, CapEff 0, Seccomp 2, its own root and net)' '
+	rm -f out err
+	husk run -c "echo started; sleep 600" >out 2>err &
+	h=$! &&
+	wait_for "grep -q started out" 120 &&
+	j=$(for p in /proc/[0-9]*; do
+		read -r c <$p/comm 2>/dev/null && test "$c" = vmrun &&
+		! grep -q "^Uid:[[:space:]]*0[[:space:]]" $p/status && echo ${p#/proc/}; done) &&
+	test -n "$j" && echo "# jailed vmrun: $j" &&
+	grep -H "^Uid:\|^CapEff:\|^Seccomp:\|^NoNewPrivs:" /proc/$j/status | sed "s/^/# /" &&
+	grep -q "^Uid:[[:space:]]*20000[0-9][0-9][[:space:]]" /proc/$j/status &&
+	grep -q "^CapEff:[[:space:]]*0000000000000000$" /proc/$j/status &&
+	grep -q "^Seccomp:[[:space:]]*2$" /proc/$j/status &&
+	test "$(readlink /proc/$j/ns/net)" != "$(readlink /proc/self/ns/net)" &&
+	test "$(readlink /proc/$j/ns/mnt)" != "$(readlink /proc/self/ns/mnt)" &&
+	test "$(ls -A /proc/$j/root/ | wc -l)" = 0;
+	r=$?
+	kill -TERM $h; wait $h;
+	test $r = 0 && clean
+'
 # A guest that writes its console without end: the file keeps its head
 # (the boot) and its newest tail, within HUSK_CONSOLE_MAX.
 test_expect_success 'the console file stays within HUSK_CONSOLE_MAX: its head and tail kept, the middle cut' '
