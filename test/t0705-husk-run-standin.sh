@@ -67,10 +67,12 @@ chmod +x bin/vmrun
 HUSK_VMRUN=$PWD/bin/vmrun
 export HUSK_VMRUN
 
-# Nothing of a run is left: no stand-in, no tap, no lease, no run dir.
+# Nothing of a run is left: no stand-in, no tap, no lease, no run dir,
+# no element of a tap or address of ours in husk's nftables sets.
 clean() {
 	! pgrep -af "$HUSK_VMRUN" | sed "s/^/left: /" | grep . &&
 	! ls /sys/class/net | grep "^hk[0-9a-f]\{13\}$" | sed "s/^/left: tap /" | grep . &&
+	! nft list ruleset | grep -e '"hk[0-9a-f]\{13\}"' -e "10\.203\.5\." | sed "s/^/left: element /" | grep . &&
 	test_empty state/leases state/run
 }
 
@@ -111,6 +113,49 @@ test_expect_success 'the gateway keeps its MAC, 02:68 and its address, as taps c
 	cat /sys/class/net/hkt0705br/address >got; ip link del hkt0705low &&
 	test_cmp want got &&
 	husk run -c true && cat /sys/class/net/hkt0705br/address >got && test_cmp want got
+'
+# The fence itself is tested with real guests (test/vm/t5102); here,
+# that husk sets it up and takes it down.
+test_expect_success 'while a job runs: its tap an isolated port, its MAC and address in the fence' '
+	rm -f out err
+	husk run -c "echo started; sleep 60" >out 2>err &
+	h=$! &&
+	wait_for "grep -q started out" 20 &&
+	tap=$(sed -n "s/^tap //p" state/leases/10.203.5.2) &&
+	test "$(cat /sys/class/net/$tap/brport/isolated)" = 1 &&
+	nft list set bridge husk mac | grep -q "\"$tap\" . 02:68:0a:cb:05:02" &&
+	nft list set bridge husk ip4 | grep -q "\"$tap\" . 10.203.5.2" &&
+	nft list set bridge husk arp4 | grep -q "\"$tap\" . 02:68:0a:cb:05:02 . 10.203.5.2" &&
+	nft list set inet husk bridges | grep -q "\"hkt0705br\"" &&
+	! nft list set inet husk net | grep -q 10.203.5.2 &&
+	nft list chain bridge husk forward | grep -q "iifname \"hk\*\" drop"
+	ok=$?
+	kill -TERM $h; wait $h; st=$?
+	test $ok = 0 && test $st = 143 && clean
+'
+# This host's IPv4 forwarding is left as it is: on, --net puts the job's
+# address in the NAT set; off, husk run refuses.
+test_expect_success 'husk run --net: the address in the NAT set, or refused where the host does not route' '
+	if [ "$(cat /proc/sys/net/ipv4/ip_forward)" = 1 ]; then
+		husk run --net -c "nft list set inet husk net" >out 2>err || { cat err; return 1; }
+		# (the stand-in runs the job on this host)
+		grep -q 10.203.5.2 out
+	else
+		{ husk run --net -c true 2>err; test $? = 111; } &&
+		grep -q "^husk: fatal: unable to give the job --net: IPv4 forwarding is off here (sysctl -w net.ipv4.ip_forward=1)$" err
+	fi && clean
+'
+test_expect_success 'without nft: husk run fails (111) saying so, nothing left' '
+	mkdir -p nonft &&
+	for d in $(echo "$PATH" | tr : " "); do
+		for f in "$d"/*; do
+			b=${f##*/}
+			[ "$b" = nft ] || [ -e "nonft/$b" ] || ln -s "$f" "nonft/$b"
+		done
+	done &&
+	{ PATH=$PWD/nonft husk run -c true 2>err; test $? = 111; } && cat err &&
+	grep -q "^husk: fatal: unable to isolate the guests on hkt0705br: no nft command: apt-get install nftables (husk doctor)$" err &&
+	clean
 '
 test_expect_success 'python3 code, -f file and -f - and argv' '
 	echo "print(6*7)" >p.py && husk run -l python3 -f p.py >out && echo 42 >want && test_cmp want out &&
@@ -208,4 +253,5 @@ test_expect_success 'husk cancel of a running job stops its VM and frees everyth
 	clean
 '
 ip link del hkt0705br 2>/dev/null
+nft delete element inet husk bridges '{ "hkt0705br" }' 2>/dev/null
 test_done
