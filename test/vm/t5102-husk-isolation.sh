@@ -111,10 +111,10 @@ test_expect_success 'control: the same gratuitous ARP from a port husk does not 
 
 test_expect_success 'job C with --net reaches the outside, masqueraded; still not A nor the host' '
 	A=$(cat addrA) && t=$(now) &&
-	timeout 250 husk run --net -t 120 -c "$(probes $A)" >outC 2>errC ||
+	HUSK_VERBOSE=1 timeout 250 husk run --net -t 120 -c "$(probes $A)" >outC 2>errC ||
 		{ cat outC errC; false; } &&
-	note "job C --net: $(since $t) s" &&
-	cat outC errC &&
+	note "job C --net: $(since $t) s; $(grep -o "fence loaded in .*" errC)" &&
+	cat outC && grep "^husk:" errC &&
 	grep -qx "ping-peer no" outC && grep -qx "host-web no" outC &&
 	grep -qx "ping-out reached" outC && grep -qx "peer $OUTGW" outC &&
 	! nft list set inet husk net | grep -q "elements"
