@@ -21,18 +21,30 @@ addr(struct sockaddr_un *sa, const char *path)
 	return 0;
 }
 
-int
-unixsock_connect(const char *path)
+static int
+connect_flags(const char *path, int flags)
 {
 	struct sockaddr_un sa;
 	int fd;
 
 	if (addr(&sa, path) < 0 ||
-	    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+	    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | flags, 0)) < 0)
 		return -1;
 	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
 		return io_close_fail(fd);
 	return fd;
+}
+
+int
+unixsock_connect(const char *path)
+{
+	return connect_flags(path, 0);
+}
+
+int
+unixsock_connect_nb(const char *path)
+{
+	return connect_flags(path, SOCK_NONBLOCK);
 }
 
 int

@@ -11,11 +11,14 @@
  * (ENAMETOOLONG for a path that does not fit sun_path).
  *
  * unixsock_connect connects a blocking, close-on-exec socket to path.
- * The fd, or -1 with errno. */
+ * The fd, or -1 with errno.  unixsock_connect_nb does the same with a
+ * non-blocking socket: a server whose backlog is full is EAGAIN at once,
+ * never a wait (an event loop's connect). */
 #ifndef HUSK_UNIXSOCK_H
 #define HUSK_UNIXSOCK_H
 
 int unixsock_listen(const char *path, int backlog);
 int unixsock_connect(const char *path);
+int unixsock_connect_nb(const char *path);
 
 #endif

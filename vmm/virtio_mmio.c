@@ -109,6 +109,15 @@ virtio_mmio_watchdog(struct virtio_mmio *t)
 	return 1;
 }
 
+int
+virtio_mmio_unkicked(struct virtq *q, uint16_t *seen, int look)
+{
+	int stuck = look && q->ready && virtq_pending(q) > 0 && q->last_avail == *seen;
+
+	*seen = q->last_avail;
+	return stuck;
+}
+
 void
 virtio_mmio_config_changed(struct virtio_mmio *t)
 {

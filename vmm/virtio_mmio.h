@@ -45,7 +45,7 @@
 #define VIRTIO_MMIO_MAGIC 0x74726976   /* "virt" */
 #define VIRTIO_MMIO_VENDOR 0x4b535548  /* "HUSK" */
 #define VIRTIO_MMIO_WINDOW 0x200       /* registers 0x000-0x0ff, config from 0x100 */
-#define VIRTIO_MMIO_MAX_QUEUES 2
+#define VIRTIO_MMIO_MAX_QUEUES 3   /* virtio-vsock: rx, tx, event */
 
 /* Register offsets (4.2.2). */
 enum {
@@ -161,6 +161,12 @@ int virtio_mmio_used(struct virtio_mmio *t, unsigned q);
  * InterruptStatus and finds nothing or the same work. */
 int virtio_mmio_watchdog(struct virtio_mmio *t);
 #define VIRTIO_MMIO_WATCHDOG_MS 100
+/* For the device's thread, lock held, at the watchdog's pace: q has
+ * chains the device has not taken and took none since the last look
+ * (*seen), while look says the device was waiting for a kick: the kick
+ * never came (lost like an interrupt; with EVENT_IDX the driver would not
+ * kick again), so the caller serves the queue.  1 if so. */
+int virtio_mmio_unkicked(struct virtq *q, uint16_t *seen, int look);
 /* For the device, lock held: the config space changed. */
 void virtio_mmio_config_changed(struct virtio_mmio *t);
 /* For the device, lock held: the guest broke a rule; every queue stops,

@@ -58,26 +58,6 @@ tap_interest(struct virtio_net *n, int on)
 		epoll_ctl(n->epfd, EPOLL_CTL_MOD, n->tap_fd, &ev);
 }
 
-/* Write v at byte off of the writable buffers iov[0..cnt). */
-static void
-iov_put(const struct iovec *iov, unsigned cnt, size_t off, const void *v, size_t len)
-{
-	const uint8_t *p = v;
-	size_t k;
-
-	for (; cnt && len; iov++, cnt--) {
-		if (off >= iov->iov_len) {
-			off -= iov->iov_len;
-			continue;
-		}
-		k = iov->iov_len - off < len ? iov->iov_len - off : len;
-		memcpy((uint8_t *)iov->iov_base + off, p, k);
-		p += k;
-		len -= k;
-		off = 0;
-	}
-}
-
 static void
 rate_warn(struct virtio_net *n, int sys, const char *what, uint64_t count)
 {
@@ -155,7 +135,7 @@ rx(struct virtio_net *n)
 			continue;
 		}
 		/* tun leaves num_buffers alone; without MRG_RXBUF it is 1. */
-		iov_put(c->iov, c->nin, 10, &one, 2);
+		virtq_iov_put(c->iov, c->nin, 10, &one, 2);
 		virtq_push(q, c->head, len);
 		n->rx_frames++;
 		if (++frames % BATCH == 0)
@@ -295,17 +275,6 @@ virtio_net_rx(struct virtio_net *n)
 	return k;
 }
 
-/* Lock held: q has chains the device has not taken, and took none since
- * the last look (*seen): a kick for them never came. */
-static int
-unkicked(struct virtq *q, uint16_t *seen, int look)
-{
-	int stuck = look && q->ready && virtq_pending(q) > 0 && q->last_avail == *seen;
-
-	*seen = q->last_avail;
-	return stuck;
-}
-
 /* Lock held, at most every VIRTIO_MMIO_WATCHDOG_MS: an interrupt the
  * guest never took is raised again, and chains a kick should have
  * announced are served (a kick lost the same way; with EVENT_IDX the
@@ -316,12 +285,12 @@ sweep(struct virtio_net *n)
 	int live = virtio_mmio_live(&n->mmio);
 
 	virtio_mmio_watchdog(&n->mmio);
-	if (unkicked(&n->mmio.vq[VNET_TXQ], &n->seen_avail[VNET_TXQ],
+	if (virtio_mmio_unkicked(&n->mmio.vq[VNET_TXQ], &n->seen_avail[VNET_TXQ],
 	    live && !n->tx_more)) {
 		n->unkicked[VNET_TXQ]++;
 		n->tx_more = tx(n);
 	}
-	if (unkicked(&n->mmio.vq[VNET_RXQ], &n->seen_avail[VNET_RXQ],
+	if (virtio_mmio_unkicked(&n->mmio.vq[VNET_RXQ], &n->seen_avail[VNET_RXQ],
 	    live && n->rx_starved)) {
 		n->unkicked[VNET_RXQ]++;
 		notify(n, VNET_RXQ);

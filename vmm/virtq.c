@@ -207,3 +207,66 @@ virtq_notify_on(struct virtq *q, int on)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return virtq_pending(q) != 0;
 }
+
+size_t
+virtq_iov_put(const struct iovec *iov, unsigned cnt, size_t off, const void *v,
+    size_t len)
+{
+	const uint8_t *p = v;
+	size_t k, done = 0;
+
+	for (; cnt && len; iov++, cnt--) {
+		if (off >= iov->iov_len) {
+			off -= iov->iov_len;
+			continue;
+		}
+		k = iov->iov_len - off < len ? iov->iov_len - off : len;
+		memcpy((uint8_t *)iov->iov_base + off, p + done, k);
+		done += k;
+		len -= k;
+		off = 0;
+	}
+	return done;
+}
+
+size_t
+virtq_iov_get(const struct iovec *iov, unsigned cnt, size_t off, void *v,
+    size_t len)
+{
+	uint8_t *p = v;
+	size_t k, done = 0;
+
+	for (; cnt && len; iov++, cnt--) {
+		if (off >= iov->iov_len) {
+			off -= iov->iov_len;
+			continue;
+		}
+		k = iov->iov_len - off < len ? iov->iov_len - off : len;
+		memcpy(p + done, (const uint8_t *)iov->iov_base + off, k);
+		done += k;
+		len -= k;
+		off = 0;
+	}
+	return done;
+}
+
+unsigned
+virtq_iov_tail(const struct iovec *iov, unsigned cnt, size_t off, size_t max,
+    struct iovec *out)
+{
+	unsigned n = 0;
+	size_t k;
+
+	for (; cnt && max; iov++, cnt--) {
+		if (off >= iov->iov_len) {
+			off -= iov->iov_len;
+			continue;
+		}
+		k = iov->iov_len - off < max ? iov->iov_len - off : max;
+		out[n].iov_base = (uint8_t *)iov->iov_base + off;
+		out[n++].iov_len = k;
+		max -= k;
+		off = 0;
+	}
+	return n;
+}

@@ -103,6 +103,18 @@ int virtq_notify_on(struct virtq *q, int on);
  * index is impossible. */
 int virtq_pending(struct virtq *q);
 
+/* Copy len bytes of v to byte off of the buffers iov[0..cnt) (a chain's
+ * writable part), or out of them into v (virtq_iov_get); a part beyond
+ * the buffers is left out.  The bytes copied. */
+size_t virtq_iov_put(const struct iovec *iov, unsigned cnt, size_t off,
+    const void *v, size_t len);
+size_t virtq_iov_get(const struct iovec *iov, unsigned cnt, size_t off,
+    void *v, size_t len);
+/* The buffers iov[0..cnt) from byte off on, at most max bytes, as a new
+ * vector in out[0..return) (out has room for cnt). */
+unsigned virtq_iov_tail(const struct iovec *iov, unsigned cnt, size_t off,
+    size_t max, struct iovec *out);
+
 /* The EVENT_IDX test of 2.7.7.2: did new_idx pass event since old? */
 static inline int
 virtq_need_event(uint16_t event, uint16_t new_idx, uint16_t old)
