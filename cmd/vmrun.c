@@ -4,7 +4,8 @@
  * line (-a, default "console=ttyS0 panic=-1", then the first line of the
  * -A file: a secret's place, as every argv is public) in -m MiB on -c vCPUs,
  * with a 16550A console on COM1, a CMOS clock, an i8042 for reset, ACPI
- * tables, and one virtio-net device per -n tap=NAME.  The console is this
+ * tables, one virtio-net device per -n tap=NAME, and a virtio-vsock device
+ * with --vsock cid=N,uds=PATH (its protocol on PATH: virtio_vsock.h).  The console is this
  * process's stdio (guest input from stdin when it is a terminal or a pipe),
  * a file, or nothing.
  *
@@ -57,6 +58,7 @@
 #include "seccomp.h"
 #include "vcpu.h"
 #include "virtio_net.h"
+#include "virtio_vsock.h"
 #include "vm.h"
 
 #define DEFAULT_CMDLINE "console=ttyS0 panic=-1"
@@ -67,6 +69,7 @@ usage(void)
 	fprintf(stderr, "usage: vmrun [-v] -k bzImage [-i initrd] [-a cmdline] [-A file] "
 	    "[-m MiB] [-c vcpus] [-n tap=NAME[,mac=M]] [--console stdio|FILE|none] "
 	    "[--console-max bytes] "
+	    "[--vsock cid=N,uds=PATH] "
 	    "[--boot-timer] [--no-seccomp] [--user uid:gid] [--cgroup dir] "
 	    "[-R readyfifo] [-N fd] [-e exitfile]\n");
 	exit(EX_USAGE);
@@ -148,6 +151,40 @@ parse_net(const char *arg, struct net_opts *o)
 	/* s is kept: o->tap points into it for the life of the process */
 }
 
+/* --vsock cid=N,uds=PATH: N a guest CID (0-2 are reserved, -1 is "any"),
+ * PATH short enough for PATH_4294967295 to fit a Unix socket address. */
+static void
+parse_vsock(const char *arg, struct vsock_opts *o)
+{
+	char *s = strdup(arg), *tok, *save;
+	long long cid = -1;
+
+	if (!s)
+		err_diesys(EX_SYS, "unable to allocate");
+	memset(o, 0, sizeof(*o));
+	for (tok = strtok_r(s, ",", &save); tok; tok = strtok_r(0, ",", &save)) {
+		if (!strncmp(tok, "cid=", 4)) {
+			if (num_parse(tok + 4, 3, 0xfffffffeLL, &cid) < 0)
+				err_die(EX_USAGE, "unable to parse --vsock %s: cid "
+				    "is not a number from 3 to 4294967294", arg);
+		} else if (!strncmp(tok, "uds=", 4) && tok[4]) {
+			if (strlen(tok + 4) >= VSOCK_PATH_MAX)
+				err_die(EX_USAGE, "unable to parse --vsock %s: uds "
+				    "longer than %d bytes", arg, VSOCK_PATH_MAX - 1);
+			o->uds = tok + 4;
+		} else {
+			err_die(EX_USAGE, "unable to parse --vsock %s: expected "
+			    "cid=N,uds=PATH", arg);
+		}
+	}
+	if (cid < 0 || !o->uds)
+		err_die(EX_USAGE, "unable to parse --vsock %s: expected "
+		    "cid=N,uds=PATH", arg);
+	o->cid = cid;
+	o->listen_fd = -1;
+	/* s is kept: o->uds points into it for the life of the process */
+}
+
 /* Kernel command line: the user's (or the default), then one
  * virtio_mmio.device=SIZE@BASE:IRQ per virtio-mmio device, for kernels
  * built with VIRTIO_MMIO_CMDLINE_DEVICES (Debian's find them in the DSDT). */
@@ -193,6 +230,7 @@ static struct net_opts nets[VIRTIO_MAX_DEVS];
 static unsigned nnets;
 static long long juid, jgid;    /* --user; 0: no jail */
 static const char *cgroup;
+static struct vsock_opts vsock = { .listen_fd = -1 };
 
 /* The jail's bounds (vmrun.8 SECURITY says why each). */
 #define JAIL_MEM_MARGIN (64LL << 20)    /* memory.max over guest RAM */
@@ -201,7 +239,7 @@ static const char *cgroup;
 #define JAIL_FSIZE (1LL << 30)          /* RLIMIT_FSIZE without --console-max */
 
 enum { OPT_CONSOLE = 256, OPT_BOOT_TIMER, OPT_NO_SECCOMP, OPT_CONSOLE_MAX,
-    OPT_USER, OPT_CGROUP };
+    OPT_USER, OPT_CGROUP, OPT_VSOCK };
 
 /* --user UID:GID, both numeric, neither 0 (root is what the jail drops). */
 static void
@@ -229,6 +267,7 @@ parse_args(int argc, char **argv)
 		{ "no-seccomp", no_argument, 0, OPT_NO_SECCOMP },
 		{ "user", required_argument, 0, OPT_USER },
 		{ "cgroup", required_argument, 0, OPT_CGROUP },
+		{ "vsock", required_argument, 0, OPT_VSOCK },
 		{ 0, 0, 0, 0 },
 	};
 	int c;
@@ -263,6 +302,12 @@ parse_args(int argc, char **argv)
 		case OPT_NO_SECCOMP: no_seccomp = 1; break;
 		case OPT_USER: parse_user(optarg); break;
 		case OPT_CGROUP: cgroup = optarg; break;
+		case OPT_VSOCK:
+			if (vsock.uds)
+				err_die(EX_USAGE, "unable to parse --vsock %s: at "
+				    "most one --vsock", optarg);
+			parse_vsock(optarg, &vsock);
+			break;
 		default: usage();
 		}
 	}
@@ -517,6 +562,8 @@ setup(struct vm *vm)
 	for (i = 0; i < nnets; i++)
 		if (virtio_net_add(vm, &nets[i]) < 0)
 			return -1;
+	if (vsock.uds && virtio_vsock_add(vm, &vsock) < 0)
+		return -1;
 	if (load_guest(vm, &bi) < 0 ||
 	    vcpu_create_all(vm, bi.entry, bi.entry64) < 0)
 		return -1;
@@ -541,7 +588,7 @@ setup(struct vm *vm)
 	}
 	/* Setup is over: from here on only the allowlist (seccomp.c), on
 	 * every thread, the virtio-net I/O threads already running too. */
-	if (!no_seccomp && vmm_seccomp_apply(xf.dirfd) < 0) {
+	if (!no_seccomp && vmm_seccomp_apply(xf.dirfd, vsock.listen_fd) < 0) {
 		err_warnsys("unable to install the seccomp filter on every thread");
 		if (rfd >= 0)
 			close(rfd);

@@ -25,7 +25,12 @@ fake_bzimage() {
 
 for args in '' '-k' '-k k -m 16' '-k k -m 4000' '-k k -c 0' '-k k -c 65' \
     '-k k -n nope' '-k k -n tap=t0,mac=01:00:00:00:00:01' '-k k extra' \
-    '-k k --console=' '-k k --console-max 1023' '-k k --console-max 1k'; do
+    '-k k --console=' '-k k --console-max 1023' '-k k --console-max 1k' \
+    '-k k --vsock x' '-k k --vsock cid=2,uds=v' '-k k --vsock cid=3' \
+    '-k k --vsock uds=v' '-k k --vsock cid=4294967295,uds=v' \
+    '-k k --vsock cid=3,uds=' \
+    "-k k --vsock cid=3,uds=$(printf %096d 0)" \
+    '-k k --vsock cid=3,uds=v --vsock cid=4,uds=w'; do
 	test_expect_code 100 "usage error: vmrun $args" "vmrun $args" \
 		'^(usage: vmrun |vmrun: fatal: unable to parse -)'
 done

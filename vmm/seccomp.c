@@ -11,7 +11,7 @@
  *    every other ioctl, including creating vCPUs, VMs or memory slots, is
  *    refused;
  *  - read/write/readv/writev/pread/pwrite: console, tap, eventfds,
- *    signalfd;
+ *    signalfd, vsock's Unix sockets;
  *  - poll/ppoll/epoll_*: the main loop and the virtio I/O thread;
  *  - futex, clone with CLONE_THREAD only (threads, never processes),
  *    set_robust_list, rt_sigprocmask, rt_sigreturn, tgkill/tkill (the
@@ -24,6 +24,14 @@
  *    opened before the filter, and unlinkat relative to it: the exit file
  *    put in place (lib/atomic's atomic_commit; its temp file is created
  *    before the filter too).  AT_FDCWD and any other fd are refused.
+ *  - with a vsock device (vsockfd >= 0, its listening socket): accept4
+ *    on that one fd (a host process connecting to PATH), socket with
+ *    domain AF_UNIX only and connect (the guest connecting to PATH_P),
+ *    sendmsg (writes with MSG_NOSIGNAL: a closed peer is EPIPE, not a
+ *    signal) and shutdown (the guest's SHUTDOWN).  A filter cannot read
+ *    connect's address: any Unix socket path the process may reach is
+ *    reachable, as PATH_P for any P is by design.  Other domains (no
+ *    network socket) and accept on any other fd are refused.
  * No path is opened after start: open, openat, rename, unlink, stat of a
  * path, umask and fchmod are refused (the ready FIFO, the console file,
  * the tap and the exit file's temp file are all opened before).  A
@@ -32,8 +40,8 @@
  * Anything else kills the process (SIGSYS: exit status 159).  vmrun
  * --no-seccomp skips this, for debugging.
  *
- * Installed with TSYNC: every thread that exists then (the virtio-net I/O
- * threads, started while the devices are set up) gets the filter at
+ * Installed with TSYNC: every thread that exists then (the virtio-net and
+ * virtio-vsock I/O threads, started while the devices are set up) gets the filter at
  * once, as do the threads created later; if one cannot, the install
  * fails and vmrun does not start the vCPUs. */
 #include <errno.h>
@@ -47,6 +55,7 @@
 #include <linux/seccomp.h>
 #include <linux/if_tun.h>
 #include <linux/kvm.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "seccomp.h"
@@ -78,11 +87,11 @@ static const unsigned long ioctls[] = {
 };
 
 int
-vmm_seccomp_apply(int dirfd)
+vmm_seccomp_apply(int dirfd, int vsockfd)
 {
 	enum { NP = sizeof(plain) / sizeof(plain[0]),
 	    NI = sizeof(ioctls) / sizeof(ioctls[0]) };
-	struct sock_filter f[8 + 2 * NP + 2 * NI + 8 + 12];
+	struct sock_filter f[8 + 2 * NP + 2 * NI + 8 + 12 + 16];
 	long r;
 	struct sock_fprog prog;
 	unsigned n = 0, i;
@@ -124,6 +133,26 @@ vmm_seccomp_apply(int dirfd)
 		f[n++] = JEQ(SYS_unlinkat, 0, 3);
 		f[n++] = LD(ARG0);
 		f[n++] = JEQ((uint32_t)dirfd, 0, 1);
+		f[n++] = RET(SECCOMP_RET_ALLOW);
+	}
+	/* vsock: accept4(vsockfd), socket(AF_UNIX), connect, sendmsg,
+	 * shutdown */
+	if (vsockfd >= 0) {
+		f[n++] = JEQ(SYS_accept4, 0, 4);
+		f[n++] = LD(ARG0);
+		f[n++] = JEQ((uint32_t)vsockfd, 0, 1);
+		f[n++] = RET(SECCOMP_RET_ALLOW);
+		f[n++] = RET(SECCOMP_RET_KILL_PROCESS);
+		f[n++] = JEQ(SYS_socket, 0, 4);
+		f[n++] = LD(ARG0);
+		f[n++] = JEQ(AF_UNIX, 0, 1);
+		f[n++] = RET(SECCOMP_RET_ALLOW);
+		f[n++] = RET(SECCOMP_RET_KILL_PROCESS);
+		f[n++] = JEQ(SYS_connect, 0, 1);
+		f[n++] = RET(SECCOMP_RET_ALLOW);
+		f[n++] = JEQ(SYS_sendmsg, 0, 1);
+		f[n++] = RET(SECCOMP_RET_ALLOW);
+		f[n++] = JEQ(SYS_shutdown, 0, 1);
 		f[n++] = RET(SECCOMP_RET_ALLOW);
 	}
 	/* everything else */

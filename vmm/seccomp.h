@@ -5,8 +5,10 @@
 
 /* Install the filter on every thread of the process at once (TSYNC) and
  * so on every thread created after.  dirfd is the one directory renameat
- * and unlinkat may work in (the exit file's), -1 for none.  0, or -1 with
+ * and unlinkat may work in (the exit file's), -1 for none; vsockfd the
+ * vsock device's listening socket, -1 for none (virtio_vsock.h: with it
+ * come Unix sockets, accept4 on it, connect).  0, or -1 with
  * errno (ESRCH: a thread could not take the filter; none has it then). */
-int vmm_seccomp_apply(int dirfd);
+int vmm_seccomp_apply(int dirfd, int vsockfd);
 
 #endif

@@ -2,7 +2,8 @@
  * allowed system call works, and one off the list kills the whole process
  * with SIGSYS, which a shell reports as 128+31 = 159; a thread that was
  * already running when the filter went in has it too (TSYNC); no path is
- * opened, and renameat/unlinkat work only in the one directory given.  No
+ * opened, and renameat/unlinkat work only in the one directory given;
+ * with a vsock device, Unix sockets only and accept on its socket only.  No
  * KVM needed: the filter is checked in forked children. */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,8 +21,11 @@
 #include "io.h"
 #include "seccomp.h"
 #include "tap.h"
+#include "unixsock.h"
 
 static int dfd = -1;            /* the directory the filter allows */
+static int vfd = -1;            /* a vsock device's listening socket */
+static char vpath[300];         /* where it listens */
 static char dir[] = "/tmp/t-vmm-seccomp.XXXXXX";
 static int go[2];               /* the early thread waits on it */
 
@@ -42,7 +47,7 @@ filtered(int (*fn)(void), void *(*early)(void *))
 		setrlimit(RLIMIT_CORE, &nocore); /* SIGSYS dumps core */
 		if (early && pthread_create(&t, 0, early, 0))
 			syscall(SYS_exit_group, 3);
-		if (vmm_seccomp_apply(dfd) < 0)
+		if (vmm_seccomp_apply(dfd, vfd) < 0)
 			syscall(SYS_exit_group, 2);
 		syscall(SYS_exit_group, fn ? fn() : 0);
 	}
@@ -69,6 +74,43 @@ static int c_unlink_dir(void) { return unlinkat(dfd, "c", 0) < 0; }
 static int c_unlink_cwd(void) { syscall(SYS_unlinkat, AT_FDCWD, "x", 0); return 0; }
 static int c_unlink_plain(void) { syscall(SYS_unlink, "x"); return 0; }
 static int c_umask(void) { syscall(SYS_umask, 022); return 0; }
+
+/* vsock (virtio_vsock.h): what its I/O thread does after start. */
+static int c_sock_unix(void) { return syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0) < 0; }
+static int c_sock_inet(void) { syscall(SYS_socket, AF_INET, SOCK_STREAM, 0); return 0; }
+static int c_sock_nl(void) { syscall(SYS_socket, AF_NETLINK, SOCK_RAW, 0); return 0; }
+static int c_accept_vsock(void) { return accept4(vfd, 0, 0, SOCK_NONBLOCK) < 0 && errno != EAGAIN; }
+static int c_accept_other(void) { syscall(SYS_accept4, 0, 0, 0, 0); return 0; }
+static int c_accept_plain(void) { syscall(SYS_accept, vfd, 0, 0); return 0; }
+static int c_bind(void) { syscall(SYS_bind, vfd, 0, 0); return 0; }
+static int c_listen(void) { syscall(SYS_listen, vfd, 1); return 0; }
+static int
+c_connect_send_shut(void)
+{
+	struct msghdr m = { 0 };
+	struct iovec iov = { "x", 1 };
+	int fd = unixsock_connect_nb(vpath);
+
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	return fd < 0 || sendmsg(fd, &m, MSG_NOSIGNAL) != 1 || shutdown(fd, SHUT_WR) < 0;
+}
+
+static const struct {
+	int (*fn)(void);
+	int kills;
+	const char *what;
+} vsock[] = {
+	{ c_sock_unix, 0, "socket(AF_UNIX)" },
+	{ c_sock_inet, 1, "socket(AF_INET)" },
+	{ c_sock_nl, 1, "socket(AF_NETLINK)" },
+	{ c_accept_vsock, 0, "accept4 on the vsock socket" },
+	{ c_accept_other, 1, "accept4 on another fd" },
+	{ c_accept_plain, 1, "accept (not accept4)" },
+	{ c_bind, 1, "bind" },
+	{ c_listen, 1, "listen" },
+	{ c_connect_send_shut, 0, "connect to a Unix socket, sendmsg, shutdown" },
+};
 
 /* The exit file's way in vmrun: opened before the filter, committed under
  * it; here the whole of it runs under the filter but the open. */
@@ -148,6 +190,22 @@ main(void)
 	    SIGSYS, 128 + SIGSYS);
 	st = filtered(c_socket, 0);
 	ok(killed(st), "socket kills with SIGSYS too (status %#x)", st);
+
+	st = filtered(c_sock_unix, 0);
+	ok(killed(st), "without a vsock device even socket(AF_UNIX) kills (status %#x)", st);
+	st = filtered(c_accept_vsock, 0);
+	ok(killed(st), "and accept4 (status %#x)", st);
+	snprintf(vpath, sizeof vpath, "%s/v.sock", dir);
+	if ((vfd = unixsock_listen(vpath, 8)) < 0)
+		printf("# unixsock_listen %s: %s\n", vpath, strerror(errno));
+	for (i = 0; i < sizeof vsock / sizeof vsock[0]; i++) {
+		st = filtered(vsock[i].fn, 0);
+		ok(vsock[i].kills ? killed(st) : passed(st), "with vsock: %s %s (status %#x)",
+		    vsock[i].what, vsock[i].kills ? "kills" : "runs", st);
+	}
+	close(vfd);
+	vfd = -1;
+	unlink(vpath);
 
 	st = filtered(c_wake_early, early);
 	ok(killed(st), "a thread running before the filter went in has it too: "
