@@ -22,7 +22,8 @@
  *                     with no capability, and runs the VM
  * Exit status (vmrun.8): 0 guest powered off, 2 guest reset (reboot,
  * triple fault), 3 guest broke the VM, 100 usage, 111 a system call failed
- * (including a bad kernel or initrd file and a tap that cannot be opened),
+ * (including a bad kernel or initrd file, a tap that cannot be opened and
+ * a vsock PATH that cannot be listened on),
  * 128+N stopped by signal N.
  *
  * Invariant: every path out of main() after the VM exists goes through
