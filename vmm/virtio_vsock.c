@@ -1000,6 +1000,17 @@ fail(const char *what, const char *name)
 	return -1;
 }
 
+/* The start hook (vm_start). */
+static int
+start(void *arg)
+{
+	struct virtio_vsock *v = arg;
+
+	if (virtio_vsock_start(v) < 0)
+		return fail("start the I/O thread for", v->path);
+	return 0;
+}
+
 int
 virtio_vsock_add(struct vm *vm, struct vsock_opts *o)
 {
@@ -1031,15 +1042,18 @@ virtio_vsock_add(struct vm *vm, struct vsock_opts *o)
 	v->verbose = vm->cfg.verbose;
 	/* Level-triggered, as virtio-net (virtio_mmio.h says why). */
 	if (virtio_mmio_kvm(&v->mmio, vm->vm_fd, 1) < 0 ||
-	    virtio_vsock_start(v) < 0 || vm_at_exit(vm, virtio_vsock_stop, v) < 0) {
+	    vm_at_exit(vm, virtio_vsock_stop, v) < 0) {
 		fail("start virtio-vsock on", o->uds);
 		virtio_vsock_stop(v);
 		virtio_mmio_destroy(&v->mmio);
 		free(v);
 		return -1;
 	}
-	/* From here the exit hook owns the thread and the fds. */
+	/* From here the exit hook owns the thread and the fds.  The thread
+	 * starts with vm_start, after the jail (vm.h), as virtio-net's. */
 	o->listen_fd = fd;
+	if (vm_at_start(vm, start, v) < 0)
+		return fail("register the start hook for", o->uds);
 	if (bus_register(vm->mmio, &v->mmio.bus) < 0)
 		return fail("register virtio-vsock on the MMIO bus for", o->uds);
 	if (vm->cfg.verbose)
