@@ -65,7 +65,7 @@ test_expect_success 'husk run: the job'"'"'s vmrun is jailed (uid, CapEff 0, Sec
 	wait_for "grep -q started out" 120 &&
 	j=$(for p in /proc/[0-9]*; do
 		read -r c <$p/comm 2>/dev/null && test "$c" = vmrun &&
-		! grep -q "^Uid:[[:space:]]*0[[:space:]]" $p/status && echo ${p#/proc/}; done) &&
+		! grep -q "^Uid:[[:space:]]*0[[:space:]]" $p/status && echo ${p#/proc/}; done; :) &&
 	test -n "$j" && echo "# jailed vmrun: $j" &&
 	grep -H "^Uid:\|^CapEff:\|^Seccomp:\|^NoNewPrivs:" /proc/$j/status | sed "s/^/# /" &&
 	grep -q "^Uid:[[:space:]]*20000[0-9][0-9][[:space:]]" /proc/$j/status &&
