@@ -431,15 +431,6 @@ fail:
 	return -1;
 }
 
-static int
-fail(const char *what, const char *name)
-{
-	/* The contract's shape: printed here, the caller exits 111. */
-	fprintf(stderr, "%s: fatal: unable to %s %s: %s\n", err_prog, what, name,
-	    strerror(errno));
-	return -1;
-}
-
 /* The start hook (vm_start). */
 static int
 start(void *arg)
@@ -447,7 +438,7 @@ start(void *arg)
 	struct virtio_net *n = arg;
 
 	if (virtio_net_start(n) < 0)
-		return fail("start the I/O thread for tap", n->tap);
+		return vm_fail("start the I/O thread for tap", n->tap);
 	return 0;
 }
 
@@ -465,24 +456,24 @@ virtio_net_add(struct vm *vm, const struct net_opts *o)
 	} else {
 		/* Locally administered unicast, random per run. */
 		if (getrandom(mac, 6, 0) != 6)
-			return fail("get random bytes for the MAC of", o->tap);
+			return vm_fail("get random bytes for the MAC of", o->tap);
 		mac[0] = (mac[0] & 0xfe) | 0x02;
 	}
 	if ((fd = tap_open(o->tap)) < 0)
-		return fail("open tap", o->tap);
+		return vm_fail("open tap", o->tap);
 	if (!(n = malloc(sizeof *n))) {
 		e = errno;
 		close(fd);
 		errno = e;
-		return fail("allocate the device for tap", o->tap);
+		return vm_fail("allocate the device for tap", o->tap);
 	}
 	if (vm_alloc_mmio(vm, &base, &gsi) < 0) {
 		errno = ENOSPC;
-		fail("place the virtio-mmio window for tap", o->tap);
+		vm_fail("place the virtio-mmio window for tap", o->tap);
 		goto fail_tap;
 	}
 	if (virtio_net_init(n, &vm->mem, fd, mac, base, gsi) < 0) {
-		fail("set up virtio-net for tap", o->tap);
+		vm_fail("set up virtio-net for tap", o->tap);
 		goto fail_tap;
 	}
 	/* Level: the DSDT (virtio_mmio_init sets bus.irq_level) describes the
@@ -491,19 +482,19 @@ virtio_net_add(struct vm *vm, const struct net_opts *o)
 	n->tap = o->tap;
 	n->verbose = vm->cfg.verbose;
 	if (virtio_mmio_kvm(&n->mmio, vm->vm_fd, 1) < 0) {
-		fail("wire ioeventfd and irqfd for tap", o->tap);
+		vm_fail("wire ioeventfd and irqfd for tap", o->tap);
 		goto fail_mmio;
 	}
 	if (vm_at_exit(vm, virtio_net_stop, n) < 0) {
-		fail("register the exit hook for tap", o->tap);
+		vm_fail("register the exit hook for tap", o->tap);
 		goto fail_kvm;
 	}
 	/* From here the exit hook owns the thread and the fds.  The thread
 	 * starts with vm_start, after the jail (vm.h). */
 	if (vm_at_start(vm, start, n) < 0)
-		return fail("register the start hook for tap", o->tap);
+		return vm_fail("register the start hook for tap", o->tap);
 	if (bus_register(vm->mmio, &n->mmio.bus) < 0)
-		return fail("register virtio-net on the MMIO bus for tap", o->tap);
+		return vm_fail("register virtio-net on the MMIO bus for tap", o->tap);
 	if (vm->cfg.verbose)
 		err_info("virtio-net: tap %s at 0x%llx irq %u mac "
 		    "%02x:%02x:%02x:%02x:%02x:%02x", o->tap,

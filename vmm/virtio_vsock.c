@@ -991,15 +991,6 @@ virtio_vsock_stop(void *arg)
 	v->epfd = v->stop_fd = v->listen_fd = -1;
 }
 
-static int
-fail(const char *what, const char *name)
-{
-	/* The contract's shape: printed here, the caller exits 111. */
-	fprintf(stderr, "%s: fatal: unable to %s %s: %s\n", err_prog, what, name,
-	    strerror(errno));
-	return -1;
-}
-
 /* The start hook (vm_start). */
 static int
 start(void *arg)
@@ -1007,7 +998,7 @@ start(void *arg)
 	struct virtio_vsock *v = arg;
 
 	if (virtio_vsock_start(v) < 0)
-		return fail("start the I/O thread for", v->path);
+		return vm_fail("start the I/O thread for", v->path);
 	return 0;
 }
 
@@ -1021,29 +1012,29 @@ virtio_vsock_add(struct vm *vm, struct vsock_opts *o)
 
 	if (strlen(o->uds) >= VSOCK_PATH_MAX) {
 		errno = ENAMETOOLONG;
-		return fail("listen on", o->uds);
+		return vm_fail("listen on", o->uds);
 	}
 	/* Before the filter, which allows accept but no bind. */
 	if ((fd = unixsock_listen(o->uds, 64)) < 0)
-		return fail("listen on", o->uds);
+		return vm_fail("listen on", o->uds);
 	if (!(v = malloc(sizeof *v))) {
-		fail("allocate the vsock device for", o->uds);
+		vm_fail("allocate the vsock device for", o->uds);
 		goto fail_fd;
 	}
 	if (vm_alloc_mmio(vm, &base, &gsi) < 0) {
 		errno = ENOSPC;
-		fail("place the virtio-mmio window for", o->uds);
+		vm_fail("place the virtio-mmio window for", o->uds);
 		goto fail_v;
 	}
 	if (virtio_vsock_init(v, &vm->mem, o->cid, fd, o->uds, base, gsi) < 0) {
-		fail("set up virtio-vsock on", o->uds);
+		vm_fail("set up virtio-vsock on", o->uds);
 		goto fail_v;
 	}
 	v->verbose = vm->cfg.verbose;
 	/* Level-triggered, as virtio-net (virtio_mmio.h says why). */
 	if (virtio_mmio_kvm(&v->mmio, vm->vm_fd, 1) < 0 ||
 	    vm_at_exit(vm, virtio_vsock_stop, v) < 0) {
-		fail("start virtio-vsock on", o->uds);
+		vm_fail("start virtio-vsock on", o->uds);
 		virtio_vsock_stop(v);
 		virtio_mmio_destroy(&v->mmio);
 		free(v);
@@ -1053,9 +1044,9 @@ virtio_vsock_add(struct vm *vm, struct vsock_opts *o)
 	 * starts with vm_start, after the jail (vm.h), as virtio-net's. */
 	o->listen_fd = fd;
 	if (vm_at_start(vm, start, v) < 0)
-		return fail("register the start hook for", o->uds);
+		return vm_fail("register the start hook for", o->uds);
 	if (bus_register(vm->mmio, &v->mmio.bus) < 0)
-		return fail("register virtio-vsock on the MMIO bus for", o->uds);
+		return vm_fail("register virtio-vsock on the MMIO bus for", o->uds);
 	if (vm->cfg.verbose)
 		err_info("virtio-vsock: cid %llu uds %s at 0x%llx irq %u",
 		    (unsigned long long)o->cid, o->uds, (unsigned long long)base, gsi);

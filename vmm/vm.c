@@ -2,6 +2,7 @@
  * request, IRQ lines and the device table.  It knows nothing of the vCPUs
  * (vcpu.c): they come in through the stop hook and an exit hook. */
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -278,4 +279,12 @@ vm_close(struct vm *vm)
 	if (vm->kvm_fd >= 0)
 		close(vm->kvm_fd);
 	vm->stop_efd = vm->vm_fd = vm->kvm_fd = -1;
+}
+
+int
+vm_fail(const char *what, const char *name)
+{
+	fprintf(stderr, "%s: fatal: unable to %s %s: %s\n", err_prog, what,
+	    name, strerror(errno));
+	return -1;
 }

@@ -83,6 +83,10 @@ int vm_at_exit(struct vm *vm, void (*fn)(void *), void *arg);
  * hook registered before it undoes it.  From the main thread, at setup.
  * 0, or -1 (ENOSPC). */
 int vm_at_start(struct vm *vm, int (*fn)(void *), void *arg);
+
+/* A device's setup failed: "PROG: fatal: unable to WHAT NAME: strerror"
+ * on stderr, for a caller that then exits 111.  -1. */
+int vm_fail(const char *what, const char *name);
 /* Run the start hooks in the order registered.  0, or -1 at the first
  * that fails (its message printed). */
 int vm_start(struct vm *vm);
