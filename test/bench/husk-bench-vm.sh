@@ -42,6 +42,20 @@ test_expect_success "husk run -c \"echo hi\", $N runs" '
 	note "husk run echo hi: median $r s (n=$N); ratio to bare boot-to-init: $(echo "$r $b" | awk "{ printf \"%.2f\", \$1 / \$2 }")" &&
 	clean
 '
+# The jail and the fence (husk(1) SECURITY) against neither
+# (HUSK_INSECURE=1), runs alternating so both see the same machine.
+test_expect_success "husk run -c \"echo hi\" jailed and fenced vs HUSK_INSECURE=1, $N runs each" '
+	i=0 && : >sec.t && : >insec.t &&
+	while [ $i -lt $N ]; do
+		t=$(now) && husk run -c "echo hi" >out && since $t >>sec.t &&
+		t=$(now) && HUSK_INSECURE=1 husk run -c "echo hi" >out2 && since $t >>insec.t &&
+		echo hi >want && test_cmp want out && test_cmp want out2 || return 1
+		i=$((i + 1))
+	done &&
+	a=$(median <sec.t) && b=$(median <insec.t) &&
+	note "husk run echo hi, jailed and fenced: median $a s; HUSK_INSECURE=1: $b s (n=$N each); ratio $(echo "$a $b" | awk "{ printf \"%.3f\", \$1 / \$2 }")" &&
+	clean
+'
 test_expect_success "submit -> result through relayd -j 1, $N jobs" '
 	bg husk serve -j 1 2>relayd1.log && sp=$! &&
 	i=0 && : >sub.t &&

@@ -8,6 +8,8 @@
 #     to vmrun's exit, median of N;
 #   - husk run -c 'echo hi': wall time, median of N, and its ratio to the
 #     bare boot-to-init time (the agent's and the scripts' overhead);
+#   - husk run -c 'echo hi' jailed and fenced (the default) against
+#     HUSK_INSECURE=1, alternating, median of N each and their ratio;
 #   - husk submit -> husk wait through relayd -j 1: median of N;
 #   - jobs per minute for M `echo hi` jobs with 1 and with 2 slots.
 # Usage: test/bench/husk-bench.sh [N [M]]   (defaults 3 and 4)
