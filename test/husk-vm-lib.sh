@@ -106,13 +106,17 @@ kvmexits() {
 clean() {
 	for p in /proc/[0-9]*; do
 		case $(cat "$p/cmdline" 2>/dev/null | tr '\0' ' ') in
-		*vmrun\ -k*) echo "left: vmrun ${p#/proc/}"; return 1 ;;
+		*vmrun\ *-k\ *) echo "left: vmrun ${p#/proc/}"; return 1 ;;
 		esac
 	done
 	for n in /sys/class/net/hk*; do
 		n=${n##*/}
 		# husk's taps: hk and 13 hex digits.
 		[ ${#n} = 15 ] && { echo "left: tap $n"; return 1; }
+	done
+	# a job's cgroup (husk(1) HUSK_CGROUP), where there is one
+	for c in /sys/fs/cgroup/husk/*/; do
+		[ -e "$c/cgroup.procs" ] && { echo "left: cgroup $c"; return 1; }
 	done
 	test_empty "$HUSK_STATE/leases" "$HUSK_STATE/run"
 }

@@ -78,6 +78,26 @@ test_expect_success 'husk run: the job'"'"'s vmrun is jailed (uid, CapEff 0, Sec
 	kill -TERM $h; wait $h;
 	test $r = 0 && clean
 '
+# Where cgroup v2 has the memory and pids controllers (mounted here, as
+# L1's init does not), each job's vmrun runs bounded in HUSK_CGROUP/JOB,
+# which goes when the job ends (clean).
+test_expect_success 'husk run: with cgroup v2, the job'"'"'s vmrun in its own cgroup, bounded, removed after' '
+	{ grep -q " /sys/fs/cgroup cgroup2 " /proc/mounts ||
+	  mount -t cgroup2 cgroup2 /sys/fs/cgroup; } &&
+	rm -f out err
+	husk run -c "echo started; sleep 600" >out 2>err &
+	h=$! &&
+	wait_for "grep -q started out" 120 &&
+	c=$(ls -d /sys/fs/cgroup/husk/*/ | head -n 1) && echo "# $c" &&
+	test -n "$c" && grep -q . "$c/cgroup.procs" &&
+	p=$(head -n 1 "$c/cgroup.procs") && read -r comm </proc/$p/comm &&
+	test "$comm" = vmrun &&
+	m=$(cat "$c/memory.max") && echo "# memory.max $m pids.max $(cat "$c/pids.max")" &&
+	test "$m" -gt $((128 << 20)) && test "$m" -lt $((512 << 20));
+	r=$?
+	kill -TERM $h; wait $h;
+	test $r = 0 && clean && ! test -e "$c"
+'
 # A guest that writes its console without end: the file keeps its head
 # (the boot) and its newest tail, within HUSK_CONSOLE_MAX.
 test_expect_success 'the console file stays within HUSK_CONSOLE_MAX: its head and tail kept, the middle cut' '
