@@ -223,4 +223,6 @@ test_expect_success "boot to /init, $n boots each, jailed and not" '
 
 # The figures, outside any test so they are printed.
 sed "s/^/# /" figures 2>/dev/null
+# The tests after this one in the same L1 find no cgroup2 mounted.
+umount /sys/fs/cgroup 2>/dev/null
 test_done
