@@ -1,7 +1,8 @@
 /* guest-agent: run code on request, inside a job's VM; and its client.
  *
- * Server.  Listens on one TCP address (-l) and speaks HTTP/1.1 with JSON
- * bodies, one request per connection (every reply ends the connection):
+ * Server.  Listens on one TCP or vsock address (-l) and speaks HTTP/1.1
+ * with JSON bodies, one request per connection (every reply ends the
+ * connection):
  *
  *   GET  /health    {"status":"ok","version":...,"languages":[...],...}
  *   POST /exec      {"argv":[...]} or {"language":L,"code":C}, plus

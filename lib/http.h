@@ -97,16 +97,19 @@ int http_resp_feed(struct http_resp *r, const char *p, size_t n);
  * runs to the end of the connection), else -1 with errno EPROTO. */
 int http_resp_eof(struct http_resp *r);
 
-/* "host:port", "[v6]:port" or ":port" (all addresses) to a socket address.
+/* "host:port", "[v6]:port" or ":port" (all addresses) to a socket address;
+ * and AF_VSOCK's "vsock:PORT" (passive: any CID) or "vsock:CID:PORT".
  * 0, or -1 with errno EINVAL. */
 int http_addr(const char *s, int passive, struct sockaddr_storage *ss,
     socklen_t *len);
 /* A listening TCP socket (close-on-exec, non-blocking). */
 int http_listen(const char *addr, int backlog);
 /* Connect to addr within timeout_ms; a blocking, close-on-exec socket, or
- * -1 with errno (ETIMEDOUT, ECONNREFUSED, ...). */
+ * -1 with errno (ETIMEDOUT, ECONNREFUSED, ...).  addr may also be
+ * "vsock:PATH:PORT", a path with a '/': the guest's vsock PORT through
+ * vmrun's socket PATH (unixsock_vsock). */
 int http_connect(const char *addr, int timeout_ms);
-/* The local address of a socket as "host:port". */
+/* The local address of a socket as "host:port" (or "vsock:PORT"). */
 int http_sockname(int fd, char *out, size_t cap);
 
 #endif

@@ -4,16 +4,21 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <linux/vm_sockets.h>
 
-#include "io.h"
 #include "clock.h"
 #include "http.h"
+#include "io.h"
+#include "loop.h"
+#include "num.h"
+#include "unixsock.h"
 
 enum { S_STATUS, S_HEADER, S_BODY, S_CSIZE, S_CDATA, S_CCRLF, S_TRAILER,
 	S_EOF, S_DONE };
@@ -177,6 +182,40 @@ http_resp_eof(struct http_resp *r)
 	return proto();
 }
 
+/* "PORT" (passive: any CID) or "CID:PORT". */
+static int
+vsock_addr(const char *s, int passive, struct sockaddr_storage *ss,
+    socklen_t *len)
+{
+	struct sockaddr_vm sv = { .svm_family = AF_VSOCK,
+	    .svm_cid = VMADDR_CID_ANY };
+	const char *colon = strchr(s, ':');
+	char cid[16];
+	long long n;
+
+	if (colon) {
+		if (passive || (size_t)(colon - s) >= sizeof cid)
+			goto bad;
+		memcpy(cid, s, colon - s);
+		cid[colon - s] = 0;
+		if (num_parse(cid, 0, UINT32_MAX, &n) < 0)
+			goto bad;
+		sv.svm_cid = n;
+		s = colon + 1;
+	} else if (!passive) {
+		goto bad;
+	}
+	if (num_parse(s, 0, UINT32_MAX - 1, &n) < 0)
+		goto bad;
+	sv.svm_port = n;
+	memcpy(ss, &sv, sizeof sv);
+	*len = sizeof sv;
+	return 0;
+bad:
+	errno = EINVAL;
+	return -1;
+}
+
 int
 http_addr(const char *s, int passive, struct sockaddr_storage *ss,
     socklen_t *len)
@@ -186,6 +225,8 @@ http_addr(const char *s, int passive, struct sockaddr_storage *ss,
 	const char *colon = strrchr(s, ':'), *h = host;
 	size_t hl;
 
+	if (!strncmp(s, "vsock:", 6))
+		return vsock_addr(s + 6, passive, ss, len);
 	if (!colon || !colon[1] || strlen(s) >= sizeof host)
 		goto bad;
 	hl = colon - s;
@@ -211,6 +252,17 @@ bad:
 	return -1;
 }
 
+/* A non-blocking, close-on-exec stream socket for addr. */
+static int
+addr_socket(const char *addr, int passive, struct sockaddr_storage *ss,
+    socklen_t *len)
+{
+	if (http_addr(addr, passive, ss, len) < 0)
+		return -1;
+	return socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0);
+}
+
 int
 http_listen(const char *addr, int backlog)
 {
@@ -218,17 +270,32 @@ http_listen(const char *addr, int backlog)
 	socklen_t len;
 	int fd, one = 1;
 
-	if (http_addr(addr, 1, &ss, &len) < 0)
+	if ((fd = addr_socket(addr, 1, &ss, &len)) < 0)
 		return -1;
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-	    0);
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (ss.ss_family != AF_VSOCK)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	if (bind(fd, (struct sockaddr *)&ss, len) < 0 ||
 	    listen(fd, backlog) < 0)
 		return io_close_fail(fd);
 	return fd;
+}
+
+/* "PATH:PORT" of "vsock:PATH:PORT": through vmrun's socket PATH. */
+static int
+vmrun_vsock(const char *addr, int timeout_ms)
+{
+	char path[256];
+	const char *colon = strrchr(addr, ':');
+	long long port;
+
+	if (!colon || (size_t)(colon - addr) >= sizeof path ||
+	    num_parse(colon + 1, 0, UINT32_MAX - 1, &port) < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(path, addr, colon - addr);
+	path[colon - addr] = 0;
+	return unixsock_vsock(path, port, timeout_ms);
 }
 
 int
@@ -236,23 +303,18 @@ http_connect(const char *addr, int timeout_ms)
 {
 	struct sockaddr_storage ss;
 	socklen_t len, el = sizeof(int);
-	struct pollfd pfd;
 	long long deadline = clock_ms() + timeout_ms;
 	int fd, err = 0, fl;
 
-	if (http_addr(addr, 0, &ss, &len) < 0)
-		return -1;
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-	    0);
-	if (fd < 0)
+	if (!strncmp(addr, "vsock:", 6) && strchr(addr, '/'))
+		return vmrun_vsock(addr + 6, timeout_ms);
+	if ((fd = addr_socket(addr, 0, &ss, &len)) < 0)
 		return -1;
 	if (connect(fd, (struct sockaddr *)&ss, len) < 0) {
 		if (errno != EINPROGRESS) {
 			err = errno;
 			goto fail;
 		}
-		pfd.fd = fd;
-		pfd.events = POLLOUT;
 		for (;;) {
 			long long left = deadline - clock_ms();
 			int n;
@@ -260,7 +322,7 @@ http_connect(const char *addr, int timeout_ms)
 				err = ETIMEDOUT;
 				goto fail;
 			}
-			n = poll(&pfd, 1, left);
+			n = loop_once(fd, POLLOUT, (int)left);
 			if (n < 0 && errno != EINTR) {
 				err = errno;
 				goto fail;
@@ -291,6 +353,11 @@ http_sockname(int fd, char *out, size_t cap)
 
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
 		return -1;
+	if (ss.ss_family == AF_VSOCK) {
+		const struct sockaddr_vm *sv = (const void *)&ss;
+		snprintf(out, cap, "vsock:%u", sv->svm_port);
+		return 0;
+	}
 	if (getnameinfo((struct sockaddr *)&ss, len, host, sizeof host, port,
 	    sizeof port, NI_NUMERICHOST | NI_NUMERICSERV)) {
 		errno = EINVAL;

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -6,7 +7,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "io.h"
+#include "loop.h"
 #include "unixsock.h"
 
 static int
@@ -98,4 +101,53 @@ unixsock_listen(const char *path, int backlog)
 	return fd;
 fail:
 	return io_close_fail(fd);
+}
+
+int
+unixsock_vsock(const char *path, unsigned port, int timeout_ms)
+{
+	long long deadline = clock_ms() + timeout_ms;
+	char line[32], c;
+	size_t n = 0;
+	ssize_t r;
+	int fd;
+
+	if ((fd = unixsock_connect(path)) < 0)
+		return -1;
+	n = snprintf(line, sizeof line, "CONNECT %u\n", port);
+	if (io_writeall(fd, line, n) < 0)
+		return io_close_fail(fd);
+	for (n = 0;;) {
+		long long left = deadline - clock_ms();
+		int ev = 0;
+		if (left <= 0 || (ev = loop_once(fd, POLLIN, (int)left)) == 0) {
+			errno = ETIMEDOUT;
+			return io_close_fail(fd);
+		}
+		if (ev < 0 && errno == EINTR)
+			continue;
+		if (ev < 0)
+			return io_close_fail(fd);
+		if ((r = read(fd, &c, 1)) < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return io_close_fail(fd);
+		if (r == 0) {
+			errno = ECONNREFUSED;
+			return io_close_fail(fd);
+		}
+		if (c == '\n')
+			break;
+		if (n == sizeof line - 1) {
+			errno = EPROTO;
+			return io_close_fail(fd);
+		}
+		line[n++] = c;
+	}
+	line[n] = 0;
+	if (strncmp(line, "OK ", 3)) {
+		errno = EPROTO;
+		return io_close_fail(fd);
+	}
+	return fd;
 }

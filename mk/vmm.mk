@@ -44,3 +44,7 @@ vm: build/vm/outb
 # rules (check.mk, fuzz.mk) are read before this file, while VMM_SRC is
 # still empty, so their dependency on vmm/ is stated here.
 $(ASAN_UNITS) $(FUZZERS): $(VMM_SRC) $(VMM_HDR)
+
+# lib/http_client.c speaks AF_VSOCK (linux/vm_sockets.h) for guest-agent.
+build/lib/http_client.o: CPPFLAGS += -isystem build/kinclude
+build/lib/http_client.o: $(KINCLUDE)

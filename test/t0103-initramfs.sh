@@ -18,7 +18,8 @@ test_expect_success 'builds for the cloud kernel with agent, busybox, init, modu
 	list "$(cat img)" >names &&
 	for f in init sbin/guest-agent bin/busybox bin/sh sbin/ip etc/husk/languages \
 	    lib/modules/$kver/kernel/drivers/virtio/virtio_mmio.ko \
-	    lib/modules/$kver/kernel/drivers/net/virtio_net.ko; do
+	    lib/modules/$kver/kernel/drivers/net/virtio_net.ko \
+	    lib/modules/$kver/kernel/net/vmw_vsock/vmw_vsock_virtio_transport.ko; do
 		grep -qx "$f" names || { echo "missing $f"; return 1; }
 	done
 '
@@ -31,6 +32,9 @@ test_expect_success 'modules come from modules.dep, each after what it needs' '
 	$kver/kernel/net/core/failover.ko
 	$kver/kernel/drivers/net/net_failover.ko
 	$kver/kernel/drivers/net/virtio_net.ko
+	$kver/kernel/net/vmw_vsock/vsock.ko
+	$kver/kernel/net/vmw_vsock/vmw_vsock_virtio_transport_common.ko
+	$kver/kernel/net/vmw_vsock/vmw_vsock_virtio_transport.ko
 	EOF2
 	test_cmp want got
 '

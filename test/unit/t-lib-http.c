@@ -1,5 +1,8 @@
 /* http: request parser by table, split feeding, response parser. */
+#include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <linux/vm_sockets.h>
 
 #include "http.h"
 #include "tap.h"
@@ -163,6 +166,46 @@ main(void)
 			}
 		ok(bad == 0, "Accept-Encoding: gzip taken where named or "
 		    "covered by *, with q above 0 (%d wrong)", bad);
+	}
+	{
+		/* AF_VSOCK addresses: "vsock:PORT" listens on any CID;
+		 * a connect names the CID. */
+		static const struct {
+			const char *a;
+			int passive;
+			unsigned cid, port;	/* cid 0: refused */
+		} va[] = {
+			{ "vsock:52", 1, VMADDR_CID_ANY, 52 },
+			{ "vsock:3:8000", 0, 3, 8000 },
+			{ "vsock:2:1", 0, 2, 1 },
+			{ "vsock:52", 0, 0, 0 },
+			{ "vsock:3:52", 1, 0, 0 },
+			{ "vsock:", 1, 0, 0 },
+			{ "vsock:-1", 1, 0, 0 },
+			{ "vsock:4294967295", 1, 0, 0 },
+			{ "vsock:3:", 0, 0, 0 },
+			{ "vsock:x:5", 0, 0, 0 },
+			{ "vsock:12345678901234567:5", 0, 0, 0 },
+		};
+		int bad = 0;
+		for (size_t i = 0; i < sizeof va / sizeof va[0]; i++) {
+			struct sockaddr_storage ss;
+			struct sockaddr_vm *sv = (void *)&ss;
+			socklen_t len;
+			int r;
+			errno = 0;
+			r = http_addr(va[i].a, va[i].passive, &ss, &len);
+			if (va[i].cid ? r != 0 || ss.ss_family != AF_VSOCK ||
+			    sv->svm_cid != va[i].cid ||
+			    sv->svm_port != va[i].port :
+			    r != -1 || errno != EINVAL) {
+				printf("# %s (passive %d): %d\n", va[i].a,
+				    va[i].passive, r);
+				bad++;
+			}
+		}
+		ok(bad == 0, "vsock addresses: port, CID:port, bounds (%d "
+		    "wrong)", bad);
 	}
 	return done_testing();
 }

@@ -1,16 +1,92 @@
 /* unixsock: one rule for a socket path: live kept, stale replaced, any
- * other file refused, mode 0600, never a window of ECONNREFUSED. */
+ * other file refused, mode 0600, never a window of ECONNREFUSED.  And
+ * unixsock_vsock against a server that plays vmrun's side of the vsock
+ * protocol (the real vmrun and guest: test/vm/t5030, t5101). */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "http.h"
 #include "tap.h"
 #include "unixsock.h"
+
+/* vmrun's side, one connection: read the CONNECT line and report it on
+ * a pipe, then answer as told: "OK" (then "hello"), "close", "junk" or
+ * "mute". */
+static pid_t
+vmrun_side(int l, const char *how, int report[2])
+{
+	pid_t p;
+
+	if (pipe(report) < 0 || (p = fork()) < 0)
+		return -1;
+	if (p == 0) {
+		char c, line[64];
+		size_t n = 0;
+		int a;
+		while ((a = accept(l, NULL, NULL)) < 0)
+			usleep(1000);
+		fcntl(a, F_SETFL, 0);
+		while (n < sizeof line - 1 && read(a, &c, 1) == 1) {
+			line[n++] = c;
+			if (c == '\n')
+				break;
+		}
+		write(report[1], line, n);
+		if (!strcmp(how, "OK"))
+			write(a, "OK 1024\nhello", 13);
+		else if (!strcmp(how, "junk"))
+			write(a, "NO\n", 3);
+		else if (!strcmp(how, "mute"))
+			sleep(5);
+		_exit(0);
+	}
+	close(report[1]);
+	return p;
+}
+
+static void
+vsock_case(int l, const char *path, const char *how, int want_errno)
+{
+	char got[64] = "", buf[16] = "";
+	int report[2], fd, st;
+	long long t = clock_ms();
+	pid_t p = vmrun_side(l, how, report);
+	ssize_t n;
+
+	errno = 0;
+	fd = unixsock_vsock(path, 52, 300);
+	t = clock_ms() - t;
+	if (want_errno) {
+		ok(fd < 0 && errno == want_errno, "vsock, %s: errno %d (%s), "
+		    "after %lld ms", how, errno, strerror(errno), t);
+		if (want_errno == ETIMEDOUT)
+			ok(t >= 290 && t < 2000, "vsock: gave up at its bound");
+	} else {
+		ok(fd >= 0 && (n = read(fd, buf, sizeof buf - 1)) == 5 &&
+		    !memcmp(buf, "hello", 5), "vsock, OK: the stream behind "
+		    "the line is all there (%s)", buf);
+		ok(fd >= 0 && (fcntl(fd, F_GETFL) & O_NONBLOCK) == 0 &&
+		    (fcntl(fd, F_GETFD) & FD_CLOEXEC), "blocking, close-on-exec");
+	}
+	n = read(report[0], got, sizeof got - 1);
+	got[n > 0 ? n : 0] = 0;
+	ok(!strcmp(got, "CONNECT 52\n"), "vmrun's side read CONNECT 52 "
+	    "(%zd bytes)", n);
+	if (fd >= 0)
+		close(fd);
+	close(report[0]);
+	kill(p, SIGKILL);
+	waitpid(p, &st, 0);
+}
 
 int
 main(void)
@@ -55,6 +131,33 @@ main(void)
 	ok(unixsock_connect(longp) < 0 && errno == ENAMETOOLONG,
 	    "connect: the same");
 	ok(unixsock_connect(path) < 0 && errno == ENOENT, "nothing there");
+
+	ok((l = unixsock_listen(path, 4)) >= 0, "vmrun's socket");
+	vsock_case(l, path, "OK", 0);
+	vsock_case(l, path, "close", ECONNREFUSED);
+	vsock_case(l, path, "junk", EPROTO);
+	vsock_case(l, path, "mute", ETIMEDOUT);
+	{
+		char addr[256];
+		int report[2], fd;
+		pid_t p = vmrun_side(l, "OK", report);
+		snprintf(addr, sizeof addr, "vsock:%s:52", path);
+		ok((fd = http_connect(addr, 1000)) >= 0, "http_connect %s",
+		    addr);
+		if (fd >= 0)
+			close(fd);
+		close(report[0]);
+		kill(p, SIGKILL);
+		waitpid(p, NULL, 0);
+	}
+	errno = 0;
+	ok(http_connect("vsock:/nowhere/s:x", 100) < 0 && errno == EINVAL,
+	    "vsock:PATH:PORT with a bad port");
+	errno = 0;
+	ok(http_connect("vsock:/nowhere/s:52", 100) < 0 && errno == ENOENT,
+	    "vsock:PATH:PORT with no socket there");
+	close(l);
+	unlink(path);
 	rmdir(dir);
 	return done_testing();
 }

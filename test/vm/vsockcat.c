@@ -28,6 +28,8 @@
 #include <sys/un.h>
 #include <linux/vm_sockets.h>
 
+#include "unixsock.h"
+
 #define MAXN 512
 
 static void
@@ -87,36 +89,17 @@ listen_on(const char *path, unsigned port)
 	return fd;
 }
 
-/* Connect; for vmrun's PATH also the CONNECT line and its answer.  -1
- * when refused (the guest's RST reads as EOF before OK). */
+/* Connect; for vmrun's PATH also the CONNECT line and its answer
+ * (lib/unixsock).  -1 when refused (the guest's RST reads as EOF before
+ * OK). */
 static int
 connect_to(const char *path, unsigned cid, unsigned port)
 {
-	struct sockaddr_un su;
 	struct sockaddr_vm sv;
-	char line[64], c;
-	unsigned n = 0;
 	int fd;
 
-	if (path) {
-		if (unix_addr(&su, path) < 0 || (fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
-			die(111, "make a Unix socket");
-		if (connect(fd, (struct sockaddr *)&su, sizeof su) < 0) {
-			close(fd);
-			return -1;
-		}
-		n = snprintf(line, sizeof line, "CONNECT %u\n", port);
-		if (write(fd, line, n) != (ssize_t)n)
-			die(111, "write the CONNECT line");
-		for (n = 0; n < sizeof line - 1 && read(fd, &c, 1) == 1 && c != '\n';)
-			line[n++] = c;
-		line[n] = 0;
-		if (strncmp(line, "OK ", 3)) {
-			close(fd);
-			return -1;
-		}
-		return fd;
-	}
+	if (path)
+		return unixsock_vsock(path, port, 30000);
 	memset(&sv, 0, sizeof sv);
 	sv.svm_family = AF_VSOCK;
 	sv.svm_cid = cid;
