@@ -180,7 +180,7 @@ test_expect_success 'set-up: a tmpfs exported by nfsd (NFSv4, TCP), a tap, the L
 test_expect_success 'vmrun boots L2; its guest-agent answers on the tap' '
 	t0=$(now) &&
 	{ bg vmrun -v -k "$L2_KERNEL" -i l2.img -m 256 -c 1 \
-		-a "console=ttyS0 quiet panic=-1 husk.ip=$ip2/30 husk.gw=$ip1" \
+		-a "console=ttyS0 quiet panic=-1 husk.ip=$ip2/30 husk.gw=$ip1 husk.agent=0.0.0.0:8000" \
 		-n "tap=$tap,mac=$mac" --console stdio -e exit.st </dev/null >console 2>err; } &&
 	echo $! >pid &&
 	wait_for "guest-agent call -c 1000 -n 1 $A health >/dev/null 2>&1 || ! kill -0 $(cat pid)" 120 &&
