@@ -208,11 +208,13 @@ virtq_notify_on(struct virtq *q, int on)
 	return virtq_pending(q) != 0;
 }
 
-size_t
-virtq_iov_put(const struct iovec *iov, unsigned cnt, size_t off, const void *v,
-    size_t len)
+/* One walk for both ways: len bytes between p and the buffers from byte
+ * off on, into them if put, out of them if not. */
+static size_t
+iov_copy(const struct iovec *iov, unsigned cnt, size_t off, uint8_t *p,
+    size_t len, int put)
 {
-	const uint8_t *p = v;
+	uint8_t *b;
 	size_t k, done = 0;
 
 	for (; cnt && len; iov++, cnt--) {
@@ -221,7 +223,11 @@ virtq_iov_put(const struct iovec *iov, unsigned cnt, size_t off, const void *v,
 			continue;
 		}
 		k = iov->iov_len - off < len ? iov->iov_len - off : len;
-		memcpy((uint8_t *)iov->iov_base + off, p + done, k);
+		b = (uint8_t *)iov->iov_base + off;
+		if (put)
+			memcpy(b, p + done, k);
+		else
+			memcpy(p + done, b, k);
 		done += k;
 		len -= k;
 		off = 0;
@@ -230,24 +236,17 @@ virtq_iov_put(const struct iovec *iov, unsigned cnt, size_t off, const void *v,
 }
 
 size_t
+virtq_iov_put(const struct iovec *iov, unsigned cnt, size_t off, const void *v,
+    size_t len)
+{
+	return iov_copy(iov, cnt, off, (uint8_t *)v, len, 1);
+}
+
+size_t
 virtq_iov_get(const struct iovec *iov, unsigned cnt, size_t off, void *v,
     size_t len)
 {
-	uint8_t *p = v;
-	size_t k, done = 0;
-
-	for (; cnt && len; iov++, cnt--) {
-		if (off >= iov->iov_len) {
-			off -= iov->iov_len;
-			continue;
-		}
-		k = iov->iov_len - off < len ? iov->iov_len - off : len;
-		memcpy(p + done, (const uint8_t *)iov->iov_base + off, k);
-		done += k;
-		len -= k;
-		off = 0;
-	}
-	return done;
+	return iov_copy(iov, cnt, off, v, len, 0);
 }
 
 unsigned
