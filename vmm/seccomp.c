@@ -86,6 +86,27 @@ static const unsigned long ioctls[] = {
 	KVM_IRQFD, KVM_IOEVENTFD, TUNSETOFFLOAD, TUNSETVNETHDRSZ, 0x5421 /* FIONBIO */,
 };
 
+/* At f[n], the check "sys only with the argument at off equal to v, and
+ * at off2 to v2 (off2 0: no second)": allowed then, killed otherwise,
+ * whatever comes after; another call jumps past it with its number still
+ * loaded.  The index after it. */
+static unsigned
+only_with(struct sock_filter *f, unsigned n, int sys, uint32_t off, uint32_t v,
+    uint32_t off2, uint32_t v2)
+{
+	f[n++] = JEQ(sys, 0, off2 ? 6 : 4);
+	f[n++] = LD(off);
+	if (off2) {
+		f[n++] = JEQ(v, 0, 3);
+		f[n++] = LD(off2);
+		v = v2;
+	}
+	f[n++] = JEQ(v, 0, 1);
+	f[n++] = RET(SECCOMP_RET_ALLOW);
+	f[n++] = RET(SECCOMP_RET_KILL_PROCESS);
+	return n;
+}
+
 int
 vmm_seccomp_apply(int dirfd, int vsockfd)
 {
@@ -123,31 +144,15 @@ vmm_seccomp_apply(int dirfd, int vsockfd)
 	/* renameat(dirfd, _, dirfd, _), unlinkat(dirfd, _, _); an fd is an
 	 * int to the kernel, so its low 32 bits are all that count */
 	if (dirfd >= 0) {
-		f[n++] = JEQ(SYS_renameat, 0, 6);
-		f[n++] = LD(ARG0);
-		f[n++] = JEQ((uint32_t)dirfd, 0, 3);
-		f[n++] = LD(ARG2);
-		f[n++] = JEQ((uint32_t)dirfd, 0, 1);
-		f[n++] = RET(SECCOMP_RET_ALLOW);
-		f[n++] = RET(SECCOMP_RET_KILL_PROCESS);
-		f[n++] = JEQ(SYS_unlinkat, 0, 3);
-		f[n++] = LD(ARG0);
-		f[n++] = JEQ((uint32_t)dirfd, 0, 1);
-		f[n++] = RET(SECCOMP_RET_ALLOW);
+		n = only_with(f, n, SYS_renameat, ARG0, (uint32_t)dirfd,
+		    ARG2, (uint32_t)dirfd);
+		n = only_with(f, n, SYS_unlinkat, ARG0, (uint32_t)dirfd, 0, 0);
 	}
 	/* vsock: accept4(vsockfd), socket(AF_UNIX), connect, sendmsg,
 	 * shutdown */
 	if (vsockfd >= 0) {
-		f[n++] = JEQ(SYS_accept4, 0, 4);
-		f[n++] = LD(ARG0);
-		f[n++] = JEQ((uint32_t)vsockfd, 0, 1);
-		f[n++] = RET(SECCOMP_RET_ALLOW);
-		f[n++] = RET(SECCOMP_RET_KILL_PROCESS);
-		f[n++] = JEQ(SYS_socket, 0, 4);
-		f[n++] = LD(ARG0);
-		f[n++] = JEQ(AF_UNIX, 0, 1);
-		f[n++] = RET(SECCOMP_RET_ALLOW);
-		f[n++] = RET(SECCOMP_RET_KILL_PROCESS);
+		n = only_with(f, n, SYS_accept4, ARG0, (uint32_t)vsockfd, 0, 0);
+		n = only_with(f, n, SYS_socket, ARG0, AF_UNIX, 0, 0);
 		f[n++] = JEQ(SYS_connect, 0, 1);
 		f[n++] = RET(SECCOMP_RET_ALLOW);
 		f[n++] = JEQ(SYS_sendmsg, 0, 1);

@@ -84,6 +84,11 @@ static int c_accept_other(void) { syscall(SYS_accept4, 0, 0, 0, 0); return 0; }
 static int c_accept_plain(void) { syscall(SYS_accept, vfd, 0, 0); return 0; }
 static int c_bind(void) { syscall(SYS_bind, vfd, 0, 0); return 0; }
 static int c_listen(void) { syscall(SYS_listen, vfd, 1); return 0; }
+/* unlinkat of an absolute path (its fd unused) through an fd whose number
+ * is that of a call the vsock part allows: still refused. */
+static char victim[300];
+static int c_unlink_as_connect(void) { syscall(SYS_unlinkat, SYS_connect, victim, 0); return 0; }
+static int c_unlink_as_sendmsg(void) { syscall(SYS_unlinkat, SYS_sendmsg, victim, 0); return 0; }
 static int
 c_connect_send_shut(void)
 {
@@ -110,6 +115,8 @@ static const struct {
 	{ c_bind, 1, "bind" },
 	{ c_listen, 1, "listen" },
 	{ c_connect_send_shut, 0, "connect to a Unix socket, sendmsg, shutdown" },
+	{ c_unlink_as_connect, 1, "unlinkat(SYS_connect as the fd, absolute path)" },
+	{ c_unlink_as_sendmsg, 1, "unlinkat(SYS_sendmsg as the fd, absolute path)" },
 };
 
 /* The exit file's way in vmrun: opened before the filter, committed under
@@ -196,6 +203,9 @@ main(void)
 	st = filtered(c_accept_vsock, 0);
 	ok(killed(st), "and accept4 (status %#x)", st);
 	snprintf(vpath, sizeof vpath, "%s/v.sock", dir);
+	snprintf(victim, sizeof victim, "%s/victim", dir);
+	if ((fd = open(victim, O_WRONLY | O_CREAT, 0600)) >= 0)
+		close(fd);
 	if ((vfd = unixsock_listen(vpath, 8)) < 0)
 		printf("# unixsock_listen %s: %s\n", vpath, strerror(errno));
 	for (i = 0; i < sizeof vsock / sizeof vsock[0]; i++) {
@@ -203,9 +213,12 @@ main(void)
 		ok(vsock[i].kills ? killed(st) : passed(st), "with vsock: %s %s (status %#x)",
 		    vsock[i].what, vsock[i].kills ? "kills" : "runs", st);
 	}
+	ok(access(victim, F_OK) == 0, "with vsock: no unlinkat outside the "
+	    "directory was made");
 	close(vfd);
 	vfd = -1;
 	unlink(vpath);
+	unlink(victim);
 
 	st = filtered(c_wake_early, early);
 	ok(killed(st), "a thread running before the filter went in has it too: "
