@@ -1,12 +1,15 @@
 /* vmm/virtio_mmio.c: the virtio-mmio transport, see virtio_mmio.h. */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <linux/kvm.h>
 
+#include "clock.h"
 #include "err.h"
 #include "ioctl.h"
 #include "virtio_mmio.h"
@@ -51,7 +54,7 @@ virtio_mmio_init(struct virtio_mmio *t, const struct virtio_dev_ops *ops,
 	t->bus.irq_level = 1;
 	t->bus.priv = t;
 	t->gsi = gsi;
-	t->vm_fd = t->irq_fd = t->resample_fd = -1;
+	t->vm_fd = t->irq_fd = t->resample_fd = t->epfd = t->stop_fd = -1;
 	for (i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++)
 		t->kick_fd[i] = -1;
 	return 0;
@@ -509,4 +512,154 @@ virtio_mmio_resample(struct virtio_mmio *t)
 	if (__atomic_load_n(&t->isr, __ATOMIC_SEQ_CST) && t->raise)
 		t->raise(t->raise_arg);
 	pthread_mutex_unlock(&t->lock);
+}
+
+int
+virtio_io_watch(struct virtio_mmio *t, int fd, uint32_t events, uint64_t data)
+{
+	struct epoll_event ev = { .events = events, .data.u64 = data };
+
+	return epoll_ctl(t->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+int
+virtio_io_open(struct virtio_mmio *t)
+{
+	int e;
+
+	if ((t->epfd = epoll_create1(EPOLL_CLOEXEC)) >= 0 &&
+	    (t->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) >= 0 &&
+	    virtio_io_watch(t, t->stop_fd, EPOLLIN, VIRTIO_IO_STOP) == 0)
+		return 0;
+	e = errno;
+	virtio_io_close(t);
+	errno = e;
+	return -1;
+}
+
+void
+virtio_io_close(struct virtio_mmio *t)
+{
+	if (t->epfd >= 0)
+		close(t->epfd);
+	if (t->stop_fd >= 0)
+		close(t->stop_fd);
+	t->epfd = t->stop_fd = -1;
+}
+
+int
+virtio_io_poll(struct virtio_mmio *t, int ms)
+{
+	struct epoll_event ev[32];
+	uint32_t tag;
+	int i, k;
+
+	k = epoll_wait(t->epfd, ev, 32, ms);
+	if (k < 0)
+		return errno == EINTR ? 1 : -1;
+	for (i = 0; i < k; i++) {
+		tag = (uint32_t)ev[i].data.u64;
+		if (tag == VIRTIO_IO_STOP)
+			return 0;
+		if (tag == VIRTIO_IO_RESAMPLE)
+			virtio_mmio_resample(t);
+		else if (tag < VIRTIO_IO_DEV)
+			virtio_mmio_kick(t, tag - VIRTIO_IO_KICK0);
+		else
+			t->ops->io_event(t->dev, ev[i].data.u64, ev[i].events);
+	}
+	pthread_mutex_lock(&t->lock);
+	t->more = t->ops->io_round(t->dev);
+	pthread_mutex_unlock(&t->lock);
+	return 1;
+}
+
+/* Lock held, at most every VIRTIO_MMIO_WATCHDOG_MS: an interrupt the
+ * guest never took is raised again, and chains a kick should have
+ * announced are served (a kick lost the same way; with EVENT_IDX the
+ * driver would not kick again).  Both are counted (vmrun -v). */
+static void
+sweep(struct virtio_mmio *t)
+{
+	int live = virtio_mmio_live(t);
+	unsigned q;
+
+	virtio_mmio_watchdog(t);
+	for (q = t->ops->nqueues; q-- > 0;)
+		if (virtio_mmio_unkicked(&t->vq[q], &t->seen_avail[q],
+		    live && t->ops->io_waits(t->dev, q))) {
+			t->unkicked[q]++;
+			t->ops->notify(t->dev, q);
+		}
+}
+
+static void *
+io_thread(void *arg)
+{
+	struct virtio_mmio *t = arg;
+	long long now, last = clock_ms();
+	int r, tmo;
+
+	for (;;) {
+		/* Idle, a look a second; an interrupt outstanding, sooner. */
+		tmo = t->more ? 0 : __atomic_load_n(&t->isr, __ATOMIC_SEQ_CST) ?
+		    VIRTIO_MMIO_WATCHDOG_MS : 10 * VIRTIO_MMIO_WATCHDOG_MS;
+		if ((r = virtio_io_poll(t, tmo)) == 0)
+			return NULL;
+		if (r < 0) {
+			err_warnsys("%s: unable to wait for events; device stops",
+			    t->ops->name);
+			return NULL;
+		}
+		if ((now = clock_ms()) - last >= VIRTIO_MMIO_WATCHDOG_MS) {
+			last = now;
+			pthread_mutex_lock(&t->lock);
+			sweep(t);
+			pthread_mutex_unlock(&t->lock);
+		}
+	}
+}
+
+int
+virtio_io_start(struct virtio_mmio *t)
+{
+	sigset_t all, old;
+	unsigned i;
+	int e;
+
+	if (t->resample_fd >= 0 &&
+	    virtio_io_watch(t, t->resample_fd, EPOLLIN, VIRTIO_IO_RESAMPLE) < 0)
+		return -1;
+	for (i = 0; i < t->ops->nqueues; i++)
+		if (t->kick_fd[i] >= 0 && virtio_io_watch(t, t->kick_fd[i],
+		    EPOLLIN, VIRTIO_IO_KICK0 + i) < 0)
+			return -1;
+	/* Signals are for the main thread and the vCPUs: none here. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	e = pthread_create(&t->thread, NULL, io_thread, t);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (e) {
+		errno = e;
+		return -1;
+	}
+	t->running = 1;
+	return 0;
+}
+
+void
+virtio_io_stop(struct virtio_mmio *t)
+{
+	uint64_t one = 1;
+
+	/* Under the lock: a vCPU in a register access finishes first, and
+	 * none starts one that touches the device afterwards. */
+	virtio_mmio_stop(t);
+	if (t->running) {
+		if (write(t->stop_fd, &one, 8) < 0)
+			err_warnsys("%s: unable to stop the I/O thread", t->ops->name);
+		pthread_join(t->thread, NULL);
+		t->running = 0;
+	}
+	virtio_mmio_kvm_close(t);
 }

@@ -93,6 +93,14 @@ struct virtio_dev_ops {
 	void (*notify)(void *dev, unsigned q);
 	/* Device reset: forget everything activate started. */
 	void (*reset)(void *dev);
+	/* For the I/O thread (virtio_io_start), these three: an event on one
+	 * of the device's own fds (its tag, the low 32 bits of data, from
+	 * VIRTIO_IO_DEV on), called without the lock; */
+	void (*io_event)(void *dev, uint64_t data, uint32_t events);
+	/* after each round of events: 1 if work is left to do at once; */
+	int (*io_round)(void *dev);
+	/* does queue q wait for a kick (virtio_mmio_unkicked's look)? */
+	int (*io_waits)(void *dev, unsigned q);
 };
 
 struct virtio_mmio {
@@ -123,6 +131,14 @@ struct virtio_mmio {
 	int kick_fd[VIRTIO_MMIO_MAX_QUEUES];
 	int irq_fd, resample_fd;
 	unsigned gsi;
+
+	/* The I/O thread (virtio_io_*); epfd and stop_fd -1 when absent. */
+	int epfd, stop_fd;
+	pthread_t thread;
+	int running;
+	int more;                       /* io_round's answer */
+	uint16_t seen_avail[VIRTIO_MMIO_MAX_QUEUES]; /* at the last sweep */
+	uint64_t unkicked[VIRTIO_MMIO_MAX_QUEUES];   /* chains found without a kick */
 };
 
 /* Set up t for the device (ops, dev) at [base, base+VIRTIO_MMIO_WINDOW)
@@ -177,5 +193,40 @@ void virtio_mmio_broken(struct virtio_mmio *t, const char *why);
 int virtio_mmio_live(const struct virtio_mmio *t);
 /* Stop for good (VM exit): afterwards register accesses do nothing. */
 void virtio_mmio_stop(struct virtio_mmio *t);
+
+/* A device's I/O thread, one per device: it waits in epoll (t->epfd) on
+ * a stop eventfd, the transport's kick and resample fds and the device's
+ * own fds, and then hands each event to virtio_mmio_kick,
+ * virtio_mmio_resample or ops->io_event, and the round to ops->io_round.
+ * It waits at most VIRTIO_MMIO_WATCHDOG_MS while an interrupt is
+ * outstanding, 10 times that when idle, not at all while io_round has
+ * more to do; every VIRTIO_MMIO_WATCHDOG_MS or so it sweeps: an
+ * interrupt the guest never took is raised again (virtio_mmio_watchdog),
+ * and a queue whose chains a lost kick should have announced is served
+ * (ops->notify, counted in t->unkicked), transmit (the higher index)
+ * before receive.  The epoll tags (the low 32 bits of epoll_data.u64): */
+enum {
+	VIRTIO_IO_STOP, VIRTIO_IO_RESAMPLE, VIRTIO_IO_KICK0,
+	VIRTIO_IO_DEV = VIRTIO_IO_KICK0 + VIRTIO_MMIO_MAX_QUEUES,
+};
+/* Create the epoll fd and the stop eventfd, the stop one watched.  0, or
+ * -1 errno with nothing left open. */
+int virtio_io_open(struct virtio_mmio *t);
+/* Add fd to the epoll set with events and data (tag in its low 32 bits).
+ * 0 or -1 errno. */
+int virtio_io_watch(struct virtio_mmio *t, int fd, uint32_t events, uint64_t data);
+/* One round: wait up to ms milliseconds for events and handle them, then
+ * io_round under the lock (its answer in t->more).  The thread is a loop
+ * of this; tests call it directly.  1 to go on (EINTR too), 0 when the
+ * stop eventfd fired, -1 errno. */
+int virtio_io_poll(struct virtio_mmio *t, int ms);
+/* Watch the kick and resample fds there are (virtio_mmio_kvm) and start
+ * the thread, every signal blocked in it.  0, or -1 errno. */
+int virtio_io_start(struct virtio_mmio *t);
+/* For the exit hook: the transport stops (virtio_mmio_stop), the thread
+ * is told to stop and joined, the KVM fds closed (virtio_mmio_kvm_close).
+ * virtio_io_close then closes the epoll fd and the stop eventfd. */
+void virtio_io_stop(struct virtio_mmio *t);
+void virtio_io_close(struct virtio_mmio *t);
 
 #endif

@@ -2,18 +2,15 @@
  * The transport is virtio_mmio.c, the tap plumbing tap.c; this file moves
  * frames between the two queues and the tap fd and runs the I/O thread. */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/uio.h>
 #include <linux/virtio_net.h>
 
-#include "clock.h"
 #include "err.h"
 #include "tap.h"
 #include "virtio_net.h"
@@ -32,7 +29,8 @@
 /* Config space (5.1.4): mac[6], status, max_virtqueue_pairs. */
 #define CONFIG_LEN 10
 
-enum { EV_STOP, EV_TAP, EV_KICK_RX, EV_KICK_TX, EV_RESAMPLE };
+/* The tap's epoll tag (virtio_io_watch). */
+enum { EV_TAP = VIRTIO_IO_DEV };
 
 static void
 config_read(void *dev, unsigned off, void *data, unsigned size)
@@ -52,10 +50,10 @@ config_read(void *dev, unsigned off, void *data, unsigned size)
 static void
 tap_interest(struct virtio_net *n, int on)
 {
-	struct epoll_event ev = { .events = on ? EPOLLIN : 0, .data.u32 = EV_TAP };
+	struct epoll_event ev = { .events = on ? EPOLLIN : 0, .data.u64 = EV_TAP };
 
-	if (n->epfd >= 0)
-		epoll_ctl(n->epfd, EPOLL_CTL_MOD, n->tap_fd, &ev);
+	if (n->mmio.epfd >= 0)
+		epoll_ctl(n->mmio.epfd, EPOLL_CTL_MOD, n->tap_fd, &ev);
 }
 
 static void
@@ -240,6 +238,33 @@ reset(void *dev)
 	n->tx_more = 0;
 }
 
+/* The I/O thread's hooks (virtio_io_start): the tap is readable; */
+static void
+io_event(void *dev, uint64_t data, uint32_t events)
+{
+	virtio_net_rx(dev);
+}
+
+/* lock held, after a round: transmit resumes where its batch stopped; */
+static int
+io_round(void *dev)
+{
+	struct virtio_net *n = dev;
+
+	if (n->tx_more)
+		n->tx_more = tx(n);
+	return n->tx_more;
+}
+
+/* lock held: does queue q wait for a kick (for the sweep)? */
+static int
+io_waits(void *dev, unsigned q)
+{
+	struct virtio_net *n = dev;
+
+	return q == VNET_TXQ ? !n->tx_more : n->rx_starved;
+}
+
 const struct virtio_dev_ops virtio_net_ops = {
 	.name = "virtio-net",
 	.device_id = VIRTIO_NET_ID,
@@ -250,6 +275,9 @@ const struct virtio_dev_ops virtio_net_ops = {
 	.activate = activate,
 	.notify = notify,
 	.reset = reset,
+	.io_event = io_event,
+	.io_round = io_round,
+	.io_waits = io_waits,
 };
 
 int
@@ -258,7 +286,6 @@ virtio_net_init(struct virtio_net *n, const struct guest_mem *mem,
 {
 	memset(n, 0, sizeof *n);
 	n->tap_fd = tap_fd;
-	n->epfd = n->stop_fd = -1;
 	n->set_offload = tap_set_offload;
 	memcpy(n->mac, mac, 6);
 	return virtio_mmio_init(&n->mmio, &virtio_net_ops, n, mem, base, gsi);
@@ -275,102 +302,12 @@ virtio_net_rx(struct virtio_net *n)
 	return k;
 }
 
-/* Lock held, at most every VIRTIO_MMIO_WATCHDOG_MS: an interrupt the
- * guest never took is raised again, and chains a kick should have
- * announced are served (a kick lost the same way; with EVENT_IDX the
- * driver would not kick again).  Both are counted (vmrun -v). */
-static void
-sweep(struct virtio_net *n)
-{
-	int live = virtio_mmio_live(&n->mmio);
-
-	virtio_mmio_watchdog(&n->mmio);
-	if (virtio_mmio_unkicked(&n->mmio.vq[VNET_TXQ], &n->seen_avail[VNET_TXQ],
-	    live && !n->tx_more)) {
-		n->unkicked[VNET_TXQ]++;
-		n->tx_more = tx(n);
-	}
-	if (virtio_mmio_unkicked(&n->mmio.vq[VNET_RXQ], &n->seen_avail[VNET_RXQ],
-	    live && n->rx_starved)) {
-		n->unkicked[VNET_RXQ]++;
-		notify(n, VNET_RXQ);
-	}
-}
-
-static void *
-iothread(void *arg)
-{
-	struct virtio_net *n = arg;
-	struct epoll_event ev[8];
-	int i, k, more = 0, tmo;
-	long long t, last = clock_ms();
-
-	for (;;) {
-		/* Idle, a look a second; an interrupt outstanding, sooner. */
-		tmo = more ? 0 : __atomic_load_n(&n->mmio.isr, __ATOMIC_SEQ_CST) ?
-		    VIRTIO_MMIO_WATCHDOG_MS : 10 * VIRTIO_MMIO_WATCHDOG_MS;
-		k = epoll_wait(n->epfd, ev, 8, tmo);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			err_warnsys("%s: unable to wait for events; device stops",
-			    n->mmio.ops->name);
-			return NULL;
-		}
-		for (i = 0; i < k; i++) {
-			switch (ev[i].data.u32) {
-			case EV_STOP:
-				return NULL;
-			case EV_TAP:
-				virtio_net_rx(n);
-				break;
-			case EV_KICK_RX:
-				virtio_mmio_kick(&n->mmio, VNET_RXQ);
-				break;
-			case EV_KICK_TX:
-				virtio_mmio_kick(&n->mmio, VNET_TXQ);
-				break;
-			case EV_RESAMPLE:
-				virtio_mmio_resample(&n->mmio);
-				break;
-			}
-		}
-		pthread_mutex_lock(&n->mmio.lock);
-		if (n->tx_more)
-			n->tx_more = tx(n);
-		if ((t = clock_ms()) - last >= VIRTIO_MMIO_WATCHDOG_MS) {
-			last = t;
-			sweep(n);
-		}
-		more = n->tx_more;
-		pthread_mutex_unlock(&n->mmio.lock);
-	}
-}
-
-static int
-watch(struct virtio_net *n, int fd, uint32_t events, uint32_t tag)
-{
-	struct epoll_event ev = { .events = events, .data.u32 = tag };
-
-	return epoll_ctl(n->epfd, EPOLL_CTL_ADD, fd, &ev);
-}
-
 void
 virtio_net_stop(void *arg)
 {
 	struct virtio_net *n = arg;
-	uint64_t one = 1;
 
-	/* Under the lock: a vCPU in a register access finishes first, and
-	 * none starts one that touches the tap afterwards. */
-	virtio_mmio_stop(&n->mmio);
-	if (n->running) {
-		if (write(n->stop_fd, &one, 8) < 0)
-			err_warnsys("%s: unable to stop the I/O thread", n->mmio.ops->name);
-		pthread_join(n->thread, NULL);
-		n->running = 0;
-	}
-	virtio_mmio_kvm_close(&n->mmio);
+	virtio_io_stop(&n->mmio);
 	if (n->verbose)
 		err_info("virtio-net: tap %s: rx %llu frames (%llu dropped), tx %llu "
 		    "(%llu dropped); %llu interrupts raised again; kicks missed: "
@@ -380,53 +317,26 @@ virtio_net_stop(void *arg)
 		    (unsigned long long)n->tx_frames,
 		    (unsigned long long)n->tx_dropped,
 		    (unsigned long long)n->mmio.reraised,
-		    (unsigned long long)n->unkicked[VNET_RXQ],
-		    (unsigned long long)n->unkicked[VNET_TXQ]);
-	if (n->epfd >= 0)
-		close(n->epfd);
-	if (n->stop_fd >= 0)
-		close(n->stop_fd);
+		    (unsigned long long)n->mmio.unkicked[VNET_RXQ],
+		    (unsigned long long)n->mmio.unkicked[VNET_TXQ]);
+	virtio_io_close(&n->mmio);
 	if (n->tap_fd >= 0)
 		close(n->tap_fd);
-	n->epfd = n->stop_fd = n->tap_fd = -1;
+	n->tap_fd = -1;
 }
 
 int
 virtio_net_start(struct virtio_net *n)
 {
-	sigset_t all, old;
-	unsigned i;
 	int e;
 
-	if ((n->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
-	    (n->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||
-	    watch(n, n->stop_fd, EPOLLIN, EV_STOP) < 0 ||
-	    watch(n, n->tap_fd, 0, EV_TAP) < 0 ||
-	    (n->mmio.resample_fd >= 0 &&
-	    watch(n, n->mmio.resample_fd, EPOLLIN, EV_RESAMPLE) < 0))
-		goto fail;
-	for (i = 0; i < virtio_net_ops.nqueues; i++)
-		if (n->mmio.kick_fd[i] >= 0 && watch(n, n->mmio.kick_fd[i], EPOLLIN,
-		    i == VNET_RXQ ? EV_KICK_RX : EV_KICK_TX) < 0)
-			goto fail;
-	/* Signals are for the main thread and the vCPUs: none here. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	e = pthread_create(&n->thread, NULL, iothread, n);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (e) {
-		errno = e;
-		goto fail;
-	}
-	n->running = 1;
-	return 0;
-fail:
+	if (virtio_io_open(&n->mmio) < 0)
+		return -1;
+	if (virtio_io_watch(&n->mmio, n->tap_fd, 0, EV_TAP) == 0 &&
+	    virtio_io_start(&n->mmio) == 0)
+		return 0;
 	e = errno;
-	if (n->epfd >= 0)
-		close(n->epfd);
-	if (n->stop_fd >= 0)
-		close(n->stop_fd);
-	n->epfd = n->stop_fd = -1;
+	virtio_io_close(&n->mmio);
 	errno = e;
 	return -1;
 }

@@ -46,14 +46,9 @@ struct virtio_net {
 	int rx_starved;               /* tap frames wait for rx buffers */
 	int tx_more;                  /* tx stopped at its batch bound */
 	uint64_t rx_frames, tx_frames, rx_dropped, tx_dropped;
-	uint64_t unkicked[2];         /* per queue: chains found without a kick */
-	uint16_t seen_avail[2];       /* last_avail at the last sweep */
 	const char *tap;              /* its name, for vmrun -v */
 	int verbose;                  /* counters at exit (vmrun -v) */
 
-	int epfd, stop_fd;
-	pthread_t thread;
-	int running;
 	struct virtq_chain chain;     /* scratch, used under the lock */
 };
 

@@ -3,17 +3,14 @@
  * moves packets between the queues and the Unix sockets, and runs the
  * I/O thread. */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-#include "clock.h"
 #include "err.h"
 #include "num.h"
 #include "unixsock.h"
@@ -60,9 +57,9 @@ struct vsock_conn {
 	uint32_t tx_cnt, peer_buf_alloc, peer_fwd_cnt;
 };
 
-/* epoll tags: the low 32 bits one of these or EV_CONN + slot, the high
- * 32 bits the connection's generation. */
-enum { EV_STOP, EV_KICK0, EV_KICK1, EV_KICK2, EV_RESAMPLE, EV_LISTEN, EV_CONN = 16 };
+/* epoll tags (virtio_io_watch): the low 32 bits the listening socket's or
+ * EV_CONN + slot, the high 32 bits the connection's generation. */
+enum { EV_LISTEN = VIRTIO_IO_DEV, EV_CONN };
 
 static void
 rate_warn(struct virtio_vsock *v, const char *what, uint64_t count)
@@ -154,7 +151,7 @@ conn_arm(struct virtio_vsock *v, struct vsock_conn *c)
 		return;
 	ev.events = want;
 	ev.data.u64 = (uint64_t)c->gen << 32 | (EV_CONN + c->slot);
-	if (epoll_ctl(v->epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+	if (epoll_ctl(v->mmio.epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
 		c->events = want;
 }
 
@@ -176,7 +173,7 @@ conn_new(struct virtio_vsock *v, int fd, enum conn_state st)
 	c->gen = ++v->gen;
 	c->state = st;
 	ev.data.u64 = (uint64_t)c->gen << 32 | (EV_CONN + i);
-	if (epoll_ctl(v->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+	if (epoll_ctl(v->mmio.epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		free(c);
 		return NULL;
 	}
@@ -681,18 +678,6 @@ config_read(void *dev, unsigned off, void *data, unsigned size)
 	memcpy(data, (uint8_t *)&cid + off, size);
 }
 
-const struct virtio_dev_ops virtio_vsock_ops = {
-	.name = "virtio-vsock",
-	.device_id = VIRTIO_VSOCK_ID,
-	.nqueues = 3,
-	.features = 0,
-	.config_len = 8,
-	.config_read = config_read,
-	.activate = activate,
-	.notify = notify,
-	.reset = reset,
-};
-
 /* Host side: PATH accepts; a connection's CONNECT line; its socket ready. */
 
 static void
@@ -777,7 +762,7 @@ conn_event(struct virtio_vsock *v, uint64_t tag, uint32_t events)
 		/* Reported whatever the interest: out of the set, or a
 		 * level-triggered wait would spin; reads and writes now
 		 * return at once with the end or the error. */
-		epoll_ctl(v->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+		epoll_ctl(v->mmio.epfd, EPOLL_CTL_DEL, c->fd, NULL);
 		c->hup = 1;
 		c->readable = 1;
 		events |= EPOLLIN | (c->len ? EPOLLOUT : 0);
@@ -793,61 +778,62 @@ conn_event(struct virtio_vsock *v, uint64_t tag, uint32_t events)
 	conn_arm(v, c);
 }
 
-/* Lock held, every VIRTIO_MMIO_WATCHDOG_MS: lost interrupts and kicks,
- * as virtio-net does. */
+/* The I/O thread's hooks (virtio_io_start): a new connection or a
+ * connection's socket ready; */
 static void
-sweep(struct virtio_vsock *v)
+io_event(void *dev, uint64_t data, uint32_t events)
 {
-	int live = virtio_mmio_live(&v->mmio);
+	struct virtio_vsock *v = dev;
 
-	virtio_mmio_watchdog(&v->mmio);
-	if (virtio_mmio_unkicked(&v->mmio.vq[VSOCK_TXQ], &v->seen_avail[VSOCK_TXQ],
-	    live && !v->tx_more)) {
-		v->unkicked[VSOCK_TXQ]++;
-		notify(v, VSOCK_TXQ);
-	}
-	if (virtio_mmio_unkicked(&v->mmio.vq[VSOCK_RXQ], &v->seen_avail[VSOCK_RXQ],
-	    live && v->rx_starved)) {
-		v->unkicked[VSOCK_RXQ]++;
-		rx(v);
-	}
+	pthread_mutex_lock(&v->mmio.lock);
+	if ((uint32_t)data == EV_LISTEN)
+		accept_all(v);
+	else
+		conn_event(v, data, events);
+	pthread_mutex_unlock(&v->mmio.lock);
 }
+
+/* lock held, after a round: transmit resumes where its batch stopped,
+ * and what the round made owed goes to the guest; */
+static int
+io_round(void *dev)
+{
+	struct virtio_vsock *v = dev;
+
+	if (v->tx_more)
+		v->tx_more = tx(v);
+	rx(v);
+	return v->tx_more;
+}
+
+/* lock held: does queue q wait for a kick (for the sweep)? */
+static int
+io_waits(void *dev, unsigned q)
+{
+	struct virtio_vsock *v = dev;
+
+	return q == VSOCK_TXQ ? !v->tx_more : q == VSOCK_RXQ && v->rx_starved;
+}
+
+const struct virtio_dev_ops virtio_vsock_ops = {
+	.name = "virtio-vsock",
+	.device_id = VIRTIO_VSOCK_ID,
+	.nqueues = 3,
+	.features = 0,
+	.config_len = 8,
+	.config_read = config_read,
+	.activate = activate,
+	.notify = notify,
+	.reset = reset,
+	.io_event = io_event,
+	.io_round = io_round,
+	.io_waits = io_waits,
+};
 
 int
 virtio_vsock_poll(struct virtio_vsock *v, int ms)
 {
-	struct epoll_event ev[32];
-	int i, k;
-	uint32_t tag;
-
-	k = epoll_wait(v->epfd, ev, 32, ms);
-	if (k < 0)
-		return errno == EINTR ? 1 : -1;
-	for (i = 0; i < k; i++) {
-		tag = (uint32_t)ev[i].data.u64;
-		if (tag == EV_STOP)
-			return 0;
-		if (tag >= EV_KICK0 && tag <= EV_KICK2) {
-			virtio_mmio_kick(&v->mmio, tag - EV_KICK0);
-			continue;
-		}
-		if (tag == EV_RESAMPLE) {
-			virtio_mmio_resample(&v->mmio);
-			continue;
-		}
-		pthread_mutex_lock(&v->mmio.lock);
-		if (tag == EV_LISTEN)
-			accept_all(v);
-		else
-			conn_event(v, ev[i].data.u64, ev[i].events);
-		pthread_mutex_unlock(&v->mmio.lock);
-	}
-	pthread_mutex_lock(&v->mmio.lock);
-	if (v->tx_more)
-		v->tx_more = tx(v);
-	rx(v);
-	pthread_mutex_unlock(&v->mmio.lock);
-	return 1;
+	return virtio_io_poll(&v->mmio, ms);
 }
 
 unsigned
@@ -861,40 +847,6 @@ virtio_vsock_conns(struct virtio_vsock *v)
 	return n;
 }
 
-static void *
-iothread(void *arg)
-{
-	struct virtio_vsock *v = arg;
-	long long t, last = clock_ms();
-	int r, tmo;
-
-	for (;;) {
-		tmo = v->tx_more ? 0 : __atomic_load_n(&v->mmio.isr, __ATOMIC_SEQ_CST) ?
-		    VIRTIO_MMIO_WATCHDOG_MS : 10 * VIRTIO_MMIO_WATCHDOG_MS;
-		if ((r = virtio_vsock_poll(v, tmo)) == 0)
-			return NULL;
-		if (r < 0) {
-			err_warnsys("%s: unable to wait for events; device stops",
-			    v->mmio.ops->name);
-			return NULL;
-		}
-		if ((t = clock_ms()) - last >= VIRTIO_MMIO_WATCHDOG_MS) {
-			last = t;
-			pthread_mutex_lock(&v->mmio.lock);
-			sweep(v);
-			pthread_mutex_unlock(&v->mmio.lock);
-		}
-	}
-}
-
-static int
-watch(struct virtio_vsock *v, int fd, uint32_t tag)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
-
-	return epoll_ctl(v->epfd, EPOLL_CTL_ADD, fd, &ev);
-}
-
 int
 virtio_vsock_init(struct virtio_vsock *v, const struct guest_mem *mem,
     uint64_t cid, int listen_fd, const char *path, uint64_t base, unsigned gsi)
@@ -902,7 +854,6 @@ virtio_vsock_init(struct virtio_vsock *v, const struct guest_mem *mem,
 	int e;
 
 	memset(v, 0, sizeof *v);
-	v->epfd = v->stop_fd = -1;
 	v->listen_fd = listen_fd;
 	v->cid = cid;
 	v->next_port = VSOCK_HOST_PORT_BASE;
@@ -913,16 +864,10 @@ virtio_vsock_init(struct virtio_vsock *v, const struct guest_mem *mem,
 	strcpy(v->path, path);
 	if (virtio_mmio_init(&v->mmio, &virtio_vsock_ops, v, mem, base, gsi) < 0)
 		return -1;
-	if ((v->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
-	    (v->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||
-	    watch(v, v->stop_fd, EV_STOP) < 0 ||
-	    (listen_fd >= 0 && watch(v, listen_fd, EV_LISTEN) < 0)) {
+	if (virtio_io_open(&v->mmio) < 0 || (listen_fd >= 0 &&
+	    virtio_io_watch(&v->mmio, listen_fd, EPOLLIN, EV_LISTEN) < 0)) {
 		e = errno;
-		if (v->epfd >= 0)
-			close(v->epfd);
-		if (v->stop_fd >= 0)
-			close(v->stop_fd);
-		v->epfd = v->stop_fd = -1;
+		virtio_io_close(&v->mmio);
 		virtio_mmio_destroy(&v->mmio);
 		errno = e;
 		return -1;
@@ -933,43 +878,15 @@ virtio_vsock_init(struct virtio_vsock *v, const struct guest_mem *mem,
 int
 virtio_vsock_start(struct virtio_vsock *v)
 {
-	sigset_t all, old;
-	unsigned i;
-	int e;
-
-	if (v->mmio.resample_fd >= 0 && watch(v, v->mmio.resample_fd, EV_RESAMPLE) < 0)
-		return -1;
-	for (i = 0; i < virtio_vsock_ops.nqueues; i++)
-		if (v->mmio.kick_fd[i] >= 0 && watch(v, v->mmio.kick_fd[i],
-		    EV_KICK0 + i) < 0)
-			return -1;
-	/* Signals are for the main thread and the vCPUs: none here. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	e = pthread_create(&v->thread, NULL, iothread, v);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (e) {
-		errno = e;
-		return -1;
-	}
-	v->running = 1;
-	return 0;
+	return virtio_io_start(&v->mmio);
 }
 
 void
 virtio_vsock_stop(void *arg)
 {
 	struct virtio_vsock *v = arg;
-	uint64_t one = 1;
 
-	virtio_mmio_stop(&v->mmio);
-	if (v->running) {
-		if (write(v->stop_fd, &one, 8) < 0)
-			err_warnsys("%s: unable to stop the I/O thread", v->mmio.ops->name);
-		pthread_join(v->thread, NULL);
-		v->running = 0;
-	}
-	virtio_mmio_kvm_close(&v->mmio);
+	virtio_io_stop(&v->mmio);
 	if (v->verbose)
 		err_info("virtio-vsock: cid %llu: %llu packets to the guest, %llu "
 		    "from it; %llu dropped, %llu refused, %llu resets, %llu credit "
@@ -979,16 +896,13 @@ virtio_vsock_stop(void *arg)
 		    (unsigned long long)v->dropped, (unsigned long long)v->refused,
 		    (unsigned long long)v->resets, (unsigned long long)v->overruns,
 		    (unsigned long long)v->mmio.reraised,
-		    (unsigned long long)v->unkicked[VSOCK_RXQ],
-		    (unsigned long long)v->unkicked[VSOCK_TXQ]);
+		    (unsigned long long)v->mmio.unkicked[VSOCK_RXQ],
+		    (unsigned long long)v->mmio.unkicked[VSOCK_TXQ]);
 	close_all(v);
-	if (v->epfd >= 0)
-		close(v->epfd);
-	if (v->stop_fd >= 0)
-		close(v->stop_fd);
+	virtio_io_close(&v->mmio);
 	if (v->listen_fd >= 0)
 		close(v->listen_fd);
-	v->epfd = v->stop_fd = v->listen_fd = -1;
+	v->listen_fd = -1;
 }
 
 /* The start hook (vm_start). */

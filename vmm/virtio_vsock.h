@@ -117,15 +117,10 @@ struct virtio_vsock {
 	int rx_starved;               /* work waits for receive buffers */
 	int tx_more;                  /* tx stopped at its batch bound */
 	uint32_t gen;                 /* last connection generation */
-	uint16_t seen_avail[3];
-	uint64_t unkicked[3];
 	/* counters (vmrun -v, tests) */
 	uint64_t to_guest, from_guest, dropped, resets, overruns, refused;
 	int verbose;
 
-	int epfd, stop_fd;
-	pthread_t thread;
-	int running;
 	struct virtq_chain chain;     /* scratch, used under the lock */
 	struct iovec tail[VIRTQ_MAX_SIZE];
 };

@@ -368,12 +368,12 @@ test_thread(void)
 	ok(recv(peer, got, sizeof got, MSG_DONTWAIT) == 72 && !memcmp(got, pkt, 72),
 	    "and its frame reaches the tap");
 	pthread_mutex_lock(&n.mmio.lock);
-	again = n.unkicked[VNET_TXQ];
+	again = n.mmio.unkicked[VNET_TXQ];
 	pthread_mutex_unlock(&n.mmio.lock);
-	ok(again == 1 && n.unkicked[VNET_RXQ] == 0,
+	ok(again == 1 && n.mmio.unkicked[VNET_RXQ] == 0,
 	    "counted as a missed transmit kick (%llu)", (unsigned long long)again);
-	sfd = n.stop_fd;
-	efd = n.epfd;
+	sfd = n.mmio.stop_fd;
+	efd = n.mmio.epfd;
 	virtio_net_stop(&n);
 	ok(tasks() == t0, "stop: the thread is joined");
 	errno = 0;

@@ -627,7 +627,7 @@ test_thread(void)
 	}
 	ok(got, "the thread serves it: REQUEST to the guest");
 	virtio_vsock_stop(&v);
-	ok(drain_eof(fd) == 0 && v.epfd < 0 && v.listen_fd < 0 && !v.running,
+	ok(drain_eof(fd) == 0 && v.mmio.epfd < 0 && v.listen_fd < 0 && !v.mmio.running,
 	    "stop: thread joined, every fd closed, the host connection ends");
 	close(fd);
 }
