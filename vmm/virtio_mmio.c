@@ -164,6 +164,21 @@ needs_reset(struct virtio_mmio *t, const char *who, const char *why)
 }
 
 void
+virtio_mmio_rate_warn(struct virtio_mmio *t, int sys, const char *what,
+    uint64_t count)
+{
+	char e[80] = "";
+
+	/* 1, 2, 4, 8...: a guest can make this happen for every packet. */
+	if (count & (count - 1))
+		return;
+	if (sys)
+		snprintf(e, sizeof e, ": %s", strerror(errno));
+	err_warn("%s at 0x%llx: %s%s (%llu so far)", t->ops->name,
+	    (unsigned long long)t->bus.base, what, e, (unsigned long long)count);
+}
+
+void
 virtio_mmio_broken(struct virtio_mmio *t, const char *why)
 {
 	needs_reset(t, "guest broke the device", why);

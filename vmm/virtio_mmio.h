@@ -137,8 +137,10 @@ struct virtio_mmio {
 	pthread_t thread;
 	int running;
 	int more;                       /* io_round's answer */
-	uint16_t seen_avail[VIRTIO_MMIO_MAX_QUEUES]; /* at the last sweep */
-	uint64_t unkicked[VIRTIO_MMIO_MAX_QUEUES];   /* chains found without a kick */
+	/* Per queue: last_avail at the last sweep, chains found without a
+	 * kick (vmrun -v). */
+	uint16_t seen_avail[VIRTIO_MMIO_MAX_QUEUES];
+	uint64_t unkicked[VIRTIO_MMIO_MAX_QUEUES];
 };
 
 /* Set up t for the device (ops, dev) at [base, base+VIRTIO_MMIO_WINDOW)
@@ -189,6 +191,11 @@ void virtio_mmio_config_changed(struct virtio_mmio *t);
  * Status gets DEVICE_NEEDS_RESET, a config interrupt is raised and one
  * warning line is logged.  A reset by the driver recovers. */
 void virtio_mmio_broken(struct virtio_mmio *t, const char *why);
+/* For the device: one warning line for what, a thing a guest can make
+ * happen for every packet, when count (how often so far) is 1, 2, 4,
+ * 8...; with sys, errno's text after it. */
+void virtio_mmio_rate_warn(struct virtio_mmio *t, int sys, const char *what,
+    uint64_t count);
 /* Is the device running (DRIVER_OK, not broken, not stopped)? */
 int virtio_mmio_live(const struct virtio_mmio *t);
 /* Stop for good (VM exit): afterwards register accesses do nothing. */
@@ -214,7 +221,8 @@ enum {
 int virtio_io_open(struct virtio_mmio *t);
 /* Add fd to the epoll set with events and data (tag in its low 32 bits).
  * 0 or -1 errno. */
-int virtio_io_watch(struct virtio_mmio *t, int fd, uint32_t events, uint64_t data);
+int virtio_io_watch(struct virtio_mmio *t, int fd, uint32_t events,
+    uint64_t data);
 /* One round: wait up to ms milliseconds for events and handle them, then
  * io_round under the lock (its answer in t->more).  The thread is a loop
  * of this; tests call it directly.  1 to go on (EINTR too), 0 when the

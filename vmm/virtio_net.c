@@ -56,20 +56,6 @@ tap_interest(struct virtio_net *n, int on)
 		epoll_ctl(n->mmio.epfd, EPOLL_CTL_MOD, n->tap_fd, &ev);
 }
 
-static void
-rate_warn(struct virtio_net *n, int sys, const char *what, uint64_t count)
-{
-	char e[80] = "";
-
-	/* 1, 2, 4, 8...: a guest can make this happen for every frame. */
-	if (count & (count - 1))
-		return;
-	if (sys)
-		snprintf(e, sizeof e, ": %s", strerror(errno));
-	err_warn("%s at 0x%llx: %s%s (%llu so far)", n->mmio.ops->name,
-	    (unsigned long long)n->mmio.bus.base, what, e, (unsigned long long)count);
-}
-
 /* Lock held.  Tap frames into receive chains until one side runs out. */
 static unsigned
 rx(struct virtio_net *n)
@@ -118,7 +104,8 @@ rx(struct virtio_net *n)
 				continue;
 			/* EFAULT/EINVAL: the frame did not fit the chain and
 			 * tun dropped it; anything else: the tap is gone. */
-			rate_warn(n, 1, "unable to read a frame from the tap", ++n->rx_dropped);
+			virtio_mmio_rate_warn(&n->mmio, 1,
+			    "unable to read a frame from the tap", ++n->rx_dropped);
 			if (errno == EFAULT || errno == EINVAL || errno == EMSGSIZE)
 				continue;
 			break;
@@ -128,8 +115,8 @@ rx(struct virtio_net *n)
 			 * still returns its whole length: drop it, keep the
 			 * chain for the next one. */
 			virtq_unpop(q, 1);
-			rate_warn(n, 0, "frame longer than the guest's receive buffer dropped",
-			    ++n->rx_dropped);
+			virtio_mmio_rate_warn(&n->mmio, 0, "frame longer than "
+			    "the guest's receive buffer dropped", ++n->rx_dropped);
 			continue;
 		}
 		/* tun leaves num_buffers alone; without MRG_RXBUF it is 1. */
@@ -183,7 +170,8 @@ tx(struct virtio_net *n)
 		/* tun checks the header (gso type and sizes, checksum
 		 * offsets) and refuses a bad one with EINVAL: dropped. */
 		if (writev(n->tap_fd, c->iov, c->nout) < 0)
-			rate_warn(n, 1, "unable to write a frame to the tap", ++n->tx_dropped);
+			virtio_mmio_rate_warn(&n->mmio, 1,
+			    "unable to write a frame to the tap", ++n->tx_dropped);
 		else
 			n->tx_frames++;
 		virtq_push(q, c->head, 0);

@@ -61,16 +61,6 @@ struct vsock_conn {
  * EV_CONN + slot, the high 32 bits the connection's generation. */
 enum { EV_LISTEN = VIRTIO_IO_DEV, EV_CONN };
 
-static void
-rate_warn(struct virtio_vsock *v, const char *what, uint64_t count)
-{
-	/* 1, 2, 4, 8...: a guest can make this happen for every packet. */
-	if (count & (count - 1))
-		return;
-	err_warn("%s at 0x%llx: %s (%llu so far)", v->mmio.ops->name,
-	    (unsigned long long)v->mmio.bus.base, what, (unsigned long long)count);
-}
-
 int
 vsock_pkt_check(const struct virtq_chain *c, uint64_t cid,
     struct virtio_vsock_hdr *h, const char **why)
@@ -126,7 +116,8 @@ rst_queue(struct virtio_vsock *v, uint32_t host_port, uint32_t guest_port)
 	if (v->rst_len == VSOCK_RST_RING) {
 		/* A guest that floods bad packets loses answers, not our
 		 * memory; its sockets time out instead. */
-		rate_warn(v, "RST not sent: too many waiting", ++v->dropped);
+		virtio_mmio_rate_warn(&v->mmio, 0,
+		    "RST not sent: too many waiting", ++v->dropped);
 		return;
 	}
 	i = (v->rst_head + v->rst_len++) % VSOCK_RST_RING;
@@ -311,7 +302,8 @@ conn_forward(struct virtio_vsock *v, struct vsock_conn *c,
 	}
 	if (len) {
 		if (!c->buf && !(c->buf = malloc(VSOCK_CONN_BUF))) {
-			rate_warn(v, "out of memory for a connection's buffer", ++v->dropped);
+			virtio_mmio_rate_warn(&v->mmio, 0,
+			    "out of memory for a connection's buffer", ++v->dropped);
 			conn_free(v, c, 1);
 			return;
 		}
@@ -419,8 +411,8 @@ handle(struct virtio_vsock *v, const struct virtio_vsock_hdr *h,
 			/* More than the credit we gave: the guest ignores
 			 * flow control, and would make us buffer without
 			 * bound. */
-			rate_warn(v, "guest sent past its credit: connection reset",
-			    ++v->overruns);
+			virtio_mmio_rate_warn(&v->mmio, 0, "guest sent past "
+			    "its credit: connection reset", ++v->overruns);
 			conn_free(v, c, 1);
 			return;
 		}
@@ -472,10 +464,10 @@ tx(struct virtio_vsock *v)
 			virtio_mmio_broken(&v->mmio, why);
 			return 0;
 		case VSOCK_PKT_DROP:
-			rate_warn(v, why, ++v->dropped);
+			virtio_mmio_rate_warn(&v->mmio, 0, why, ++v->dropped);
 			break;
 		case VSOCK_PKT_RST:
-			rate_warn(v, why, ++v->refused);
+			virtio_mmio_rate_warn(&v->mmio, 0, why, ++v->refused);
 			/* Never an answer to an RST (5.10.6.4). */
 			if ((c = conn_find(v, h.src_port, h.dst_port)))
 				conn_free(v, c, h.op != VIRTIO_VSOCK_OP_RST);
