@@ -57,9 +57,9 @@ vmthreads() {
 }
 
 # The VMs still up, for a test that waits in vain: for each one, the
-# vmrun's threads, whether its guest answers a ping and the agent's
-# /health, both sides' TCP connections, the tap's and eth0's counters,
-# and the console tail.
+# vmrun's threads, whether its guest answers a ping (--net) and the
+# agent's /health (vsock), both sides' TCP connections, the tap's and
+# eth0's counters, and the console tail.
 vmstate() {
 	for l in "$HUSK_STATE"/leases/*; do
 		[ -f "$l" ] || continue
@@ -67,13 +67,13 @@ vmstate() {
 		echo "VM at $a: lease: $(tr '\n' ' ' <"$l")"
 		vmthreads "$v" >before
 		ping -c 1 -W 2 "$a" >/dev/null 2>&1 && echo "  ping: answered" || echo "  ping: no answer"
-		timeout 3 guest-agent call -c 2000 -n 1 "$a:${HUSK_PORT:-8000}" health 2>&1 | sed 's/^/  health: /'
+		timeout 3 guest-agent call -c 2000 -n 1 "vsock:$d/v.sock:${HUSK_PORT:-8000}" health 2>&1 | sed 's/^/  health: /'
 		echo "  L1's connections to it, and its tap's rx/tx packets and drops:"
 		netstat -tn | grep " $a:" | sed 's/^/    /'
 		(cd "/sys/class/net/$(sed -n 's/^tap //p' "$l")/statistics" &&
 		    echo "    $(cat rx_packets tx_packets rx_dropped tx_dropped | tr '\n' ' ')")
 		echo "  the guest's connections and eth0 (/proc/net/dev):"
-		timeout 8 guest-agent call -k "$d/token" -c 2000 -n 1 -t 5000 "$a:${HUSK_PORT:-8000}" \
+		timeout 8 guest-agent call -k "$d/token" -c 2000 -n 1 -t 5000 "vsock:$d/v.sock:${HUSK_PORT:-8000}" \
 		    exec sh -c 'netstat -tn; grep eth0 /proc/net/dev' 2>&1 | sed 's/^/    /'
 		# CPU ticks used by each thread over those seconds.
 		vmthreads "$v" | paste before - | awk '{ print "  thread " $1 ": " $2 " " $3 ", " $8 - $4 " ticks" }'

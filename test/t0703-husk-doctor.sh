@@ -60,13 +60,20 @@ test_expect_success 'what is there is reported ok: guest-agent, the pool' '
 	grep -qx "ok       pool 10.201.0.0/24: 253 guest addresses, gateway 10.201.0.1 on husk0" out
 '
 if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
-	test_expect_success 'without root or CAP_NET_ADMIN it says so' '
+	test_expect_success 'an ordinary user: --net needs root, the jail is without; husk run itself only /dev/kvm' '
 		setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
-		    husk doctor >out; test $? = 1 &&
-		grep -qx "missing  root or CAP_NET_ADMIN" out
+		    husk doctor >out; rc=$?; cat out &&
+		grep -qx "without  --net: root" out &&
+		grep -q "^without  the jail: as nobody, each VM.s vmrun runs as you, under its seccomp filter" out &&
+		! grep -q "^missing  .*\(root\|namespaces\|tun\|bridge\|fence\)" out &&
+		if grep -q "^missing" out; then
+			test $rc = 1 && grep -q "^husk run cannot run here: [0-9]* missing" out
+		else
+			test $rc = 0 && grep -q "^husk run can run here, with no network for its jobs; husk run --net cannot: [0-9]* missing" out
+		fi
 	'
 else
-	test_skip 'without root or CAP_NET_ADMIN it says so' \
+	test_skip 'an ordinary user: --net needs root, the jail is without; husk run itself only /dev/kvm' \
 		'needs root and setpriv(1) to drop them'
 fi
 test_done

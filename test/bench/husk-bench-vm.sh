@@ -42,9 +42,9 @@ test_expect_success "husk run -c \"echo hi\", $N runs" '
 	note "husk run echo hi: median $r s (n=$N); ratio to bare boot-to-init: $(echo "$r $b" | awk "{ printf \"%.2f\", \$1 / \$2 }")" &&
 	clean
 '
-# The jail and the fence (husk(1) SECURITY) against neither
-# (HUSK_INSECURE=1), runs alternating so both see the same machine.
-test_expect_success "husk run -c \"echo hi\" jailed and fenced vs HUSK_INSECURE=1, $N runs each" '
+# The jail (husk(1) SECURITY) against none (HUSK_INSECURE=1), runs
+# alternating so both see the same machine.
+test_expect_success "husk run -c \"echo hi\" jailed vs HUSK_INSECURE=1, $N runs each" '
 	i=0 && : >sec.t && : >insec.t &&
 	while [ $i -lt $N ]; do
 		t=$(now) && husk run -c "echo hi" >out && since $t >>sec.t &&
@@ -53,7 +53,22 @@ test_expect_success "husk run -c \"echo hi\" jailed and fenced vs HUSK_INSECURE=
 		i=$((i + 1))
 	done &&
 	a=$(median <sec.t) && b=$(median <insec.t) &&
-	note "husk run echo hi, jailed and fenced: median $a s; HUSK_INSECURE=1: $b s (n=$N each); ratio $(echo "$a $b" | awk "{ printf \"%.3f\", \$1 / \$2 }")" &&
+	note "husk run echo hi, jailed: median $a s; HUSK_INSECURE=1: $b s (n=$N each); ratio $(echo "$a $b" | awk "{ printf \"%.3f\", \$1 / \$2 }")" &&
+	clean
+'
+# No network (the default: the agent over vsock, no tap) against --net
+# (a tap on the fenced bridge, NAT; the agent still over vsock).
+test_expect_success "husk run -c \"echo hi\" without network vs --net, $N runs each" '
+	sysctl -w net.ipv4.ip_forward=1 >/dev/null &&
+	i=0 && : >vs.t && : >net.t &&
+	while [ $i -lt $N ]; do
+		t=$(now) && husk run -c "echo hi" >out && since $t >>vs.t &&
+		t=$(now) && husk run --net -c "echo hi" >out2 && since $t >>net.t &&
+		echo hi >want && test_cmp want out && test_cmp want out2 || return 1
+		i=$((i + 1))
+	done &&
+	a=$(median <vs.t) && b=$(median <net.t) &&
+	note "husk run echo hi, no network (vsock): median $a s; --net: $b s (n=$N each); ratio --net/vsock $(echo "$a $b" | awk "{ printf \"%.3f\", \$2 / \$1 }")" &&
 	clean
 '
 test_expect_success "submit -> result through relayd -j 1, $N jobs" '

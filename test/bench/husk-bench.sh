@@ -8,10 +8,15 @@
 #     to vmrun's exit, median of N;
 #   - husk run -c 'echo hi': wall time, median of N, and its ratio to the
 #     bare boot-to-init time (the agent's and the scripts' overhead);
-#   - husk run -c 'echo hi' jailed and fenced (the default) against
+#   - husk run -c 'echo hi' jailed (the default) against
 #     HUSK_INSECURE=1, alternating, median of N each and their ratio;
+#   - husk run -c 'echo hi' without network (the default: vsock) against
+#     --net, the same way;
 #   - husk submit -> husk wait through relayd -j 1: median of N;
-#   - jobs per minute for M `echo hi` jobs with 1 and with 2 slots.
+#   - jobs per minute for M `echo hi` jobs with 1 and with 2 slots;
+#   - from the same rig run's t5020 and t5030: 64 MiB each way between
+#     L1 and a guest over virtio-net (TCP) and over virtio-vsock, seconds
+#     (the figures of those tests).
 # Usage: test/bench/husk-bench.sh [N [M]]   (defaults 3 and 4)
 # Needs make, make kernel and the rig's packages (mk/deps check).
 set -eu
@@ -21,4 +26,6 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # The rig copies the test file alone: the counts go in by rewriting it.
 sed "s/^N=.*/N=$n/; s/^M=.*/M=$m/" "$root/test/bench/husk-bench-vm.sh" >"$tmp/husk-bench-vm.sh"
-"$root/test/vm/rig" -t 3000 "$tmp/husk-bench-vm.sh" | sed -n 's/^# # //p; /^not ok/p'
+"$root/test/vm/rig" -t 3600 "$tmp/husk-bench-vm.sh" t5020 t5030 >"$tmp/out" || true
+sed -n 's/^# # //p; /^not ok/p' "$tmp/out" | grep -v -e '^tap ' -e 'frames' -e 'interrupts' -e 'yardstick'
+grep '^# .*MiB' "$tmp/out" | grep -v '^# # ' | sed 's/^# //'

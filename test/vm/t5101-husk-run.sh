@@ -1,8 +1,10 @@
 #!/bin/sh
 # husk run end to end in real microVMs (vmrun + the cloud kernel + the
-# guest image): output streams and status, argv, python3 where the image
-# has it, the readiness deadline with a wrong guest address, SIGTERM and
-# kill -9 mid-job with reclaim by the next run.  Nothing may be left.
+# guest image), the agent over vsock: output streams and status, argv,
+# python3 where the image has it, no network interface made, an ordinary
+# user's jobs (five at once, and kill -9), the readiness deadline with a
+# wrong agent port, SIGTERM and kill -9 mid-job with reclaim by the next
+# run.  Nothing may be left.
 . "$(dirname "$0")/../test-lib.sh"
 . "$HUSK_ROOT/test/husk-vm-lib.sh"
 
@@ -119,13 +121,15 @@ test_expect_success 'the console file stays within HUSK_CONSOLE_MAX: its head an
 	grep -qx "console-line-2999" console.txt &&
 	grep -qx "console-line-0" console.txt && ! grep -qx "console-line-1500" console.txt && clean
 '
-test_expect_success 'the agent never comes up (wrong address): clear error within the deadline + 1 s' '
+# The agent listens on vsock port 9 (the last husk.port= wins): every
+# probe of port 8000 is refused at once by the guest.
+test_expect_success 'the agent never comes up (wrong port): clear error within the deadline + 1 s' '
 	t=$(now) &&
-	{ HUSK_BOOT_TIMEOUT=20 HUSK_APPEND="husk.ip=10.99.0.2/24" husk run -c "echo hi" 2>&1 >/dev/null; echo "exit $?"; } |
+	{ HUSK_BOOT_TIMEOUT=20 HUSK_APPEND="husk.port=9" husk run -c "echo hi" 2>&1 >/dev/null; echo "exit $?"; } |
 	while IFS= read -r l; do echo "$(since $t) $l"; done >err &&
 	cat err && grep -q " exit 112$" err &&
-	f=$(sed -n "s/^\([0-9.]*\) husk: fatal: unable to reach the agent at 10.201.0.2:8000: no answer within 20s; console tail:$/\1/p" err) &&
-	note "wrong address: error after $f s, deadline 20 s; exit after $(tail -n 1 err | cut -d" " -f1) s" &&
+	f=$(sed -n "s/^\([0-9.]*\) husk: fatal: unable to reach the agent on vsock port 8000: no answer within 20s; console tail:$/\1/p" err) &&
+	note "wrong port: error after $f s, deadline 20 s; exit after $(tail -n 1 err | cut -d" " -f1) s" &&
 	awk -v f="$f" "BEGIN { exit !(f + 0 >= 20 && f + 0 <= 21) }" && clean
 '
 test_expect_success 'SIGTERM mid-job: VM torn down, exit 143' '
@@ -138,20 +142,97 @@ test_expect_success 'SIGTERM mid-job: VM torn down, exit 143' '
 	note "SIGTERM mid-job: gone after $(since $t) s" &&
 	test $st = 143 && clean
 '
-test_expect_success 'kill -9 mid-job, then another run: the stale lease, tap and vmrun are reclaimed' '
+test_expect_success 'kill -9 mid-job, then another run: the stale lease, run directory, socket and vmrun are reclaimed' '
 	# out from the test before says "started" too: gone before the wait.
 	rm -f out err
 	husk run -c "echo started; sleep 600" >out 2>err &
 	h=$! &&
 	wait_for "grep -q started out" 120 &&
-	lease=$(ls state/leases) && tap=$(sed -n "s/^tap //p" state/leases/$lease) &&
+	lease=$(ls state/leases) && dir=$(sed -n "s/^dir //p" state/leases/$lease) &&
+	test -S $dir/v.sock &&
 	kill -9 $h && wait $h;
 	test -e state/leases/$lease &&
 	# New files: what the killed run left behind still holds out and err.
 	husk run -c "echo again" >out2 2>err2 &&
 	echo again >want && test_cmp want out2 &&
 	grep -q "reclaiming the stale lease of $lease" err2 &&
-	test ! -e /sys/class/net/$tap && clean
+	test ! -e $dir && clean
 '
+
+# A job without --net has no network: no interface is made on this host
+# while it runs (no tap, no bridge), and the guest has only lo.
+test_expect_success 'no network: no interface here during or after the job; the guest has lo alone' '
+	rm -f out err
+	ls /sys/class/net >before &&
+	husk run -c "ls /sys/class/net; echo started; sleep 600" >out 2>err &
+	h=$! &&
+	wait_for "grep -q started out" 120 &&
+	ls /sys/class/net >during;
+	kill -TERM $h; wait $h;
+	ls /sys/class/net >after &&
+	test_cmp before during && test_cmp before after &&
+	printf "lo\nstarted\n" >want && test_cmp want out && clean
+'
+
+# An ordinary user (uid 1000, in the group that may open /dev/kvm, no
+# capability: build/vm/asuser, as busybox has no setpriv --reuid) runs
+# jobs: state under its XDG_RUNTIME_DIR, vmrun as that user.  /dev/kvm's
+# group and mode are put back after.
+kvm_g=$(stat -c %g /dev/kvm) kvm_m=$(stat -c %a /dev/kvm)
+mkdir -p u1000/run && chown -R 1000:1000 u1000 && chmod 700 u1000/run
+chgrp 1000 /dev/kvm && chmod 660 /dev/kvm
+# as_user CMD...: CMD as uid 1000, its own state, in its own folder.
+as_user() {
+	(cd u1000 && exec env -u HUSK_STATE XDG_RUNTIME_DIR=$TRASH/u1000/run HOME=$TRASH/u1000 \
+	    "$HUSK_ROOT/build/vm/asuser" 1000 1000 "$@")
+}
+test_expect_success 'an ordinary user: echo hi; exit 4 prints hi, exits 4; vmrun runs as the user; nothing left' '
+	rm -f out err
+	{ as_user husk run -c "echo hi; echo started; sleep 600" >out 2>err & } &&
+	h=$! &&
+	wait_for "grep -q started out" 120 &&
+	j=$(for p in /proc/[0-9]*; do
+		read -r c <$p/comm 2>/dev/null && test "$c" = vmrun && echo ${p#/proc/}; done; :) &&
+	grep -H "^Uid:\|^CapEff:\|^Seccomp:" /proc/$j/status | sed "s/^/# /" &&
+	grep -q "^Uid:[[:space:]]*1000[[:space:]]" /proc/$j/status &&
+	grep -q "^Seccomp:[[:space:]]*2$" /proc/$j/status &&
+	test -S u1000/run/husk/run/*/v.sock;
+	r=$?
+	kill -TERM $h; wait $h;
+	test $r = 0 &&
+	as_user husk run -c "echo hi; exit 4" >out 2>err; st=$?;
+	cat err; test $st = 4 && echo hi >want && test_cmp want out &&
+	HUSK_STATE=$TRASH/u1000/run/husk clean
+'
+test_expect_success 'an ordinary user: five jobs at once, each right' '
+	t=$(now) &&
+	for i in 1 2 3 4 5; do
+		{ as_user husk run -c "echo job $i; exit $i" >out.$i 2>err.$i; echo $? >st.$i; } &
+	done;
+	wait &&
+	note "five jobs at once as uid 1000: $(since $t) s" &&
+	for i in 1 2 3 4 5; do
+		echo "job $i" >want && test_cmp want out.$i && test "$(cat st.$i)" = $i ||
+			{ cat err.$i; return 1; }
+	done &&
+	HUSK_STATE=$TRASH/u1000/run/husk clean
+'
+test_expect_success 'an ordinary user: --net is refused (111), needing root' '
+	{ as_user husk run --net -c true 2>err; st=$?; } ;
+	cat err && test $st = 111 &&
+	grep -q "^husk: fatal: unable to give the job --net: a tap and a bridge need root" err
+'
+test_expect_success 'an ordinary user: kill -9 mid-job; the next run leaves no vmrun, socket or run directory' '
+	rm -f out err
+	{ as_user husk run -c "echo started; sleep 600" >out 2>err & } &&
+	h=$! &&
+	wait_for "grep -q started out" 120 &&
+	kill -9 $h && wait $h;
+	as_user husk run -c "echo again" >out2 2>err2 &&
+	echo again >want && test_cmp want out2 &&
+	grep -q "reclaiming the stale lease" err2 &&
+	HUSK_STATE=$TRASH/u1000/run/husk clean
+'
+chgrp "$kvm_g" /dev/kvm && chmod "$kvm_m" /dev/kvm
 figures
 test_done
