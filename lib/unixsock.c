@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,30 +13,68 @@
 #include "loop.h"
 #include "unixsock.h"
 
+/* The socket address of path.  A path too long for sun_path is reached
+ * through its directory, as "/proc/self/fd/N/NAME": N is an O_PATH
+ * descriptor of the directory, left in *dfd for the caller to close once
+ * its bind or connect is done (-1 when there is none). */
 static int
-addr(struct sockaddr_un *sa, const char *path)
+addr(struct sockaddr_un *sa, const char *path, int *dfd)
 {
+	const char *slash = strrchr(path, '/');
+	char dir[4096];
+	int n;
+
+	*dfd = -1;
 	*sa = (struct sockaddr_un){ .sun_family = AF_UNIX };
-	if (strlen(path) >= sizeof sa->sun_path) {
+	if (strlen(path) < sizeof sa->sun_path) {
+		strcpy(sa->sun_path, path);
+		return 0;
+	}
+	if (!slash || (size_t)(slash - path) >= sizeof dir) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	strcpy(sa->sun_path, path);
+	memcpy(dir, path, slash - path);
+	dir[slash - path] = 0;
+	if ((*dfd = open(*dir ? dir : "/", O_PATH | O_DIRECTORY |
+	    O_CLOEXEC)) < 0)
+		return -1;
+	n = snprintf(sa->sun_path, sizeof sa->sun_path, "/proc/self/fd/%d/%s",
+	    *dfd, slash + 1);
+	if (n < 0 || (size_t)n >= sizeof sa->sun_path) {
+		close(*dfd);
+		*dfd = -1;
+		errno = ENAMETOOLONG;
+		return -1;
+	}
 	return 0;
+}
+
+/* Close what addr left open, keeping errno; returns r. */
+static int
+addr_done(int dfd, int r)
+{
+	int e = errno;
+
+	if (dfd >= 0)
+		close(dfd);
+	errno = e;
+	return r;
 }
 
 static int
 connect_flags(const char *path, int flags)
 {
 	struct sockaddr_un sa;
-	int fd;
+	int fd, dfd;
 
-	if (addr(&sa, path) < 0 ||
-	    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | flags, 0)) < 0)
+	if (addr(&sa, path, &dfd) < 0)
 		return -1;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | flags, 0)) < 0)
+		return addr_done(dfd, -1);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
-		return io_close_fail(fd);
-	return fd;
+		return addr_done(dfd, io_close_fail(fd));
+	return addr_done(dfd, fd);
 }
 
 int
@@ -56,11 +95,13 @@ unixsock_listen(const char *path, int backlog)
 	struct sockaddr_un sa, tmp;
 	struct stat st;
 	mode_t um;
-	int fd, n, e;
+	int fd, n, e, dfd;
 
-	if (addr(&sa, path) < 0 || (fd = socket(AF_UNIX, SOCK_STREAM |
-	    SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
+	if (addr(&sa, path, &dfd) < 0)
 		return -1;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) < 0)
+		return addr_done(dfd, -1);
 	/* EAGAIN: a live server whose backlog is full. */
 	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 ||
 	    errno == EAGAIN) {
@@ -78,9 +119,9 @@ unixsock_listen(const char *path, int backlog)
 	close(fd);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
 	    0)) < 0)
-		return -1;
+		return addr_done(dfd, -1);
 	tmp = sa;
-	n = snprintf(tmp.sun_path, sizeof tmp.sun_path, "%s.%ld", path,
+	n = snprintf(tmp.sun_path, sizeof tmp.sun_path, "%s.%ld", sa.sun_path,
 	    (long)getpid());
 	if (n < 0 || (size_t)n >= sizeof tmp.sun_path)
 		tmp = sa;	/* no room for a temporary name: path itself */
@@ -92,15 +133,15 @@ unixsock_listen(const char *path, int backlog)
 	if (n < 0)
 		goto fail;
 	if (listen(fd, backlog) < 0 || (strcmp(tmp.sun_path, sa.sun_path) &&
-	    rename(tmp.sun_path, path) < 0)) {
+	    rename(tmp.sun_path, sa.sun_path) < 0)) {
 		e = errno;
 		unlink(tmp.sun_path);
 		errno = e;
 		goto fail;
 	}
-	return fd;
+	return addr_done(dfd, fd);
 fail:
-	return io_close_fail(fd);
+	return addr_done(dfd, io_close_fail(fd));
 }
 
 int

@@ -7,8 +7,10 @@
  * a temporary name beside path and renamed to it once it listens, so a
  * client that sees path never gets ECONNREFUSED, and a second server
  * never takes a socket between bind and listen for a stale one.
- * SOCK_NONBLOCK and SOCK_CLOEXEC.  The fd, or -1 with errno
- * (ENAMETOOLONG for a path that does not fit sun_path).
+ * SOCK_NONBLOCK and SOCK_CLOEXEC.  The fd, or -1 with errno.  A path
+ * longer than sun_path holds is reached through its directory
+ * (/proc/self/fd/N/NAME, for listen and connect alike): only its last
+ * name must fit (ENAMETOOLONG otherwise).
  *
  * unixsock_connect connects a blocking, close-on-exec socket to path.
  * The fd, or -1 with errno.  unixsock_connect_nb does the same with a

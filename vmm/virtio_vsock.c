@@ -326,8 +326,11 @@ guest_connect(struct virtio_vsock *v, const struct virtio_vsock_hdr *h)
 	struct vsock_conn *c;
 	int fd;
 
-	snprintf(path, sizeof path, "%s_%u", v->path, h->dst_port);
-	if (v->nconns == VSOCK_MAX_CONNS || (fd = unixsock_connect_nb(path)) < 0) {
+	/* A PATH_P too long for sun_path would need open(2) of its
+	 * directory, which the filter forbids by now: refused. */
+	if (snprintf(path, sizeof path, "%s_%u", v->path, h->dst_port) >=
+	    VSOCK_SUN_PATH || v->nconns == VSOCK_MAX_CONNS ||
+	    (fd = unixsock_connect_nb(path)) < 0) {
 		v->refused++;
 		rst_queue(v, h->dst_port, h->src_port);
 		return;

@@ -69,8 +69,10 @@ enum { VSOCK_RXQ = 0, VSOCK_TXQ = 1, VSOCK_EVQ = 2 };
 #define VSOCK_LINE_MAX 32             /* "CONNECT 4294967295\n" fits */
 /* Host ports vmrun picks for host-initiated connections start here. */
 #define VSOCK_HOST_PORT_BASE 0x40000000u
-/* sun_path's size: PATH plus "_4294967295" must fit. */
-#define VSOCK_PATH_MAX (108 - 12)
+/* PATH's bound (lib/unixsock reaches a long one through its directory);
+ * guest connections go to PATH_P only where it fits sun_path. */
+#define VSOCK_PATH_MAX 1024
+#define VSOCK_SUN_PATH 108
 
 struct vm;
 

@@ -132,6 +132,37 @@ main(void)
 	    "connect: the same");
 	ok(unixsock_connect(path) < 0 && errno == ENOENT, "nothing there");
 
+	/* A path longer than sun_path, under a deep directory: through the
+	 * directory's descriptor, the same rules. */
+	{
+		char deep[400], lp[440];
+		int fds = 0;
+		snprintf(deep, sizeof deep, "%s/%0150d", dir, 0);
+		ok(mkdir(deep, 0700) == 0, "a directory %zu bytes deep",
+		    strlen(deep));
+		snprintf(lp, sizeof lp, "%s/v.sock", deep);
+		for (int f = 0; f < 64; f++)
+			fds += fcntl(f, F_GETFD) >= 0;
+		ok((l = unixsock_listen(lp, 4)) >= 0, "listen on a %zu-byte "
+		    "path", strlen(lp));
+		ok(stat(lp, &st) == 0 && S_ISSOCK(st.st_mode) &&
+		    (st.st_mode & 0777) == 0600, "the socket is there, 0600");
+		ok((c = unixsock_connect(lp)) >= 0 &&
+		    (a = accept(l, NULL, NULL)) >= 0, "connect and accept");
+		close(a), close(c);
+		errno = 0;
+		ok(unixsock_listen(lp, 4) < 0 && errno == EADDRINUSE,
+		    "a live server's long path is left alone");
+		close(l);
+		ok((l = unixsock_listen(lp, 4)) >= 0, "a stale one replaced");
+		close(l);
+		for (int f = 0; f < 64; f++)
+			fds -= fcntl(f, F_GETFD) >= 0;
+		ok(fds == 0, "no descriptor left behind (%d)", fds);
+		unlink(lp);
+		rmdir(deep);
+	}
+
 	ok((l = unixsock_listen(path, 4)) >= 0, "vmrun's socket");
 	vsock_case(l, path, "OK", 0);
 	vsock_case(l, path, "close", ECONNREFUSED);

@@ -518,6 +518,38 @@ test_host_to_guest(void)
 	close(fd);
 }
 
+/* A PATH whose PATH_P does not fit sun_path: vmrun may listen on it
+ * (lib/unixsock goes through the directory), but under the filter it
+ * could not open that directory, so a guest's REQUEST gets RST even
+ * with a listener there. */
+static void
+test_long_path(void)
+{
+	char deep[300], lp[340], saved[sizeof v.path];
+	struct virtio_vsock_hdr h;
+	int l, a = 0, fd;
+
+	snprintf(deep, sizeof deep, "%s/%0110d", dir, 0);
+	snprintf(lp, sizeof lp, "%s/v.sock_1234", deep);
+	l = mkdir(deep, 0700) == 0 ? unixsock_listen(lp, 4) : -1;
+	memcpy(saved, v.path, sizeof saved);
+	snprintf(v.path, sizeof v.path, "%s/v.sock", deep);
+	start();
+	send_op(VIRTIO_VSOCK_OP_REQUEST, 7100, 1234, 0);
+	while (recv_pkt(&h, NULL))
+		a += h.op == VIRTIO_VSOCK_OP_RST && h.dst_port == 7100;
+	fd = l >= 0 ? accept4(l, NULL, NULL, SOCK_CLOEXEC) : -1;
+	ok(l >= 0 && a == 1 && fd < 0 && virtio_vsock_conns(&v) == 0,
+	    "a PATH_P longer than sun_path: RST, never a connect");
+	memcpy(v.path, saved, sizeof saved);
+	if (fd >= 0)
+		close(fd);
+	if (l >= 0)
+		close(l);
+	unlink(lp);
+	rmdir(deep);
+}
+
 static void
 test_rst(void)
 {
@@ -660,6 +692,7 @@ main(void)
 	test_overrun();
 	test_host_to_guest();
 	test_rst();
+	test_long_path();
 	test_many();
 	test_thread();
 	virtio_mmio_destroy(&v.mmio);

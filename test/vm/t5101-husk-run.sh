@@ -181,14 +181,12 @@ test_expect_success 'no network: no interface here during or after the job; the 
 kvm_g=$(stat -c %g /dev/kvm) kvm_m=$(stat -c %a /dev/kvm)
 mkdir -p u1000/run && chown -R 1000:1000 u1000 && chmod 700 u1000/run
 chgrp 1000 /dev/kvm && chmod 660 /dev/kvm
-# as_user CMD...: CMD as uid 1000, its own state, in its own folder.
-as_user() {
-	(cd u1000 && exec env -u HUSK_STATE XDG_RUNTIME_DIR=$TRASH/u1000/run HOME=$TRASH/u1000 \
-	    "$HUSK_ROOT/build/vm/asuser" 1000 1000 "$@")
-}
+# $as_user CMD...: CMD as uid 1000 with its own state; no shell between,
+# so that $! of "$as_user husk run ... &" is husk's pid.
+as_user="env -u HUSK_STATE XDG_RUNTIME_DIR=$TRASH/u1000/run HOME=$TRASH/u1000 $HUSK_ROOT/build/vm/asuser 1000 1000"
 test_expect_success 'an ordinary user: echo hi; exit 4 prints hi, exits 4; vmrun runs as the user; nothing left' '
 	rm -f out err
-	{ as_user husk run -c "echo hi; echo started; sleep 600" >out 2>err & } &&
+	{ $as_user husk run -c "echo hi; echo started; sleep 600" >out 2>err & } &&
 	h=$! &&
 	wait_for "grep -q started out" 120 &&
 	j=$(for p in /proc/[0-9]*; do
@@ -200,14 +198,14 @@ test_expect_success 'an ordinary user: echo hi; exit 4 prints hi, exits 4; vmrun
 	r=$?
 	kill -TERM $h; wait $h;
 	test $r = 0 &&
-	as_user husk run -c "echo hi; exit 4" >out 2>err; st=$?;
+	$as_user husk run -c "echo hi; exit 4" >out 2>err; st=$?;
 	cat err; test $st = 4 && echo hi >want && test_cmp want out &&
 	HUSK_STATE=$TRASH/u1000/run/husk clean
 '
 test_expect_success 'an ordinary user: five jobs at once, each right' '
 	t=$(now) &&
 	for i in 1 2 3 4 5; do
-		{ as_user husk run -c "echo job $i; exit $i" >out.$i 2>err.$i; echo $? >st.$i; } &
+		{ $as_user husk run -c "echo job $i; exit $i" >out.$i 2>err.$i; echo $? >st.$i; } &
 	done;
 	wait &&
 	note "five jobs at once as uid 1000: $(since $t) s" &&
@@ -218,17 +216,17 @@ test_expect_success 'an ordinary user: five jobs at once, each right' '
 	HUSK_STATE=$TRASH/u1000/run/husk clean
 '
 test_expect_success 'an ordinary user: --net is refused (111), needing root' '
-	{ as_user husk run --net -c true 2>err; st=$?; } ;
+	{ $as_user husk run --net -c true 2>err; st=$?; } ;
 	cat err && test $st = 111 &&
 	grep -q "^husk: fatal: unable to give the job --net: a tap and a bridge need root" err
 '
 test_expect_success 'an ordinary user: kill -9 mid-job; the next run leaves no vmrun, socket or run directory' '
 	rm -f out err
-	{ as_user husk run -c "echo started; sleep 600" >out 2>err & } &&
+	{ $as_user husk run -c "echo started; sleep 600" >out 2>err & } &&
 	h=$! &&
 	wait_for "grep -q started out" 120 &&
 	kill -9 $h && wait $h;
-	as_user husk run -c "echo again" >out2 2>err2 &&
+	$as_user husk run -c "echo again" >out2 2>err2 &&
 	echo again >want && test_cmp want out2 &&
 	grep -q "reclaiming the stale lease" err2 &&
 	HUSK_STATE=$TRASH/u1000/run/husk clean
