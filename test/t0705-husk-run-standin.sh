@@ -65,8 +65,9 @@ else
 	until p=\$(sed -n "s/^guest-agent: info: listening on 127.0.0.1://p" "\$console"); [ -n "\$p" ]; do
 		kill -0 \$a || exit 1; sleep 0.01
 	done
-	# (socat splits an address at a colon: the shell expands T)
-	T=TCP:127.0.0.1:\$p socat UNIX-LISTEN:"\$sock",fork,mode=600 SYSTEM:'read l; echo OK 1024; exec socat - "\$T"' &
+	# (socat splits an address at a colon: the shell expands T; and it
+	# binds a path too long for a socket address only from its folder)
+	(cd "\${sock%/*}" && T=TCP:127.0.0.1:\$p exec socat UNIX-LISTEN:"\${sock##*/}",fork,mode=600 SYSTEM:'read l; echo OK 1024; exec socat - "\$T"') &
 	s=\$!
 fi
 trap 'kill \$a; wait \$a; down; exit 143' TERM
@@ -108,11 +109,19 @@ net_test() {
 	fi
 }
 
+# socats: the stand-ins' socat processes (each runs in its job's run
+# directory), by pid.
+socats() {
+	for p in $(pgrep -x socat); do
+		case $(readlink /proc/$p/cwd) in "$PWD"/state/*) echo $p ;; esac
+	done
+}
+
 # Nothing of a run is left: no stand-in, no tap, no lease, no run dir,
 # no element of a tap or address of ours in husk's nftables sets.
 clean() {
 	! pgrep -af "$HUSK_VMRUN" | sed "s/^/left: /" | grep . &&
-	! pgrep -af "UNIX-LISTEN:$PWD/state" | sed "s/^/left: /" | grep . &&
+	! socats | sed "s/^/left: socat /" | grep . &&
 	! ls /sys/class/net | grep "^hk[0-9a-f]\{13\}$" | sed "s/^/left: tap /" | grep . &&
 	! nft list ruleset | grep -e '"hk[0-9a-f]\{13\}"' -e "10\.203\.5\." | sed "s/^/left: element /" | grep . &&
 	test_empty state/leases state/run
@@ -242,7 +251,7 @@ test_expect_success 'vmrun gone mid-job: husk run ends at once, 112, nothing lef
 	{ wait $r; st=$?; } &&
 	# The stand-in'"'"'s agent and socat outlive it, still running the
 	# job; socat'"'"'s child for the call ends with the agent.
-	kill $a $so && wait_for "! pgrep -f UNIX-LISTEN:$PWD/state >/dev/null" 5 &&
+	kill $a $so && wait_for "! socats | grep -q ." 5 &&
 	cat err && test $st = 112 && test $(( $(date +%s) - s )) -le 3 &&
 	grep -q "husk: fatal: unable to finish the job: its VM ended during it: vmrun exited with status 137; console tail:" err &&
 	clean
