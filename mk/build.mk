@@ -10,8 +10,10 @@ CMD_HDR = $(wildcard cmd/*/*.h)
 .SECONDEXPANSION:
 CMD_OBJ = build/cmd/$(1).o $(patsubst %.c,build/%.o,$(wildcard cmd/$(1)/*.c))
 CMDS = relayd relay streamd guest-agent vmrun ptyd
-# Commands written in sh: cmd/NAME is copied to bin/NAME.
+# Commands written in sh: husk, kept in parts by layer (cmd/husk/*.sh),
+# joined in this order into bin/husk.
 SCRIPTS = husk
+HUSK_PARTS = $(addprefix cmd/husk/,base.sh run.sh queue.sh doctor.sh main.sh)
 BINS = $(CMDS:%=bin/%) $(SCRIPTS:%=bin/%)
 MANS = $(wildcard cmd/*.[1-8])
 
@@ -35,10 +37,10 @@ bin/%: $$(call CMD_OBJ,$$*) build/libhusk.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBS)
 
-$(SCRIPTS:%=bin/%): bin/%: cmd/%
+bin/husk: $(HUSK_PARTS)
 	@mkdir -p bin
 	@$(if $(Q),echo "  SCRIPT  $@")
-	$(Q)install -m 755 $< $@
+	$(Q)cat $(HUSK_PARTS) >$@.tmp && chmod 755 $@.tmp && mv -f $@.tmp $@
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \

@@ -4,7 +4,7 @@
 
 test_expect_success 'every binary is static (no program interpreter)' '
 	for b in "$HUSK_ROOT"/bin/*; do
-		# Scripts (cmd/husk) are not ELF files; they run with /bin/sh.
+		# Scripts (husk, from cmd/husk/) are not ELF files; they run with /bin/sh.
 		[ "$(head -c 2 "$b")" = "#!" ] && continue
 		readelf -l "$b" >hdr || return 1
 		! grep -q "Requesting program interpreter" hdr || { echo "$b is dynamic"; return 1; }

@@ -1,0 +1,353 @@
+#!/bin/sh
+# husk: one throwaway microVM per job, wired from husk's small tools.
+#
+# husk run takes a slot, an address of the pool (a lease file under a
+# lock), a random token, picks the language's initramfs (building it with
+# mkinitramfs if needed), boots the job's VM with vmrun, waits for
+# guest-agent's /health within a wall-clock deadline, sends the job with
+# `guest-agent call`, and exits with the job's status.  The agent is
+# reached over virtio-vsock, through vmrun's Unix socket in the run
+# directory: a job has no network, and an ordinary user with /dev/kvm
+# runs it.  husk run --net (root) gives the job one as well: a tap on the
+# bridge (the bridge too, with the gateway address, if missing) with the
+# lease's address and outbound NAT.  On every path (normal end, error,
+# SIGINT, SIGTERM, SIGHUP) it asks the agent to power off, stops vmrun
+# after a grace, deletes the tap and releases the lease.  Guests are
+# fenced on the bridge by nftables (tables "husk" of the bridge and inet
+# families, see net_base): each tap may send only its own MAC and IPv4
+# address, reaches no other tap, and the host only with replies.
+# The asynchronous verbs are relay(1) over HUSK_RELAY_DIR; husk submit
+# queues a `husk run` command there for relayd(8).
+#
+# State, under HUSK_STATE (default /run/husk for root, else
+# $XDG_RUNTIME_DIR/husk, or ~/.cache/husk without one):
+#   lock            flock(1) lock held while leases are examined or taken
+#                   (lock.d, a mkdir lock, where there is no flock(1))
+#   leases/ADDR     one per address in use, written as a temp file + mv:
+#                   "owner PID TICKS", "vmrun PID TICKS", "tap NAME",
+#                   "job ID", "dir RUNDIR" lines; TICKS is the process's
+#                   start time from /proc/PID/stat, so a recycled pid is
+#                   never taken for a live owner.  A lease whose owner is
+#                   gone is stale: its vmrun is stopped, its tap deleted,
+#                   its run directory removed and the address reused.
+#   run/JOB/        the job's token (mode 600), code, console, exit file and
+#                   v.sock, vmrun's vsock socket
+#
+# See husk(1) for the options, the environment and the exit statuses.
+#
+# The script is kept in parts, joined in this order into bin/husk
+# (mk/build.mk): base.sh (this: configuration, addresses, processes,
+# locks, leases), run.sh (husk run and the --net fence), queue.sh (the
+# relay verbs), doctor.sh, main.sh (hidden verbs and main).
+set -u
+prog=husk
+export LC_ALL=C
+
+EX_FALSE=1 EX_USAGE=100 EX_SYS=111 EX_POOL=75 EX_BOOT=112
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+
+die() { code=$1; shift; echo "$prog: fatal: $*" >&2; exit "$code"; }
+warn() { echo "$prog: warning: $*" >&2; }
+info() { [ -n "${HUSK_VERBOSE:-}" ] && echo "$prog: info: $*" >&2; return 0; }
+
+usage() {
+	o='[--net] [-l lang] [-t timeout] [-m MiB] [-n vcpus]'
+	cat >&2 <<EOF
+usage: husk run $o -c code
+       husk run $o -f file
+       husk run $o -- argv ...
+       husk submit run-arguments ...
+       husk status [--json] [job]
+       husk logs [-f] job
+       husk wait job
+       husk cancel job
+       husk serve [-j slots]
+       husk doctor
+       husk -h
+EOF
+	exit "${1:-$EX_USAGE}"
+}
+
+# Configuration: the environment, with these defaults.
+: "${HUSK_POOL:=10.201.0.0}" "${HUSK_PREFIX:=24}" "${HUSK_BRIDGE:=husk0}"
+uid=$(id -u)
+if [ "$uid" = 0 ]; then
+	: "${HUSK_STATE:=/run/husk}"
+else
+	: "${HUSK_STATE:=${XDG_RUNTIME_DIR:-${HOME:-/nonexistent}/.cache}/husk}"
+fi
+: "${HUSK_MEM:=256}" "${HUSK_VCPUS:=1}"
+: "${HUSK_IMAGES:=$root/build/initramfs}" "${HUSK_BOOT_TIMEOUT:=30}"
+: "${HUSK_GRACE:=3}" "${HUSK_PORT:=8000}" "${HUSK_APPEND:=}"
+: "${HUSK_RELAY_DIR:=$HUSK_STATE/relay}" "${HUSK_KVM_PROBE:=20}"
+: "${HUSK_CONSOLE_MAX:=1048576}"
+: "${HUSK_JAIL_UID:=2000000}" "${HUSK_CGROUP:=/sys/fs/cgroup/husk}"
+: "${HUSK_INSECURE:=}"
+if [ -z "${HUSK_KERNEL:-}" ]; then
+	# The highest version (sort -V: 6.1.0-10 after 6.1.0-9).
+	HUSK_KERNEL=$(ls "$root"/build/kernel/root/boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1)
+	: "${HUSK_KERNEL:=$root/build/kernel/root/boot/vmlinuz}"
+fi
+
+# A program of this tree, else from PATH.
+tool() {
+	for p in "$root/bin/$1" "$root/initramfs/$1"; do
+		[ -x "$p" ] && { echo "$p"; return 0; }
+	done
+	command -v "$1" 2>/dev/null
+}
+
+# vmrun: HUSK_VMRUN, else the tree's or PATH's; fails if not executable.
+vmrun_tool() {
+	vt=${HUSK_VMRUN:-$(tool vmrun)} && [ -x "$vt" ] && echo "$vt"
+}
+
+# num NAME VALUE MIN MAX: a decimal in range, or a usage error naming it.
+num() {
+	case $2 in
+	''|*[!0-9]*) die $EX_USAGE "unable to parse $1 $2: not a number" ;;
+	esac
+	[ ${#2} -le 9 ] && [ "$2" -ge "$3" ] && [ "$2" -le "$4" ] ||
+		die $EX_USAGE "unable to use $1 $2: not in $3..$4"
+}
+
+### IPv4 arithmetic, in the shell's 64-bit integers.
+
+ip2n() {
+	case $1 in *[!0-9.]*|*..*|.*|*.) return 1 ;; esac
+	IFS=. read -r a b c d x <<EOF
+$1
+EOF
+	[ -n "$d" ] && [ -z "$x" ] || return 1
+	for o in "$a" "$b" "$c" "$d"; do
+		case $o in 0?*) return 1 ;; esac	# no octal, no ambiguity
+		[ ${#o} -le 3 ] && [ "$o" -le 255 ] || return 1
+	done
+	echo $(( (a << 24) | (b << 16) | (c << 8) | d ))
+}
+# n2ip N: sets ip_s to the dotted quad of N (no fork: it runs per address).
+n2ip() { ip_s="$(( $1 >> 24 & 255 )).$(( $1 >> 16 & 255 )).$(( $1 >> 8 & 255 )).$(( $1 & 255 ))"; }
+# ip2mac N: the MAC husk gives address N (a guest's, the gateway's):
+# locally administered, 02:68 and the address's four bytes.
+ip2mac() {
+	printf '02:68:%02x:%02x:%02x:%02x' $(( $1 >> 24 & 255 )) $(( $1 >> 16 & 255 )) \
+	    $(( $1 >> 8 & 255 )) $(( $1 & 255 ))
+}
+
+# ipcalc ADDR PREFIX: sets net_n, mask, network, gateway, broadcast, first,
+# last, hosts.  The gateway is the first host, guests get the rest but the
+# broadcast.  Prefix 1..30: /31 and /32 leave no room for a guest.
+ipcalc() {
+	case $2 in ''|*[!0-9]*) die $EX_USAGE "unable to parse HUSK_PREFIX $2: not a number" ;; esac
+	[ ${#2} -le 2 ] && [ "$2" -ge 1 ] && [ "$2" -le 30 ] ||
+		die $EX_USAGE "unable to use HUSK_PREFIX $2: not in 1..30"
+	a_n=$(ip2n "$1") || die $EX_USAGE "unable to parse HUSK_POOL $1: not an IPv4 address"
+	mask_n=$(( (0xffffffff << (32 - $2)) & 0xffffffff ))
+	net_n=$(( a_n & mask_n ))
+	bc_n=$(( net_n | (~mask_n & 0xffffffff) ))
+	n2ip $mask_n; mask=$ip_s
+	n2ip $net_n; network=$ip_s
+	n2ip $bc_n; broadcast=$ip_s
+	n2ip $((net_n + 1)); gateway=$ip_s
+	n2ip $((net_n + 2)); first=$ip_s
+	n2ip $((bc_n - 1)); last=$ip_s
+	hosts=$((bc_n - net_n - 2))
+	prefix=$2
+}
+
+### Processes, by pid and start time.
+
+# ticks PID: sets tk to the start time of a live (not zombie) process,
+# false if it is gone.  Builtins only: it runs for every lease.
+ticks() {
+	tk=
+	{ read -r tk_s <"/proc/$1/stat"; } 2>/dev/null || return 1
+	tk_s=${tk_s##*) }
+	set -f; set -- $tk_s; set +f
+	[ "$1" != Z ] && [ "$1" != X ] || return 1
+	tk=${20}
+}
+# alive PID TICKS: that very process still runs.
+alive() {
+	case $1 in ''|*[!0-9]*) return 1 ;; esac
+	ticks "$1" && [ "$tk" = "$2" ]
+}
+
+# wait_gone PID TICKS SECONDS: wait up to SECONDS, in 50 ms steps, for that
+# process to end; false if it still runs.
+wait_gone() {
+	e_n=$(( $3 * 20 ))
+	while [ $e_n -gt 0 ] && alive "$1" "$2"; do sleep 0.05; e_n=$((e_n - 1)); done
+	! alive "$1" "$2"
+}
+
+# stop PID TICKS GRACE: TERM, GRACE seconds, KILL, then up to 2 s more.
+stop() {
+	alive "$1" "$2" || return 0
+	kill -TERM "$1" 2>/dev/null
+	wait_gone "$1" "$2" "$3" && return 0
+	warn "vmrun $1 ignored SIGTERM for ${3}s: killing it"
+	kill -KILL "$1" 2>/dev/null
+	wait_gone "$1" "$2" 2
+	return 0
+}
+
+### Locks.
+
+# lk_break: lock's directory is stale: rename it away, then remove it.
+lk_break() { mv "$lk" "$lk.stale.$lk_me" 2>/dev/null && rm -rf "$lk.stale.$lk_me"; }
+
+# lock FILE SECONDS: in a subshell, hold an exclusive lock on FILE until
+# the subshell exits.  flock(1) where there is one (the kernel drops the
+# lock with its holder).  Where there is none (a busybox-only system, as
+# in the test rig's guest) a directory FILE.d made by mkdir, holding
+# "PID TICKS" of the subshell; one whose holder is gone, or that has no
+# holder for 2 s, is broken by renaming it away.  (Two processes breaking
+# the same stale lock at the same instant could both get in: that needs
+# a holder killed inside a section of a few milliseconds.)
+lock() {
+	if command -v flock >/dev/null 2>&1; then
+		exec 9>>"$1" && flock -w "$2" 9
+		return
+	fi
+	lk=$1.d lk_orphan=
+	now_ms; lk_end=$(( ms + $2 * 1000 ))
+	{ read -r lk_me _ </proc/self/stat; } 2>/dev/null || return 1
+	while ! mkdir "$lk" 2>/dev/null; do
+		now_ms
+		if { read -r lk_p lk_t <"$lk/owner"; } 2>/dev/null; then
+			lk_orphan=
+			alive "$lk_p" "$lk_t" || { lk_break; continue; }
+		elif [ -z "$lk_orphan" ]; then
+			lk_orphan=$ms
+		elif [ $(( ms - lk_orphan )) -gt 2000 ]; then
+			lk_break
+			lk_orphan=
+		fi
+		[ "$ms" -lt "$lk_end" ] || return 1
+		sleep 0.01
+	done
+	ticks "$lk_me" && echo "$lk_me $tk" >"$lk/owner" || { rm -rf "$lk"; return 1; }
+	trap 'rm -rf "$lk"' EXIT
+}
+
+### Leases.
+
+lease_dir() { echo "$HUSK_STATE/leases"; }
+
+# lease_read FILE: sets l_owner, l_vmrun ("PID TICKS"), l_tap, l_job,
+# l_dir; false if the file is gone.
+lease_read() {
+	l_owner= l_vmrun= l_tap= l_job= l_dir=
+	{ exec 8<"$1"; } 2>/dev/null || return 1
+	while read -r l_k l_v <&8; do
+		case $l_k in
+		owner|vmrun|tap|job|dir) eval "l_$l_k=\$l_v" ;;
+		esac
+	done
+	exec 8<&-
+}
+
+# Write a lease atomically: a temp file in the same folder, then mv.
+lease_write() {
+	w_f=$1; shift
+	w_t=$(dirname "$w_f")/.$(basename "$w_f").$$.tmp
+	printf '%s\n' "$@" >"$w_t" && mv -f "$w_t" "$w_f" || {
+		rm -f "$w_t"; return 1; }
+}
+
+# reclaim FILE: if the lease's owner is gone, undo what it left (vmrun,
+# tap, run directory) and remove it.  True if the lease was removed.
+# A lease is not trusted: only a vmrun process (by name and start time),
+# a tap of husk's name pattern and HUSK_STATE/run/ID for a valid ID are
+# stopped, deleted or removed; anything else is left, with a warning.
+reclaim() {
+	lease_read "$1" || return 0
+	set -f; set -- "$1" $l_owner; set +f
+	alive "${2:-}" "${3:-}" && return 1
+	warn "reclaiming the stale lease of ${1##*/} (job $l_job)"
+	set -f; set -- "$1" $l_vmrun; set +f
+	if [ $# -ge 3 ] && alive "$2" "$3"; then
+		if { read -r r_comm <"/proc/$2/comm"; } 2>/dev/null && [ "$r_comm" = vmrun ]; then
+			stop "$2" "$3" 1
+		else
+			warn "lease ${1##*/}: pid $2 is not a vmrun of husk: left alone"
+		fi
+	fi
+	case $l_tap in
+	'') ;;
+	hk[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f])
+		[ -e "/sys/class/net/$l_tap" ] && ip link del "$l_tap" 2>/dev/null
+		# The address is the lease's name, checked: it goes into
+		# an nft script.
+		if r_n=$(ip2n "${1##*/}"); then
+			net_job_del "$l_tap" "$r_n" ||
+				warn "lease ${1##*/}: unable to remove the filter elements of $l_tap"
+		fi ;;
+	*) warn "lease ${1##*/}: $l_tap is not a tap of husk: left alone" ;;
+	esac
+	case $l_job in
+	''|.*|*[!A-Za-z0-9._-]*) ;;
+	*) [ -d "$HUSK_CGROUP/$l_job" ] && rmdir "$HUSK_CGROUP/$l_job" 2>/dev/null ;;
+	esac
+	r_id=${l_dir#"$HUSK_STATE/run/"}
+	case $r_id in
+	''|.*|*[!A-Za-z0-9._-]*) [ -n "$l_dir" ] &&
+		warn "lease ${1##*/}: $l_dir is not a run directory of husk: left alone" ;;
+	*) rm -rf "$HUSK_STATE/run/$r_id" ;;
+	esac
+	rm -f "$1"
+}
+
+# private DIR...: each is a directory of ours that no one else can write
+# (else a local user could plant leases for root to act on).
+private() {
+	for p_d; do
+		[ -d "$p_d" ] || continue
+		p_s=$(stat -c '%u %a' "$p_d") || die $EX_SYS "unable to stat $p_d"
+		case $p_s in
+		"$uid "*[0145][0145]) ;;
+		"$uid "*) die $EX_SYS "unable to use $p_d: writable by others (mode ${p_s#* }): chmod go-w it" ;;
+		*) die $EX_SYS "unable to use $p_d: owned by uid ${p_s%% *}, not $uid" ;;
+		esac
+	done
+}
+
+# lease_take JOB TAP OWNER: under the lock, reclaim stale leases, then
+# take the lowest free guest address; prints it.  Exit EX_POOL if none.
+lease_take() {
+	private "$HUSK_STATE" "$(lease_dir)" "$HUSK_STATE/run"
+	( umask 022; mkdir -p "$(lease_dir)" "$HUSK_STATE/run" ) ||
+		die $EX_SYS "unable to create $HUSK_STATE"
+	(
+		lock "$HUSK_STATE/lock" 30 || die $EX_SYS "unable to lock $HUSK_STATE/lock: timed out"
+		d=$(lease_dir)
+		# Temp files of writers that died (a live one may be
+		# rewriting its lease outside the lock).
+		for f in "$d"/.*.tmp; do
+			[ -f "$f" ] || continue
+			p=${f%.tmp}; p=${p##*.}
+			kill -0 "$p" 2>/dev/null || rm -f "$f"
+		done
+		for f in "$d"/*; do
+			[ -f "$f" ] && reclaim "$f"
+		done
+		ticks "$3" || die $EX_SYS "unable to read /proc/$3/stat"
+		n=$((net_n + 2))
+		while [ $n -lt $bc_n ]; do
+			n2ip $n; a=$ip_s
+			if [ ! -e "$d/$a" ]; then
+				lease_write "$d/$a" "owner $3 $tk" "tap $2" "job $1" \
+				    "dir $HUSK_STATE/run/$1" ||
+					die $EX_SYS "unable to write the lease $d/$a"
+				echo "$a"
+				exit 0
+			fi
+			n=$((n + 1))
+		done
+		die $EX_POOL "unable to lease an address in $network/$prefix: all $hosts in use (see $d)"
+	)
+}
+

@@ -1,0 +1,52 @@
+### Hidden verbs, for the tests: the address math and the leases.
+
+# husk _ipcalc [ADDR PREFIX]: the pool's numbers, one "key value" a line.
+cmd_ipcalc() {
+	ipcalc "${1:-$HUSK_POOL}" "${2:-$HUSK_PREFIX}"
+	printf 'network %s\nnetmask %s\ngateway %s\nbroadcast %s\nfirst %s\nlast %s\nhosts %s\n' \
+	    "$network" "$mask" "$gateway" "$broadcast" "$first" "$last" "$hosts"
+}
+# husk _lease JOB OWNER_PID: take a lease for OWNER_PID (no tap, no VM).
+cmd_lease() {
+	[ $# = 2 ] || usage
+	ipcalc "$HUSK_POOL" "$HUSK_PREFIX"
+	lease_take "$1" "" "$2"
+}
+
+# husk _image LANG: the language's image, built or refreshed as husk run
+# would (image), resolved to the file itself.
+cmd_image() {
+	[ $# = 1 ] || usage
+	l=$(lang_image "$1") || die $EX_USAGE "unable to use language $1: not one of: $LANGS"
+	i=$(image "$l") || exit $?
+	readlink -f "$i"
+}
+
+# husk _kvmboot: exit 0 if /dev/kvm boots the kernel (kvm_boots), else 1;
+# for the VM test rig and make demo, which choose where to run with it.
+cmd_kvmboot() {
+	[ $# = 0 ] || usage
+	num HUSK_KVM_PROBE "$HUSK_KVM_PROBE" 1 3600
+	[ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] || return $EX_FALSE
+	kvm_boots "$HUSK_KVM_PROBE" || return $EX_FALSE
+}
+
+main() {
+	[ $# -gt 0 ] || usage
+	verb=$1; shift
+	case $verb in
+	run) cmd_run "$@" ;;
+	submit) cmd_submit "$@" ;;
+	status) cmd_status "$@" ;;
+	logs|wait|cancel) relay_ "$verb" "$@" ;;
+	serve) cmd_serve "$@" ;;
+	doctor) cmd_doctor "$@" ;;
+	_ipcalc) cmd_ipcalc "$@" ;;
+	_lease) cmd_lease "$@" ;;
+	_image) cmd_image "$@" ;;
+	_kvmboot) cmd_kvmboot "$@" ;;
+	-h) usage 0 ;;
+	*) usage ;;
+	esac
+}
+main "$@"

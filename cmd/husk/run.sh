@@ -1,0 +1,534 @@
+### husk run
+
+# Languages: husk's name, mkinitramfs's, the agent's.
+LANGS="sh python3 lua"
+lang_image() { case $1 in sh) echo sh ;; python|python3) echo python3 ;; lua) echo lua ;; *) return 1 ;; esac; }
+lang_agent() { case $1 in python|python3) echo python ;; *) echo "$1" ;; esac; }
+
+# image LANG: the path of the language's initramfs, kept in
+# HUSK_IMAGES/LANG.  mkinitramfs builds it when it is missing, or is asked
+# again when an input from this tree is newer than it (the agent, init,
+# mkinitramfs itself, busybox, the kernel's modules.dep): it rebuilds only
+# if their content changed, and touches an image it reuses, so it is asked
+# once per change.  Stat calls, no fork, when nothing changed.
+image() {
+	dir=$HUSK_IMAGES/$1
+	cur=$dir/current.cpio.gz
+	mk=$(tool mkinitramfs) || mk=
+	modroot=$(dirname "$(dirname "$HUSK_KERNEL")")
+	kver=$(basename "$HUSK_KERNEL"); kver=${kver#vmlinuz-}
+	if [ -f "$cur" ]; then
+		[ -n "$mk" ] || { echo "$cur"; return 0; }
+		mkd=$(dirname "$mk") stale=
+		for f in "$mk" "$mkd/init" "$mkd/../bin/guest-agent" /bin/busybox \
+		    "$modroot/lib/modules/$kver/modules.dep"; do
+			[ "$f" -nt "$cur" ] && stale=1
+		done
+		[ -z "$stale" ] && { echo "$cur"; return 0; }
+		info "an input of the $1 image changed: asking mkinitramfs"
+	fi
+	[ -n "$mk" ] || die $EX_SYS "unable to find mkinitramfs"
+	mkdir -p "$HUSK_IMAGES" || die $EX_SYS "unable to create $HUSK_IMAGES"
+	( lock "$HUSK_IMAGES/.lock" 600 || exit 1
+	  "$mk" -m "$modroot" -k "$kver" -l "$1" -o "$dir" >/dev/null ) ||
+		die $EX_SYS "unable to build the $1 image in $dir (mkinitramfs failed)"
+	echo "$cur"
+}
+
+# now_ms: sets ms to a monotonic clock in milliseconds (10 ms steps),
+# from /proc/uptime with builtins: busybox date has no %N.
+now_ms() {
+	read -r ms_u _ </proc/uptime
+	ms_f=${ms_u#*.}; ms_f=${ms_f#0}
+	ms=$(( ${ms_u%.*} * 1000 + ${ms_f:-0} * 10 ))
+}
+
+# Teardown, idempotent, on every path.
+vm_pid= vm_ticks= call_pid= tap= lease= rundir= agent= ready= torn= cgroup=
+netted= aaddr=
+teardown() {
+	[ -n "$torn" ] && return 0
+	torn=1
+	trap '' INT TERM HUP
+	trap - CHLD
+	[ -n "$call_pid" ] && kill -TERM "$call_pid" 2>/dev/null
+	if [ -n "$vm_pid" ]; then
+		if [ -n "$ready" ] && alive "$vm_pid" "$vm_ticks"; then
+			timeout 2 "$agent" call -k "$rundir/token" -c 500 -n 1 \
+			    "$aaddr" shutdown >/dev/null 2>&1
+			wait_gone "$vm_pid" "$vm_ticks" "$HUSK_GRACE"
+		fi
+		stop "$vm_pid" "$vm_ticks" 2
+		wait "$vm_pid" 2>/dev/null
+	fi
+	[ -n "$call_pid" ] && wait "$call_pid" 2>/dev/null
+	# KVM's own worker thread for the VM is in the job's cgroup too,
+	# and leaves it a moment after vmrun: up to 2 s for it to go.
+	if [ -n "$cgroup" ]; then
+		t_n=40
+		until rmdir "$cgroup" 2>/dev/null || [ ! -d "$cgroup" ] || [ $t_n = 0 ]; do
+			sleep 0.05; t_n=$((t_n - 1))
+		done
+		[ -d "$cgroup" ] && warn "unable to remove the cgroup $cgroup: still in use"
+	fi
+	[ -n "$tap" ] && [ -e "/sys/class/net/$tap" ] && ip link del "$tap" 2>/dev/null
+	# The tap's filter elements go before the lease: once the address
+	# is free another job may add its own for it.  A lease whose
+	# elements could not be removed is kept: the next run's reclaim
+	# tries again.
+	if [ -n "$netted" ] && ! net_job_del "$tap" "$(ip2n "$addr")"; then
+		warn "unable to remove the filter elements of $tap ($addr): its lease is left for the next run to reclaim"
+		lease=
+	fi
+	[ -n "$rundir" ] && rm -rf "$rundir"
+	[ -n "$lease" ] && rm -f "$lease"
+	return 0
+}
+on_signal() { teardown; exit "$1"; }
+
+# console_tail: the guest console's last lines, indented, on stderr.
+console_tail() { tail -n 20 "$rundir/console" 2>/dev/null | sed 's/^/  /' >&2; }
+
+# vm_ended WHAT [HINT]: vmrun is gone; say what could not be done, with
+# its status and the console's tail, and exit 112.
+vm_ended() {
+	wait "$vm_pid"; st=$?; vm_pid=
+	echo "$prog: fatal: unable to $1: vmrun exited with status $st${2:-}; console tail:" >&2
+	console_tail
+	exit $EX_BOOT
+}
+
+### Guests fenced on the bridge: nftables.
+#
+# The bridge family's hooks see the frames of every bridge on the host,
+# so its rules key on the ports' names: hk*, husk's taps (the kernel here
+# may lack the bridge's own name, meta ibrname).  A frame from a tap goes
+# on only if its source MAC is the tap's, and then only as ARP whose
+# sender MAC and IPv4 address are the tap's, or IPv4 from the tap's
+# address; all else (IPv6, VLAN tags, other ether types) is dropped, and
+# a tap with no elements (not yet added, or already removed) sends
+# nothing.  No frame is bridged from or to a tap: guests cannot reach
+# each other (each tap is an isolated bridge port too).  In the inet
+# family, what comes in on husk's bridges for this host is accepted only
+# on connections the host opened (conntrack: established, related);
+# forwarding from a bridge is allowed only to another interface and only
+# from a --net job's address (the set net), which the nat chain
+# masquerades; forwarding to a bridge only as replies.  The tables and
+# sets are made once and kept; the chains' rules are replaced in each
+# husk run's transaction (atomic: nothing is unfiltered in between), and
+# each job's elements are added before its tap is on the bridge and
+# removed on every teardown path and by the reclaim of its stale lease.
+
+# net_sets: the tables and the sets, with add (a no-op for those that
+# exist), so that every script below may name them.
+net_sets() {
+	cat <<EOF
+add table bridge husk
+add set bridge husk mac { type ifname . ether_addr; }
+add set bridge husk ip4 { type ifname . ipv4_addr; }
+add set bridge husk arp4 { type ifname . ether_addr . ipv4_addr; }
+add table inet husk
+add set inet husk bridges { type ifname; }
+add set inet husk net { type ipv4_addr; }
+EOF
+}
+
+# net_base: the sets, the chains and their rules, and HUSK_BRIDGE among
+# the bridges.
+net_base() {
+	net_sets
+	cat <<EOF
+add chain bridge husk prerouting { type filter hook prerouting priority -200; policy accept; }
+add chain bridge husk forward { type filter hook forward priority -200; policy accept; }
+add chain bridge husk guest
+flush chain bridge husk prerouting
+flush chain bridge husk forward
+flush chain bridge husk guest
+add rule bridge husk prerouting iifname "hk*" jump guest
+add rule bridge husk guest iifname . ether saddr != @mac drop
+add rule bridge husk guest ether type arp arp htype 1 arp ptype ip arp hlen 6 arp plen 4 iifname . arp saddr ether . arp saddr ip @arp4 accept
+add rule bridge husk guest ether type ip iifname . ip saddr @ip4 accept
+add rule bridge husk guest drop
+add rule bridge husk forward iifname "hk*" drop
+add rule bridge husk forward oifname "hk*" drop
+add chain inet husk input { type filter hook input priority 0; policy accept; }
+add chain inet husk forward { type filter hook forward priority 0; policy accept; }
+flush chain inet husk input
+flush chain inet husk forward
+add rule inet husk input iifname @bridges ct state established,related accept
+add rule inet husk input iifname @bridges drop
+add rule inet husk forward iifname @bridges oifname != @bridges ip saddr @net accept
+add rule inet husk forward oifname @bridges ct state established,related accept
+add rule inet husk forward iifname @bridges drop
+add rule inet husk forward oifname @bridges drop
+add element inet husk bridges { "$HUSK_BRIDGE" }
+EOF
+}
+
+# net_nat: the masquerade, made only for a --net job (only it needs NAT
+# in the kernel).
+net_nat() {
+	cat <<EOF
+add chain inet husk postrouting { type nat hook postrouting priority 100; policy accept; }
+flush chain inet husk postrouting
+add rule inet husk postrouting oifname != @bridges ip saddr @net masquerade
+EOF
+}
+
+# net_elems TAP N [net]: a job's elements, without their verb: its tap
+# with its MAC and its address N (ip2n), and N in net if asked.
+net_elems() {
+	n2ip "$2"
+	ne_mac=$(ip2mac "$2")
+	echo "element bridge husk mac { \"$1\" . $ne_mac }"
+	echo "element bridge husk ip4 { \"$1\" . $ip_s }"
+	echo "element bridge husk arp4 { \"$1\" . $ne_mac . $ip_s }"
+	[ -n "${3:-}" ] && echo "element inet husk net { $ip_s }"
+	return 0
+}
+
+# net_job_del TAP N: remove the job's elements, each whether or not it
+# is there (an add before the delete), in one transaction.  True if
+# there is no nft: then husk added none.
+net_job_del() {
+	command -v nft >/dev/null 2>&1 || return 0
+	{ net_sets; net_elems "$1" "$2" net | sed 's/^/add /; p; s/^add /delete /'; } |
+		nft -f - 2>/dev/null
+}
+
+# net_isolation_check: 0 if the guests' fence can be set up here, else
+# 1 with net_why saying what is missing and what to do (one line).  It
+# changes nothing: nft -c sends husk's rules to the kernel and aborts
+# them.  Not checked: NAT for --net (its chain is loaded with the job).
+net_isolation_check() {
+	net_why=
+	if ! command -v nft >/dev/null 2>&1; then
+		net_why="no nft command: apt-get install nftables"
+		return 1
+	fi
+	if ! ni_err=$(net_base | nft -c -f - 2>&1); then
+		case $ni_err in *"Operation not permitted"*)
+			net_why="nft may not change the rules: run as root, or with CAP_NET_ADMIN"
+			return 1 ;;
+		esac
+		net_why="the kernel refuses husk's nftables rules ($(echo "$ni_err" | sed -n 1p)): it needs nf_tables with its bridge family (and meta there: nft_meta_bridge) and inet family, and conntrack (modprobe nf_tables nft_meta_bridge nft_ct)"
+		return 1
+	fi
+	return 0
+}
+
+# bridge: the bridge, with the gateway address, created if missing (under
+# the lease lock, so two first runs do not race), then the fence with this
+# job's elements (one nft transaction: atomic without the lock).  Sets
+# netted.
+bridge() {
+	# Without nft, say so before anything is made: a --net job's tap
+	# works only through the fence, whatever HUSK_INSECURE says.
+	command -v nft >/dev/null 2>&1 ||
+		die $EX_SYS "unable to give the job --net: it works through the fence, and there is no nft command (husk doctor)"
+	(
+		lock "$HUSK_STATE/lock" 30 || exit 1
+		if [ ! -e "/sys/class/net/$HUSK_BRIDGE" ]; then
+			ip link add name "$HUSK_BRIDGE" type bridge || exit 1
+		fi
+		# A bridge whose address nobody set takes its lowest port's
+		# (00:00:00:00:00:00 with none), so each tap that comes or
+		# goes could change the gateway's MAC under the guests' ARP
+		# caches: their frames then went to a gone tap, and a job's
+		# answer was lost until an ARP probe and TCP's backoff met
+		# (seen: 5 jobs at once, answers stuck a minute or more).
+		# So the gateway's MAC is set, once: 02:68 and its address.
+		[ "$(cat "/sys/class/net/$HUSK_BRIDGE/addr_assign_type")" = 3 ] ||
+			ip link set "$HUSK_BRIDGE" address "$(ip2mac $((net_n + 1)))" ||
+			exit 1
+		ip -4 addr show dev "$HUSK_BRIDGE" | grep -q " inet $gateway/$prefix " ||
+			ip addr add "$gateway/$prefix" dev "$HUSK_BRIDGE" || exit 1
+		ip link set "$HUSK_BRIDGE" up
+	) ||
+		die $EX_SYS "unable to set up the bridge $HUSK_BRIDGE with $gateway/$prefix (husk doctor)"
+	# The lease names the tap from here: its reclaim removes these.
+	netted=1
+	now_ms; nb_t=$ms
+	if ! nb_err=$( { net_base; net_nat
+	    net_elems "$tap" "$(ip2n "$addr")" net | sed 's/^/add /'; } | nft -f - 2>&1); then
+		net_isolation_check ||
+			die $EX_SYS "unable to give the job --net: unable to isolate the guests on $HUSK_BRIDGE: $net_why (husk doctor)"
+		die $EX_SYS "unable to give the job --net: unable to isolate the guests on $HUSK_BRIDGE: nft failed: $(echo "$nb_err" | sed -n 1p)"
+	fi
+	now_ms; info "job $job: fence loaded in $(( ms - nb_t )) ms"
+}
+
+# run_parse ARGS: husk run's options and configuration, checked before
+# anything is made; sets lang, code, file, timeout, mem, vcpus, net (1
+# with --net), mode (c, f or a: -c, -f or an argv), img_lang, job and
+# tapname.  The caller shifts the options away (OPTIND).
+run_parse() {
+	lang=sh code= file= timeout= mem=$HUSK_MEM vcpus=$HUSK_VCPUS mode= net=
+	# -: takes --net (getopts gives "-" and OPTARG "net").
+	while getopts l:c:f:t:m:n:h-: o; do
+		case $o in
+		-) case $OPTARG in net) net=1 ;; *) usage ;; esac ;;
+		l) lang=$OPTARG ;;
+		c) code=$OPTARG; mode=${mode}c ;;
+		f) file=$OPTARG; mode=${mode}f ;;
+		t) num -t "$OPTARG" 1 86400; timeout=$OPTARG ;;
+		m) num -m "$OPTARG" 32 65536; mem=$OPTARG ;;
+		n) num -n "$OPTARG" 1 64; vcpus=$OPTARG ;;
+		h) usage 0 ;;
+		*) usage ;;
+		esac
+	done
+	shift $((OPTIND - 1))
+	[ $# -gt 0 ] && mode=${mode}a
+	case $mode in
+	c|f|a) ;;
+	'') die $EX_USAGE "unable to run: no -c code, -f file or -- argv" ;;
+	*) die $EX_USAGE "unable to run: give one of -c code, -f file, -- argv" ;;
+	esac
+	num HUSK_MEM "$mem" 32 65536
+	num HUSK_VCPUS "$vcpus" 1 64
+	num HUSK_BOOT_TIMEOUT "$HUSK_BOOT_TIMEOUT" 1 3600
+	num HUSK_GRACE "$HUSK_GRACE" 0 60
+	num HUSK_PORT "$HUSK_PORT" 1 65535
+	num HUSK_CONSOLE_MAX "$HUSK_CONSOLE_MAX" 1024 1073741824
+	num HUSK_JAIL_UID "$HUSK_JAIL_UID" 1 1000000000
+	case $HUSK_INSECURE in ''|1) ;; *) die $EX_USAGE "unable to parse HUSK_INSECURE $HUSK_INSECURE: not 1 or empty" ;; esac
+	case $HUSK_CGROUP in /*) ;; *) die $EX_USAGE "unable to use HUSK_CGROUP $HUSK_CGROUP: not an absolute path" ;; esac
+	ipcalc "$HUSK_POOL" "$HUSK_PREFIX"
+	img_lang=$(lang_image "$lang") ||
+		die $EX_USAGE "unable to run language $lang: not one of: $LANGS"
+	case $mode in
+	c) [ -n "$code" ] || die $EX_USAGE "unable to run empty code" ;;
+	f) if [ "$file" != - ]; then
+		[ -r "$file" ] || die $EX_USAGE "unable to read $file"
+		[ -s "$file" ] || die $EX_USAGE "unable to run empty code: $file is empty"
+	   fi ;;
+	esac
+	# --net makes a tap and changes the bridge and the host's filter:
+	# root's.  It needs the host to route; husk does not turn routing on
+	# for the whole host by itself.
+	[ -z "$net" ] || [ "$uid" = 0 ] ||
+		die $EX_SYS "unable to give the job --net: a tap and a bridge need root (husk run without --net needs only /dev/kvm)"
+	[ -z "$net" ] || [ "$(cat /proc/sys/net/ipv4/ip_forward 2>/dev/null)" = 1 ] ||
+		die $EX_SYS "unable to give the job --net: IPv4 forwarding is off here (sysctl -w net.ipv4.ip_forward=1)"
+	case $HUSK_BRIDGE in ''|*[!A-Za-z0-9_.-]*) die $EX_USAGE "unable to use HUSK_BRIDGE $HUSK_BRIDGE: not an interface name" ;; esac
+	[ ${#HUSK_BRIDGE} -le 15 ] || die $EX_USAGE "unable to use HUSK_BRIDGE $HUSK_BRIDGE: longer than 15"
+
+	# The job id: relay's when run by relayd, else our own; the tap's
+	# name is derived from it, 15 characters at most (IFNAMSIZ - 1).
+	job=${RELAY_ID:-$(date +%s).$$}
+	case $job in .*|*[!A-Za-z0-9._-]*) die $EX_USAGE "unable to use job id $job" ;; esac
+	tapname=hk$(printf '%s' "$job" | sha256sum | cut -c1-13)
+}
+
+# run_stage: the lease (addr, lease), the tools (vmrun, agent), the image
+# (img), and the run directory with the token and the code; aaddr is the
+# agent's address, its vsock port through vmrun's socket; t0 is when the
+# boot deadline starts.
+run_stage() {
+	addr=$(lease_take "$job" "${net:+$tapname}" $$) || exit $?
+	lease=$HUSK_STATE/leases/$addr
+	rundir=$HUSK_STATE/run/$job
+	if [ -n "$net" ]; then
+		info "job $job: $addr/$prefix via $gateway on $tapname"
+	else
+		info "job $job: lease $addr, no network"
+	fi
+	aaddr=vsock:$rundir/v.sock:$HUSK_PORT
+
+	# What the VM needs; missing pieces are system errors (husk doctor).
+	vmrun=$(vmrun_tool) ||
+		die $EX_SYS "unable to find vmrun: run make (husk doctor)"
+	agent=$(tool guest-agent) || die $EX_SYS "unable to find guest-agent: run make"
+	[ -f "$HUSK_KERNEL" ] || die $EX_SYS "unable to find the kernel $HUSK_KERNEL: run make kernel or set HUSK_KERNEL (husk doctor)"
+	img=$(image "$img_lang") || exit $?
+
+	# The boot deadline counts from here: the image is ready.
+	now_ms; t0=$ms
+	umask 077
+	mkdir -p "$rundir" || die $EX_SYS "unable to create $rundir"
+	od -An -tx1 -N24 /dev/urandom | tr -d ' \n' >"$rundir/token" &&
+		[ "$(wc -c <"$rundir/token")" = 48 ] ||
+		die $EX_SYS "unable to make a token from /dev/urandom"
+	token=$(cat "$rundir/token")
+	case $mode in
+	c) printf '%s' "$code" >"$rundir/code" ;;
+	f) cat -- "$file" >"$rundir/code" ;;
+	esac || die $EX_SYS "unable to write $rundir/code"
+	[ "$mode" = a ] || [ -s "$rundir/code" ] || die $EX_USAGE "unable to run empty code"
+}
+
+# jail: sets jail to vmrun's jail options (none with HUSK_INSECURE=1, or
+# for an ordinary user):
+# the job's own uid and gid, HUSK_JAIL_UID plus its address's host number,
+# so no two jobs share one; and, where /sys/fs/cgroup is cgroup v2 with
+# the memory and pids controllers, the job's cgroup HUSK_CGROUP/JOB
+# (cgroup), which teardown and reclaim remove.
+jail() {
+	jail= cgroup=
+	# Only root may give vmrun another uid: an ordinary user's vmrun
+	# runs as that user, under vmrun's seccomp filter.
+	[ -n "$HUSK_INSECURE" ] || [ "$uid" != 0 ] && return 0
+	j_id=$(( HUSK_JAIL_UID + $(ip2n "$addr") - net_n ))
+	jail="--user $j_id:$j_id"
+	cgroup_ready || return 0
+	mkdir "$HUSK_CGROUP/$job" 2>/dev/null || return 0
+	cgroup=$HUSK_CGROUP/$job
+	jail="$jail --cgroup $cgroup"
+}
+
+# cgroup_usable: HUSK_CGROUP's parent is a cgroup v2 directory with the
+# memory and pids controllers.
+cgroup_usable() {
+	c_p=$(dirname "$HUSK_CGROUP")
+	# (only a cgroup v2 directory has cgroup.controllers)
+	grep -qw memory "$c_p/cgroup.controllers" 2>/dev/null &&
+	grep -qw pids "$c_p/cgroup.controllers"
+}
+# cgroup_ready: and HUSK_CGROUP hands both to its children (made and
+# enabled on the way).
+cgroup_ready() {
+	cgroup_usable || return 1
+	if ! grep -qw memory "$HUSK_CGROUP/cgroup.subtree_control" 2>/dev/null ||
+	   ! grep -qw pids "$HUSK_CGROUP/cgroup.subtree_control"; then
+		mkdir -p "$HUSK_CGROUP" &&
+		echo "+memory +pids" >"$c_p/cgroup.subtree_control" &&
+		echo "+memory +pids" >"$HUSK_CGROUP/cgroup.subtree_control"
+	fi 2>/dev/null
+}
+
+# run_boot: with --net the bridge and the tap's fence; then the job's VM:
+# vmrun in the background (vm_pid, vm_ticks), written into the lease.
+run_boot() {
+	# cryptomgr.notests: the kernel's crypto self-tests took 0.2 s of its
+	# 1.3 s boot (initcall_debug), and a job's VM uses no kernel crypto.
+	cmdline="console=ttyS0 panic=-1 quiet cryptomgr.notests husk.port=$HUSK_PORT"
+	vmnet=
+	if [ -n "$net" ]; then
+		# vmrun creates the tap (TUNSETIFF on a new name) and it is
+		# not persistent: it goes when vmrun's descriptor closes,
+		# however vmrun ends.  One left from an earlier crash would be
+		# shared: delete it.
+		tap=$tapname
+		[ -e "/sys/class/net/$tap" ] && ip link del "$tap" 2>/dev/null
+		bridge
+		cmdline="$cmdline husk.ip=$addr/$prefix husk.gw=$gateway"
+		vmnet="-n tap=$tap,mac=$(ip2mac "$(ip2n "$addr")")"
+	fi
+	cmdline="$cmdline $HUSK_APPEND"
+	# The token goes by a file (mode 600): every local user reads argv.
+	printf 'husk.token=%s\n' "$token" >"$rundir/cmdline" ||
+		die $EX_SYS "unable to write $rundir/cmdline"
+
+	# vmrun gets SIGTERM if we die unannounced (kill -9): a parent-death
+	# signal, where setpriv(1) can set one; else the next run's reclaim
+	# stops it.
+	pdeath=
+	setpriv --help 2>&1 | grep -q -e --pdeathsig && pdeath="setpriv --pdeathsig TERM --"
+	# Verbose: vmrun -v too, which says where a guest that hangs stood.
+	# The guest's CID is its own: each vmrun's vsock is a device of its
+	# own, not the host's vhost, so no two VMs can meet on it.
+	jail
+	$pdeath "$vmrun" ${HUSK_VERBOSE:+-v} $jail -k "$HUSK_KERNEL" -i "$img" -a "$cmdline" \
+	    -A "$rundir/cmdline" \
+	    -m "$mem" -c "$vcpus" $vmnet --vsock "cid=3,uds=$rundir/v.sock" \
+	    --console "$rundir/console" --console-max "$HUSK_CONSOLE_MAX" \
+	    -e "$rundir/vmrun.exit" </dev/null &
+	vm_pid=$!
+	ticks $$; own_ticks=$tk
+	ticks "$vm_pid"; vm_ticks=${tk:-gone}
+	lease_write "$lease" "owner $$ $own_ticks" "vmrun $vm_pid $vm_ticks" \
+	    "tap $tap" "job $job" "dir $rundir" ||
+		die $EX_SYS "unable to write the lease $lease"
+}
+
+# run_ready: with --net the tap on the bridge; then the agent's /health,
+# within the deadline; gives up at once if vmrun is gone.  Sets ready.
+run_ready() {
+	deadline=$(( t0 + HUSK_BOOT_TIMEOUT * 1000 ))
+	attached=${net:-none}
+	while :; do
+		# Isolated before it is up: the kernel then forwards
+		# nothing between it and another isolated port (a second
+		# wall behind the nftables forward chain).
+		if [ "$attached" = 1 ] && [ -e "/sys/class/net/$tap" ]; then
+			ip link set "$tap" master "$HUSK_BRIDGE" &&
+				echo 1 >"/sys/class/net/$tap/brport/isolated" &&
+				ip link set "$tap" up ||
+				die $EX_SYS "unable to attach $tap to $HUSK_BRIDGE as an isolated port"
+			attached=done
+		fi
+		alive "$vm_pid" "$vm_ticks" || vm_ended "boot the job's VM" " (husk doctor)"
+		now_ms; left=$(( deadline - ms ))
+		if [ $left -le 0 ]; then
+			echo "$prog: fatal: unable to reach the agent on vsock port $HUSK_PORT: no answer within ${HUSK_BOOT_TIMEOUT}s; console tail:" >&2
+			console_tail
+			[ -s "$rundir/console" ] ||
+				echo "  (the guest printed nothing: does this /dev/kvm boot the kernel? see husk doctor)" >&2
+			exit $EX_BOOT
+		fi
+		# A probe: the connection within 1 s (vmrun holds a CONNECT
+		# until the guest's vsock driver answers it), the answer
+		# within 5 s: under load (five guests booting in nested KVM
+		# on TCG) an agent that is up took over a second to answer,
+		# and a 1 s probe then failed every time, to the deadline.
+		c=$(( left < 1000 ? left : 1000 ))
+		w=$(( left < 1000 ? 1 : left < 5000 ? left / 1000 : 5 ))
+		if [ "$attached" = 1 ] || [ ! -S "$rundir/v.sock" ]; then
+			sleep 0.02
+		elif timeout "$w" \
+		    "$agent" call -c "$c" -n 1 "$aaddr" health >/dev/null 2>&1; then
+			break
+		fi
+		# A refused connection returns at once: do not spin.
+		now_ms; [ $(( deadline - ms )) -gt 100 ] && sleep 0.1
+	done
+	ready=1
+	now_ms; info "job $job: agent up after $(( ms - t0 )) ms"
+}
+
+# run_job [ARGV]: send the job (ARGV, or the code in the run directory)
+# and exit with its status.
+run_job() {
+	if [ "$mode" = a ]; then
+		set -- exec "$@"
+	else
+		set -- run "$(lang_agent "$lang")" "$rundir/code"
+	fi
+	# In the background so that a signal is handled at once (the shell
+	# runs a trap only between commands, or during wait).
+	"$agent" call -k "$rundir/token" -c 5000 -n 3 ${timeout:+-t $((timeout * 1000))} \
+	    "$aaddr" "$@" &
+	call_pid=$!
+	# The job ends with its VM: a vmrun gone mid-job (the guest powered
+	# off, or the VM broke) would leave the call to wait out its timeout.
+	# A child's end interrupts the wait (the CHLD trap).  The call's own
+	# end: dash's wait returns its status (a second wait 127), busybox
+	# ash's returns 128+SIGCHLD and a second wait the status.
+	trap : CHLD
+	while wait "$call_pid"; st=$?; [ $st -gt 128 ]; do
+		if ! kill -0 "$call_pid" 2>/dev/null; then
+			wait "$call_pid"; st2=$?
+			[ $st2 = 127 ] || st=$st2
+			break
+		fi
+		alive "$vm_pid" "$vm_ticks" || vm_ended "finish the job: its VM ended during it"
+	done
+	trap - CHLD
+	call_pid=
+	exit "$st"
+}
+
+cmd_run() {
+	run_parse "$@"
+	shift $((OPTIND - 1))
+	trap 'teardown' EXIT
+	trap 'on_signal 130' INT
+	trap 'on_signal 143' TERM
+	trap 'on_signal 129' HUP
+	run_stage
+	run_boot
+	run_ready
+	run_job "$@"
+}
+
