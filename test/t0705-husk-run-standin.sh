@@ -53,13 +53,14 @@ for w in \$cmdline; do
 done
 echo "booting \$cmdline" >"\$console"
 [ "\$die" = 1 ] && { echo "standin: kernel panic" >>"\$console"; exit 1; }
-printf '%s\n' "\$cmdline" >$PWD/cmdline.\$\$
+cl=\${console%/*}/standin.cmdline
+printf '%s\n' "\$cmdline" >"\$cl"
 [ -z "\$tap" ] || ip tuntap add dev "\$tap" mode tap || exit 111
 s=
-down() { [ -n "\$s" ] && kill \$s; rm -f "\$sock" $PWD/cmdline.\$\$; [ -z "\$tap" ] || ip link del "\$tap" 2>/dev/null; }
+down() { [ -n "\$s" ] && kill \$s; rm -f "\$sock" "\$cl"; [ -z "\$tap" ] || ip link del "\$tap" 2>/dev/null; }
 if [ "\$die" = hang ]; then sleep 600 & a=\$!
 else
-	guest-agent -l 127.0.0.1:0 -K $PWD/cmdline.\$\$ -L $PWD/langs -w /tmp 2>>"\$console" &
+	guest-agent -l 127.0.0.1:0 -K "\$cl" -L $PWD/langs -w /tmp 2>>"\$console" &
 	a=\$!
 	# vmrun's side of the vsock, to the agent's port (its first line)
 	until p=\$(sed -n "s/^guest-agent: info: listening on 127.0.0.1://p" "\$console"); [ -n "\$p" ]; do
@@ -312,6 +313,32 @@ test_expect_success 'husk cancel of a running job stops its VM and frees everyth
 	test $(( $(date +%s) - s )) -le 5 &&
 	clean
 '
+# An ordinary user (setpriv: uid 65534, no capability), its state under
+# its XDG_RUNTIME_DIR: the queue's verbs and husk run work, vmrun runs
+# unjailed (only root can give it another uid).
+if command -v setpriv >/dev/null; then
+	test_expect_success 'an ordinary user: husk serve, submit, wait, logs, status, cancel in its own state' '
+		mkdir -p u && chown 65534:65534 u && chmod 700 u &&
+		chmod 666 vmrun.calls vmrun.secret &&
+		U="setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all env -u HUSK_STATE XDG_RUNTIME_DIR=$PWD/u" &&
+		{ $U husk serve -j 2 2>userd.log & } && s=$! &&
+		id=$($U husk submit -c "echo hi; exit 4") &&
+		{ $U husk wait $id; test $? = 4; } &&
+		$U husk logs $id >out && echo hi >want && test_cmp want out &&
+		$U husk status --json $id | grep -q "\"exit\":4" &&
+		tail -n 1 vmrun.calls | grep -q " --vsock cid=3,uds=$PWD/u/husk/run/" &&
+		! tail -n 1 vmrun.calls | grep -q -e "--user" &&
+		id2=$($U husk submit -c "echo started; sleep 60") &&
+		wait_for "$U husk logs $id2 | grep -q started" 20 &&
+		$U husk cancel $id2 && { $U husk wait $id2; test $? = 130; } &&
+		test -d u/husk/relay;
+		r=$?
+		kill $s; wait $s
+		test $r = 0 && HUSK_STATE=$PWD/u/husk clean
+	'
+else
+	test_skip 'an ordinary user: husk serve, submit, wait, logs, status, cancel in its own state' 'no setpriv(1)'
+fi
 ip link del hkt0705br 2>/dev/null
 unfence
 echo "$fwd0" >/proc/sys/net/ipv4/ip_forward 2>/dev/null
