@@ -2,7 +2,9 @@
  * their output, wait for, cancel and inspect them.
  *
  * Writes DIR/cmd/ID (atomically) and DIR/cancel/ID; reads DIR/result/,
- * DIR/run/, DIR/srv/.  `relay run` removes the result files of its own
+ * DIR/run/, DIR/srv/.  A wait for a result sleeps on a relayd's wake
+ * socket, DIR/srv/NODE/.wake, where one answers; else on inotify, or on
+ * a network filesystem by polling.  `relay run` removes the result files of its own
  * command once it has printed them; `relay submit` leaves them for `relay
  * wait`, `relay logs` and `relay flush`.  The protocol is in
  * lib/relaydir.h and relayd(8).
@@ -17,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,6 +31,7 @@
 #include "loop.h"
 #include "num.h"
 #include "relaydir.h"
+#include "unixsock.h"
 
 #define POLL_MS 100
 #define CANCEL_WAIT_MS (RELAY_CANCEL_WAIT * 1000)
@@ -35,6 +39,8 @@
 static struct relaydir dir;
 static volatile sig_atomic_t interrupted;
 static int ino = -1;
+static int wakefd = -1; /* a relayd's wake socket (relaydir.h), or -1 */
+static int woken;       /* it has answered */
 static int remote; /* result/ is where inotify cannot see other hosts */
 
 static const char usage_text[] =
@@ -118,12 +124,88 @@ server_alive(void)
 	return r;
 }
 
-/* Sleep until something changes in result/ (inotify) or ms pass. */
+static void
+watch_inotify(void)
+{
+	char path[PATH_MAX];
+
+	if ((ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
+		return;
+	snprintf(path, sizeof path, "%s/result", dir.path);
+	if (inotify_add_watch(ino, path, IN_MODIFY | IN_MOVED_TO | IN_CREATE |
+	    IN_CLOSE_WRITE) < 0) {
+		close(ino);
+		ino = -1;
+	}
+}
+
+/* Ask a relayd of this host to wake us when result/ID.* changes: the
+ * socket of the first that takes "ID\n", or -1.  A killed one's socket
+ * refuses at once; a full one is EAGAIN, never a wait. */
+static int
+wake_connect(const char *id)
+{
+	char path[PATH_MAX], line[ID_MAX + 2];
+	struct dirent *de;
+	int fd = -1, n = snprintf(line, sizeof line, "%s\n", id);
+	DIR *d;
+
+	if ((fd = openat(dir.srv, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	if (!(d = fdopendir(fd))) {
+		close(fd);
+		return -1;
+	}
+	fd = -1;
+	while (fd < 0 && (de = readdir(d))) {
+		if (de->d_name[0] == '.' ||
+		    relay_wake_path(&dir, de->d_name, path, sizeof path) < 0 ||
+		    (fd = unixsock_connect_nb(path)) < 0)
+			continue;
+		if (send(fd, line, n, MSG_NOSIGNAL) != n) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	closedir(d);
+	return fd;
+}
+
+/* The relayd went away, or did not answer in POLL_MS: inotify instead. */
+static void
+wake_fail(void)
+{
+	close(wakefd);
+	wakefd = -1;
+	watch_inotify();
+}
+
+/* Sleep until something changes in result/ (a relayd's wake, inotify) or
+ * ms pass. */
 static void
 nap(int ms)
 {
 	char buf[4096];
+	ssize_t n;
+	int r;
 
+	if (wakefd >= 0) {
+		/* Its first byte comes at once, or not at all. */
+		if (!woken && ms > POLL_MS)
+			ms = POLL_MS;
+		if ((r = loop_once(wakefd, POLLIN, ms < 1000 ? ms : 1000)) < 0)
+			return; /* a signal */
+		if (r == 0) {
+			if (!woken)
+				wake_fail();
+			return;
+		}
+		while ((n = read(wakefd, buf, sizeof buf)) > 0)
+			woken = 1;
+		if (n == 0 || errno != EAGAIN)
+			wake_fail();
+		return;
+	}
 	if (ino < 0) {
 		clock_sleep_ms(ms < POLL_MS ? ms : POLL_MS);
 		return;
@@ -133,21 +215,14 @@ nap(int ms)
 			;
 }
 
+/* How a wait for id's result sleeps: see nap. */
 static void
-watch_results(void)
+watch_results(const char *id)
 {
-	char path[PATH_MAX];
-
 	if ((remote = relay_remote_fs(dir.result)))
 		return; /* events from other clients do not arrive: poll */
-	if ((ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
-		return;
-	snprintf(path, sizeof path, "%s/result", dir.path);
-	if (inotify_add_watch(ino, path, IN_MODIFY | IN_MOVED_TO | IN_CREATE |
-	    IN_CLOSE_WRITE) < 0) {
-		close(ino);
-		ino = -1;
-	}
+	if ((wakefd = wake_connect(id)) < 0)
+		watch_inotify();
 }
 
 /* Copy what the log has beyond *off to stdout. */
@@ -320,7 +395,7 @@ cmd_run(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	watch_results();
+	watch_results(id);
 	if (timeout)
 		deadline = clock_ms() + timeout * 1000;
 	r = follow(&t, deadline, &code);
@@ -384,7 +459,7 @@ cmd_wait(int argc, char **argv)
 	if (argc != 2)
 		usage();
 	check_id(argv[1]);
-	watch_results();
+	watch_results(argv[1]);
 	follow(&t, 0, &code);
 	return code;
 }
@@ -407,7 +482,7 @@ cmd_logs(int argc, char **argv)
 	check_id(argv[optind]);
 	if (fflag) {
 		struct tail t = { argv[optind], 1, -1, 0 };
-		watch_results();
+		watch_results(argv[optind]);
 		follow(&t, 0, &code);
 		return code;
 	}
@@ -467,7 +542,7 @@ cmd_cancel(int argc, char **argv)
 	} else {
 		only_running(id);
 	}
-	watch_results();
+	watch_results(id);
 	q = request_cancel(id);
 	if (q == 0) {
 		char buf[ID_MAX + 8];

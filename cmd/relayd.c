@@ -3,7 +3,10 @@
  * Reads DIR/cmd/ID (queued commands) and DIR/cancel/ID (cancel requests);
  * writes DIR/srv/NODE/ (its registration and its claims), DIR/run/ID
  * (running markers), DIR/result/ID.log and DIR/result/ID.exit, and
- * DIR/server.ready.  The protocol is in lib/relaydir.h and relayd(8).
+ * DIR/server.ready; listens on DIR/srv/NODE/.wake, where clients on this
+ * host wait for a result without an inotify instance of their own (its
+ * teardown at exit costs them milliseconds: ours is paid once).  The
+ * protocol is in lib/relaydir.h and relayd(8).
  *
  * Invariants:
  * - A command is claimed by rename(cmd/ID, srv/NODE/ID); only one rename
@@ -27,6 +30,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -44,8 +48,11 @@
 #include "ready.h"
 #include "relaydir.h"
 #include "spawn.h"
+#include "unixsock.h"
 
 #define JOBS_MAX 256
+#define WAITERS_MAX 256 /* clients on .wake; more fall back to inotify */
+#define RESULT_EVENTS (IN_MODIFY | IN_MOVED_TO | IN_CREATE | IN_CLOSE_WRITE)
 
 struct job {
 	char id[ID_MAX + 1];
@@ -68,6 +75,18 @@ static int workfd = -1;
 static struct loop ev;
 static int ino = -1;            /* inotify on cmd/ and cancel/, or -1 */
 static int cmd_wd = -1;         /* its watch on cmd/ */
+static int result_wd = -1;      /* on result/, while a client waits */
+
+/* A client on srv/NODE/.wake, waiting for result/ID.*: it sent "ID\n". */
+static struct waiter {
+	int fd;                 /* -1: slot free */
+	size_t len;             /* of the line read so far */
+	int ready;              /* its id is read and acknowledged */
+	char id[ID_MAX + 2];
+} waiters[WAITERS_MAX];
+static int nwaiters;
+static int lsock = -1;          /* .wake, or -1 */
+static long long accept_at;     /* out of descriptors: accept from then */
 
 /* cmd/'s ids in submission order, as far as we know: read whole when that
  * cannot be trusted (at start, without inotify, after the event queue
@@ -413,7 +432,132 @@ claim(void)
 	}
 }
 
-/* What inotify says: names new in cmd/; a lost event means a read. */
+/* The wake socket (relaydir.h): only where we watch with inotify, so
+ * that we see result/ change whoever changes it. */
+static void
+wake_listen(void)
+{
+	char path[PATH_MAX];
+
+	for (int i = 0; i < WAITERS_MAX; i++)
+		waiters[i].fd = -1;
+	if (ino < 0)
+		return;
+	if (relay_wake_path(&dir, node, path, sizeof path) < 0 ||
+	    (lsock = unixsock_listen(path, 64)) < 0) {
+		err_warnsys("unable to listen on %s/srv/%s/" RELAY_WAKE
+		    "; clients wait with inotify", dir.path, node);
+		return;
+	}
+	/* The group that may submit may wait (srv/NODE is its, 2770). */
+	if (dir.shared)
+		fchmodat(nodefd, RELAY_WAKE, 0660, 0);
+}
+
+static void
+wake(struct waiter *w)
+{
+	send(w->fd, "\n", 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+static void
+waiter_drop(struct waiter *w)
+{
+	close(w->fd);
+	w->fd = -1;
+	w->len = w->ready = 0;
+	/* Nobody waits: result/'s events would only cost us turns. */
+	if (--nwaiters == 0 && result_wd >= 0) {
+		inotify_rm_watch(ino, result_wd);
+		result_wd = -1;
+	}
+}
+
+static void
+waiter_accept(void)
+{
+	struct waiter *w = waiters;
+	int fd;
+
+	while ((fd = accept4(lsock, NULL, NULL, SOCK_NONBLOCK |
+	    SOCK_CLOEXEC)) >= 0) {
+		if (nwaiters == WAITERS_MAX) {
+			close(fd);      /* its EOF: inotify for that client */
+			continue;
+		}
+		while (w->fd >= 0)
+			w++;
+		w->fd = fd;
+		nwaiters++;
+	}
+	if (errno == EMFILE || errno == ENFILE)
+		accept_at = clock_ms() + poll_ms;
+}
+
+/* Its line, then nothing: the id it waits for is acknowledged with a
+ * byte once result/ is watched, after which it looks at the files again,
+ * so a change between its last look and our watch is not lost. */
+static void
+waiter_read(struct waiter *w)
+{
+	char *nl;
+	ssize_t n;
+
+	if (w->ready || (n = read(w->fd, w->id + w->len, sizeof w->id - 1 -
+	    w->len)) <= 0) {
+		if (w->ready || n == 0 || errno != EAGAIN)
+			waiter_drop(w);
+		return;
+	}
+	w->len += n;
+	w->id[w->len] = 0;
+	if (!(nl = memchr(w->id, '\n', w->len))) {
+		if (w->len == sizeof w->id - 1)
+			waiter_drop(w);
+		return;
+	}
+	*nl = 0;
+	if (nl != w->id + w->len - 1 || !id_valid(w->id)) {
+		waiter_drop(w);
+		return;
+	}
+	if (result_wd < 0) {
+		char path[PATH_MAX];
+		snprintf(path, sizeof path, "%s/result", dir.path);
+		if ((result_wd = inotify_add_watch(ino, path, RESULT_EVENTS |
+		    IN_ONLYDIR)) < 0) {
+			err_warnsys("unable to watch %s", path);
+			waiter_drop(w);
+			return;
+		}
+	}
+	w->ready = 1;
+	wake(w);
+}
+
+/* result/NAME changed: wake who waits for its id (NAME less .log or
+ * .exit); NULL for everyone (lost events). */
+static void
+wake_for(const char *name)
+{
+	size_t n = 0;
+
+	if (name) {
+		const char *dot = strrchr(name, '.');
+		if (!dot || (strcmp(dot, ".log") && strcmp(dot, ".exit")))
+			return;
+		n = dot - name;
+	}
+	for (int i = 0; i < WAITERS_MAX; i++) {
+		struct waiter *w = &waiters[i];
+		if (w->fd >= 0 && w->ready && (!name ||
+		    (strlen(w->id) == n && !memcmp(w->id, name, n))))
+			wake(w);
+	}
+}
+
+/* What inotify says: names new in cmd/, changes in result/; a lost event
+ * means a read, and a wake for every client. */
 static void
 events(void)
 {
@@ -426,10 +570,14 @@ events(void)
 	while ((n = read(ino, u.b, sizeof u.b)) > 0)
 		for (char *p = u.b; p < u.b + n;) {
 			struct inotify_event *e = (struct inotify_event *)p;
-			if (e->mask & IN_Q_OVERFLOW)
+			if (e->mask & IN_Q_OVERFLOW) {
 				q.stale = 1;
-			else if (e->wd == cmd_wd && e->len)
+				wake_for(NULL);
+			} else if (e->wd == cmd_wd && e->len) {
 				queue_add(e->name);
+			} else if (e->wd == result_wd && e->len) {
+				wake_for(e->name);
+			}
 			p += sizeof *e + e->len;
 		}
 }
@@ -567,6 +715,7 @@ recover_node(const char *name, const struct server *sv)
 	}
 	relay_names_free(ids, n);
 	unlinkat(fd, RELAY_SRVINFO, 0);
+	unlinkat(fd, RELAY_WAKE, 0);
 	close(fd);
 	if (unlinkat(dir.srv, name, AT_REMOVEDIR) < 0)
 		err_warnsys("unable to remove srv/%s", name);
@@ -647,6 +796,8 @@ unregister_self(void)
 	ssize_t n;
 
 	unlinkat(nodefd, RELAY_SRVINFO, 0);
+	if (lsock >= 0)
+		unlinkat(nodefd, RELAY_WAKE, 0);
 	close(nodefd);
 	if (unlinkat(dir.srv, node, AT_REMOVEDIR) < 0)
 		err_warnsys("unable to remove %s/srv/%s", dir.path, node);
@@ -788,6 +939,7 @@ setup(const struct opts *o)
 	register_self();
 	recover();
 	ino = watch();
+	wake_listen();
 	err_info("serving %s (jobs %d, grace %ds)", o->path, maxjobs,
 	    grace_ms / 1000);
 	if (o->fifo && ready_fifo(o->fifo, READY_TIMEOUT_MS) < 0) {
@@ -834,7 +986,7 @@ wakes(void)
 static void
 serve(void)
 {
-	int sig;
+	int sig, i;
 
 	for (;;) {
 		/* Finish first: a slot freed here is claimed in this same
@@ -849,9 +1001,15 @@ serve(void)
 		if (stopping && njobs == 0)
 			return;
 		loop_begin(&ev);
-		if (loop_add(&ev, ino, POLLIN, NULL) < 0)
-			err_diesys(EX_SYS, "unable to poll");
+		xloop_add(&ev, ino, POLLIN, NULL);
+		xloop_add(&ev, lsock, ev.now >= accept_at ? POLLIN : 0, NULL);
+		for (int k = 0; k < WAITERS_MAX; k++)
+			if (waiters[k].fd >= 0)
+				xloop_add(&ev, waiters[k].fd, POLLIN,
+				    &waiters[k]);
 		wakes();
+		if (accept_at > ev.now)
+			loop_wake(&ev, accept_at);
 		if (loop_wait(&ev) < 0)
 			err_diesys(EX_SYS, "unable to poll");
 		if (loop_rev(&ev, 0) & POLLIN)
@@ -860,6 +1018,13 @@ serve(void)
 					stop(sig);
 		if (loop_rev(&ev, 1) & POLLIN)
 			events();
+		i = 3;
+		for (int k = 0; k < WAITERS_MAX; k++)
+			if (waiters[k].fd >= 0 && loop_take(&ev, &i,
+			    &waiters[k]))
+				waiter_read(&waiters[k]);
+		if (loop_rev(&ev, 2) & POLLIN)
+			waiter_accept();
 		reap();
 	}
 }

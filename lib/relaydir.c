@@ -254,6 +254,19 @@ relay_marker_parse(const char *s, struct marker *m)
 }
 
 int
+relay_wake_path(const struct relaydir *d, const char *node, char *buf,
+    size_t cap)
+{
+	int n = snprintf(buf, cap, "%s/srv/%s/" RELAY_WAKE, d->path, node);
+
+	if (n < 0 || (size_t)n >= cap) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+int
 relay_exit_read(const struct relaydir *d, const char *id, int *code)
 {
 	char name[ID_MAX + 8], buf[16];

@@ -7,6 +7,12 @@
  *   srv/NODE/.info   one per relayd: HOST:PIDNS:PID:TICKS
  *   srv/NODE/ID      a command that relayd claimed (renamed from cmd/ID:
  *                    the rename is the claim, so exactly one server wins)
+ *   srv/NODE/.wake   relayd's wake socket, on a local filesystem: a client
+ *                    writes "ID\n"; relayd answers a byte once it watches
+ *                    result/, and another each time result/ID.log or
+ *                    result/ID.exit changes.  A byte says only "look
+ *                    again": the files stay the truth.  Clients that
+ *                    cannot connect, or get no first byte, use inotify.
  *   run/ID           ID:PID:PGID:TICKS:NODE, the running marker (atomic)
  *   cancel/ID        a request to cancel ID (atomic); removed once ID
  *                    finished, or once it is RELAY_CANCEL_WAIT s old and
@@ -29,6 +35,7 @@
 #define RELAY_CMD_MAX (128 * 1024) /* one argument to sh -c (MAX_ARG_STRLEN) */
 #define RELAY_LOST 137             /* status of a command whose server died */
 #define RELAY_SRVINFO ".info"      /* srv/NODE/.info: never a valid id */
+#define RELAY_WAKE ".wake"         /* srv/NODE/.wake: nor is this */
 /* How long relay waits for relayd to acknowledge a cancel before it
  * withdraws the request; a request older than this that names no command
  * has no client left (see relay_cancel_stale). */
@@ -104,6 +111,11 @@ int relay_remote_fs(int fd);
 int relay_refresh(int fd);
 
 int relay_marker_parse(const char *s, struct marker *m);
+
+/* The path of srv/NODE/.wake, for bind or connect (which take a path).
+ * 0, or -1 with ENAMETOOLONG. */
+int relay_wake_path(const struct relaydir *d, const char *node, char *buf,
+    size_t cap);
 
 /* Read result/ID.exit: 1 and *code if present and valid, 0 if absent,
  * -1 with errno (EINVAL for a corrupt file). */
