@@ -103,6 +103,8 @@ static struct {
 static int stopping;
 static long group = -1;         /* -g: the group that may submit */
 
+static void wake_for(const char *name);
+
 static void
 usage(void)
 {
@@ -133,6 +135,9 @@ record(const char *id, int code, int quiet)
 			err_warnsys("unable to write result/%s", name);
 		return -1;
 	}
+	/* Its waiters need not wait for our inotify event, nor the
+	 * markers to go. */
+	wake_for(name);
 	unlinkat(dir.run, id, 0);
 	unlinkat(dir.cancel, id, 0);
 	return 0;
@@ -439,8 +444,6 @@ wake_listen(void)
 {
 	char path[PATH_MAX];
 
-	for (int i = 0; i < WAITERS_MAX; i++)
-		waiters[i].fd = -1;
 	if (ino < 0)
 		return;
 	if (relay_wake_path(&dir, node, path, sizeof path) < 0 ||
@@ -935,6 +938,8 @@ setup(const struct opts *o)
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	for (int i = 0; i < JOBS_MAX; i++)
 		jobs[i].logfd = -1;
+	for (int i = 0; i < WAITERS_MAX; i++)
+		waiters[i].fd = -1;
 
 	register_self();
 	recover();
