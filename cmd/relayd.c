@@ -105,6 +105,13 @@ static long group = -1;         /* -g: the group that may submit */
 
 static void wake_for(const char *name);
 
+/* atomic_write_then's hook: wake_for a name. */
+static void
+wake_name(void *name)
+{
+	wake_for(name);
+}
+
 static void
 usage(void)
 {
@@ -130,14 +137,15 @@ record(const char *id, int code, int quiet)
 	int n = snprintf(buf, sizeof buf, "%d\n", code);
 
 	snprintf(name, sizeof name, "%s.exit", id);
-	if (atomic_write(dir.result, name, buf, n, dir.fmode) < 0) {
+	/* Its waiters are woken as soon as the exit file is in place, as
+	 * inotify wakes a client at the rename: neither our next turn, nor
+	 * the directory's fsync, nor the markers' removal delay them. */
+	if (atomic_write_then(dir.result, name, buf, n, dir.fmode, wake_name,
+	    name) < 0) {
 		if (!quiet)
 			err_warnsys("unable to write result/%s", name);
 		return -1;
 	}
-	/* Its waiters need not wait for our inotify event, nor the
-	 * markers to go. */
-	wake_for(name);
 	unlinkat(dir.run, id, 0);
 	unlinkat(dir.cancel, id, 0);
 	return 0;

@@ -29,11 +29,12 @@ tmp_create(int dirfd, const char *name, mode_t mode, char *tmp, size_t cap)
 	return fd;
 }
 
-/* Write, flush and rename the temp file fd over name; closes fd, and
- * removes the temp file on failure.  Uses no path outside dirfd. */
+/* Write, flush and rename the temp file fd over name (then renamed(arg),
+ * if given); closes fd, and removes the temp file on failure.  Uses no
+ * path outside dirfd. */
 static int
 tmp_commit(int dirfd, int fd, const char *tmp, const char *name,
-    const void *buf, size_t len)
+    const void *buf, size_t len, void (*renamed)(void *), void *arg)
 {
 	int e;
 
@@ -46,6 +47,8 @@ tmp_commit(int dirfd, int fd, const char *tmp, const char *name,
 	fd = -1;
 	if (renameat(dirfd, tmp, dirfd, name) < 0)
 		goto fail;
+	if (renamed)
+		renamed(arg);
 	/* The rename is durable only once the directory is. */
 	if (fsync(dirfd) < 0 && errno != EINVAL)
 		return -1;
@@ -60,15 +63,22 @@ fail:
 }
 
 int
-atomic_write(int dirfd, const char *name, const void *buf, size_t len,
-    mode_t mode)
+atomic_write_then(int dirfd, const char *name, const void *buf, size_t len,
+    mode_t mode, void (*renamed)(void *), void *arg)
 {
 	char tmp[512];
 	int fd = tmp_create(dirfd, name, mode, tmp, sizeof tmp);
 
 	if (fd < 0)
 		return -1;
-	return tmp_commit(dirfd, fd, tmp, name, buf, len);
+	return tmp_commit(dirfd, fd, tmp, name, buf, len, renamed, arg);
+}
+
+int
+atomic_write(int dirfd, const char *name, const void *buf, size_t len,
+    mode_t mode)
+{
+	return atomic_write_then(dirfd, name, buf, len, mode, NULL, NULL);
 }
 
 /* path's directory, opened; *base is its last component. */
@@ -137,7 +147,8 @@ atomic_commit(struct atomic_file *a, const void *buf, size_t len)
 		errno = EBADF;
 		return -1;
 	}
-	r = tmp_commit(a->dirfd, a->fd, a->tmp, a->name, buf, len);
+	r = tmp_commit(a->dirfd, a->fd, a->tmp, a->name, buf, len, NULL,
+	    NULL);
 	e = errno;
 	close(a->dirfd);
 	a->fd = a->dirfd = -1;

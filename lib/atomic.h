@@ -15,6 +15,13 @@
 int atomic_write(int dirfd, const char *name, const void *buf, size_t len,
     mode_t mode);
 
+/* atomic_write, calling renamed(arg) as soon as NAME holds the new content
+ * (flushed, and what any reader sees), before the directory's fsync makes
+ * the rename durable: for a writer whose readers learn of it by other
+ * means than inotify (which fires at the rename too). */
+int atomic_write_then(int dirfd, const char *name, const void *buf,
+    size_t len, mode_t mode, void (*renamed)(void *), void *arg);
+
 /* The same for a path: its directory is opened for the duration. */
 int atomic_write_path(const char *path, const void *buf, size_t len,
     mode_t mode);

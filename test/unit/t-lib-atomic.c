@@ -13,6 +13,19 @@
 #include "io.h"
 #include "tap.h"
 
+/* atomic_write_then's hook: what the name holds when it is called. */
+static int hookdir;
+static char seen[64];
+static int calls;
+
+static void
+renamed(void *name)
+{
+	calls++;
+	if (io_readsmall(hookdir, name, seen, sizeof seen) < 0)
+		seen[0] = 0;
+}
+
 static int
 entries(const char *path)
 {
@@ -60,6 +73,19 @@ main(void)
 	ok(io_readsmall(dfd, "f", buf, sizeof buf) == 4 && !strcmp(buf, "two\n"),
 	    "old content intact after the failure");
 	ok(entries(t) == 1, "no temp file after the failure");
+
+	/* The hook runs once, when the name already holds the new content;
+	 * not at all when the write fails. */
+	hookdir = dfd;
+	ok(atomic_write_then(dfd, "f", "three\n", 6, 0600, renamed, "f") == 0 &&
+	    calls == 1 && !strcmp(seen, "three\n"),
+	    "atomic_write_then: the hook sees the new content, once");
+	setrlimit(RLIMIT_FSIZE, &rl);
+	ok(atomic_write_then(dfd, "f", big, sizeof big, 0600, renamed, "f") ==
+	    -1 && calls == 1, "atomic_write_then: no hook when the write fails");
+	setrlimit(RLIMIT_FSIZE, &old);
+	ok(entries(t) == 1, "no temp file after atomic_write_then");
+	ok(atomic_write(dfd, "f", "two\n", 4, 0600) == 0, "f as it was");
 
 	/* A planted symlink at the final name is replaced, not followed. */
 	ok(symlinkat("/etc/passwd", dfd, "g") == 0, "plant symlink");
