@@ -3,11 +3,12 @@
  *
  * Writes DIR/cmd/ID (atomically) and DIR/cancel/ID; reads DIR/result/,
  * DIR/run/, DIR/srv/.  A wait for a result sleeps on a relayd's wake
- * socket, DIR/srv/NODE/.wake, where one answers; else on inotify, or on
- * a network filesystem by polling.  `relay run` removes the result files of its own
- * command once it has printed them; `relay submit` leaves them for `relay
- * wait`, `relay logs` and `relay flush`.  The protocol is in
- * lib/relaydir.h and relayd(8).
+ * socket, DIR/srv/NODE/.wake, where one answers (an inotify instance of
+ * our own would cost milliseconds at exit); else on inotify, or on a
+ * network filesystem by polling.  `relay run` removes the result files
+ * of its own command once it has printed them; `relay submit` leaves
+ * them for `relay wait`, `relay logs` and `relay flush`.  The protocol is
+ * in lib/relaydir.h and relayd(8).
  */
 #include <dirent.h>
 #include <errno.h>
