@@ -484,27 +484,6 @@ waiter_drop(struct waiter *w)
 	}
 }
 
-static void
-waiter_accept(void)
-{
-	struct waiter *w = waiters;
-	int fd;
-
-	while ((fd = accept4(lsock, NULL, NULL, SOCK_NONBLOCK |
-	    SOCK_CLOEXEC)) >= 0) {
-		if (nwaiters == WAITERS_MAX) {
-			close(fd);      /* its EOF: inotify for that client */
-			continue;
-		}
-		while (w->fd >= 0)
-			w++;
-		w->fd = fd;
-		nwaiters++;
-	}
-	if (errno == EMFILE || errno == ENFILE)
-		accept_at = clock_ms() + poll_ms;
-}
-
 /* Its line, then nothing: the id it waits for is acknowledged with a
  * byte once result/ is watched, after which it looks at the files again,
  * so a change between its last look and our watch is not lost. */
@@ -544,6 +523,30 @@ waiter_read(struct waiter *w)
 	}
 	w->ready = 1;
 	wake(w);
+}
+
+/* New clients; the line each sent with its connect is read at once, not
+ * a turn later. */
+static void
+waiter_accept(void)
+{
+	struct waiter *w = waiters;
+	int fd;
+
+	while ((fd = accept4(lsock, NULL, NULL, SOCK_NONBLOCK |
+	    SOCK_CLOEXEC)) >= 0) {
+		if (nwaiters == WAITERS_MAX) {
+			close(fd);      /* its EOF: inotify for that client */
+			continue;
+		}
+		while (w->fd >= 0)
+			w++;
+		w->fd = fd;
+		nwaiters++;
+		waiter_read(w);
+	}
+	if (errno == EMFILE || errno == ENFILE)
+		accept_at = clock_ms() + poll_ms;
 }
 
 /* result/NAME changed: wake who waits for its id (NAME less .log or
