@@ -60,4 +60,16 @@ test_expect_success 'with -g: a user outside the group gets nothing in' '
 	! as_nobody relay -d g submit -- "echo no" 2>err &&
 	! as_nobody cat g/result/$id.log 2>/dev/null
 '
+if command -v strace >/dev/null; then
+	test_expect_success 'with -g: the wake socket is the group'"'"'s, and a member waits on it' '
+		test "$(stat -c %a:%G g/srv/*/.wake)" = 660:users &&
+		id=$(as_member relay -d g submit -- "exit 3") && : >member.tr &&
+		as_member strace -qq -o member.tr -e trace=inotify_init1,connect \
+		    relay -d g wait $id; test $? = 3 &&
+		grep -q "connect(.*\.wake.* = 0" member.tr &&
+		! grep -q inotify_init member.tr
+	'
+else
+	test_skip 'with -g: a member waits on the wake socket' 'needs strace(1)'
+fi
 test_done
