@@ -29,7 +29,7 @@ for args in '' '-k' '-k k -m 16' '-k k -m 4000' '-k k -c 0' '-k k -c 65' \
     '-k k --vsock x' '-k k --vsock cid=2,uds=v' '-k k --vsock cid=3' \
     '-k k --vsock uds=v' '-k k --vsock cid=4294967295,uds=v' \
     '-k k --vsock cid=3,uds=' \
-    "-k k --vsock cid=3,uds=$(printf %096d 0)" \
+    "-k k --vsock cid=3,uds=$(printf %01024d 0)" \
     '-k k --vsock cid=3,uds=v --vsock cid=4,uds=w'; do
 	test_expect_code 100 "usage error: vmrun $args" "vmrun $args" \
 		'^(usage: vmrun |vmrun: fatal: unable to parse -)'
