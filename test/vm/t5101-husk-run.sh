@@ -184,11 +184,13 @@ chgrp 1000 /dev/kvm && chmod 660 /dev/kvm
 # $as_user CMD...: CMD as uid 1000 with its own state; no shell between,
 # so that $! of "$as_user husk run ... &" is husk's pid.
 as_user="env -u HUSK_STATE XDG_RUNTIME_DIR=$TRASH/u1000/run HOME=$TRASH/u1000 $HUSK_ROOT/build/vm/asuser 1000 1000"
-test_expect_success 'an ordinary user: echo hi; exit 4 prints hi, exits 4; vmrun runs as the user; nothing left' '
+test_expect_success 'an ordinary user: echo hi; exit 4 prints hi, exits 4; vmrun runs as the user; no interface made; nothing left' '
 	rm -f out err
+	ls /sys/class/net >before &&
 	{ $as_user husk run -c "echo hi; echo started; sleep 600" >out 2>err & } &&
 	h=$! &&
 	wait_for "grep -q started out" 120 &&
+	ls /sys/class/net >during && test_cmp before during &&
 	j=$(for p in /proc/[0-9]*; do
 		read -r c <$p/comm 2>/dev/null && test "$c" = vmrun && echo ${p#/proc/}; done; :) &&
 	grep -H "^Uid:\|^CapEff:\|^Seccomp:" /proc/$j/status | sed "s/^/# /" &&
@@ -200,6 +202,7 @@ test_expect_success 'an ordinary user: echo hi; exit 4 prints hi, exits 4; vmrun
 	test $r = 0 &&
 	$as_user husk run -c "echo hi; exit 4" >out 2>err; st=$?;
 	cat err; test $st = 4 && echo hi >want && test_cmp want out &&
+	ls /sys/class/net >after && test_cmp before after &&
 	HUSK_STATE=$TRASH/u1000/run/husk clean
 '
 test_expect_success 'an ordinary user: five jobs at once, each right' '
