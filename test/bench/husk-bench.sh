@@ -27,5 +27,13 @@ trap 'rm -rf "$tmp"' EXIT
 # The rig copies the test file alone: the counts go in by rewriting it.
 sed "s/^N=.*/N=$n/; s/^M=.*/M=$m/" "$root/test/bench/husk-bench-vm.sh" >"$tmp/husk-bench-vm.sh"
 "$root/test/vm/rig" -t 3600 "$tmp/husk-bench-vm.sh" t5020 t5030 >"$tmp/out" || true
-sed -n 's/^# # //p; /^not ok/p' "$tmp/out" | grep -v -e '^tap ' -e 'frames' -e 'interrupts' -e 'yardstick'
-grep '^# .*MiB' "$tmp/out" | grep -v '^# # ' | sed 's/^# //'
+# The figures (TAP comments after each test file's results), those of
+# t5020 and t5030 named by their device; and any failure.
+awk '/^(not )?ok [0-9]+ - / { t = $0; sub(/^[^-]*- /, "", t); sub(/:.*/, "", t) }
+	/^not ok/ { print; next }
+	/^# # / {
+		l = substr($0, 5)
+		if (t ~ /^t5020/) { if (l ~ /MiB:|boot to/) print "virtio-net (t5020): " l }
+		else if (t ~ /^t5030/) { if (l ~ /MiB:|boot to|connections/) print "virtio-vsock (t5030): " l }
+		else print l
+	}' "$tmp/out"
