@@ -68,6 +68,35 @@ page_tables(struct guest_mem *m)
 	return 0;
 }
 
+/* The kernel into guest RAM: a bzImage's protected-mode part at 1 MiB
+ * (it decompresses itself to where it runs, init_size bytes), or each
+ * segment of a vmlinux at its physical address (the rest of its memsz is
+ * RAM already zero).  Sets bi->kernel_end. */
+static int
+kernel_put(struct guest_mem *m, const struct bzimage *bz, const uint8_t *img,
+    struct boot_info *bi)
+{
+	uint64_t run_at;
+
+	if (bz->elf) {
+		bi->kernel_end = bz->elf_end;
+		if (bi->kernel_end > m->size)
+			return -1;
+		for (unsigned i = 0; i < bz->nseg; i++)
+			if (put(m, bz->seg[i].paddr, img + bz->seg[i].off,
+			    bz->seg[i].filesz))
+				return -1;
+		return 0;
+	}
+	/* A relocatable kernel decompresses to pref_address when it lies above
+	 * the load address; it needs init_size bytes from where it runs. */
+	run_at = bz->pref_address > HIMEM_START ? bz->pref_address : HIMEM_START;
+	bi->kernel_end = run_at + bz->init_size;
+	if (bi->kernel_end > m->size || bz->kernel_len > m->size - HIMEM_START)
+		return -1;
+	return put(m, HIMEM_START, img + bz->kernel_off, bz->kernel_len);
+}
+
 /* At the reset vector, in real mode: mov al, 0xfe; out 0x64, al; hlt;
  * jmp back to the hlt.  See layout.h RESET_VECTOR. */
 static const uint8_t reset_stub[] = { 0xb0, 0xfe, 0xe6, 0x64, 0xf4, 0xeb, 0xfd };
@@ -80,34 +109,36 @@ boot_load(struct guest_mem *m, const struct bzimage *bz,
 {
 	struct boot_params bp;
 	uint64_t gdt[BOOT_GDT_ENTRIES];
-	uint64_t run_at, top;
+	uint64_t top;
 	size_t cl = strlen(cmdline);
 	unsigned n = 0;
 
 	memset(bi, 0, sizeof(*bi));
-	/* A relocatable kernel decompresses to pref_address when it lies above
-	 * the load address; it needs init_size bytes from where it runs. */
-	run_at = bz->pref_address > HIMEM_START ? bz->pref_address : HIMEM_START;
-	bi->kernel_end = run_at + bz->init_size;
-	if (bi->kernel_end > m->size || bz->kernel_len > m->size - HIMEM_START) {
-		*why = "guest RAM too small for the kernel";
-		return -1;
-	}
 	if (cl > bz->cmdline_size || cl >= CMDLINE_MAX) {
 		*why = "command line longer than the kernel accepts";
 		return -1;
 	}
-	if (put(m, HIMEM_START, img + bz->kernel_off, bz->kernel_len) ||
-	    put(m, CMDLINE_ADDR, cmdline, cl + 1)) {
+	if (kernel_put(m, bz, img, bi) || put(m, CMDLINE_ADDR, cmdline, cl + 1)) {
 		*why = "guest RAM too small for the kernel";
 		return -1;
 	}
 
 	memset(&bp, 0, sizeof(bp));
-	/* The setup header is copied as the image has it; then the fields a
-	 * boot loader must fill in (boot.rst, "Details of header fields"). */
-	memcpy(&bp.hdr, img + 0x1f1,
-	    bz->hdr_len < sizeof(bp.hdr) ? bz->hdr_len : sizeof(bp.hdr));
+	/* A bzImage's setup header is copied as the image has it; a
+	 * vmlinux has none, so the fields the kernel reads are made up as
+	 * a boot loader would find them.  Then the fields a boot loader must
+	 * fill in (boot.rst, "Details of header fields"). */
+	if (bz->elf) {
+		bp.hdr.boot_flag = 0xaa55;
+		bp.hdr.header = 0x53726448;     /* "HdrS" */
+		bp.hdr.version = bz->version;
+		bp.hdr.kernel_alignment = 0x1000000;
+		bp.hdr.initrd_addr_max = bz->initrd_addr_max;
+		bp.hdr.cmdline_size = bz->cmdline_size;
+	} else {
+		memcpy(&bp.hdr, img + 0x1f1, bz->hdr_len < sizeof(bp.hdr) ?
+		    bz->hdr_len : sizeof(bp.hdr));
+	}
 	bp.hdr.type_of_loader = 0xff;           /* undefined boot loader */
 	bp.hdr.cmd_line_ptr = CMDLINE_ADDR;
 	bp.hdr.cmdline_size = cl;
@@ -149,6 +180,7 @@ boot_load(struct guest_mem *m, const struct bzimage *bz,
 		return -1;
 	}
 	bi->entry64 = bz->entry64;
-	bi->entry = HIMEM_START + (bz->entry64 ? 0x200 : 0);
+	bi->entry = bz->elf ? bz->elf_entry :
+	    HIMEM_START + (bz->entry64 ? 0x200 : 0);
 	return 0;
 }

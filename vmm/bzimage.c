@@ -23,14 +23,91 @@
 #define LOADED_HIGH       0x01    /* loadflags: protected-mode code at 1 MiB */
 #define XLF_KERNEL_64     0x01    /* xloadflags: 64-bit entry at +0x200 */
 
-static uint32_t
+static uint64_t
 le(const uint8_t *p, int n)
 {
-	uint32_t v = 0;
+	uint64_t v = 0;
 
 	while (n--)
 		v = v << 8 | p[n];
 	return v;
+}
+
+/* ELF64 header and program header offsets (elf(5)). */
+#define E_MACHINE   18
+#define E_ENTRY     24
+#define E_PHOFF     32
+#define E_PHENTSIZE 54
+#define E_PHNUM     56
+#define E_LEN       64
+#define P_TYPE      0
+#define P_OFFSET    8
+#define P_PADDR     24
+#define P_FILESZ    32
+#define P_MEMSZ     40
+#define P_LEN       56
+#define PT_LOAD     1
+#define EM_X86_64   62
+#define HIMEM       0x100000
+
+/* A vmlinux: its PT_LOAD segments, each inside the file and above 1 MiB,
+ * and an entry inside one of them. */
+static int
+elf_parse(const uint8_t *img, size_t len, struct bzimage *bz,
+    const char **why)
+{
+	uint64_t phoff, phnum, phsz;
+	int inside = 0;
+
+	if (len < E_LEN || img[4] != 2 || img[5] != 1 || le(img + 16, 2) != 2 ||
+	    le(img + E_MACHINE, 2) != EM_X86_64) {
+		*why = "not a vmlinux: not an x86-64 ELF64 executable";
+		return -1;
+	}
+	phoff = le(img + E_PHOFF, 8);
+	phnum = le(img + E_PHNUM, 2);
+	phsz = le(img + E_PHENTSIZE, 2);
+	if (phsz != P_LEN || phoff > len || phnum > (len - phoff) / P_LEN) {
+		*why = "malformed vmlinux: program headers outside the file";
+		return -1;
+	}
+	bz->elf = 1;
+	bz->entry64 = 1;
+	bz->version = 0x020f;
+	bz->cmdline_size = BZ_ELF_CMDLINE;
+	bz->initrd_addr_max = 0x7fffffff;
+	bz->elf_entry = le(img + E_ENTRY, 8);
+	for (uint64_t i = 0; i < phnum; i++) {
+		const uint8_t *ph = img + phoff + i * P_LEN;
+		uint64_t off = le(ph + P_OFFSET, 8), filesz = le(ph + P_FILESZ, 8);
+		uint64_t memsz = le(ph + P_MEMSZ, 8), paddr = le(ph + P_PADDR, 8);
+		if (le(ph + P_TYPE, 4) != PT_LOAD)
+			continue;
+		if (bz->nseg == BZ_SEG_MAX) {
+			*why = "malformed vmlinux: too many segments";
+			return -1;
+		}
+		if (off > len || filesz > len - off || filesz > memsz ||
+		    paddr < HIMEM || memsz > UINT64_MAX - paddr) {
+			*why = "malformed vmlinux: a segment outside the file or "
+			    "below 1 MiB";
+			return -1;
+		}
+		bz->seg[bz->nseg].off = off;
+		bz->seg[bz->nseg].filesz = filesz;
+		bz->seg[bz->nseg].memsz = memsz;
+		bz->seg[bz->nseg].paddr = paddr;
+		bz->nseg++;
+		if (paddr + memsz > bz->elf_end)
+			bz->elf_end = paddr + memsz;
+		if (bz->elf_entry >= paddr && bz->elf_entry < paddr + memsz)
+			inside = 1;
+	}
+	if (!bz->nseg || !inside) {
+		*why = "malformed vmlinux: no segment holds the entry";
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -40,6 +117,8 @@ bzimage_parse(const uint8_t *img, size_t len, struct bzimage *bz,
 	uint64_t setup_len, hdr_end;
 
 	memset(bz, 0, sizeof(*bz));
+	if (len >= 4 && !memcmp(img, "\177ELF", 4))
+		return elf_parse(img, len, bz, why);
 	if (len < HDR_MIN_END) {
 		*why = "not a bzImage: too short for a boot header";
 		return -1;

@@ -40,4 +40,45 @@ static uint8_t *bz_fake(size_t klen, size_t *len)
 	return b;
 }
 
+/* A minimal vmlinux: an x86-64 ELF64 executable with two PT_LOAD
+ * segments, text (0x11 bytes, klen long) at 16 MiB with the entry, and
+ * data (0x22 bytes, 4096 long, memsz 8192: bss after) at 20 MiB; one
+ * PT_NOTE between them. */
+static uint8_t *elf_fake(size_t klen, size_t *len)
+{
+	size_t phoff = 64, data_off = 4096 + klen;
+	uint8_t *b = calloc(1, data_off + 4096), *ph;
+
+	memcpy(b, "\177ELF", 4);
+	b[4] = 2;                               /* ELFCLASS64 */
+	b[5] = 1;                               /* little-endian */
+	b[6] = 1;
+	put_le(b + 16, 2, 2);                   /* ET_EXEC */
+	put_le(b + 18, 62, 2);                  /* EM_X86_64 */
+	put_le(b + 24, 0x1000000, 8);           /* entry: phys_startup_64 */
+	put_le(b + 32, phoff, 8);
+	put_le(b + 54, 56, 2);                  /* e_phentsize */
+	put_le(b + 56, 3, 2);                   /* e_phnum */
+	ph = b + phoff;
+	put_le(ph, 1, 4);                       /* PT_LOAD: text */
+	put_le(ph + 8, 4096, 8);
+	put_le(ph + 16, 0xffffffff81000000ULL, 8);
+	put_le(ph + 24, 0x1000000, 8);
+	put_le(ph + 32, klen, 8);
+	put_le(ph + 40, klen, 8);
+	ph += 56;
+	put_le(ph, 4, 4);                       /* PT_NOTE: skipped */
+	ph += 56;
+	put_le(ph, 1, 4);                       /* PT_LOAD: data and bss */
+	put_le(ph + 8, data_off, 8);
+	put_le(ph + 16, 0xffffffff81400000ULL, 8);
+	put_le(ph + 24, 0x1400000, 8);
+	put_le(ph + 32, 4096, 8);
+	put_le(ph + 40, 8192, 8);
+	memset(b + 4096, 0x11, klen);
+	memset(b + data_off, 0x22, 4096);
+	*len = data_off + 4096;
+	return b;
+}
+
 #endif

@@ -109,6 +109,38 @@ main(void)
 	    &why) == 0 && bi.initrd_addr + sizeof(initrd) <= 32 * MIB &&
 	    bi.initrd_addr + sizeof(initrd) > 32 * MIB - 8192,
 	    "initrd ends below initrd_addr_max");
+	{
+		/* A vmlinux: its segments at their physical addresses, the
+		 * rest of memsz zero, entered at its ELF entry with a made-up
+		 * header the kernel reads. */
+		size_t elen;
+		uint8_t *e = elf_fake(8192, &elen);
+		memset(m.host, 0, 64 * MIB);
+		ok(bzimage_parse(e, elen, &bz, &why) == 0 &&
+		    boot_load(&m, &bz, e, initrd, sizeof(initrd), "console=ttyS0",
+		    ACPI_ADDR, &bi, &why) == 0, "a vmlinux loads");
+		ok(bi.entry == 0x1000000 && bi.entry64, "entered at its ELF "
+		    "entry, 64-bit");
+		ok(m.host[0x1000000] == 0x11 && m.host[0x1000000 + 8191] == 0x11 &&
+		    m.host[0x1000000 + 8192] == 0 && m.host[0x1400000] == 0x22 &&
+		    m.host[0x1400000 + 4095] == 0x22 && m.host[0x1400000 + 4096] == 0,
+		    "segments at their physical addresses, bss zero");
+		ok(m.host[HIMEM_START] == 0, "nothing at 1 MiB");
+		ok(bp->hdr.boot_flag == 0xaa55 && bp->hdr.header == 0x53726448 &&
+		    bp->hdr.type_of_loader == 0xff &&
+		    bp->hdr.cmd_line_ptr == CMDLINE_ADDR &&
+		    bp->hdr.ramdisk_image == bi.initrd_addr &&
+		    bp->hdr.ramdisk_size == sizeof(initrd) &&
+		    bi.initrd_addr >= 0x1400000 + 8192, "its header made up: "
+		    "HdrS, loader, command line, initrd above the kernel");
+		{
+			struct guest_mem small = { m.host, 0x1400000 + 4096 };
+			ok(boot_load(&small, &bz, e, 0, 0, "", ACPI_ADDR, &bi,
+			    &why) < 0 && strstr(why, "too small"),
+			    "RAM that ends inside a segment refused");
+		}
+		free(e);
+	}
 	free(m.host);
 	free(img);
 	return done_testing();

@@ -140,12 +140,70 @@ test_real(void)
 	    "the Debian cloud kernel parses: protocol %x, 64-bit entry",
 	    bz.version);
 	munmap(p, st.st_size);
+	/* Its vmlinux, from make kernel (mk/vmlinux). */
+	memcpy(strrchr(path, '/') + 1, "vmlinux", 7);
+	if ((fd = open(path, O_RDONLY)) < 0) {
+		ok(1, "# skip no vmlinux (make kernel)");
+		return;
+	}
+	fstat(fd, &st);
+	p = mmap(0, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	ok(p != MAP_FAILED && bzimage_parse(p, st.st_size, &bz, &why) == 0 &&
+	    bz.elf && bz.nseg >= 2 && bz.elf_entry == 0x1000000 &&
+	    bz.elf_end < 128 << 20, "its vmlinux parses: %u segments, entry "
+	    "%#llx, end %#llx", bz.nseg, (unsigned long long)bz.elf_entry,
+	    (unsigned long long)bz.elf_end);
+	munmap(p, st.st_size);
+}
+
+/* A vmlinux: its segments and entry; each way its headers can be wrong. */
+static void
+test_elf(void)
+{
+	size_t len;
+	uint8_t *b = elf_fake(4096, &len), *ph = b + 64;
+	struct bzimage bz;
+	const char *why;
+
+	ok(bzimage_parse(b, len, &bz, &why) == 0 && bz.elf && bz.entry64 &&
+	    bz.nseg == 2 && bz.elf_entry == 0x1000000 &&
+	    bz.seg[0].paddr == 0x1000000 && bz.seg[0].off == 4096 &&
+	    bz.seg[1].filesz == 4096 && bz.seg[1].memsz == 8192 &&
+	    bz.elf_end == 0x1400000 + 8192, "a vmlinux: two PT_LOAD segments, "
+	    "the note skipped, its entry and end");
+	b[18] = 3;
+	ok(rejects(b, len, "not an x86-64 ELF64"), "another machine: refused");
+	b[18] = 62;
+	b[4] = 1;
+	ok(rejects(b, len, "not an x86-64 ELF64"), "ELF32: refused");
+	b[4] = 2;
+	put_le(b + 56, 1000, 2);
+	ok(rejects(b, len, "program headers outside"), "phnum past the file");
+	put_le(b + 56, 3, 2);
+	put_le(ph + 32, len, 8);
+	ok(rejects(b, len, "outside the file"), "a segment past the file");
+	put_le(ph + 32, 4096, 8);
+	put_le(ph + 40, 100, 8);
+	ok(rejects(b, len, "outside the file"), "filesz above memsz");
+	put_le(ph + 40, 4096, 8);
+	put_le(ph + 24, 0x8000, 8);
+	ok(rejects(b, len, "below 1 MiB"), "a segment below 1 MiB");
+	put_le(ph + 24, 0xfffffffffffff000ULL, 8);
+	ok(rejects(b, len, "outside the file"), "a segment wrapping past 2^64");
+	put_le(ph + 24, 0x1000000, 8);
+	put_le(b + 24, 0x3000000, 8);
+	ok(rejects(b, len, "no segment holds the entry"), "entry outside");
+	put_le(b + 24, 0x1000000, 8);
+	ok(rejects(b, 40, "not an x86-64"), "cut short");
+	free(b);
 }
 
 int
 main(void)
 {
 	test_good();
+	test_elf();
 	test_bad();
 	test_garbage();
 	test_real();
