@@ -5,6 +5,7 @@
 # prints "bench: ..." figures, plus TAP so the rig accepts the run.
 #   boot time to guest /init by the boot timer (port 0x3f0), each and median
 #   exec to /init's console marker, vmrun against qemu -enable-kvm -M pc
+#   and -M microvm (no PCI, qboot instead of SeaBIOS: the fairer peer)
 #   vmrun's resident memory excluding guest RAM, with the guest idle
 #   the size of bin/vmrun
 . "$(dirname "$0")/../test-lib.sh"
@@ -44,13 +45,14 @@ test_expect_success "boot time to /init, $n boots" '
 
 # Side by side, timed the same way (marktime: from the exec to the
 # marker on the serial console): vmrun, and Debian's qemu -enable-kvm
-# -M pc with the same kernel, initramfs, command line, 256 MiB and one
-# vCPU (the bundle make vm-qemu makes; vmrun-bench.sh makes it).
+# -M pc and -M microvm with the same kernel, initramfs, command line,
+# 256 MiB and one vCPU (the bundle make vm-qemu makes; vmrun-bench.sh
+# makes it).
 qemu=$HUSK_ROOT/build/vm/qemu/run
 mt=$HUSK_ROOT/build/vm/marktime
 median() { sort -n "$1" | sed -n "$(( ($(wc -l <"$1") + 1) / 2 ))p"; }
-test_expect_success "exec to /init's marker on the console: vmrun and qemu -enable-kvm, $n boots each" '
-	test -x "$qemu" && : >t.vmrun && : >t.qemu && i=0 &&
+test_expect_success "exec to /init's marker on the console: vmrun and qemu -enable-kvm -M pc and -M microvm, $n boots each" '
+	test -x "$qemu" && : >t.vmrun && : >t.qemu && : >t.micro && i=0 &&
 	while [ $i -lt $n ]; do
 		timeout 120 "$mt" BENCH-INIT vmrun -m 256 -c 1 --console stdio -k "$kernel" \
 			-i initrd.gz -a "console=ttyS0 panic=-1 quiet" >v.$i 2>m.$i </dev/null &&
@@ -59,15 +61,22 @@ test_expect_success "exec to /init's marker on the console: vmrun and qemu -enab
 			-nodefaults -nographic -monitor none -serial stdio -no-reboot \
 			-kernel "$kernel" -initrd initrd.gz -append "console=ttyS0 panic=-1 quiet" \
 			>q.$i 2>n.$i </dev/null &&
-		sed -n "s/^marktime: BENCH-INIT after \([0-9]*\) us$/\1/p" n.$i >>t.qemu ||
-		{ cat v.$i m.$i q.$i n.$i; return 1; }
+		sed -n "s/^marktime: BENCH-INIT after \([0-9]*\) us$/\1/p" n.$i >>t.qemu &&
+		timeout 120 "$mt" BENCH-INIT "$qemu" -enable-kvm -M microvm -cpu host -m 256 -smp 1 \
+			-nodefaults -nographic -monitor none -serial stdio -no-reboot \
+			-kernel "$kernel" -initrd initrd.gz -append "console=ttyS0 panic=-1 quiet" \
+			>u.$i 2>w.$i </dev/null &&
+		sed -n "s/^marktime: BENCH-INIT after \([0-9]*\) us$/\1/p" w.$i >>t.micro ||
+		{ cat v.$i m.$i q.$i n.$i u.$i w.$i; return 1; }
 		i=$((i + 1))
 	done &&
 	test "$(wc -l <t.vmrun)" = "$n" && test "$(wc -l <t.qemu)" = "$n" &&
-	v=$(median t.vmrun) q=$(median t.qemu) &&
+	test "$(wc -l <t.micro)" = "$n" &&
+	v=$(median t.vmrun) q=$(median t.qemu) u=$(median t.micro) &&
 	echo "bench: exec to /init marker (us), vmrun: $(tr "\n" " " <t.vmrun)" >>figures &&
 	echo "bench: exec to /init marker (us), qemu -enable-kvm -M pc: $(tr "\n" " " <t.qemu)" >>figures &&
-	echo "bench: medians: vmrun $v us, qemu $q us; qemu/vmrun $(awk -v v=$v -v q=$q "BEGIN { printf \"%.2f\", q / v }")x" >>figures
+	echo "bench: exec to /init marker (us), qemu -enable-kvm -M microvm: $(tr "\n" " " <t.micro)" >>figures &&
+	echo "bench: medians: vmrun $v us, qemu -M pc $q us, qemu -M microvm $u us; qemu/vmrun $(awk -v v=$v -v q=$q "BEGIN { printf \"%.2f\", q / v }")x (pc), $(awk -v v=$v -v q=$u "BEGIN { printf \"%.2f\", q / v }")x (microvm)" >>figures
 '
 
 test_expect_success 'resident memory excluding guest RAM (256 MiB guest, idle)' '
