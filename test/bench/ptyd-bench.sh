@@ -9,7 +9,9 @@
 #  echo RTT    one keystroke sent over the WebSocket to a session running
 #              `cat` until its echo comes back; median and p90 of 300,
 #              typed 20 ms apart (back to back, coalescing would hold each
-#              echo for the --flush interval: that figure is printed too).
+#              echo for the --flush interval: that figure is printed too);
+#              beside each, the same keystrokes on a bare PTY running the
+#              same command (the kernel's echo alone) and ptyd's excess.
 #  idle RSS    ptyd's resident memory growth per idle session (`cat`
 #              waiting), over 100 sessions, from /proc/PID/status.
 # ttyd is not in Debian 12's archive (apt-cache policy ttyd: no
@@ -114,10 +116,35 @@ samples.sort()
 print("echo RTT   median %.3f ms  p90 %.3f ms  (300 keystrokes, %d ms apart)" %
       (samples[150] * 1e3, samples[270] * 1e3, gap * 1000))
 PY
-id=$(newid '{"command":"stty raw; exec cat >/dev/null"}')
-python3 rtt.py "${url#http://}" $id 0.02
-id=$(newid '{"command":"stty raw; exec cat >/dev/null"}')
-python3 rtt.py "${url#http://}" $id 0
+# The same keystrokes on a bare PTY (the kernel's echo, no ptyd): the
+# yardstick issue 18's goals are set against (median at most bare + 40 us
+# 20 ms apart, bare + 100 us back to back).
+cat >bare.py <<'PY'
+import os, pty, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp("sh", ["sh", "-c", "stty raw; exec cat >/dev/null"])
+time.sleep(0.3)
+gap = float(sys.argv[1])
+samples = []
+for i in range(300):
+    time.sleep(gap)
+    c = b"abcdefghij"[i % 10:i % 10 + 1]
+    t = time.perf_counter()
+    os.write(fd, c)
+    while c not in os.read(fd, 4096): pass
+    samples.append(time.perf_counter() - t)
+samples.sort()
+print("%.3f %.3f" % (samples[150] * 1e3, samples[270] * 1e3))
+os.kill(pid, 9)
+PY
+for gap in 0.02 0; do
+	b=$(python3 bare.py $gap)
+	id=$(newid '{"command":"stty raw; exec cat >/dev/null"}')
+	r=$(python3 rtt.py "${url#http://}" $id $gap)
+	echo "$r"
+	echo "$b $r" | awk -v g="$gap" '{ printf "bare pty   median %.3f ms  p90 %.3f ms  (%d ms apart); ptyd - bare: %+.0f us\n", $1, $2, g * 1000, ($6 - $1) * 1000 }'
+done
 
 rss() { awk '/^VmRSS/ { print $2 }' /proc/$pid/status; }
 id=$(newid '{"command":"exec cat"}')
