@@ -47,6 +47,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "err.h"
 #include "io.h"
 #include "num.h"
@@ -72,15 +73,15 @@ usage(void)
 	    "usage: guest-agent [-l addr:port] [-k tokenfile] [-K cmdline] "
 	    "[-j jobs] [-w workdir] [-L languages] [-R readyfifo] [-N fd]\n"
 	    "       guest-agent call [-k tokenfile] [-c connect_ms] "
-	    "[-n tries] addr:port health\n"
+	    "[-n tries] [-w wait_ms] addr:port health\n"
 	    "       guest-agent call [-k tokenfile] [-c connect_ms] "
-	    "[-n tries] addr:port shutdown\n"
+	    "[-n tries] [-w wait_ms] addr:port shutdown\n"
 	    "       guest-agent call [-k tokenfile] [-c connect_ms] "
-	    "[-n tries] [-t timeout_ms] [-m max_output] [-i] addr:port "
-	    "exec argv ...\n"
+	    "[-n tries] [-w wait_ms] [-t timeout_ms] [-m max_output] [-i] "
+	    "addr:port exec argv ...\n"
 	    "       guest-agent call [-k tokenfile] [-c connect_ms] "
-	    "[-n tries] [-t timeout_ms] [-m max_output] [-i] addr:port "
-	    "run language file\n");
+	    "[-n tries] [-w wait_ms] [-t timeout_ms] [-m max_output] [-i] "
+	    "addr:port run language file\n");
 	exit(EX_USAGE);
 }
 
@@ -269,7 +270,7 @@ call_main(int argc, char **argv)
 	int ch;
 
 	optind = 1;
-	while ((ch = getopt(argc, argv, "+k:c:n:t:m:ih")) != -1) {
+	while ((ch = getopt(argc, argv, "+k:c:n:w:t:m:ih")) != -1) {
 		switch (ch) {
 		case 'k': tokfile = optarg; break;
 		case 'c':
@@ -277,6 +278,10 @@ call_main(int argc, char **argv)
 			break;
 		case 'n':
 			c.tries = xnum_opt('n', optarg, 1, 100, "number");
+			break;
+		case 'w':
+			c.wait_until = clock_ms() + xnum_opt('w', optarg, 1,
+			    3600000, "number");
 			break;
 		case 't':
 			c.timeout_ms = xnum_opt('t', optarg, 1, TIMEOUT_MAX, "number");

@@ -8,6 +8,14 @@ echo s3cret >token
 echo wrong >badtoken
 agent_start agent -k token -w "$PWD/work"
 
+# vmrun's side of a vsock socket at v.sock, to the agent (as husk's VMs
+# have it): "CONNECT P" read, "OK" answered, then the stream.
+cat >relay.sh <<EOF
+#!/bin/sh
+T=TCP:\$1 exec socat UNIX-LISTEN:v.sock,fork SYSTEM:'read l; echo OK 1; exec socat - "\$T"'
+EOF
+chmod +x relay.sh
+
 test_expect_success 'health needs no token' '
 	guest-agent call "$A" health | grep -q "\"status\":\"ok\""
 '
@@ -145,4 +153,20 @@ test_expect_success 'shutdown answers, stops running jobs, and the agent exits 0
 	echo "{\"status\":\"stopping\"}" >want && test_cmp want got &&
 	wait $p4 && gone jobpid
 '
+test_expect_success 'call -w waits for an agent still starting (no socket yet), silently' '
+	rm -f v.sock &&
+	{ guest-agent call -w 10000 -n 1 "vsock:$PWD/v.sock:52" health >got 2>err & } &&
+	c=$! &&
+	{ bg sh -c "sleep 0.3; exec ./relay.sh $A"; } &&
+	wait $c && grep -q "\"status\":\"ok\"" got &&
+	! grep -q "unable to connect" err
+'
+test_expect_success 'call -w with nothing there: gives up after wait_ms, 111, saying so' '
+	s=$(date +%s%N) &&
+	{ guest-agent call -w 300 -n 1 "vsock:$PWD/none.sock:52" health 2>err; st=$?; } &&
+	e=$(( ($(date +%s%N) - s) / 1000000 )) && echo "$e ms" && cat err &&
+	test $st = 111 && test $e -ge 300 && test $e -lt 3000 &&
+	grep -q "unable to connect to vsock:$PWD/none.sock:52" err
+'
+test_expect_code 100 'call -w 0: a usage error' 'guest-agent call -w 0 "$A" health'
 test_done

@@ -64,6 +64,7 @@ struct call {
 	char **args;
 	int nargs;
 	long long connect_ms, tries, timeout_ms, max_output;
+	long long wait_until;  /* -w: a refused connect is retried till then */
 	int stdin_too;
 	struct buf req;        /* the request, sent whole by each attempt */
 	int wait_ms;           /* for the answer of one attempt */

@@ -117,8 +117,19 @@ slurp(const char *path, struct buf *b)
 		close(fd);
 }
 
+/* Nothing listens there yet, and -w's time has not passed: the agent is
+ * still starting (a refused TCP connect, no vmrun socket yet, the
+ * guest's reset through it). */
+static int
+refused(const struct call *c)
+{
+	return (errno == ECONNREFUSED || errno == ENOENT ||
+	    errno == ECONNRESET) && clock_ms() < c->wait_until;
+}
+
 /* One attempt: 0 answered (c->status), 1 worth retrying (could not
- * connect or send: nothing ran), -1 failed after sending. */
+ * connect or send: nothing ran), 2 refused while -w waits (not an
+ * attempt), -1 failed after sending. */
 static int
 call_once(struct call *c, const char *req, size_t reqlen, int wait_ms)
 {
@@ -128,6 +139,8 @@ call_once(struct call *c, const char *req, size_t reqlen, int wait_ms)
 	int fd = http_connect(c->addr, c->connect_ms), got;
 
 	if (fd < 0) {
+		if (refused(c))
+			return 2;
 		err_warnsys("unable to connect to %s", c->addr);
 		return 1;
 	}
@@ -239,6 +252,11 @@ call_run(struct call *c)
 
 	for (long long t = 1;; t++) {
 		int r = call_once(c, c->req.p, c->req.len, c->wait_ms);
+		if (r == 2) {
+			t--;            /* not an attempt: waiting for it */
+			clock_sleep_ms(10);
+			continue;
+		}
 		if (r < 0)
 			err_diesys(EX_SYS, "unable to %s on %s", verb, c->addr);
 		if (r == 0 && c->status != 429 && c->status < 500)

@@ -467,17 +467,19 @@ run_ready() {
 				echo "  (the guest printed nothing: does this /dev/kvm boot the kernel? see husk doctor)" >&2
 			exit $EX_BOOT
 		fi
-		# A probe: the connection within 1 s (vmrun holds a CONNECT
-		# until the guest's vsock driver answers it), the answer
-		# within 5 s: under load (five guests booting in nested KVM
-		# on TCG) an agent that is up took over a second to answer,
-		# and a 1 s probe then failed every time, to the deadline.
+		# A probe: for up to 1 s the agent's refusals are waited
+		# out inside the call (-w: a connect every 10 ms, no process
+		# each), and so is a CONNECT vmrun holds until the guest's
+		# vsock driver answers it; then the answer within 5 s: under
+		# load (five guests booting in nested KVM on TCG) an agent
+		# that is up took over a second to answer, and a 1 s probe
+		# then failed every time, to the deadline.
 		c=$(( left < 1000 ? left : 1000 ))
 		w=$(( left < 1000 ? 1 : left < 5000 ? left / 1000 : 5 ))
 		if [ "$attached" = 1 ] || [ ! -S "$rundir/v.sock" ]; then
 			sleep 0.02
-		elif timeout "$w" \
-		    "$agent" call -c "$c" -n 1 "$aaddr" health >/dev/null 2>&1; then
+		elif timeout $(( w + 1 )) "$agent" call -c "$c" -w "$c" -n 1 \
+		    "$aaddr" health >/dev/null 2>&1; then
 			break
 		fi
 		# A refused connection returns at once: do not spin.
