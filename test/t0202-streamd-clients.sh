@@ -69,6 +69,10 @@ test_expect_success 'preemption storm: 200 clients, kill -9 and preemption, stit
 		fi
 	done &&
 	sort -n -k1,1 order >sorted &&
+	# What streamd logged as maybe written twice: a preempted client
+	# still in the middle of a chunk when its grace ran out (a loaded
+	# machine: streamd(1) BUGS).
+	sed -n "s/.*stdout bytes \([0-9]*\)-\([0-9]*\) may be written twice.*/\1 \2/p" storm.log >twice &&
 	pos=0 && prevkilled=0 &&
 	while read start i k; do
 		size=$(wc -c <o.$i)
@@ -79,12 +83,15 @@ test_expect_success 'preemption storm: 200 clients, kill -9 and preemption, stit
 		tail -c +$((start + 1)) expect | head -c $size | cmp -s - o.$i || { echo "client $i wrong bytes at $start"; return 1; }
 		# no gap; an overlap only after a client killed mid-stream
 		test $start -le $pos || { echo "gap before client $i: $pos..$start"; return 1; }
-		if [ $prevkilled = 0 ] && [ $start != $pos ]; then echo "client $i repeats bytes after a clean handover"; return 1; fi
+		if [ $prevkilled = 0 ] && [ $start != $pos ] &&
+		    ! awk -v s=$start -v p=$pos "\$1 <= s && p <= \$2 { f = 1 } END { exit !f }" twice; then
+			echo "client $i repeats bytes $start-$pos after a clean handover, not logged"; cat twice; return 1
+		fi
 		end=$((start + size)); [ $end -gt $pos ] && pos=$end
 		prevkilled=$k
 	done <sorted &&
 	test $pos = $(wc -c <expect) &&
-	echo "stitched $pos bytes from $(ls j.* | wc -l) clients, $(grep -c . killed) killed"
+	echo "stitched $pos bytes from $(ls j.* | wc -l) clients, $(grep -c . killed) killed, $(grep -c . twice) logged as maybe twice"
 '
 
 # stitch2 A B LOG EXPECT: clients A then B (journals j.A, j.B; outputs
