@@ -1,6 +1,7 @@
 /* http: the client side (response parser) and the sockets. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -284,7 +285,7 @@ http_listen(const char *addr, int backlog)
 static int
 vmrun_vsock(const char *addr, int timeout_ms)
 {
-	char path[256];
+	char path[PATH_MAX];
 	const char *colon = strrchr(addr, ':');
 	long long port;
 

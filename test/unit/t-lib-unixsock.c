@@ -162,6 +162,32 @@ main(void)
 		unlink(lp);
 		rmdir(deep);
 	}
+	/* vsock:PATH:PORT with a PATH past 256 bytes (a deep HUSK_STATE):
+	 * http_connect takes it as unixsock does. */
+	{
+		char deep[480], lp[500], a[520];
+		int report[2];
+		pid_t p;
+		char mid[300];
+		snprintf(mid, sizeof mid, "%s/%0150d", dir, 1);
+		snprintf(deep, sizeof deep, "%s/%0150d", mid, 2);
+		snprintf(lp, sizeof lp, "%s/v.sock", deep);
+		snprintf(a, sizeof a, "vsock:%s:52", lp);
+		ok(mkdir(mid, 0700) == 0 && mkdir(deep, 0700) == 0 &&
+		    (l = unixsock_listen(lp, 4)) >= 0,
+		    "vmrun's socket at a %zu-byte path", strlen(lp));
+		p = vmrun_side(l, "OK", report);
+		ok((c = http_connect(a, 1000)) >= 0, "http_connect to it");
+		if (c >= 0)
+			close(c);
+		close(report[0]);
+		kill(p, SIGKILL);
+		waitpid(p, NULL, 0);
+		close(l);
+		unlink(lp);
+		rmdir(deep);
+		rmdir(mid);
+	}
 
 	ok((l = unixsock_listen(path, 4)) >= 0, "vmrun's socket");
 	vsock_case(l, path, "OK", 0);
