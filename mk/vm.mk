@@ -33,12 +33,14 @@ vm-guest: all kernel
 	$(Q)initramfs/mkinitramfs -m $(KERNEL_ROOT) -o build/vm/guest \
 		>/dev/null 2>build/vm/guest.log || { cat build/vm/guest.log >&2; exit 1; }
 
-# The same with python3, so the husk VM tests run a python3 job too
-# (test/husk-vm-lib.sh takes every build/vm/guest-LANG it finds).
-vm-guest-python3: all kernel
+# The same with a language, so the husk VM tests run python3 and C jobs
+# too (test/husk-vm-lib.sh takes every build/vm/guest-LANG it finds).
+VM_LANGS = python3 c
+$(VM_LANGS:%=vm-guest-%): vm-guest-%: all kernel
 	$(Q)mkdir -p build/vm
-	$(Q)initramfs/mkinitramfs -m $(KERNEL_ROOT) -l python3 -o build/vm/guest-python3 \
-		>/dev/null 2>build/vm/guest-python3.log || { cat build/vm/guest-python3.log >&2; exit 1; }
+	$(Q)initramfs/mkinitramfs -m $(KERNEL_ROOT) -l $* -o build/vm/guest-$* \
+		>/dev/null 2>build/vm/guest-$*.log || { cat build/vm/guest-$*.log >&2; exit 1; }
+vm-guests: vm-guest $(VM_LANGS:%=vm-guest-%)
 
 vm-helpers: $(VM_HELPERS)
 
@@ -51,8 +53,8 @@ build/vm/qemu/run: test/vm/mkqemu $(wildcard /usr/bin/qemu-system-x86_64) | buil
 
 vm-qemu: build/vm/qemu/run
 
-vm: all vm-helpers $(VM_BASE) vm-guest vm-guest-python3
+vm: all vm-helpers $(VM_BASE) vm-guests
 
 check: vm
 
-.PHONY: vm vm-helpers vm-guest vm-guest-python3 vm-qemu
+.PHONY: vm vm-helpers vm-guest vm-guests $(VM_LANGS:%=vm-guest-%) vm-qemu

@@ -81,6 +81,24 @@ test_expect_success 'python3.10 is chosen over python3.9' '
 	    "$(busybox | sed -n "1s/^BusyBox v\([0-9.]*\).*/\1/p")" >want &&
 	test_cmp want got
 '
+# The C image: its tcc and make run in the image alone (a chroot of it),
+# without the host's files: tcc -run for code, and make of a project of
+# two files with the maths library.
+test_expect_success 'the c image compiles and runs C, and builds with make, by itself' '
+	"$mk" -m "$modroot" -l sh,c -o outc >imgc 2>/dev/null &&
+	extract "$(cat imgc)" etc/husk/languages >got &&
+	grep -q "^c [0-9.]* /usr/bin/tcc -xc -run$" got &&
+	mkdir croot && (cd croot && gzip -dc "$(cat ../imgc)" | cpio -idm --quiet) &&
+	printf "#include <stdio.h>\nint main(void) { printf(\"%%d\\\\n\", 6 * 7); return 3; }\n" >croot/tmp/code &&
+	{ chroot croot /usr/bin/tcc -xc -run /tmp/code >cout; test $? = 3; } &&
+	echo 42 >want && test_cmp want cout &&
+	mkdir croot/job &&
+	printf "hello: hello.c util.c\n\t\$(CC) -o hello hello.c util.c -lm\n" >croot/job/Makefile &&
+	printf "#include <math.h>\n#include <stdio.h>\nint twice(int);\nint main(void) { printf(\"%%d %%.1f\\\\n\", twice(21), sqrt(2.0)); return 0; }\n" >croot/job/hello.c &&
+	echo "int twice(int x) { return 2 * x; }" >croot/job/util.c &&
+	chroot croot /bin/sh -c "cd /job && make >/dev/null 2>&1 && ./hello" >cout &&
+	echo "42 1.4" >want && test_cmp want cout
+'
 test_expect_success 'cleanup keeps the current image and its record, and -K others' '
 	for n in 1 2 3; do
 		echo $n >>agent &&

@@ -25,7 +25,7 @@ test_expect_success 'an empty file: exit 100, says so' '
 '
 test_expect_success 'an unknown language: exit 100, lists the known ones' '
 	{ husk run -l cobol -c "DISPLAY 1" 2>err; test $? = 100; } &&
-	grep -qx "husk: fatal: unable to run language cobol: not one of: sh python3 lua" err
+	grep -qx "husk: fatal: unable to run language cobol: not one of: sh python3 lua c" err
 '
 test_expect_success 'both -c and -f: exit 100' '
 	echo x >f && { husk run -c x -f f 2>err; test $? = 100; } &&

@@ -1,8 +1,8 @@
 ### husk run
 
 # Languages: husk's name, mkinitramfs's, the agent's.
-LANGS="sh python3 lua"
-lang_image() { case $1 in sh) echo sh ;; python|python3) echo python3 ;; lua) echo lua ;; *) return 1 ;; esac; }
+LANGS="sh python3 lua c"
+lang_image() { case $1 in sh) echo sh ;; python|python3) echo python3 ;; lua) echo lua ;; c) echo c ;; *) return 1 ;; esac; }
 lang_agent() { case $1 in python|python3) echo python ;; *) echo "$1" ;; esac; }
 
 # image LANG: the path of the language's initramfs, kept in
