@@ -36,6 +36,10 @@
  * Client.  guest-agent call ADDR VERB: one request per attempt, retried
  * with backoff when the connection cannot be made or the request cannot
  * be sent, or the answer is 429 or 5xx; never once a job may have run.
+ *
+ * Packing, on the host.  guest-agent pack DIR PREFIX: DIR's tree as a
+ * newc cpio on standard output (lib/cpio.h), for husk run -C DIR to
+ * append to the guest image: the job finds it under /PREFIX.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -48,6 +52,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "cpio.h"
 #include "err.h"
 #include "io.h"
 #include "num.h"
@@ -81,7 +86,9 @@ usage(void)
 	    "addr:port exec argv ...\n"
 	    "       guest-agent call [-k tokenfile] [-c connect_ms] "
 	    "[-n tries] [-w wait_ms] [-t timeout_ms] [-m max_output] [-i] "
-	    "addr:port run language file\n");
+	    "addr:port run language file\n"
+	    "       guest-agent pack [-x pattern] [-m max_bytes] "
+	    "[-n max_files] dir prefix\n");
 	exit(EX_USAGE);
 }
 
@@ -316,11 +323,60 @@ call_main(int argc, char **argv)
 	return call_run(&c);
 }
 
+/* ---- packing ---- */
+
+/* Defaults: what a guest's RAM holds comfortably (husk raises it). */
+#define PACK_MAX_BYTES (256LL << 20)
+#define PACK_MAX_FILES 100000
+
+static int
+pack_main(int argc, char **argv)
+{
+	struct tree_opts o = { .max_bytes = PACK_MAX_BYTES,
+	    .max_entries = PACK_MAX_FILES };
+	const char **x;
+	char err[512];
+	int ch;
+
+	if (!(x = calloc(argc, sizeof *x)))
+		err_diesys(EX_SYS, "unable to allocate");
+	optind = 1;
+	while ((ch = getopt(argc, argv, "+x:m:n:h")) != -1) {
+		switch (ch) {
+		case 'x': x[o.nexclude++] = optarg; break;
+		case 'm':
+			o.max_bytes = xnum_opt('m', optarg, 1, 1LL << 40,
+			    "number");
+			break;
+		case 'n':
+			o.max_entries = xnum_opt('n', optarg, 1, 10000000,
+			    "number");
+			break;
+		default: usage();
+		}
+	}
+	if (argc - optind != 2)
+		usage();
+	if (!cpio_prefix_valid(argv[optind + 1]))
+		err_die(EX_USAGE, "unable to use prefix %s: not a relative "
+		    "path without empty, . or .. components", argv[optind + 1]);
+	if (isatty(1))
+		err_die(EX_USAGE, "unable to pack %s: standard output is a "
+		    "terminal", argv[optind]);
+	o.exclude = x;
+	if (cpio_write(1, argv[optind], argv[optind + 1], &o, err,
+	    sizeof err) < 0)
+		err_die(EX_SYS, "unable to pack %s: %s", argv[optind], err);
+	free(x);
+	return 0;
+}
+
 static const struct mode {
 	const char *name;
 	int (*fn)(int, char **);
 } modes[] = {
 	{ "call", call_main },
+	{ "pack", pack_main },
 };
 
 int
