@@ -1,6 +1,7 @@
 /* vmrun: boot a Linux bzImage in a KVM virtual machine.
  *
- * Reads the kernel (-k) and initrd (-i) files, boots them with the command
+ * Reads the kernel (-k) and initrd (-i, up to 4: one after another, each
+ * from a multiple of 4 bytes) files, boots them with the command
  * line (-a, default "console=ttyS0 panic=-1", then the first line of the
  * -A file: a secret's place, as every argv is public) in -m MiB on -c vCPUs,
  * with a 16550A console on COM1, a CMOS clock, an i8042 for reset, ACPI
@@ -222,7 +223,8 @@ reason(int status)
 }
 
 /* Options, all known before anything is opened. */
-static const char *kernel, *initrd, *cmdline = DEFAULT_CMDLINE;
+static const char *kernel, *initrd[BOOT_INITRD_PARTS], *cmdline = DEFAULT_CMDLINE;
+static unsigned ninitrd;
 static const char *console = "stdio", *fifo, *exitfile, *cmdfile;
 static char cmdmore[2048];      /* -A's line */
 static long long mem_mib = 256, ncpus = 1, readyfd = -1, console_max;
@@ -277,7 +279,12 @@ parse_args(int argc, char **argv)
 		switch (c) {
 		case 'v': verbose = 1; break;
 		case 'k': kernel = optarg; break;
-		case 'i': initrd = optarg; break;
+		case 'i':
+			if (ninitrd == BOOT_INITRD_PARTS)
+				err_die(EX_USAGE, "unable to add -i %s: at most %d "
+				    "initrd files", optarg, BOOT_INITRD_PARTS);
+			initrd[ninitrd++] = optarg;
+			break;
 		case 'a': cmdline = optarg; break;
 		case 'A': cmdfile = optarg; break;
 		case 'm': mem_mib = xnum_opt(c, optarg, 32, RAM_MAX >> 20, "MiB"); break;
@@ -480,7 +487,7 @@ run_loop(struct vm *vm, struct loop *l)
 }
 
 /* The guest's inputs, read before /dev/kvm is touched. */
-static struct file kf, rf;
+static struct file kf, rf[BOOT_INITRD_PARTS];
 static struct bzimage bz;
 
 static void
@@ -492,10 +499,13 @@ read_inputs(void)
 		err_diesys(EX_SYS, "unable to read kernel %s", kernel);
 	if (bzimage_parse(kf.p, kf.len, &bz, &why) < 0)
 		err_die(EX_SYS, "unable to load kernel %s: %s", kernel, why);
-	if (initrd && map_file(&rf, initrd) < 0)
-		err_diesys(EX_SYS, "unable to read initrd %s", initrd);
-	if (initrd && rf.len == 0)
-		err_die(EX_SYS, "unable to load initrd %s: empty file", initrd);
+	for (unsigned i = 0; i < ninitrd; i++) {
+		if (map_file(&rf[i], initrd[i]) < 0)
+			err_diesys(EX_SYS, "unable to read initrd %s", initrd[i]);
+		if (rf[i].len == 0)
+			err_die(EX_SYS, "unable to load initrd %s: empty file",
+			    initrd[i]);
+	}
 	if (cmdfile) {
 		ssize_t n = io_readsmall(AT_FDCWD, cmdfile, cmdmore,
 		    sizeof cmdmore);
@@ -511,10 +521,14 @@ read_inputs(void)
 static int
 load_guest(struct vm *vm, struct boot_info *bi)
 {
+	struct boot_part parts[BOOT_INITRD_PARTS];
 	const char *why;
 	uint64_t rsdp;
 	char *cl;
 	int r = -1;
+
+	for (unsigned i = 0; i < ninitrd; i++)
+		parts[i] = (struct boot_part){ rf[i].p, rf[i].len };
 
 	if (!(cl = make_cmdline(cmdline, cmdmore, vm->mmio))) {
 		err_warnsys("unable to allocate the command line");
@@ -524,13 +538,14 @@ load_guest(struct vm *vm, struct boot_info *bi)
 		err_warn("unable to build ACPI tables: too many devices");
 		goto out;
 	}
-	if (boot_load(&vm->mem, &bz, kf.p, rf.p, rf.len, cl, rsdp, bi,
+	if (boot_load(&vm->mem, &bz, kf.p, parts, ninitrd, cl, rsdp, bi,
 	    &why) < 0) {
 		err_warn("unable to load kernel %s: %s", kernel, why);
 		goto out;
 	}
 	unmap_file(&kf);
-	unmap_file(&rf);
+	for (unsigned i = 0; i < ninitrd; i++)
+		unmap_file(&rf[i]);
 	if (verbose)
 		err_info("kernel protocol %u.%02u, %s entry at 0x%llx, initrd at "
 		    "0x%llx, command line: %s%s%s", bz.version >> 8,
@@ -641,7 +656,8 @@ main(int argc, char **argv)
 	vm_close(&vm);
 	status = vm_status(&vm);
 	unmap_file(&kf);
-	unmap_file(&rf);
+	for (unsigned i = 0; i < ninitrd; i++)
+		unmap_file(&rf[i]);
 	if (vm.cfg.console_out > 2)
 		close(vm.cfg.console_out);
 	loop_free(&l);

@@ -54,6 +54,17 @@ test_expect_code 111 'initrd empty' '
 	fake_bzimage k && : >empty &&
 	vmrun -k k -i empty
 ' '^vmrun: fatal: unable to load initrd empty: empty file'
+test_expect_code 100 'a fifth -i: at most 4, named' '
+	vmrun -k k -i a -i b -i c -i d -i e
+' '^vmrun: fatal: unable to add -i e: at most 4 initrd files$'
+test_expect_code 111 'the third of three initrds missing: named' '
+	fake_bzimage k && echo a >a && echo b >b &&
+	vmrun -k k -i a -i b -i nonexistent
+' '^vmrun: fatal: unable to read initrd nonexistent: No such file or directory$'
+test_expect_code 111 'the second of two initrds empty: named' '
+	fake_bzimage k && echo a >a && : >empty &&
+	vmrun -k k -i a -i empty
+' '^vmrun: fatal: unable to load initrd empty: empty file'
 test_expect_code 111 '-A file missing: refused before /dev/kvm' '
 	fake_bzimage k && vmrun -k k -A nonexistent
 ' '^vmrun: fatal: unable to read -A nonexistent: No such file or directory$'

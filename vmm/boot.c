@@ -101,15 +101,47 @@ kernel_put(struct guest_mem *m, const struct bzimage *bz, const uint8_t *img,
  * jmp back to the hlt.  See layout.h RESET_VECTOR. */
 static const uint8_t reset_stub[] = { 0xb0, 0xfe, 0xe6, 0x64, 0xf4, 0xeb, 0xfd };
 
+uint64_t
+boot_initrd_len(const struct boot_part *part, unsigned nparts)
+{
+	uint64_t off = 0;
+
+	for (unsigned i = 0; i < nparts; i++)
+		off = ((off + 3) & ~3ULL) + part[i].len;
+	return off;
+}
+
+/* The parts at gpa, each from a multiple of 4, zeros between. */
+static int
+initrd_put(struct guest_mem *m, uint64_t gpa, const struct boot_part *part,
+    unsigned nparts)
+{
+	uint64_t off = 0, at;
+	uint8_t *z;
+
+	for (unsigned i = 0; i < nparts; i++) {
+		at = (off + 3) & ~3ULL;
+		if (at > off) {
+			if (!(z = gm_ptr(m, gpa + off, at - off)))
+				return -1;
+			memset(z, 0, at - off);
+		}
+		if (put(m, gpa + at, part[i].p, part[i].len))
+			return -1;
+		off = at + part[i].len;
+	}
+	return 0;
+}
+
 int
 boot_load(struct guest_mem *m, const struct bzimage *bz,
-    const uint8_t *img, const uint8_t *initrd, size_t initrd_len,
+    const uint8_t *img, const struct boot_part *initrd, unsigned nparts,
     const char *cmdline, uint64_t rsdp, struct boot_info *bi,
     const char **why)
 {
 	struct boot_params bp;
 	uint64_t gdt[BOOT_GDT_ENTRIES];
-	uint64_t top;
+	uint64_t top, initrd_len = boot_initrd_len(initrd, nparts);
 	size_t cl = strlen(cmdline);
 	unsigned n = 0;
 
@@ -144,6 +176,10 @@ boot_load(struct guest_mem *m, const struct bzimage *bz,
 	bp.hdr.cmdline_size = cl;
 	bp.acpi_rsdp_addr = rsdp;
 
+	if (initrd_len > 0xffffffffULL) {	/* ramdisk_size is 32 bits */
+		*why = "initrd of 4 GiB or more";
+		return -1;
+	}
 	if (initrd_len) {
 		/* As high as allowed: below initrd_addr_max and RAM's end, page
 		 * aligned, clear of the kernel's decompression area. */
@@ -155,7 +191,7 @@ boot_load(struct guest_mem *m, const struct bzimage *bz,
 			return -1;
 		}
 		bi->initrd_addr = (top - initrd_len) & ~0xfffULL;
-		if (put(m, bi->initrd_addr, initrd, initrd_len)) {
+		if (initrd_put(m, bi->initrd_addr, initrd, nparts)) {
 			*why = "guest RAM too small for the initrd";
 			return -1;
 		}

@@ -16,12 +16,27 @@ struct boot_info {
 	uint64_t kernel_end;     /* first byte above what the kernel may use */
 };
 
-/* Load kernel, initrd (initrd_len 0: none) and cmdline per the boot protocol
+/* The initrd is up to BOOT_INITRD_PARTS files (vmrun -i ... -i ...) laid
+ * one after another, each from an offset that is a multiple of 4, zeros
+ * between: Linux unpacks concatenated cpio archives, compressed or not, as
+ * one initramfs and skips zeros between them, but looks for an
+ * uncompressed archive's magic only at such an offset.  husk run -C
+ * appends a job's directory (guest-agent pack) to the image so. */
+#define BOOT_INITRD_PARTS 4
+struct boot_part {
+	const uint8_t *p;
+	size_t len;
+};
+
+/* The initrd's length: the parts, each started at a multiple of 4. */
+uint64_t boot_initrd_len(const struct boot_part *part, unsigned nparts);
+
+/* Load kernel, initrd (nparts 0: none) and cmdline per the boot protocol
  * and write boot_params (setup header, e820, acpi_rsdp_addr = rsdp), the
  * identity page tables and the GDT.  Guest RAM must be zeroed.  0, or -1
  * with *why set to a static reason. */
 int boot_load(struct guest_mem *m, const struct bzimage *bz,
-    const uint8_t *img, const uint8_t *initrd, size_t initrd_len,
+    const uint8_t *img, const struct boot_part *initrd, unsigned nparts,
     const char *cmdline, uint64_t rsdp, struct boot_info *bi,
     const char **why);
 

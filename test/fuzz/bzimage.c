@@ -39,8 +39,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			abort();
 		}
 		/* only the parts boot_load writes need clearing */
-		boot_load(&m, &bz, copy, copy, len < 4096 ? len : 4096,
-		    "console=ttyS0", 0xe0000, &bi, &why);
+		boot_load(&m, &bz, copy, &(struct boot_part){ copy,
+		    len < 4096 ? len : 4096 }, 1, "console=ttyS0", 0xe0000,
+		    &bi, &why);
 	}
 	free(copy);
 	return 0;

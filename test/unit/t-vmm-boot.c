@@ -17,6 +17,7 @@ main(void)
 	uint8_t *img = bz_fake(8192, &len);
 	struct guest_mem m = { calloc(1, 64 * MIB), 64 * MIB };
 	uint8_t initrd[10000];
+	struct boot_part one = { initrd, sizeof(initrd) };
 	struct bzimage bz;
 	struct boot_info bi;
 	struct boot_params *bp;
@@ -26,7 +27,7 @@ main(void)
 
 	memset(initrd, 0xab, sizeof(initrd));
 	ok(bzimage_parse(img, len, &bz, &why) == 0, "fake image parses");
-	ok(boot_load(&m, &bz, img, initrd, sizeof(initrd), "console=ttyS0 x=1",
+	ok(boot_load(&m, &bz, img, &one, 1, "console=ttyS0 x=1",
 	    ACPI_ADDR, &bi, &why) == 0, "boot_load succeeds");
 	bp = (struct boot_params *)(m.host + ZERO_PAGE_ADDR);
 
@@ -86,26 +87,53 @@ main(void)
 	memset(longcl, 'a', sizeof(longcl) - 1);
 	longcl[sizeof(longcl) - 1] = 0;
 	memset(m.host, 0, m.size);
-	ok(boot_load(&m, &bz, img, 0, 0, longcl, ACPI_ADDR, &bi, &why) < 0 &&
+	ok(boot_load(&m, &bz, img, NULL, 0, longcl, ACPI_ADDR, &bi, &why) < 0 &&
 	    strstr(why, "command line"), "command line over cmdline_size refused");
-	ok(boot_load(&m, &bz, img, 0, 0, "", ACPI_ADDR, &bi, &why) == 0 &&
+	ok(boot_load(&m, &bz, img, NULL, 0, "", ACPI_ADDR, &bi, &why) == 0 &&
 	    bi.initrd_addr == 0 && ((struct boot_params *)(m.host +
 	    ZERO_PAGE_ADDR))->hdr.ramdisk_size == 0, "no initrd: none described");
 	{
 		size_t big = 64 * MIB - 0x1000000;
 		uint8_t *huge = calloc(1, big);
-		ok(boot_load(&m, &bz, img, huge, big, "", ACPI_ADDR, &bi, &why) < 0 &&
+		ok(boot_load(&m, &bz, img, &(struct boot_part){ huge, big },
+		    1, "", ACPI_ADDR, &bi, &why) < 0 &&
 		    strstr(why, "initrd"), "initrd overlapping the kernel refused");
 		free(huge);
 	}
 	{
 		struct guest_mem small = { m.host, 16 * MIB };
-		ok(boot_load(&small, &bz, img, 0, 0, "", ACPI_ADDR, &bi, &why) < 0 &&
+		ok(boot_load(&small, &bz, img, NULL, 0, "", ACPI_ADDR, &bi, &why) < 0 &&
 		    strstr(why, "too small"), "RAM below pref_address + init_size refused");
+	}
+	{
+		/* Parts of 5, 6 and 7 bytes: at 0, 8 and 16, zeros between
+		 * (written, not assumed: the RAM here is dirty). */
+		static const uint8_t a[5] = "aaaaa", b[6] = "bbbbbb",
+		    c[7] = "ccccccc";
+		struct boot_part three[3] = { { a, 5 }, { b, 6 }, { c, 7 } };
+		static const uint8_t want[23] = "aaaaa\0\0\0bbbbbb\0\0"
+		    "ccccccc";
+		struct boot_params *p = (struct boot_params *)(m.host +
+		    ZERO_PAGE_ADDR);
+		memset(m.host + 32 * MIB, 0xee, 32 * MIB);
+		ok(boot_load(&m, &bz, img, three, 3, "", ACPI_ADDR, &bi,
+		    &why) == 0, "three initrd parts load");
+		ok(p->hdr.ramdisk_image == bi.initrd_addr &&
+		    p->hdr.ramdisk_size == 23 && bi.initrd_addr % 4096 == 0 &&
+		    !memcmp(m.host + bi.initrd_addr, want, 23),
+		    "one initrd of 23 bytes: each part from a multiple of 4, "
+		    "zeros between");
+		ok(boot_initrd_len(NULL, 0) == 0 &&
+		    boot_initrd_len(three, 1) == 5 &&
+		    boot_initrd_len(three, 2) == 14 &&
+		    boot_initrd_len((struct boot_part[]){ { a, 4 }, { a, 4 } },
+		    2) == 8 && boot_initrd_len((struct boot_part[]){ { a, 3 },
+		    { a, 1 }, { a, 1 } }, 3) == 9, "boot_initrd_len");
+		memset(m.host, 0, m.size);
 	}
 	put_le(img + 0x22c, 32 * MIB - 1, 4);  /* initrd_addr_max */
 	bzimage_parse(img, len, &bz, &why);
-	ok(boot_load(&m, &bz, img, initrd, sizeof(initrd), "", ACPI_ADDR, &bi,
+	ok(boot_load(&m, &bz, img, &one, 1, "", ACPI_ADDR, &bi,
 	    &why) == 0 && bi.initrd_addr + sizeof(initrd) <= 32 * MIB &&
 	    bi.initrd_addr + sizeof(initrd) > 32 * MIB - 8192,
 	    "initrd ends below initrd_addr_max");
@@ -117,7 +145,7 @@ main(void)
 		uint8_t *e = elf_fake(8192, &elen);
 		memset(m.host, 0, 64 * MIB);
 		ok(bzimage_parse(e, elen, &bz, &why) == 0 &&
-		    boot_load(&m, &bz, e, initrd, sizeof(initrd), "console=ttyS0",
+		    boot_load(&m, &bz, e, &one, 1, "console=ttyS0",
 		    ACPI_ADDR, &bi, &why) == 0, "a vmlinux loads");
 		ok(bi.entry == 0x1000000 && bi.entry64, "entered at its ELF "
 		    "entry, 64-bit");
@@ -135,7 +163,7 @@ main(void)
 		    "HdrS, loader, command line, initrd above the kernel");
 		{
 			struct guest_mem small = { m.host, 0x1400000 + 4096 };
-			ok(boot_load(&small, &bz, e, 0, 0, "", ACPI_ADDR, &bi,
+			ok(boot_load(&small, &bz, e, NULL, 0, "", ACPI_ADDR, &bi,
 			    &why) < 0 && strstr(why, "too small"),
 			    "RAM that ends inside a segment refused");
 		}
