@@ -68,6 +68,9 @@ guest-agent.8 1      1    guest-agent call -k token "$A" exec sh -c "exit 1"
 guest-agent.8 255    255  guest-agent call -k token "$A" exec sh -c "exit 255"
 guest-agent.8 100    100  guest-agent call "$A" exec true
 guest-agent.8 111    111  guest-agent call -c 200 -n 1 127.0.0.1:1 health
+guest-agent.8 0      0    guest-agent pack packme job >pack.out
+guest-agent.8 100    100  guest-agent pack packme /job >pack.out
+guest-agent.8 111    111  guest-agent pack -n 1 packme job >pack.out
 husk.1        75     75   husk_pool_full
 husk.1        100    100  husk run
 husk.1        111    111  HUSK_KERNEL=/nonexistent husk run -c true
@@ -251,6 +254,7 @@ test_expect_success 'set-up' '
 	ptyd_start ptyd &&
 	echo s3cret >token && echo "husk.token=abc" >cmdline &&
 	agent_start agent -k token &&
+	mkdir packme && echo a >packme/a && echo b >packme/b &&
 	: >kernel && mkdir -p images/sh && : >images/sh/current.cpio.gz &&
 	printf "#!/bin/sh\nexit 1\n" >vmrun-dies &&
 	printf "#!/bin/sh\necho \$\$ >$PWD/hangs.pid\nexec sleep 60\n" >vmrun-hangs &&
