@@ -19,6 +19,9 @@ struct walk {
 	size_t errcap;
 	unsigned long long bytes, entries;
 	char path[PATH_MAX];
+	/* A symlink's target, here and not on the stack: a walk may be
+	 * 2048 levels deep, and a symlink is never descended. */
+	char link[PATH_MAX];
 };
 
 /* Fail with errno e and "PATH: reason" (the root is "."; the middle of
@@ -127,7 +130,6 @@ static int
 walk_one(struct walk *w, int dfd, const char *name, size_t plen)
 {
 	struct tree_ent e = { .path = w->path, .name = name, .fd = -1 };
-	char link[PATH_MAX];
 	struct stat fst;
 	int r, fd = -1;
 
@@ -160,13 +162,13 @@ walk_one(struct walk *w, int dfd, const char *name, size_t plen)
 		return fail(w, EFBIG, "more than %llu bytes of files in the "
 		    "tree", w->o->max_bytes);
 	if (S_ISLNK(e.st.st_mode)) {
-		ssize_t n = readlinkat(dfd, name, link, sizeof link);
+		ssize_t n = readlinkat(dfd, name, w->link, sizeof w->link);
 		if (n < 0)
 			return failsys(w);
-		if ((size_t)n == sizeof link)
+		if ((size_t)n == sizeof w->link)
 			return fail(w, ENAMETOOLONG, "symlink target too long");
-		link[n] = 0;
-		e.link = link;
+		w->link[n] = 0;
+		e.link = w->link;
 	} else if (!S_ISREG(e.st.st_mode) && !S_ISDIR(e.st.st_mode)) {
 		return fail(w, EINVAL, "refused");
 	} else {
