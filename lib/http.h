@@ -93,6 +93,13 @@ void http_resp_init(struct http_resp *r,
 /* 1 complete, 0 more needed, -1 malformed (errno EPROTO) or stopped by
  * the callback (errno ECANCELED). */
 int http_resp_feed(struct http_resp *r, const char *p, size_t n);
+/* A parser for a chunked body alone, with no head before it (a request
+ * body streamed in chunks after the one its Content-Length gave, as
+ * guest-agent's job input): http_resp_feed then hands body the de-chunked
+ * bytes and returns 1 once the last chunk and its trailer are in (bytes
+ * past them are not looked at), -1 for malformed chunking. */
+void http_chunked_init(struct http_resp *r,
+    int (*body)(void *, const char *, size_t), void *ctx);
 /* The connection ended: 1 if that completes the response (a body that
  * runs to the end of the connection), else -1 with errno EPROTO. */
 int http_resp_eof(struct http_resp *r);

@@ -34,6 +34,16 @@ http_resp_init(struct http_resp *r, int (*body)(void *, const char *, size_t),
 	r->ctx = ctx;
 }
 
+void
+http_chunked_init(struct http_resp *r,
+    int (*body)(void *, const char *, size_t), void *ctx)
+{
+	http_resp_init(r, body, ctx);
+	r->status = 200;
+	r->head_done = r->chunked = 1;
+	r->state = S_CSIZE;
+}
+
 static int
 proto(void)
 {

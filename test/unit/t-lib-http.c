@@ -114,6 +114,30 @@ main(void)
 		    res, got.len);
 		got.len = 0;
 	}
+	/* A chunked body alone (a streamed request body): de-chunked from
+	 * its first size line; bad framing is refused. */
+	{
+		static const struct {
+			const char *in, *out;
+			int ret;
+		} c[] = {
+			{ "3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\nmore", "abcde", 1 },
+			{ "A\r\n0123456789\r\n", "0123456789", 0 },
+			{ "zz\r\n", "", -1 },
+			{ "3\r\nabcX\r\n", "abc", -1 },
+			{ "\r\n", "", -1 },
+		};
+		for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
+			http_chunked_init(&resp, body, NULL);
+			res = 0;
+			for (size_t k = 0; c[i].in[k] && res == 0; k++)
+				res = http_resp_feed(&resp, c[i].in + k, 1);
+			ok(res == c[i].ret && got.len == strlen(c[i].out) &&
+			    !memcmp(got.p, c[i].out, got.len),
+			    "chunked body alone %zu: %d", i, res);
+			got.len = 0;
+		}
+	}
 	/* The head and the trailer stay bounded. */
 	{
 		static char hdr[40];
