@@ -82,10 +82,10 @@ usage(void)
 	    "       guest-agent call [-k tokenfile] [-c connect_ms] "
 	    "[-n tries] [-w wait_ms] addr:port shutdown\n"
 	    "       guest-agent call [-k tokenfile] [-c connect_ms] "
-	    "[-n tries] [-w wait_ms] [-t timeout_ms] [-m max_output] [-i] "
+	    "[-n tries] [-w wait_ms] [-t timeout_ms] [-m max_output] [-i | -I] "
 	    "addr:port exec argv ...\n"
 	    "       guest-agent call [-k tokenfile] [-c connect_ms] "
-	    "[-n tries] [-w wait_ms] [-t timeout_ms] [-m max_output] [-i] "
+	    "[-n tries] [-w wait_ms] [-t timeout_ms] [-m max_output] [-i | -I] "
 	    "addr:port run language file\n"
 	    "       guest-agent pack [-x pattern] [-m max_bytes] "
 	    "[-n max_files] dir prefix\n");
@@ -277,7 +277,7 @@ call_main(int argc, char **argv)
 	int ch;
 
 	optind = 1;
-	while ((ch = getopt(argc, argv, "+k:c:n:w:t:m:ih")) != -1) {
+	while ((ch = getopt(argc, argv, "+k:c:n:w:t:m:iIh")) != -1) {
 		switch (ch) {
 		case 'k': tokfile = optarg; break;
 		case 'c':
@@ -297,6 +297,7 @@ call_main(int argc, char **argv)
 			c.max_output = xnum_opt('m', optarg, 0, OUTPUT_MAX, "number");
 			break;
 		case 'i': c.stdin_too = 1; break;
+		case 'I': c.stdin_stream = 1; break;
 		default: usage();
 		}
 	}
@@ -313,12 +314,13 @@ call_main(int argc, char **argv)
 	if (c.nargs < c.verb->min || (c.verb->max >= 0 &&
 	    c.nargs > c.verb->max))
 		usage();
-	if (!c.verb->job && (c.timeout_ms >= 0 || c.max_output >= 0 ||
-	    c.stdin_too))
+	if ((!c.verb->job && (c.timeout_ms >= 0 || c.max_output >= 0 ||
+	    c.stdin_too || c.stdin_stream)) || (c.stdin_too && c.stdin_stream))
 		usage();
-	if (c.verb->job == CALL_CODE && c.stdin_too && !strcmp(c.args[1], "-"))
-		err_die(EX_USAGE, "unable to use -i with code from standard "
-		    "input");
+	if (c.verb->job == CALL_CODE && (c.stdin_too || c.stdin_stream) &&
+	    !strcmp(c.args[1], "-"))
+		err_die(EX_USAGE, "unable to use -%c with code from standard "
+		    "input", c.stdin_too ? 'i' : 'I');
 	call_setup(&c, tokfile);
 	return call_run(&c);
 }

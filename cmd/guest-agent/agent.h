@@ -26,6 +26,8 @@
 #define BODY_MAX (16 << 20)      /* a request body: code plus stdin */
 #define BODIES_MAX (32 << 20)    /* the bodies of all connections together */
 #define GRACE_MS 500             /* TERM to KILL */
+#define IN_CHUNK 65536           /* a streamed stdin's buffer, each side */
+#define LINGER_MS 5000           /* a streamed stdin drained after the result */
 #define TIMEOUT_DEFAULT 30000
 #define TIMEOUT_MAX (24LL * 3600 * 1000)
 #define OUTPUT_DEFAULT (1 << 20) /* per stream */
@@ -54,6 +56,7 @@ struct job {
 	const struct lang *lang;
 	long long timeout_ms, max_output;
 	int stream;
+	int stdin_stream;	/* stdin comes chunked after the body */
 };
 
 /* guest-agent call: the options (set by guest-agent.c), then the state of
@@ -65,12 +68,17 @@ struct call {
 	int nargs;
 	long long connect_ms, tries, timeout_ms, max_output;
 	long long wait_until;  /* -w: a refused connect is retried till then */
-	int stdin_too;
+	int stdin_too;         /* -i: stdin read whole, in the body */
+	int stdin_stream;      /* -I: stdin streamed after the body */
 	struct buf req;        /* the request, sent whole by each attempt */
 	int wait_ms;           /* for the answer of one attempt */
 	struct buf body;       /* what the answer carried (not streamed) */
 	struct buf line;       /* a streamed line being gathered */
 	int status, have_record, code, bad;
+	char *error;           /* the exit record's, if any */
+	struct buf in;         /* -I: a chunk of stdin being sent */
+	size_t inoff;
+	int in_eof, in_done;   /* the last chunk is made, is sent */
 	const struct http_resp *resp;
 };
 
@@ -111,6 +119,8 @@ void sig_default(int sig);
 struct work {
 	int cfd;
 	struct job *job;
+	const char *rest;	/* bytes read past the body: a streamed stdin's */
+	size_t restlen;
 };
 int worker(void *arg);
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "b64.h"
@@ -36,7 +37,7 @@ call_line(struct call *c, const char *s, size_t n)
 {
 	static const char *const names[] = { "stdout", "stderr" };
 	struct json_doc d;
-	const struct json *v, *sig, *to;
+	const struct json *v, *sig, *to, *e;
 	long long x;
 
 	if (json_parse(&d, s, n, JSON_NODES_MAX) < 0 ||
@@ -62,6 +63,8 @@ call_line(struct call *c, const char *s, size_t n)
 		sig = json_get(d.root, "signal");
 		to = json_get(d.root, "timed_out");
 		c->have_record = 1;
+		if ((e = json_get(d.root, "error")) && e->type == JSON_STR)
+			c->error = strndup(e->s, e->len);
 		if (to && to->type == JSON_TRUE)
 			c->code = EX_TIMEOUT;
 		else if (json_int(v, 0, 255, &x) == 0)
@@ -117,6 +120,49 @@ slurp(const char *path, struct buf *b)
 		close(fd);
 }
 
+/* -I: the next chunk of our standard input, read when the last is sent;
+ * its end is the last chunk. */
+static void
+stdin_chunk(struct call *c)
+{
+	char raw[IN_CHUNK];
+	ssize_t n = read(0, raw, sizeof raw);
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n < 0)
+		err_diesys(EX_SYS, "unable to read standard input");
+	c->in.len = c->inoff = 0;
+	if (n == 0) {
+		c->in_eof = 1;
+		buf_adds(&c->in, "0\r\n\r\n");
+	} else if (buf_addf(&c->in, "%zx\r\n", (size_t)n) == 0 &&
+	    buf_add(&c->in, raw, n) == 0) {
+		buf_adds(&c->in, "\r\n");
+	}
+	if (!c->in.p)
+		err_die(EX_SYS, "unable to send standard input: out of memory");
+}
+
+/* -I: send what the socket takes of the chunk; a peer that stopped
+ * reading ends the sending, and the answer says why. */
+static void
+stdin_send(struct call *c, int fd)
+{
+	ssize_t n = send(fd, c->in.p + c->inoff, c->in.len - c->inoff,
+	    MSG_NOSIGNAL);
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n < 0) {
+		c->in_done = 1;
+		return;
+	}
+	c->inoff += n;
+	if (c->inoff == c->in.len && c->in_eof)
+		c->in_done = 1;
+}
+
 /* Nothing listens there yet, and -w's time has not passed: the agent is
  * still starting (a refused TCP connect, no vmrun socket yet, the
  * guest's reset through it). */
@@ -129,14 +175,18 @@ refused(const struct call *c)
 
 /* One attempt: 0 answered (c->status), 1 worth retrying (could not
  * connect or send: nothing ran), 2 refused while -w waits (not an
- * attempt), -1 failed after sending. */
+ * attempt), -1 failed after sending.  With -I, our standard input goes
+ * in chunks once the answer's head says the job runs, while its output
+ * comes back: an answer that refuses or defers the request finds it
+ * untouched. */
 static int
 call_once(struct call *c, const char *req, size_t reqlen, int wait_ms)
 {
 	struct http_resp r;
+	struct loop l;
 	char chunk[65536];
 	long long deadline = clock_ms() + wait_ms;
-	int fd = http_connect(c->addr, c->connect_ms), got;
+	int fd = http_connect(c->addr, c->connect_ms), got = 0;
 
 	if (fd < 0) {
 		if (refused(c))
@@ -153,26 +203,49 @@ call_once(struct call *c, const char *req, size_t reqlen, int wait_ms)
 	c->body.len = c->line.len = 0;
 	http_resp_init(&r, call_body, c);
 	c->resp = &r;
-	for (;;) {
-		long long left = deadline - clock_ms();
+	c->in.len = c->inoff = 0;
+	c->in_eof = 0;
+	c->in_done = !c->stdin_stream;
+	if (c->stdin_stream)
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	loop_init(&l, 0);
+	while (got == 0) {
+		int sending = !c->in_done && r.head_done && r.status == 200;
+		int si, ii = -1;
+		short rev;
 		ssize_t n;
-		if (left <= 0 || loop_once(fd, POLLIN, (int)left) == 0) {
+		loop_begin(&l);
+		if (l.now >= deadline) {
+			loop_free(&l);
 			close(fd);
 			errno = ETIMEDOUT;
 			return -1;
 		}
+		loop_wake(&l, deadline);
+		si = xloop_add(&l, fd, POLLIN | (sending &&
+		    c->inoff < c->in.len ? POLLOUT : 0), NULL);
+		if (sending && c->inoff == c->in.len)
+			ii = xloop_add(&l, 0, POLLIN, NULL);
+		if (loop_wait(&l) < 0)
+			err_diesys(EX_SYS, "unable to poll");
+		if (loop_rev(&l, ii))
+			stdin_chunk(c);
+		if ((rev = loop_rev(&l, si)) & POLLOUT)
+			stdin_send(c, fd);
+		if (!(rev & ~POLLOUT))
+			continue;
 		n = read(fd, chunk, sizeof chunk);
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n < 0) {
+			loop_free(&l);
 			close(fd);
 			return -1;
 		}
 		/* The status is known once the head is in: body_cb uses it. */
 		got = n ? http_resp_feed(&r, chunk, n) : http_resp_eof(&r);
-		if (got != 0)
-			break;
 	}
+	loop_free(&l);
 	close(fd);
 	c->status = r.status;
 	if (got < 0) {
@@ -211,6 +284,8 @@ call_setup(struct call *c, const char *tokfile)
 			}
 			buf_adds(&body, "]");
 		}
+		if (c->stdin_stream)
+			buf_adds(&body, ",\"stdin_stream\":true");
 		if (c->stdin_too) {
 			slurp("-", &in);
 			buf_adds(&body, ",\"stdin_b64\":\"");
@@ -286,5 +361,8 @@ call_run(struct call *c)
 	if (c->bad || !c->have_record)
 		err_die(EX_SYS, "unable to %s on %s: the answer ended without "
 		    "an exit record", verb, c->addr);
+	if (c->error)
+		err_die(EX_SYS, "unable to %s on %s: %s", verb, c->addr,
+		    c->error);
 	return c->code;
 }

@@ -22,7 +22,7 @@ lang_find(const char *name)
 
 static const char *const exec_fields[] = {
 	"argv", "language", "code", "code_b64", "stdin", "stdin_b64", "env",
-	"cwd", "timeout_ms", "max_output", "stream",
+	"cwd", "timeout_ms", "max_output", "stream", "stdin_stream",
 };
 
 /* A string or a base64 field (NAME or NAME_b64) as bytes; malloc'd. */
@@ -161,6 +161,13 @@ job_parse(const struct json *o, struct job *j, int *with_langs)
 			return "stream is not true or false";
 		j->stream = v->type == JSON_TRUE;
 	}
+	if ((v = json_get(o, "stdin_stream"))) {
+		if (v->type != JSON_TRUE && v->type != JSON_FALSE)
+			return "stdin_stream is not true or false";
+		j->stdin_stream = v->type == JSON_TRUE;
+	}
+	if (j->stdin_stream && (!j->stream || j->in))
+		return "stdin_stream goes with stream, without stdin";
 	return NULL;
 }
 

@@ -179,6 +179,7 @@ do_exec(struct conn *c)
 		reply_error(c, 400, e, with_langs);
 		goto out;
 	}
+	w.restlen = http_req_rest(&c->req, &w.rest);
 	if (jobs_running() >= maxjobs || nworkers == WORKERS_MAX) {
 		reply_error(c, 429, "busy: all job slots are in use", 0);
 		goto out;

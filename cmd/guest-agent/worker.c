@@ -2,7 +2,12 @@
  * leader of a new process group, feeds its standard input, takes its
  * output (streamed, or kept up to the cap), kills the whole group on the
  * cap, the deadline, a client that hung up or a signal, and sends the
- * result.  As a child subreaper it reaps what the job double-forked. */
+ * result.  As a child subreaper it reaps what the job double-forked.
+ *
+ * A streamed standard input (stdin_stream) comes in chunks on the client's
+ * connection after the request: the worker reads the socket only when
+ * what it read before is all in the job's pipe, so one buffer of IN_CHUNK
+ * bytes is all it holds, and the client waits on TCP's window. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -10,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,6 +44,11 @@ struct run {
 	int wfd;		/* the job's standard input, until all is in */
 	const char *in;
 	size_t inlen, inoff;
+	int instream;		/* its chunks still come from the client */
+	int drain;		/* and its last one has not come yet */
+	struct http_resp dec;	/* their decoder */
+	char inbuf[IN_CHUNK];	/* what they carried, for the pipe */
+	const char *error;	/* why the job was killed for its input */
 	char failed[512];	/* the line that tells a step failed, or "" */
 	struct loop l;
 };
@@ -127,9 +138,14 @@ record(struct run *r, struct buf *b, long long ms)
 			json_bytes(b, r->p[i].name, r->p[i].out.p ?
 			    r->p[i].out.p : "", r->p[i].out.len);
 		}
-	buf_addf(b, ",\"truncated\":%s,\"timed_out\":%s,\"duration_ms\":%lld}\n",
+	buf_addf(b, ",\"truncated\":%s,\"timed_out\":%s,\"duration_ms\":%lld",
 	    r->truncated ? "true" : "false", r->timed_out ? "true" : "false",
 	    ms);
+	if (r->error) {
+		buf_adds(b, ",\"error\":");
+		json_esc(b, r->error, strlen(r->error));
+	}
+	buf_adds(b, "}\n");
 }
 
 /* Write the code file; the job's argv is the language's command plus it. */
@@ -158,21 +174,90 @@ code_file(struct job *j, char *path, size_t cap)
 	return argv;
 }
 
-/* Feed the job's standard input; close it once all is in, or it is
- * refused. */
+/* The job's standard input is all in its pipe: close it once no more
+ * comes. */
 static void
-feed(struct run *r, short rev)
+feed_end(struct run *r)
 {
-	ssize_t n = (rev & POLLOUT) ?
-	    write(r->wfd, r->in + r->inoff, r->inlen - r->inoff) : -1;
-
-	if (n > 0)
-		r->inoff += n;
-	if ((n < 0 && errno != EAGAIN && errno != EINTR) ||
-	    r->inoff == r->inlen) {
+	if (r->wfd >= 0 && r->inoff == r->inlen && !r->instream) {
 		close(r->wfd);
 		r->wfd = -1;
 	}
+}
+
+/* Feed the job's standard input; close it once all is in, or it is
+ * refused (the job closed it: what still comes is dropped). */
+static void
+feed(struct run *r, short rev)
+{
+	ssize_t n = -1;
+
+	errno = EPIPE;
+	if (rev & POLLOUT)
+		n = write(r->wfd, r->in + r->inoff, r->inlen - r->inoff);
+	if (n > 0)
+		r->inoff += n;
+	if (n < 0 && errno != EAGAIN && errno != EINTR) {
+		close(r->wfd);
+		r->wfd = -1;
+		r->inoff = r->inlen;
+	}
+	if (r->inoff == r->inlen && r->instream)
+		r->inoff = r->inlen = 0;
+	feed_end(r);
+}
+
+/* The decoder's bytes: for the pipe, or dropped once it is closed.  The
+ * buffer was empty before the read that brought them, so they fit. */
+static int
+in_piece(void *ctx, const char *p, size_t n)
+{
+	struct run *r = ctx;
+
+	if (r->wfd < 0)
+		return 0;
+	if (r->inlen + n > sizeof r->inbuf)
+		return 1;
+	memcpy(r->inbuf + r->inlen, p, n);
+	r->inlen += n;
+	return 0;
+}
+
+/* Bytes of the streamed input, as the client sent them. */
+static void
+in_bytes(struct run *r, const char *p, size_t n)
+{
+	int d = http_resp_feed(&r->dec, p, n);
+
+	if (d > 0)
+		r->instream = r->drain = 0;
+	if (d < 0) {
+		r->instream = 0;
+		r->inoff = r->inlen = 0;
+		r->error = "the standard input is not valid chunked encoding";
+		run_kill(r);
+	}
+	feed_end(r);
+}
+
+/* Read the streamed input: the buffer is empty.  An end before the last
+ * chunk is a client that hung up. */
+static void
+in_read(struct run *r)
+{
+	char raw[IN_CHUNK];
+	ssize_t n = read(r->cfd, raw, sizeof raw);
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		r->instream = r->drain = 0;
+		r->gone = 1;
+		run_kill(r);
+		feed_end(r);
+		return;
+	}
+	in_bytes(r, raw, n);
 }
 
 /* The signals that came (TERM and INT kill the job; SIGHUP ends us, as
@@ -215,6 +300,7 @@ run_wait(struct run *r)
 
 	while (r->p[0].fd >= 0 || r->p[1].fd >= 0 || !r->reaped) {
 		int pi[2] = { -1, -1 }, wi = -1, ci;
+		short ev = r->gone ? 0 : POLLRDHUP, rev;
 
 		loop_begin(l);
 		if (!r->killed && l->now >= r->deadline) {
@@ -229,8 +315,12 @@ run_wait(struct run *r)
 			if (r->p[i].fd >= 0)
 				pi[i] = xloop_add(l, r->p[i].fd, POLLIN, NULL);
 		if (r->wfd >= 0)
-			wi = xloop_add(l, r->wfd, POLLOUT, NULL);
-		ci = xloop_add(l, r->cfd, r->gone ? 0 : POLLRDHUP, NULL);
+			wi = xloop_add(l, r->wfd, r->inoff < r->inlen ?
+			    POLLOUT : 0, NULL);
+		/* The next chunks once the last are in the pipe. */
+		if (r->instream && !r->gone && r->inoff == r->inlen)
+			ev |= POLLIN;
+		ci = xloop_add(l, r->cfd, ev, NULL);
 		if (loop_wait(l) < 0)
 			err_diesys(EX_SYS, "unable to poll");
 		for (int i = 0; i < 2; i++)
@@ -238,7 +328,10 @@ run_wait(struct run *r)
 				pump(r, i);
 		if (loop_rev(l, wi))
 			feed(r, loop_rev(l, wi));
-		if (!r->gone && loop_rev(l, ci)) {
+		rev = loop_rev(l, ci);
+		if (r->instream && !r->gone && (rev & POLLIN))
+			in_read(r);
+		if (!r->gone && (rev & ~POLLIN)) {
 			/* The client hung up: nobody wants the result. */
 			r->gone = 1;
 			run_kill(r);
@@ -251,6 +344,25 @@ run_wait(struct run *r)
 	for (int i = 0; i < 2; i++)
 		if (r->p[i].fd >= 0)
 			close(r->p[i].fd);
+}
+
+/* The result is sent but the streamed input did not end (the job ended
+ * first, or its chunking was bad): read and drop it until the client,
+ * told we are done, closes, for a while, so that its unread bytes do not
+ * reset the connection under the result. */
+static void
+linger(struct run *r)
+{
+	char raw[IN_CHUNK];
+	long long end = clock_ms() + LINGER_MS, left;
+
+	if (r->gone || !r->drain)
+		return;
+	shutdown(r->cfd, SHUT_WR);
+	while ((left = end - clock_ms()) > 0 &&
+	    loop_once(r->cfd, POLLIN, (int)left) > 0 &&
+	    (read(r->cfd, raw, sizeof raw) > 0 || errno == EINTR))
+		;
 }
 
 /* The exit record: the last line of a stream, or the whole answer. */
@@ -281,8 +393,9 @@ static void
 job_start(struct run *r, struct job *j, char **argv)
 {
 	struct spawn sp = { .argv = argv, .envp = j->envp, .dirfd = -1,
-	    .dir = j->cwd, .flags = SPAWN_PGRP, .fd = { j->in ? SPAWN_PIPE :
-	    SPAWN_NULL, SPAWN_PIPE, SPAWN_PIPE } };
+	    .dir = j->cwd, .flags = SPAWN_PGRP, .fd = { j->in ||
+	    j->stdin_stream ? SPAWN_PIPE : SPAWN_NULL, SPAWN_PIPE,
+	    SPAWN_PIPE } };
 	struct spawn_run run;
 	int ret, e;
 
@@ -350,6 +463,13 @@ worker(void *arg)
 	}
 	if (r.failed[0])
 		take(&r, 1, r.failed, strlen(r.failed));
+	if (j->stdin_stream) {
+		r.in = r.inbuf;
+		r.instream = r.drain = 1;
+		http_chunked_init(&r.dec, in_piece, &r);
+		in_bytes(&r, w->rest, w->restlen);
+	}
+	feed_end(&r);		/* an empty stdin */
 	run_wait(&r);
 	if (codepath[0])
 		unlink(codepath);
@@ -357,5 +477,6 @@ worker(void *arg)
 	 * result, so the client may start the next at once. */
 	server_job_done();
 	send_result(&r);
+	linger(&r);
 	return 0;
 }
