@@ -101,13 +101,7 @@ if len(sys.argv) > 4:
         time.sleep(0.02)
     req = b""
 s.sendall(req + extra)
-data = b""
-while True:
-    d = s.recv(65536)
-    if not d:
-        break
-    data += d
-print(data.decode(errors="replace"))
+print(s.makefile("rb").read().decode(errors="replace"))
 PY
 test_expect_success 'chunks sent with the request, in one segment: handed to the worker' '
 	python3 raw.py "$A" \
