@@ -72,6 +72,9 @@ test_expect_code 100 '-i and -I together: a usage error' \
 	'guest-agent call -i -I "$A" exec true </dev/null'
 test_expect_code 100 '-I with health: a usage error' \
 	'guest-agent call -I "$A" health'
+test_expect_code 111 'a read error on stdin (a directory) is the client'"'"'s, 111' \
+	'guest-agent call -I -t 10000 "$A" exec cat </' \
+	'unable to read standard input: Is a directory'
 
 test_expect_success 'stdin_stream without stream, with stdin, or not a boolean: 400' '
 	for b in "{\"argv\":[\"true\"],\"stdin_stream\":true}" \

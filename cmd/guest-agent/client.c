@@ -133,14 +133,9 @@ stdin_chunk(struct call *c)
 	if (n < 0)
 		err_diesys(EX_SYS, "unable to read standard input");
 	c->in.len = c->inoff = 0;
-	if (n == 0) {
-		c->in_eof = 1;
-		buf_adds(&c->in, "0\r\n\r\n");
-	} else if (buf_addf(&c->in, "%zx\r\n", (size_t)n) == 0 &&
-	    buf_add(&c->in, raw, n) == 0) {
-		buf_adds(&c->in, "\r\n");
-	}
-	if (!c->in.p)
+	c->in_eof = n == 0;
+	if (buf_addf(&c->in, "%zx\r\n", (size_t)n) < 0 ||
+	    buf_add(&c->in, raw, n) < 0 || buf_adds(&c->in, "\r\n") < 0)
 		err_die(EX_SYS, "unable to send standard input: out of memory");
 }
 

@@ -359,10 +359,17 @@ linger(struct run *r)
 	if (r->gone || !r->drain)
 		return;
 	shutdown(r->cfd, SHUT_WR);
-	while ((left = end - clock_ms()) > 0 &&
-	    loop_once(r->cfd, POLLIN, (int)left) > 0 &&
-	    (read(r->cfd, raw, sizeof raw) > 0 || errno == EINTR))
-		;
+	while ((left = end - clock_ms()) > 0) {
+		int rev = loop_once(r->cfd, POLLIN, (int)left);
+		ssize_t n;
+		if (rev < 0 && errno == EINTR)
+			continue;
+		if (rev <= 0)
+			break;
+		if ((n = read(r->cfd, raw, sizeof raw)) == 0 ||
+		    (n < 0 && errno != EINTR))
+			break;
+	}
 }
 
 /* The exit record: the last line of a stream, or the whole answer. */
