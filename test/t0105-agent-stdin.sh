@@ -13,17 +13,17 @@ agent_start agent -L langs -w "$PWD/work"
 hwm() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' /proc/$1/status; }
 
 test_expect_success 'seq 100000 | call -I exec wc -l: 100000, EOF delivered' '
-	seq 100000 | guest-agent call -I -t 10000 "$A" exec wc -l >got &&
+	seq 100000 | guest-agent call -I -t 5000 "$A" exec wc -l >got &&
 	echo 100000 >want && test_cmp want got
 '
 test_expect_success 'an empty stdin is an EOF at once' '
-	guest-agent call -I -t 10000 "$A" exec wc -c </dev/null >got &&
+	guest-agent call -I -t 5000 "$A" exec wc -c </dev/null >got &&
 	echo 0 >want && test_cmp want got
 '
 test_expect_success '64 MiB of random bytes arrive with the same sha256' '
 	head -c 67108864 /dev/urandom >big &&
 	sha256sum <big >want &&
-	guest-agent call -I -t 30000 "$A" exec sha256sum <big >got &&
+	guest-agent call -I -t 20000 "$A" exec sha256sum <big >got &&
 	test_cmp want got
 '
 # The job reads nothing for a while and then says how much its worker
@@ -31,7 +31,7 @@ test_expect_success '64 MiB of random bytes arrive with the same sha256' '
 # buffer, whatever the input's size.  The bound, 4 MiB each for the
 # worker and the agent, is 1/16 of what flows.
 test_expect_success 'while 64 MiB flow to a slow job, worker and agent stay under 4 MiB' '
-	guest-agent call -I -t 30000 "$A" exec sh -c \
+	guest-agent call -I -t 20000 "$A" exec sh -c \
 	    "sleep 1; sha256sum; grep VmHWM /proc/\$PPID/status" <big >got &&
 	head -n 1 got >sum && test_cmp want sum &&
 	w=$(sed -n "s/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p" got) &&
@@ -40,7 +40,7 @@ test_expect_success 'while 64 MiB flow to a slow job, worker and agent stay unde
 	test "$w" -lt 4096 && test "$a" -lt 4096
 '
 test_expect_success 'a job that writes 8 MiB before it reads: no deadlock' '
-	guest-agent call -I -t 30000 -m 16777216 "$A" exec sh -c \
+	guest-agent call -I -t 20000 -m 16777216 "$A" exec sh -c \
 	    "head -c 8388608 /dev/zero; sha256sum" <big >got &&
 	l=$(wc -c <want) &&
 	test $(wc -c <got) = $((8388608 + l)) &&
@@ -49,20 +49,20 @@ test_expect_success 'a job that writes 8 MiB before it reads: no deadlock' '
 	echo 0 >zero && test_cmp zero n
 '
 test_expect_success 'a job that takes 1 byte of 64 MiB: its output and status' '
-	guest-agent call -I -t 30000 "$A" exec sh -c "head -c 1; exit 7" \
+	guest-agent call -I -t 20000 "$A" exec sh -c "head -c 1; exit 7" \
 	    <big >got; st=$? &&
 	echo "status $st" && test $st = 7 && head -c 1 big >one &&
 	test_cmp one got
 '
 test_expect_success 'a job that closes its stdin early and runs on: the rest is dropped' '
-	guest-agent call -I -t 30000 "$A" exec sh -c \
+	guest-agent call -I -t 20000 "$A" exec sh -c \
 	    "head -c 1 >/dev/null; exec 0<&-; sleep 0.2; echo done" \
 	    <big >got &&
 	echo done >want2 && test_cmp want2 got
 '
 test_expect_success 'run with -I: the code from a file, stdin streamed' '
 	echo "wc -l" >code.sh &&
-	seq 1000 | guest-agent call -I -t 10000 "$A" run sh code.sh >got &&
+	seq 1000 | guest-agent call -I -t 5000 "$A" run sh code.sh >got &&
 	echo 1000 >want2 && test_cmp want2 got
 '
 test_expect_code 100 '-I with run LANG -: a usage error' \
@@ -73,7 +73,7 @@ test_expect_code 100 '-i and -I together: a usage error' \
 test_expect_code 100 '-I with health: a usage error' \
 	'guest-agent call -I "$A" health'
 test_expect_code 111 'a read error on stdin (a directory) is the client'"'"'s, 111' \
-	'guest-agent call -I -t 10000 "$A" exec cat </' \
+	'guest-agent call -I -t 5000 "$A" exec cat </' \
 	'unable to read standard input: Is a directory'
 
 test_expect_success 'stdin_stream without stream, with stdin, or not a boolean: 400' '
@@ -125,7 +125,7 @@ test_expect_success 'bad chunking: the job group is killed, the record says why,
 '
 test_expect_success 'the client killed mid-stream: the job group is gone' '
 	rm -f work/jobpid work/bgpid &&
-	{ yes | guest-agent call -I -t 30000 "$A" exec sh -c \
+	{ yes | guest-agent call -I -t 20000 "$A" exec sh -c \
 	    "echo \$\$ >jobpid; sleep 1000 & echo \$! >bgpid; cat >/dev/null" & } &&
 	c=$! &&
 	wait_for "test -s work/jobpid && test -s work/bgpid" 10 &&
