@@ -1,0 +1,90 @@
+/* tar: the one home of the tar format (POSIX ustar, with pax 'x' headers
+ * for what ustar cannot hold), both ways.
+ *
+ * The writer archives one file or directory tree.  Entries are named from
+ * the path's last component ("a/b/c" gives "c", "c/x", ...), a directory's
+ * entries sorted by name.  It never follows a symbolic link (the path's
+ * own last component included: a link is archived as a link) and takes
+ * regular files, directories and links only: anything else is an error
+ * naming it.  Modes keep the permission bits and the sticky bit, never
+ * setuid or setgid; the owner is 0:0 and no user or group name is kept.
+ * With out NULL it is a dry run: the tree is walked and checked (types,
+ * bounds) and no file is read.
+ *
+ * The extractor takes a stream piece by piece (from an HTTP body as it
+ * comes) into a directory it is given as a descriptor, and refuses:
+ * - a name that is absolute, empty, or has an empty, "." or ".."
+ *   component (a directory may end in one '/');
+ * - a parent that is not a directory beneath dirfd reached without any
+ *   symbolic link (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS), or a
+ *   leaf that is a directory where a file goes; an existing file or link
+ *   at a leaf is replaced, never opened (O_NOFOLLOW, O_EXCL);
+ * - a symbolic link whose target is absolute, or climbs ("..") above the
+ *   tree from the link's directory, or has ".." after a name (a link in
+ *   the name could make the climb longer than it reads);
+ * - a hard link, device, fifo or any other type;
+ * - a header with a wrong checksum or bad numbers, a pax header past
+ *   TAR_PAX_MAX;
+ * - a file whose size would take the total past max_bytes, or an entry
+ *   past max_entries, before a byte of it is written.
+ * A stream that ends before its two zero blocks is an error (tar_x_end);
+ * anything after them is ignored.  Modes are applied without setuid and
+ * setgid, a directory's once all is in (tar_x_end), so a read-only one
+ * still takes its entries.  On an error the tree is partial: the caller
+ * removes it (tar_rmtree).
+ *
+ * Errors: -1, and err holds "unable to VERB OBJECT: reason" to print
+ * after "prog: fatal: ". */
+#ifndef HUSK_TAR_H
+#define HUSK_TAR_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+#define TAR_BLOCK 512
+#define TAR_PAX_MAX 65536
+#define TAR_NAME_MAX 4095
+
+struct tar_w {
+	/* out: 0, or -1 with errno; NULL: a dry run */
+	int (*out)(void *ctx, const void *p, size_t n);
+	void *ctx;
+	long long max_bytes, max_entries;
+	long long bytes, entries;       /* so far */
+	char err[640];
+};
+
+/* Archive path (its entries, then the two zero blocks).  0 or -1. */
+int tar_write(struct tar_w *w, const char *path);
+
+struct tar_x {
+	int dirfd;
+	long long max_bytes, max_entries;
+	long long bytes, entries;       /* so far */
+	char err[640];
+	/* private */
+	int state, zeros, fd;
+	unsigned char hdr[TAR_BLOCK];
+	size_t got;
+	unsigned long long left, pad;
+	struct buf pax, dirs;
+	char *ppath, *plink;
+	long long psize;
+	char name[TAR_NAME_MAX + 1];
+};
+
+void tar_x_init(struct tar_x *x, int dirfd, long long max_bytes,
+    long long max_entries);
+/* 0, or -1 (and every later call fails) */
+int tar_x_feed(struct tar_x *x, const void *p, size_t n);
+/* The stream ended: 0 if it was complete (the directories' modes are
+ * then applied), else -1. */
+int tar_x_end(struct tar_x *x);
+void tar_x_free(struct tar_x *x);
+
+/* Remove name in dirfd and all below it, following no symbolic link and
+ * making read-only directories writable first.  0, or -1 with errno. */
+int tar_rmtree(int dirfd, const char *name);
+
+#endif
