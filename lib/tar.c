@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "tar.h"
+#include "tree.h"
 
 /* openat2(2): musl has no wrapper, nor its header. */
 struct tar_how {
@@ -129,158 +130,100 @@ header(struct tar_w *w, const char *name, int type, unsigned mode,
 	return emit(w, h, sizeof h);
 }
 
+/* A regular file's bytes: exactly its size (tree_read fails on a file
+ * that changes while read), then the padding. */
 static int
-cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int walk(struct tar_w *w, int pfd, const char *leaf, char *name,
-    size_t len);
-
-/* The entries of directory fd, sorted, each below name. */
-static int
-walk_dir(struct tar_w *w, int fd, char *name, size_t len)
-{
-	DIR *d = fdopendir(fd);
-	struct dirent *de;
-	char **v = NULL;
-	size_t n = 0, cap = 0;
-	int r = 0;
-
-	if (!d) {
-		close(fd);
-		return fail(w->err, "unable to read %s: %s", name,
-		    strerror(errno));
-	}
-	errno = 0;
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (n == cap) {
-			char **nv = realloc(v, (cap = cap ? 2 * cap : 64) *
-			    sizeof *v);
-			if (!nv)
-				break;
-			v = nv;
-		}
-		if (!(v[n] = strdup(de->d_name)))
-			break;
-		n++;
-	}
-	if (errno)
-		r = fail(w->err, "unable to read %s: %s", name,
-		    strerror(errno));
-	if (!r && n)
-		qsort(v, n, sizeof *v, cmp);
-	for (size_t i = 0; i < n; i++) {
-		size_t k = strlen(v[i]);
-		if (!r && len + 1 + k > TAR_NAME_MAX)
-			r = fail(w->err, "unable to archive %s/%s: the name "
-			    "is longer than %d bytes", name, v[i],
-			    TAR_NAME_MAX);
-		if (!r) {
-			name[len] = '/';
-			memcpy(name + len + 1, v[i], k + 1);
-			r = walk(w, dirfd(d), v[i], name, len + 1 + k);
-			name[len] = 0;
-		}
-		free(v[i]);
-	}
-	free(v);
-	closedir(d);
-	return r;
-}
-
-/* A regular file's bytes: exactly size of them. */
-static int
-copy_file(struct tar_w *w, int fd, const char *name, unsigned long long size)
+copy_file(struct tar_w *w, const struct tree_ent *e, const char *name)
 {
 	char chunk[65536];
-	unsigned long long left = size;
+	unsigned long long done = 0;
+	ssize_t n;
 
-	while (left) {
-		ssize_t n = read(fd, chunk, left < sizeof chunk ? left :
-		    sizeof chunk);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return fail(w->err, "unable to read %s: %s", name,
-			    strerror(errno));
-		if (n == 0)
-			return fail(w->err, "unable to read %s: it shrank "
-			    "while archived", name);
+	while ((n = tree_read(e, chunk, sizeof chunk, &done)) > 0)
 		if (emit(w, chunk, n) < 0)
 			return -1;
-		left -= n;
-	}
-	return pad(w, size);
+	if (n < 0)
+		return fail(w->err, "unable to read %s: %s", name,
+		    errno == ESTALE ? "it changed while read" :
+		    strerror(errno));
+	return pad(w, e->st.st_size);
 }
 
-/* Entry name (len bytes), leaf in pfd. */
-static int
-walk(struct tar_w *w, int pfd, const char *leaf, char *name, size_t len)
-{
-	struct stat st;
-	char link[TAR_NAME_MAX + 2];
-	ssize_t n;
-	int fd, r;
+struct tw {
+	struct tar_w *w;
+	const char *top;
+};
 
-	if (fstatat(pfd, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return fail(w->err, "unable to stat %s: %s", name,
-		    strerror(errno));
-	if (++w->entries > w->max_entries)
-		return fail(w->err, "unable to archive %s: more than %lld "
-		    "entries", name, w->max_entries);
-	if (S_ISLNK(st.st_mode)) {
-		if ((n = readlinkat(pfd, leaf, link, sizeof link)) < 0)
-			return fail(w->err, "unable to read link %s: %s",
-			    name, strerror(errno));
+/* One entry of the walk (or the one file given), named top/path. */
+static int
+put_entry(const struct tree_ent *e, void *arg)
+{
+	struct tw *t = arg;
+	struct tar_w *w = t->w;
+	char name[TAR_NAME_MAX + 1];
+	mode_t m = e->st.st_mode;
+
+	if ((size_t)snprintf(name, sizeof name, "%s%s%s", t->top,
+	    *e->path ? "/" : "", e->path) >= sizeof name) {
+		fail(w->err, "unable to archive %s/%s: the name is longer "
+		    "than %d bytes", t->top, e->path, TAR_NAME_MAX);
+		return -1;
+	}
+	w->entries++;
+	if (S_ISLNK(m))
+		return header(w, name, '2', 0777, 0, e->st.st_mtime, e->link);
+	if (S_ISDIR(m))
+		return header(w, name, '5', m & 01777, 0, e->st.st_mtime, NULL);
+	w->bytes += e->st.st_size;
+	if (!w->out)
+		return 0;
+	if (header(w, name, '0', m & 0777, e->st.st_size, e->st.st_mtime,
+	    NULL) < 0)
+		return -1;
+	return copy_file(w, e, name);
+}
+
+/* What tree_walk does for a root that is a file or a link. */
+static int
+put_one(struct tar_w *w, struct tw *t, const char *path, struct stat *st)
+{
+	char link[TAR_NAME_MAX + 2];
+	struct tree_ent e = { .path = "", .name = t->top, .st = *st,
+	    .fd = -1 };
+	ssize_t n;
+	int r;
+
+	if (S_ISLNK(st->st_mode)) {
+		if ((n = readlink(path, link, sizeof link)) < 0)
+			return fail(w->err, "unable to read link %s: %s", path,
+			    strerror(errno));
 		if (n >= (ssize_t)sizeof link - 1)
 			return fail(w->err, "unable to archive %s: the link "
-			    "is longer than %d bytes", name, TAR_NAME_MAX);
+			    "is longer than %d bytes", path, TAR_NAME_MAX);
 		link[n] = 0;
-		return header(w, name, '2', 0777, 0, st.st_mtime, link);
+		e.link = link;
+		return put_entry(&e, t);
 	}
-	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+	if (!S_ISREG(st->st_mode))
 		return fail(w->err, "unable to archive %s: not a regular "
-		    "file, directory or symbolic link", name);
-	if (S_ISREG(st.st_mode) && (w->bytes += st.st_size) > w->max_bytes)
+		    "file, directory or symbolic link", path);
+	if (w->max_bytes && st->st_size > w->max_bytes)
 		return fail(w->err, "unable to archive %s: more than %lld "
-		    "bytes", name, w->max_bytes);
-	if (S_ISREG(st.st_mode) && !w->out)
-		return 0;
-	/* O_NONBLOCK: what was a file may be a fifo now. */
-	fd = openat(pfd, leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC | (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0));
-	if (fd < 0)
-		return fail(w->err, "unable to open %s: %s", name,
+		    "bytes", path, w->max_bytes);
+	if ((e.fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) < 0)
+		return fail(w->err, "unable to open %s: %s", path,
 		    strerror(errno));
-	{
-		struct stat now;
-		if (fstat(fd, &now) < 0 || now.st_ino != st.st_ino ||
-		    now.st_dev != st.st_dev ||
-		    (now.st_mode & S_IFMT) != (st.st_mode & S_IFMT) ||
-		    (S_ISREG(now.st_mode) && now.st_size != st.st_size)) {
-			close(fd);
-			return fail(w->err, "unable to archive %s: it "
-			    "changed while archived", name);
-		}
+	if (fstat(e.fd, &e.st) < 0 || e.st.st_ino != st->st_ino ||
+	    e.st.st_dev != st->st_dev || !S_ISREG(e.st.st_mode) ||
+	    e.st.st_size != st->st_size) {
+		close(e.fd);
+		return fail(w->err, "unable to archive %s: it changed while "
+		    "read", path);
 	}
-	if (S_ISDIR(st.st_mode)) {
-		if (header(w, name, '5', st.st_mode & 01777, 0, st.st_mtime,
-		    NULL) < 0) {
-			close(fd);
-			return -1;
-		}
-		return walk_dir(w, fd, name, len);
-	}
-	fcntl(fd, F_SETFL, 0);
-	r = header(w, name, '0', st.st_mode & 0777, st.st_size, st.st_mtime,
-	    NULL);
-	if (!r)
-		r = copy_file(w, fd, name, st.st_size);
-	close(fd);
+	fcntl(e.fd, F_SETFL, 0);
+	r = put_entry(&e, t);
+	close(e.fd);
 	return r;
 }
 
@@ -288,27 +231,39 @@ int
 tar_write(struct tar_w *w, const char *path)
 {
 	static const char zero[2 * TAR_BLOCK];
-	char name[TAR_NAME_MAX + 1], *leaf;
+	char top[TAR_NAME_MAX + 1], err[512];
+	struct tw t = { w, top };
+	struct tree_opts o = { .max_bytes = w->max_bytes,
+	    .max_entries = w->max_entries > 0 ? w->max_entries - 1 : 0 };
+	struct stat st;
 	size_t len = strlen(path);
+	const char *leaf;
 
 	w->bytes = w->entries = 0;
 	w->err[0] = 0;
 	while (len > 1 && path[len - 1] == '/')
 		len--;
-	if (len > TAR_NAME_MAX)
+	for (leaf = path + len; leaf > path && leaf[-1] != '/'; leaf--)
+		;
+	if ((size_t)(path + len - leaf) > TAR_NAME_MAX)
 		return fail(w->err, "unable to archive %s: the name is too "
 		    "long", path);
-	memcpy(name, path, len);
-	name[len] = 0;
-	leaf = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
-	if (!*leaf || !strcmp(leaf, ".") || !strcmp(leaf, ".."))
+	memcpy(top, leaf, path + len - leaf);
+	top[path + len - leaf] = 0;
+	if (!*top || !strcmp(top, ".") || !strcmp(top, ".."))
 		return fail(w->err, "unable to archive %s: it has no name of "
 		    "its own", path);
-	{
-		char base[TAR_NAME_MAX + 1];
-		strcpy(base, leaf);
-		if (walk(w, AT_FDCWD, name, base, strlen(base)) < 0)
+	if (lstat(path, &st) < 0)
+		return fail(w->err, "unable to stat %s: %s", path,
+		    strerror(errno));
+	if (!S_ISDIR(st.st_mode)) {
+		w->entries = 0;
+		if (put_one(w, &t, path, &st) < 0)
 			return -1;
+	} else if (tree_walk(path, &o, put_entry, &t, err, sizeof err) < 0) {
+		if (!w->err[0])
+			fail(w->err, "unable to archive %s: %s", path, err);
+		return -1;
 	}
 	return emit(w, zero, sizeof zero);
 }

@@ -6,7 +6,9 @@
  * entries sorted by name.  It never follows a symbolic link (the path's
  * own last component included: a link is archived as a link) and takes
  * regular files, directories and links only: anything else is an error
- * naming it.  Modes keep the permission bits and the sticky bit, never
+ * naming it.  lib/tree walks a directory; max_bytes bounds the sum of the
+ * files' sizes and max_entries the entries, the top one included (0: no
+ * bound).  Modes keep the permission bits and the sticky bit, never
  * setuid or setgid; the owner is 0:0 and no user or group name is kept.
  * With out NULL it is a dry run: the tree is walked and checked (types,
  * bounds) and no file is read.
