@@ -214,6 +214,61 @@ http_req_feed(struct http_req *r, const void *data, size_t n)
 	return 1;
 }
 
+static int
+hexval(int c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ?
+	    c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+int
+http_query(const char *target, const char *key, char *out, size_t cap)
+{
+	const char *p = strchr(target, '?');
+	size_t kl = strlen(key);
+
+	while (p) {
+		p++;
+		if (!strncmp(p, key, kl) && p[kl] == '=') {
+			size_t n = 0;
+			for (p += kl + 1; *p && *p != '&' && *p != '#'; p++) {
+				int c = (unsigned char)*p;
+				if (c == '%') {
+					int h = hexval(p[1]), l = h < 0 ? -1 :
+					    hexval(p[2]);
+					if (l < 0)
+						return -1;
+					c = h * 16 + l;
+					p += 2;
+				}
+				if (!c || n + 1 >= cap)
+					return -1;
+				out[n++] = c;
+			}
+			out[n] = 0;
+			return (int)n;
+		}
+		p = strchr(p, '&');
+	}
+	return -1;
+}
+
+int
+http_query_esc(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = *s;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr("-._~/", c)) {
+			if (buf_add(b, s, 1) < 0)
+				return -1;
+		} else if (buf_addf(b, "%%%02X", c) < 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
 const char *
 http_req_header(const struct http_req *r, const char *name)
 {

@@ -56,6 +56,14 @@ int http_accepts(const char *value, const char *coding);
 size_t http_req_rest(const struct http_req *r, const char **p);
 void http_req_free(struct http_req *r);
 
+/* The value of key in target's query (after '?': "k=v" pairs joined by
+ * '&'), percent-decoded into out (NUL-terminated): its length, or -1 when
+ * the key is not there, an escape is bad, it decodes to a NUL, or it does
+ * not fit in cap - 1 bytes. */
+int http_query(const char *target, const char *key, char *out, size_t cap);
+/* Append s percent-encoded as a query value (all but unreserved bytes). */
+int http_query_esc(struct buf *b, const char *s);
+
 /* The reason phrase of a status code ("Unknown" if we never send it). */
 const char *http_reason(int status);
 

@@ -231,5 +231,20 @@ main(void)
 		ok(bad == 0, "vsock addresses: port, CID:port, bounds (%d "
 		    "wrong)", bad);
 	}
+	{
+		char v[16];
+		struct buf q = { 0 };
+		http_query_esc(&q, "/a b&c%d\xc3\xa9");
+		ok(!strcmp(q.p, "/a%20b%26c%25d%C3%A9") &&
+		    http_query("/f?x=1&path=/a%20b%26c%25d%C3%A9", "path", v,
+		    sizeof v) == 10 && !strcmp(v, "/a b&c%d\xc3\xa9") &&
+		    http_query("/f?path=a%2", "path", v, sizeof v) < 0 &&
+		    http_query("/f?path=a%00", "path", v, sizeof v) < 0 &&
+		    http_query("/f?xpath=a", "path", v, sizeof v) < 0 &&
+		    http_query("/f?path=0123456789abcdef", "path", v,
+		    sizeof v) < 0 && http_query("/f?max=&path=", "path", v,
+		    sizeof v) == 0, "query values: escaped, decoded, bounded");
+		buf_free(&q);
+	}
 	return done_testing();
 }
