@@ -87,6 +87,12 @@ usage(void)
 	    "       guest-agent call [-k tokenfile] [-c connect_ms] "
 	    "[-n tries] [-w wait_ms] [-t timeout_ms] [-m max_output] [-i | -I] "
 	    "addr:port run language file\n"
+	    "       guest-agent call [-k tokenfile] [-c connect_ms] "
+	    "[-n tries] [-w wait_ms] [-t timeout_ms] [-m max_bytes] "
+	    "addr:port get path dest\n"
+	    "       guest-agent call [-k tokenfile] [-c connect_ms] "
+	    "[-n tries] [-w wait_ms] [-t timeout_ms] [-m max_bytes] "
+	    "addr:port put path guestdir\n"
 	    "       guest-agent pack [-x pattern] [-m max_bytes] "
 	    "[-n max_files] dir prefix\n");
 	exit(EX_USAGE);
@@ -294,7 +300,8 @@ call_main(int argc, char **argv)
 			c.timeout_ms = xnum_opt('t', optarg, 1, TIMEOUT_MAX, "number");
 			break;
 		case 'm':
-			c.max_output = xnum_opt('m', optarg, 0, OUTPUT_MAX, "number");
+			c.max_output = xnum_opt('m', optarg, 0, FILES_BOUND,
+			    "number");
 			break;
 		case 'i': c.stdin_too = 1; break;
 		case 'I': c.stdin_stream = 1; break;
@@ -314,9 +321,13 @@ call_main(int argc, char **argv)
 	if (c.nargs < c.verb->min || (c.verb->max >= 0 &&
 	    c.nargs > c.verb->max))
 		usage();
-	if ((!c.verb->job && (c.timeout_ms >= 0 || c.max_output >= 0 ||
-	    c.stdin_too || c.stdin_stream)) || (c.stdin_too && c.stdin_stream))
+	if ((!c.verb->job && !c.verb->files && (c.timeout_ms >= 0 ||
+	    c.max_output >= 0)) || (!c.verb->job && (c.stdin_too ||
+	    c.stdin_stream)) || (c.stdin_too && c.stdin_stream))
 		usage();
+	if (c.verb->job && c.max_output > OUTPUT_MAX)
+		err_die(EX_USAGE, "unable to parse -m %lld: not a number from "
+		    "0 to %d", c.max_output, OUTPUT_MAX);
 	if (c.verb->job == CALL_CODE && (c.stdin_too || c.stdin_stream) &&
 	    !strcmp(c.args[1], "-"))
 		err_die(EX_USAGE, "unable to use -%c with code from standard "

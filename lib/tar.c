@@ -639,7 +639,7 @@ tar_x_feed(struct tar_x *x, const void *data, size_t n)
 		case X_FAILED:
 			return -1;
 		case X_END:
-			return 0;
+			return 1;
 		case X_HDR:
 			k = TAR_BLOCK - x->got < n ? TAR_BLOCK - x->got : n;
 			memcpy(x->hdr + x->got, p, k);
@@ -679,7 +679,7 @@ tar_x_feed(struct tar_x *x, const void *data, size_t n)
 			x->state = X_HDR;
 		}
 	}
-	return 0;
+	return x->state == X_END;
 }
 
 int
@@ -778,4 +778,24 @@ tar_rmtree(int at, const char *name)
 	}
 	errno = e;
 	return r;
+}
+
+int
+tar_place(int fromfd, const char *from, int tofd, const char *to)
+{
+	struct stat a, b;
+
+	if (fstatat(fromfd, from, &a, AT_SYMLINK_NOFOLLOW) < 0)
+		return -1;
+	if (fstatat(tofd, to, &b, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno != ENOENT)
+			return -1;
+		return renameat(fromfd, from, tofd, to);
+	}
+	if (!S_ISDIR(a.st_mode) && !S_ISDIR(b.st_mode))
+		return renameat(fromfd, from, tofd, to);
+	if (syscall(SYS_renameat2, fromfd, from, tofd, to,
+	    2 /* RENAME_EXCHANGE */) < 0)
+		return -1;
+	return tar_rmtree(fromfd, from);
 }

@@ -78,7 +78,8 @@ struct tar_x {
 
 void tar_x_init(struct tar_x *x, int dirfd, long long max_bytes,
     long long max_entries);
-/* 0, or -1 (and every later call fails) */
+/* 0, 1 once the end blocks are in (what follows is ignored), or -1
+ * (and every later call fails) */
 int tar_x_feed(struct tar_x *x, const void *p, size_t n);
 /* The stream ended: 0 if it was complete (the directories' modes are
  * then applied), else -1. */
@@ -88,5 +89,12 @@ void tar_x_free(struct tar_x *x);
 /* Remove name in dirfd and all below it, following no symbolic link and
  * making read-only directories writable first.  0, or -1 with errno. */
 int tar_rmtree(int dirfd, const char *name);
+
+/* Move from (in fromfd) to to (in tofd), as a whole: a rename over what
+ * is not there or is a file or link; an exchange (renameat2
+ * RENAME_EXCHANGE) with a directory, or with anything when from is a
+ * directory, whose old tree, now at from, is then removed.  0, or -1 with
+ * errno (what was at to is then still there). */
+int tar_place(int fromfd, const char *from, int tofd, const char *to);
 
 #endif

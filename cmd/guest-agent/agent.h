@@ -6,6 +6,8 @@
  *                  eviction, the routes, the main loop
  *   job.c          an /exec body checked into a struct job
  *   worker.c       the process that runs one job and sends its result
+ *   files.c        the processes that send a tar (GET /files) or
+ *                  extract one (PUT /files)
  *   client.c       guest-agent call
  */
 #ifndef GUEST_AGENT_AGENT_H
@@ -16,6 +18,7 @@
 #include "buf.h"
 #include "http.h"
 #include "json.h"
+#include "tar.h"
 
 #define AGENT_VERSION "husk-guest-agent 1"
 #define CONNS_MAX 64
@@ -35,6 +38,12 @@
 #define LANGS_MAX 32
 #define LANG_WORDS 16
 #define TOKEN_MAX 256
+#define FILES_MAX (1LL << 30)    /* a /files tar's file bytes, by default */
+#define FILES_BOUND (1LL << 40)  /* the most a max= may ask */
+#define FILES_ENTRIES_MAX (1 << 20)
+#define FILES_IDLE_MS 30000      /* a /files worker's read or write */
+#define EX_REFUSED 101           /* call get, put: the copy was refused */
+#define FILES_WAIT_MS 600000     /* call get, put: the whole copy, by default */
 #define JOB_PATH "PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
 
 struct lang {
@@ -80,15 +89,21 @@ struct call {
 	size_t inoff;
 	int in_eof, in_done;   /* the last chunk is made, is sent */
 	const struct http_resp *resp;
+	/* get and put (client.c) */
+	struct tar_x *tx;      /* get: the extraction into tmp */
+	int refused, tar_done; /* get: the stream was refused, or ended */
+	int upfd;              /* put: the tar to send, or -1 */
+	long long uplen;
 };
 
 /* A verb of guest-agent call: how many operands follow it (max -1: no
  * bound), and whether it runs a job (takes -t, -m and -i, and streams its
  * output): a command line, or a language and a code file. */
 enum { CALL_ARGV = 1, CALL_CODE };
+enum { CALL_GET = 1, CALL_PUT };
 struct verb {
 	const char *name, *method, *path;
-	int min, max, job;
+	int min, max, job, files;
 };
 
 /* guest-agent.c: the configuration the options set. */
@@ -123,6 +138,18 @@ struct work {
 	size_t restlen;
 };
 int worker(void *arg);
+
+/* files.c: the /files workers, lib/spawn's fn.  rest: the bytes of the
+ * body the main loop read with the head (a PUT's), clen its length. */
+struct files {
+	int cfd;
+	char path[4096];
+	long long max, clen;
+	const char *rest;
+	size_t restlen;
+};
+int files_get(void *arg);
+int files_put(void *arg);
 
 /* client.c */
 extern const struct verb call_verbs[];

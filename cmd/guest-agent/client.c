@@ -3,6 +3,7 @@
  * answer is 429 or 5xx; never once a job may have run.  A job's output
  * comes back as NDJSON lines, passed on to our standard output and error;
  * its exit record becomes our exit status. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -10,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "b64.h"
@@ -20,14 +23,17 @@
 #include "io.h"
 #include "json.h"
 #include "loop.h"
+#include "tar.h"
 
 #include "guest-agent/agent.h"
 
 const struct verb call_verbs[] = {
-	{ "health", "GET", "/health", 0, 0, 0 },
-	{ "shutdown", "POST", "/shutdown", 0, 0, 0 },
-	{ "exec", "POST", "/exec", 1, -1, CALL_ARGV },
-	{ "run", "POST", "/exec", 2, 2, CALL_CODE },
+	{ "health", "GET", "/health", 0, 0, 0, 0 },
+	{ "shutdown", "POST", "/shutdown", 0, 0, 0, 0 },
+	{ "exec", "POST", "/exec", 1, -1, CALL_ARGV, 0 },
+	{ "run", "POST", "/exec", 2, 2, CALL_CODE, 0 },
+	{ "get", "GET", "/files", 2, 2, 0, CALL_GET },
+	{ "put", "PUT", "/files", 2, 2, 0, CALL_PUT },
 };
 const size_t call_nverbs = sizeof call_verbs / sizeof *call_verbs;
 
@@ -83,7 +89,15 @@ call_body(void *ctx, const char *p, size_t n)
 {
 	struct call *c = ctx;
 	const char *nl;
+	int r;
 
+	if (c->resp->status == 200 && c->verb->files == CALL_GET) {
+		/* Past the end blocks: stop reading, the copy is whole. */
+		if ((r = tar_x_feed(c->tx, p, n)) < 0)
+			c->refused = 1;
+		c->tar_done = r > 0;
+		return r != 0;
+	}
 	if (c->resp->status != 200 || !c->verb->job)
 		return buf_add(&c->body, p, n) < 0 || c->body.len > BODY_MAX;
 	while (n && (nl = memchr(p, '\n', n))) {
@@ -194,6 +208,13 @@ call_once(struct call *c, const char *req, size_t reqlen, int wait_ms)
 		close(fd);
 		return 1;
 	}
+	/* put's tar: when the agent stops it early, its answer says why. */
+	if (c->upfd >= 0) {
+		off_t off = 0;
+		while (off < c->uplen && sendfile(fd, c->upfd, &off,
+		    c->uplen - off) > 0)
+			;
+	}
 	c->status = 0;
 	c->body.len = c->line.len = 0;
 	http_resp_init(&r, call_body, c);
@@ -243,6 +264,8 @@ call_once(struct call *c, const char *req, size_t reqlen, int wait_ms)
 	loop_free(&l);
 	close(fd);
 	c->status = r.status;
+	if (got < 0 && c->tar_done)
+		return 0;
 	if (got < 0) {
 		if (!errno)
 			errno = EPROTO;
@@ -252,6 +275,128 @@ call_once(struct call *c, const char *req, size_t reqlen, int wait_ms)
 }
 
 
+/* get: the temp directory in DEST the tar goes into, removed on exit
+ * unless all went into place. */
+static char get_tmp[4200];
+static struct tar_x get_x;
+static int get_destfd = -1;
+static const char *get_base;
+
+static void
+get_cleanup(void)
+{
+	if (get_tmp[0])
+		tar_rmtree(AT_FDCWD, get_tmp);
+}
+
+/* The last component of path, which must have one. */
+static const char *
+base_of(const char *path, char *out, size_t cap)
+{
+	size_t len = strlen(path);
+	const char *b;
+
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	for (b = path + len; b > path && b[-1] != '/'; b--)
+		;
+	if ((size_t)(path + len - b) >= cap)
+		err_die(EX_USAGE, "unable to use %s: the name is too long", path);
+	memcpy(out, b, path + len - b);
+	out[path + len - b] = 0;
+	if (!*out || !strcmp(out, ".") || !strcmp(out, "..") ||
+	    !strcmp(out, "/"))
+		err_die(EX_USAGE, "unable to use %s: it has no name of its own",
+		    path);
+	return out;
+}
+
+static int
+to_fd(void *ctx, const void *p, size_t n)
+{
+	return io_writeall(*(int *)ctx, p, n) < 0 ? -1 : 0;
+}
+
+/* get PATH DEST: a temp directory in DEST to extract into.  put PATH
+ * GUESTDIR: the tar of PATH in an unlinked temp file, for its length. */
+static void
+files_setup(struct call *c, struct buf *target)
+{
+	static char base[256];
+	long long max = c->max_output >= 0 ? c->max_output : FILES_MAX;
+	const char *guest = c->verb->files == CALL_GET ? c->args[0] :
+	    c->args[1];
+	int tfd;
+
+	base_of(c->args[0], base, sizeof base);
+	c->wait_ms = c->timeout_ms >= 0 ? c->timeout_ms : FILES_WAIT_MS;
+	buf_adds(target, "/files?path=");
+	http_query_esc(target, guest);
+	if (c->verb->files == CALL_GET) {
+		buf_addf(target, "&max=%lld", max);
+		get_base = base;
+		if ((get_destfd = open(c->args[1], O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC)) < 0)
+			err_diesys(EX_USAGE, "unable to use %s", c->args[1]);
+		snprintf(get_tmp, sizeof get_tmp, "%s/.husk-get-XXXXXX",
+		    c->args[1]);
+		if (!mkdtemp(get_tmp)) {
+			get_tmp[0] = 0;
+			err_diesys(EX_SYS, "unable to make a directory in %s",
+			    c->args[1]);
+		}
+		atexit(get_cleanup);
+		if ((tfd = open(get_tmp, O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC)) < 0)
+			err_diesys(EX_SYS, "unable to open %s", get_tmp);
+		tar_x_init(&get_x, tfd, max, FILES_ENTRIES_MAX);
+		c->tx = &get_x;
+	} else {
+		struct tar_w w = { to_fd, &c->upfd, max, FILES_ENTRIES_MAX, 0,
+		    0, "" };
+		const char *dir = getenv("TMPDIR");
+		char tmp[4200];
+		snprintf(tmp, sizeof tmp, "%s/.husk-put-XXXXXX", dir && *dir ?
+		    dir : "/tmp");
+		if ((c->upfd = mkostemp(tmp, O_CLOEXEC)) < 0)
+			err_diesys(EX_SYS, "unable to create %s", tmp);
+		unlink(tmp);
+		if (tar_write(&w, c->args[0]) < 0)
+			err_die(EX_REFUSED, "%s", w.err);
+		if ((c->uplen = lseek(c->upfd, 0, SEEK_CUR)) < 0)
+			err_diesys(EX_SYS, "unable to read the tar's length");
+	}
+}
+
+/* get: the one entry the tar may hold, PATH's name, into DEST. */
+static void
+get_finish(struct call *c)
+{
+	DIR *d;
+	struct dirent *de;
+	int n = 0, named = 0;
+
+	if (tar_x_end(c->tx) < 0)
+		err_die(EX_REFUSED, "%s", c->tx->err);
+	if (!(d = fdopendir(dup(c->tx->dirfd))))
+		err_diesys(EX_SYS, "unable to read %s", get_tmp);
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+			n++;
+			named |= !strcmp(de->d_name, get_base);
+		}
+	closedir(d);
+	if (n != 1 || !named)
+		err_die(EX_REFUSED, "unable to get %s: the archive holds other "
+		    "than %s", c->args[0], get_base);
+	if (tar_place(c->tx->dirfd, get_base, get_destfd, get_base) < 0)
+		err_diesys(EX_SYS, "unable to move %s into %s", get_base,
+		    c->args[1]);
+	tar_x_free(c->tx);
+	if (rmdir(get_tmp) == 0)
+		get_tmp[0] = 0;
+}
+
 /* The request: the verb's body (a job's argv, or its language and code
  * file, and standard input with -i), with the token if there is one. */
 void
@@ -259,8 +404,12 @@ call_setup(struct call *c, const char *tokfile)
 {
 	struct buf body = { 0 }, in = { 0 }, code = { 0 };
 	const struct verb *v = c->verb;
+	struct buf target = { 0 };
 
 	c->wait_ms = 30000;
+	c->upfd = -1;
+	if (v->files)
+		files_setup(c, &target);
 	if (v->job) {
 		buf_adds(&body, "{\"stream\":true");
 		if (v->job == CALL_CODE) {
@@ -298,19 +447,22 @@ call_setup(struct call *c, const char *tokfile)
 	if (tokfile)
 		token_load(tokfile, 0);
 	buf_addf(&c->req, "%s %s HTTP/1.1\r\nHost: %s\r\n", v->method,
-	    v->path, c->addr);
+	    target.p ? target.p : v->path, c->addr);
 	if (token[0])
 		buf_addf(&c->req, "Authorization: Bearer %s\r\n", token);
 	if (body.len)
 		buf_adds(&c->req, "Content-Type: application/json\r\n");
-	buf_addf(&c->req, "Content-Length: %zu\r\nConnection: close\r\n"
-	    "\r\n", body.len);
+	if (c->upfd >= 0)
+		buf_adds(&c->req, "Content-Type: application/x-tar\r\n");
+	buf_addf(&c->req, "Content-Length: %lld\r\nConnection: close\r\n"
+	    "\r\n", c->upfd >= 0 ? c->uplen : (long long)body.len);
 	buf_add(&c->req, body.p, body.len);
 	if (!c->req.p)
 		err_die(EX_SYS, "unable to build the request: out of memory");
 	buf_free(&body);
 	buf_free(&in);
 	buf_free(&code);
+	buf_free(&target);
 }
 
 /* The attempts, then the answer as our output and exit status. */
@@ -327,6 +479,8 @@ call_run(struct call *c)
 			clock_sleep_ms(10);
 			continue;
 		}
+		if (r < 0 && c->refused)
+			err_die(EX_REFUSED, "%s", c->tx->err);
 		if (r < 0)
 			err_diesys(EX_SYS, "unable to %s on %s", verb, c->addr);
 		if (r == 0 && c->status != 429 && c->status < 500)
@@ -348,6 +502,10 @@ call_run(struct call *c)
 		    c->status != 429 ? EX_USAGE : EX_SYS,
 		    "unable to %s on %s: %d %s: %s", verb, c->addr, c->status,
 		    http_reason(c->status), c->body.p ? c->body.p : "");
+	}
+	if (c->verb->files == CALL_GET) {
+		get_finish(c);
+		return 0;
 	}
 	if (!c->verb->job) {
 		io_writeall(1, c->body.p ? c->body.p : "", c->body.len);

@@ -19,6 +19,7 @@
 #include "io.h"
 #include "json.h"
 #include "loop.h"
+#include "num.h"
 #include "spawn.h"
 #include "token.h"
 
@@ -157,16 +158,37 @@ do_shutdown(struct conn *c)
 	stop();
 }
 
+/* Fork a worker (a copy of us, fn(arg)) for c, counted against -j: 0, or
+ * -1 after answering.  reset: default signals and mask in it (lib/spawn),
+ * for a worker with no loop of its own. */
+static int
+worker_start(struct conn *c, int (*fn)(void *), void *arg, int reset)
+{
+	struct spawn sp = { .fn = fn, .arg = arg, .dirfd = -1,
+	    .flags = reset ? 0 : SPAWN_NORESET, .fd = { SPAWN_KEEP, SPAWN_KEEP,
+	    SPAWN_KEEP } };
+	struct spawn_run run;
+
+	if (jobs_running() >= maxjobs || nworkers == WORKERS_MAX) {
+		reply_error(c, 429, "busy: all job slots are in use", 0);
+		return -1;
+	}
+	/* A child that failed before it ran is reaped with the others. */
+	if (spawn_start(&sp, &run) < 0) {
+		err_warnsys("unable to %s a worker", spawn_what(run.step));
+		reply_error(c, 503, "unable to fork", 0);
+		return -1;
+	}
+	workers[nworkers++] = (struct worker){ run.pid, 0 };
+	return 0;
+}
+
 static void
 do_exec(struct conn *c)
 {
 	struct json_doc d;
 	struct job j;
 	struct work w = { .cfd = c->fd, .job = &j };
-	struct spawn sp = { .fn = worker, .arg = &w, .dirfd = -1,
-	    .flags = SPAWN_NORESET, .fd = { SPAWN_KEEP, SPAWN_KEEP,
-	    SPAWN_KEEP } };
-	struct spawn_run run;
 	const char *e;
 	int with_langs = 0;
 
@@ -180,31 +202,58 @@ do_exec(struct conn *c)
 		goto out;
 	}
 	w.restlen = http_req_rest(&c->req, &w.rest);
-	if (jobs_running() >= maxjobs || nworkers == WORKERS_MAX) {
-		reply_error(c, 429, "busy: all job slots are in use", 0);
-		goto out;
-	}
-	/* The worker is a copy of us that runs the job for c; a child
-	 * that failed before it ran is reaped with the others. */
-	if (spawn_start(&sp, &run) < 0) {
-		err_warnsys("unable to %s a worker", spawn_what(run.step));
-		reply_error(c, 503, "unable to fork", 0);
-		goto out;
-	}
-	workers[nworkers++] = (struct worker){ run.pid, 0 };
+	/* The worker is a copy of us that runs the job for c. */
+	worker_start(c, worker, &w, 0);
 out:
 	job_free(&j);
 	json_doc_free(&d);
 }
 
+/* GET /files?path=ABS[&max=N], PUT /files?path=ABSDIR: a worker sends
+ * or extracts the tar; a PUT's body is its, past what came with the
+ * head. */
+static void
+do_files(struct conn *c)
+{
+	static struct files f;
+	const char *e;
+	char max[24];
+	long long n = FILES_MAX;
+
+	memset(&f, 0, sizeof f);
+	if (http_query(c->req.target, "path", f.path, sizeof f.path) < 0 ||
+	    f.path[0] != '/') {
+		reply_error(c, 400, "path is missing, or not absolute", 0);
+		return;
+	}
+	if (http_query(c->req.target, "max", max, sizeof max) >= 0 &&
+	    num_parse(max, 0, FILES_BOUND, &n) < 0) {
+		reply_error(c, 400, "max is not an integer in 0..2^40", 0);
+		return;
+	}
+	f.cfd = c->fd;
+	f.max = n;
+	f.clen = c->req.body_len;
+	f.rest = c->req.in.p + c->req.head_len;
+	f.restlen = c->req.in.len - c->req.head_len;
+	if (!f.restlen && f.clen && (e = http_req_header(&c->req, "Expect")) &&
+	    !strcasecmp(e, "100-continue"))
+		io_writeall(c->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+	worker_start(c, c->req.method[0] == 'G' ? files_get : files_put, &f,
+	    1);
+}
+
+/* stream: fn runs once the head is in, and the body is not kept. */
 static const struct route {
 	const char *method, *path;
-	int auth;
+	int auth, stream;
 	void (*fn)(struct conn *);
 } routes[] = {
-	{ "GET", "/health", 0, do_health },
-	{ "POST", "/exec", 1, do_exec },
-	{ "POST", "/shutdown", 1, do_shutdown },
+	{ "GET", "/health", 0, 0, do_health },
+	{ "POST", "/exec", 1, 0, do_exec },
+	{ "POST", "/shutdown", 1, 0, do_shutdown },
+	{ "GET", "/files", 1, 0, do_files },
+	{ "PUT", "/files", 1, 1, do_files },
 };
 
 /* "Bearer TOKEN", compared in constant time (lib/token). */
@@ -226,17 +275,23 @@ conn_close(struct conn *c)
 	http_req_free(&c->req);
 }
 
+/* The route of the path and method, else the first of the path. */
 static const struct route *
 route_find(const struct http_req *r)
 {
 	const char *q = strchr(r->target, '?');
 	size_t len = q ? (size_t)(q - r->target) : strlen(r->target);
+	const struct route *found = NULL;
 
 	for (size_t i = 0; i < sizeof routes / sizeof *routes; i++)
 		if (strlen(routes[i].path) == len &&
-		    !memcmp(routes[i].path, r->target, len))
-			return &routes[i];
-	return NULL;
+		    !memcmp(routes[i].path, r->target, len)) {
+			if (!strcmp(routes[i].method, r->method))
+				return &routes[i];
+			if (!found)
+				found = &routes[i];
+		}
+	return found;
 }
 
 /* The head is in: answer what it alone decides (no such path, no token,
@@ -254,7 +309,9 @@ head_check(struct conn *c)
 		reply_error(c, 401, "a valid bearer token is required", 0);
 	else if (strcmp(c->req.method, rt->method))
 		reply_error(c, 405, "method not allowed", 0);
-	else if (c->req.body_len > bodies_left) {
+	else if (!rt->stream && c->req.body_len > BODY_MAX)
+		reply_error(c, 413, http_reason(413), 0);
+	else if (!rt->stream && c->req.body_len > bodies_left) {
 		struct buf b = { 0 };
 		buf_adds(&b, "{\"error\":\"busy: other requests' bodies fill "
 		    "the agent's memory for them\"}\n");
@@ -262,7 +319,7 @@ head_check(struct conn *c)
 		buf_free(&b);
 	} else {
 		c->head_ok = 1;
-		c->reserved = c->req.body_len;
+		c->reserved = rt->stream ? 0 : c->req.body_len;
 		bodies_left -= c->reserved;
 		c->deadline = c->accepted + REQ_TIMEOUT_MS;
 		return 0;
@@ -299,7 +356,7 @@ conn_read(struct conn *c)
 		conn_close(c);
 	} else if (c->req.head_len && !c->head_ok && head_check(c) < 0) {
 		conn_close(c);
-	} else if (r > 0) {
+	} else if (r > 0 || (c->head_ok && route_find(&c->req)->stream)) {
 		dispatch(c);
 		conn_close(c);
 	} else if (c->req.head_len && !c->continued &&
@@ -345,7 +402,9 @@ conn_accept(void)
 	c->accepted = clock_ms();
 	c->deadline = c->accepted + HEAD_TIMEOUT_MS;
 	c->continued = c->head_ok = 0;
-	http_req_init(&c->req, HTTP_HEAD_MAX, BODY_MAX);
+	/* Past BODY_MAX only for a route that streams its body (the head
+	 * decides: head_check). */
+	http_req_init(&c->req, HTTP_HEAD_MAX, FILES_MAX);
 }
 
 /* SIGHUP: lib/sigfd blocks it for the loop, but the agent never handled

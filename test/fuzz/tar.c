@@ -57,10 +57,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    O_DIRECTORY)) < 0)
 		abort();
 	tar_x_init(&x, dfd, 1 << 20, 64);
-	for (size_t off = 0; off < size && !r; off += 1000)
+	for (size_t off = 0; off < size && r == 0; off += 1000)
 		r = tar_x_feed(&x, data + off, size - off < 1000 ?
 		    size - off : 1000);
-	if (!r)
+	if (r >= 0)
 		r = tar_x_end(&x);
 	if (r && !x.err[0])
 		abort();

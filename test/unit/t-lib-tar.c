@@ -75,10 +75,10 @@ extract(struct buf *b, const char *dir, struct tar_x *x, long long maxb,
 	mkdir(dir, 0700);
 	dfd = open(dir, O_RDONLY | O_DIRECTORY);
 	tar_x_init(x, dfd, maxb, maxn);
-	for (size_t off = 0; off < b->len && !r; off += step)
+	for (size_t off = 0; off < b->len && r == 0; off += step)
 		r = tar_x_feed(x, b->p + off, b->len - off < step ?
 		    b->len - off : step);
-	if (!r)
+	if (r >= 0)
 		r = tar_x_end(x);
 	tar_x_free(x);
 	close(dfd);
