@@ -67,6 +67,7 @@ guest-agent.8 0      0    guest-agent call "$A" health
 guest-agent.8 1      1    guest-agent call -k token "$A" exec sh -c "exit 1"
 guest-agent.8 255    255  guest-agent call -k token "$A" exec sh -c "exit 255"
 guest-agent.8 100    100  guest-agent call "$A" exec true
+guest-agent.8 101    101  agent_put_fifo
 guest-agent.8 111    111  guest-agent call -c 200 -n 1 127.0.0.1:1 health
 guest-agent.8 0      0    guest-agent pack packme job >pack.out
 guest-agent.8 100    100  guest-agent pack packme /job >pack.out
@@ -187,6 +188,12 @@ ptyd_interrupted() {
 	wait_for "grep -q ready pi.out" || return 99
 	kill -TERM $a
 	wait $a
+}
+
+# A tree to put with a fifo in it: refused before it is sent.
+agent_put_fifo() {
+	mkdir -p withfifo && mkfifo withfifo/p || return 99
+	guest-agent call -k token "$A" put withfifo "$PWD/guestdir"
 }
 
 agent_stopped() {
