@@ -228,6 +228,30 @@ put_one(struct tar_w *w, struct tw *t, const char *path, struct stat *st)
 }
 
 int
+tar_name_of(const char *path, char *out, size_t cap)
+{
+	size_t len = strlen(path);
+	const char *b;
+
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	for (b = path + len; b > path && b[-1] != '/'; b--)
+		;
+	if ((size_t)(path + len - b) >= cap) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(out, b, path + len - b);
+	out[path + len - b] = 0;
+	if (!*out || !strcmp(out, ".") || !strcmp(out, "..") ||
+	    !strcmp(out, "/")) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+int
 tar_write(struct tar_w *w, const char *path)
 {
 	static const char zero[2 * TAR_BLOCK];
@@ -236,23 +260,13 @@ tar_write(struct tar_w *w, const char *path)
 	struct tree_opts o = { .max_bytes = w->max_bytes,
 	    .max_entries = w->max_entries > 0 ? w->max_entries - 1 : 0 };
 	struct stat st;
-	size_t len = strlen(path);
-	const char *leaf;
 
 	w->bytes = w->entries = 0;
 	w->err[0] = 0;
-	while (len > 1 && path[len - 1] == '/')
-		len--;
-	for (leaf = path + len; leaf > path && leaf[-1] != '/'; leaf--)
-		;
-	if ((size_t)(path + len - leaf) > TAR_NAME_MAX)
-		return fail(w->err, "unable to archive %s: the name is too "
-		    "long", path);
-	memcpy(top, leaf, path + len - leaf);
-	top[path + len - leaf] = 0;
-	if (!*top || !strcmp(top, ".") || !strcmp(top, ".."))
-		return fail(w->err, "unable to archive %s: it has no name of "
-		    "its own", path);
+	if (tar_name_of(path, top, sizeof top) < 0)
+		return fail(w->err, "unable to archive %s: %s", path,
+		    errno == ENAMETOOLONG ? "the name is too long" :
+		    "it has no name of its own");
 	if (lstat(path, &st) < 0)
 		return fail(w->err, "unable to stat %s: %s", path,
 		    strerror(errno));

@@ -57,6 +57,11 @@ struct tar_w {
 	char err[640];
 };
 
+/* The name path's entries go under: its last component ("a/b/" gives
+ * "b"), into out.  0, or -1 with errno: ENAMETOOLONG, or EINVAL when it
+ * has none of its own ("/", ".", ".."). */
+int tar_name_of(const char *path, char *out, size_t cap);
+
 /* Archive path (its entries, then the two zero blocks).  0 or -1. */
 int tar_write(struct tar_w *w, const char *path);
 

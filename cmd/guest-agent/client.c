@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -289,28 +290,6 @@ get_cleanup(void)
 		tar_rmtree(AT_FDCWD, get_tmp);
 }
 
-/* The last component of path, which must have one. */
-static const char *
-base_of(const char *path, char *out, size_t cap)
-{
-	size_t len = strlen(path);
-	const char *b;
-
-	while (len > 1 && path[len - 1] == '/')
-		len--;
-	for (b = path + len; b > path && b[-1] != '/'; b--)
-		;
-	if ((size_t)(path + len - b) >= cap)
-		err_die(EX_USAGE, "unable to use %s: the name is too long", path);
-	memcpy(out, b, path + len - b);
-	out[path + len - b] = 0;
-	if (!*out || !strcmp(out, ".") || !strcmp(out, "..") ||
-	    !strcmp(out, "/"))
-		err_die(EX_USAGE, "unable to use %s: it has no name of its own",
-		    path);
-	return out;
-}
-
 static int
 to_fd(void *ctx, const void *p, size_t n)
 {
@@ -328,7 +307,10 @@ files_setup(struct call *c, struct buf *target)
 	    c->args[1];
 	int tfd;
 
-	base_of(c->args[0], base, sizeof base);
+	if (tar_name_of(c->args[0], base, sizeof base) < 0)
+		err_die(EX_USAGE, "unable to use %s: %s", c->args[0],
+		    errno == EINVAL ? "it has no name of its own" :
+		    strerror(errno));
 	c->wait_ms = c->timeout_ms >= 0 ? c->timeout_ms : FILES_WAIT_MS;
 	buf_adds(target, "/files?path=");
 	http_query_esc(target, guest);
@@ -356,6 +338,9 @@ files_setup(struct call *c, struct buf *target)
 		    0, "" };
 		const char *dir = getenv("TMPDIR");
 		char tmp[4200];
+		/* An agent that refuses the tar early closes while we send:
+		 * its answer says why, not SIGPIPE. */
+		signal(SIGPIPE, SIG_IGN);
 		snprintf(tmp, sizeof tmp, "%s/.husk-put-XXXXXX", dir && *dir ?
 		    dir : "/tmp");
 		if ((c->upfd = mkostemp(tmp, O_CLOEXEC)) < 0)
