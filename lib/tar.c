@@ -529,6 +529,10 @@ entry(struct tar_x *x)
 	x->left = size;
 	x->pad = (TAR_BLOCK - size % TAR_BLOCK) % TAR_BLOCK;
 	if (type == 'x' || type == 'g') {
+		if ((type == 'x' && x->paxed++) || (type == 'g' &&
+		    ++x->globals > 16))
+			return xfail(x, "unable to extract the archive: pax "
+			    "headers without entries");
 		if (size > TAR_PAX_MAX)
 			return xfail(x, "unable to extract the archive: a pax "
 			    "header of more than %d bytes", TAR_PAX_MAX);
@@ -623,6 +627,7 @@ entry(struct tar_x *x)
 	free(x->plink);
 	x->ppath = x->plink = NULL;
 	x->psize = -1;
+	x->paxed = 0;
 	return 0;
 }
 

@@ -26,7 +26,8 @@
  *   the name could make the climb longer than it reads);
  * - a hard link, device, fifo or any other type;
  * - a header with a wrong checksum or bad numbers, a pax header past
- *   TAR_PAX_MAX;
+ *   TAR_PAX_MAX, a second 'x' header before an entry, more than 16 'g'
+ *   headers (so that a stream of headers alone cannot go on unbounded);
  * - a file whose size would take the total past max_bytes, or an entry
  *   past max_entries, before a byte of it is written.
  * A stream that ends before its two zero blocks is an error (tar_x_end);
@@ -71,7 +72,7 @@ struct tar_x {
 	long long bytes, entries;       /* so far */
 	char err[640];
 	/* private */
-	int state, zeros, fd;
+	int state, zeros, fd, paxed, globals;
 	unsigned char hdr[TAR_BLOCK];
 	size_t got;
 	unsigned long long left, pad;

@@ -64,6 +64,31 @@ test_expect_success 'get: a directory replaces the one there, stale files gone' 
 	test "$(ls -A dest2)" = src
 '
 
+test_expect_success 'put: a body past the 16 MiB of other requests, streamed' '
+	mkdir big && head -c 20000000 /dev/urandom >big/f &&
+	guest-agent call "$A" put big "$PWD/guest" >out &&
+	grep -q "^{\"files\":2,\"bytes\":20000000}" out &&
+	cmp big/f guest/big/f
+'
+
+# A tar with ../evil in it, PUT as curl sends it (Expect: 100-continue).
+python3 -c '
+import io, sys, tarfile
+t = tarfile.open(sys.argv[1], "w", format=tarfile.USTAR_FORMAT)
+for n in ("ok", "../evil"):
+    i = tarfile.TarInfo(n)
+    i.size = 3
+    t.addfile(i, io.BytesIO(b"x\n\n"))
+t.close()' evil.tar
+test_expect_success 'PUT: an archive with ../evil is 400, nothing of it kept' '
+	mkdir putdir &&
+	curl -s -H "Expect: 100-continue" -T evil.tar -w "%{http_code}\n" \
+	    "http://$A/files?path=$PWD/putdir" >out &&
+	grep -q "not a clean relative name" out && tail -n 1 out >code &&
+	echo 400 >want && test_cmp want code &&
+	test_empty putdir && ! test -e evil
+'
+
 test_expect_code 100 'get: a missing path is 404, exit 100' \
 	'guest-agent call "$A" get "$PWD/nothing" dest' '404 Not Found'
 test_expect_code 100 'get: a relative path is 400, exit 100' \

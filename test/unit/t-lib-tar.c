@@ -275,6 +275,25 @@ main(void)
 	ok(extract(&b, d, &x, 4096, 3, 512) < 0 && strstr(x.err, "ends"),
 	    "a stream without its end blocks is an error: %s", x.err);
 	b.len = 0;
+	for (int i = 0; i < 3; i++) {
+		hdr(&b, "pax", 'x', 12, NULL);
+		data(&b, "12 path=abc\n", 12);
+	}
+	hdr(&b, "f", '0', 0, NULL);
+	end(&b);
+	snprintf(d, sizeof d, "%s/h15", t);
+	ok(extract(&b, d, &x, 4096, 3, 512) < 0 && strstr(x.err, "pax"),
+	    "pax headers without entries are refused: %s", x.err);
+	b.len = 0;
+	hdr(&b, "pax", 'x', 12, NULL);
+	data(&b, "12 path=abc\n", 12);
+	hdr(&b, "f", '0', 0, NULL);
+	end(&b);
+	snprintf(d, sizeof d, "%s/h16", t);
+	ok(extract(&b, d, &x, 4096, 3, 512) == 0 &&
+	    exists(strcat(strcpy(d, t), "/h16/abc")), "a pax path names the "
+	    "entry: %s", x.err);
+	b.len = 0;
 	hdr(&b, "d", '5', 0, NULL);
 	hdr(&b, "d", '0', 0, NULL);
 	end(&b);
