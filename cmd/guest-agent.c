@@ -11,6 +11,8 @@
  *                   an NDJSON chunked body: output lines, record last)
  *   POST /shutdown  answers, stops the jobs, then exits (or, as PID 1,
  *                   powers off)
+ *   GET  /files?path=ABS     a tar of ABS (lib/tar), chunked
+ *   PUT  /files?path=ABSDIR  a tar body extracted into ABSDIR
  *
  * Every path but /health needs "Authorization: Bearer TOKEN" when a token
  * is configured (-k file, or -K: husk.token= on the kernel command line).
@@ -27,7 +29,13 @@
  *   kills the whole group (TERM, grace, KILL: lib/pgkill) on output cap,
  *   timeout, client hang-up or shutdown.  The worker is a child subreaper,
  *   so double-forked members are reaped by it, not leaked.
- * - At most -j jobs run; a request past that gets 429 at once.  A job's
+ * - A /files request runs in a worker too, which for a PUT reads the
+ *   body from the connection itself (past BODY_MAX; the main loop keeps
+ *   none of it).  An archive from the other side (PUT here, call get in
+ *   the client) is extracted by lib/tar's rules into a new directory,
+ *   then moved into place whole, or removed.
+ * - At most -j jobs (and /files workers) run; a request past that gets
+ *   429 at once.  A job's
  *   slot is free when the job is over, before its worker sends the
  *   result: a client holding a result may start the next job at once.
  * - The job sees only the environment it is given (plus PATH and HOME),
@@ -36,6 +44,7 @@
  * Client.  guest-agent call ADDR VERB: one request per attempt, retried
  * with backoff when the connection cannot be made or the request cannot
  * be sent, or the answer is 429 or 5xx; never once a job may have run.
+ * get and put copy a file or tree out of or into the guest as a tar.
  *
  * Packing, on the host.  guest-agent pack DIR PREFIX: DIR's tree as a
  * newc cpio on standard output (lib/cpio.h), for husk run -C DIR to
