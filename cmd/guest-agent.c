@@ -334,6 +334,9 @@ call_main(int argc, char **argv)
 	    c.max_output >= 0)) || (!c.verb->job && (c.stdin_too ||
 	    c.stdin_stream)) || (c.stdin_too && c.stdin_stream))
 		usage();
+	if (c.verb->files && c.max_output == 0)
+		err_die(EX_USAGE, "unable to parse -m 0: not a number from 1 "
+		    "to %lld", FILES_BOUND);
 	if (c.verb->job && c.max_output > OUTPUT_MAX)
 		err_die(EX_USAGE, "unable to parse -m %lld: not a number from "
 		    "0 to %d", c.max_output, OUTPUT_MAX);

@@ -100,7 +100,8 @@ int tar_rmtree(int dirfd, const char *name);
  * is not there or is a file or link; an exchange (renameat2
  * RENAME_EXCHANGE) with a directory, or with anything when from is a
  * directory, whose old tree, now at from, is then removed.  0, or -1 with
- * errno (what was at to is then still there). */
+ * errno: what was at to is still there, unless the exchange was made and
+ * only the old tree's removal failed (it is then at from). */
 int tar_place(int fromfd, const char *from, int tofd, const char *to);
 
 #endif
