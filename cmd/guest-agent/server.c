@@ -227,8 +227,8 @@ do_files(struct conn *c)
 		return;
 	}
 	if (http_query(c->req.target, "max", max, sizeof max) >= 0 &&
-	    num_parse(max, 0, FILES_BOUND, &n) < 0) {
-		reply_error(c, 400, "max is not an integer in 0..2^40", 0);
+	    num_parse(max, 1, FILES_BOUND, &n) < 0) {
+		reply_error(c, 400, "max is not an integer in 1..2^40", 0);
 		return;
 	}
 	f.cfd = c->fd;
