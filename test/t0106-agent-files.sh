@@ -103,6 +103,22 @@ test_expect_success 'the workers are done: no job counts' '
 	guest-agent call "$A" health | grep -q "\"jobs\":0,"
 '
 
+# An agent of one slot, taken by a job: a /files request gets 429.
+busy() {
+	guest-agent call "$B" health | grep -q '"jobs":1,'
+}
+A0=$A
+agent_start one -j 1 -w "$PWD/work"
+B=$A A=$A0
+bg guest-agent call "$B" exec sleep 5 >/dev/null 2>&1
+test_expect_success 'a /files request counts against -j as a job does' '
+	wait_for busy &&
+	{ guest-agent call -n 1 "$B" get "$PWD/src/d1/f0" dest2 2>err;
+	  test $? = 111; } && grep -q "429 Too Many Requests" err &&
+	{ guest-agent call -n 1 "$B" put src/d1/f0 "$PWD/guest" 2>err;
+	  test $? = 111; } && grep -q "429 Too Many Requests" err
+'
+
 # A hostile agent: each path gets a tar it should never send.
 cat >fake.py <<'PY'
 import io, socket, sys, tarfile
