@@ -91,10 +91,10 @@ usage(void)
 	    "       guest-agent call [-k tokenfile] [-c connect_ms] "
 	    "[-n tries] [-w wait_ms] addr:port shutdown\n"
 	    "       guest-agent call [-k tokenfile] [-c connect_ms] "
-	    "[-n tries] [-w wait_ms] [-t timeout_ms] [-m max_output] [-i | -I] "
+	    "[-n tries] [-w wait_ms] [-t timeout_ms] [-m max_output] [-d dir] [-i | -I] "
 	    "addr:port exec argv ...\n"
 	    "       guest-agent call [-k tokenfile] [-c connect_ms] "
-	    "[-n tries] [-w wait_ms] [-t timeout_ms] [-m max_output] [-i | -I] "
+	    "[-n tries] [-w wait_ms] [-t timeout_ms] [-m max_output] [-d dir] [-i | -I] "
 	    "addr:port run language file\n"
 	    "       guest-agent call [-k tokenfile] [-c connect_ms] "
 	    "[-n tries] [-w wait_ms] [-t timeout_ms] [-m max_bytes] "
@@ -292,7 +292,7 @@ call_main(int argc, char **argv)
 	int ch;
 
 	optind = 1;
-	while ((ch = getopt(argc, argv, "+k:c:n:w:t:m:iIh")) != -1) {
+	while ((ch = getopt(argc, argv, "+k:c:n:w:t:m:d:iIh")) != -1) {
 		switch (ch) {
 		case 'k': tokfile = optarg; break;
 		case 'c':
@@ -311,6 +311,12 @@ call_main(int argc, char **argv)
 		case 'm':
 			c.max_output = xnum_opt('m', optarg, 0, FILES_BOUND,
 			    "number");
+			break;
+		case 'd':
+			if (optarg[0] != '/')
+				err_die(EX_USAGE, "unable to use -d %s: not an "
+				    "absolute path", optarg);
+			c.cwd = optarg;
 			break;
 		case 'i': c.stdin_too = 1; break;
 		case 'I': c.stdin_stream = 1; break;
@@ -332,7 +338,7 @@ call_main(int argc, char **argv)
 		usage();
 	if ((!c.verb->job && !c.verb->files && (c.timeout_ms >= 0 ||
 	    c.max_output >= 0)) || (!c.verb->job && (c.stdin_too ||
-	    c.stdin_stream)) || (c.stdin_too && c.stdin_stream))
+	    c.stdin_stream || c.cwd)) || (c.stdin_too && c.stdin_stream))
 		usage();
 	if (c.verb->files && c.max_output == 0)
 		err_die(EX_USAGE, "unable to parse -m 0: not a number from 1 "

@@ -103,6 +103,12 @@ test_expect_success 'a million lines written one by one arrive whole, with the s
 	cmp want got && test ! -s err
 '
 
+test_expect_success 'call -d runs the job in that directory; a relative one is refused' '
+	mkdir -p jobdir && guest-agent call -d "$PWD/jobdir" "$A" exec pwd >got &&
+	echo "$PWD/jobdir" >want && test_cmp want got &&
+	{ guest-agent call -d jobdir "$A" exec pwd 2>err; test $? = 100; } &&
+	grep -qx "guest-agent: fatal: unable to use -d jobdir: not an absolute path" err
+'
 test_expect_success 'no job process and no descriptor is left behind' '
 	ls /proc/$agent_pid/fd >before &&
 	n=0; while [ $n -lt 20 ]; do

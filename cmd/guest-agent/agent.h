@@ -71,7 +71,7 @@ struct job {
 /* guest-agent call: the options (set by guest-agent.c), then the state of
  * the attempts (client.c). */
 struct call {
-	const char *addr;
+	const char *addr, *cwd;
 	const struct verb *verb;
 	char **args;
 	int nargs;

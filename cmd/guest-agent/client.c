@@ -413,6 +413,10 @@ call_setup(struct call *c, const char *tokfile)
 			}
 			buf_adds(&body, "]");
 		}
+		if (c->cwd) {
+			buf_adds(&body, ",\"cwd\":");
+			json_esc(&body, c->cwd, strlen(c->cwd));
+		}
 		if (c->stdin_stream)
 			buf_adds(&body, ",\"stdin_stream\":true");
 		if (c->stdin_too) {
