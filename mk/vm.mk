@@ -35,7 +35,7 @@ vm-guest: all kernel
 
 # The same with a language, so the husk VM tests run python3 and C jobs
 # too (test/husk-vm-lib.sh takes every build/vm/guest-LANG it finds).
-VM_LANGS = python3 c
+VM_LANGS = python3 c node
 $(VM_LANGS:%=vm-guest-%): vm-guest-%: all kernel
 	$(Q)mkdir -p build/vm
 	$(Q)initramfs/mkinitramfs -m $(KERNEL_ROOT) -l $* -o build/vm/guest-$* \

@@ -14,7 +14,7 @@ export HUSK_STATE HUSK_IMAGES HUSK_BOOT_TIMEOUT HUSK_MEM
 unset HUSK_POOL HUSK_PREFIX HUSK_BRIDGE HUSK_KERNEL HUSK_APPEND HUSK_RELAY_DIR
 mkdir -p "$HUSK_IMAGES/sh"
 ln -s "$HUSK_ROOT/build/vm/guest/current.cpio.gz" "$HUSK_IMAGES/sh/current.cpio.gz"
-for l in python3 lua c; do
+for l in python3 lua c node; do
 	# An image with the language, if the tree has one (make vm: build/vm/guest-python3).
 	[ -f "$HUSK_ROOT/build/vm/guest-$l/current.cpio.gz" ] && mkdir -p "$HUSK_IMAGES/$l" &&
 		ln -s "$HUSK_ROOT/build/vm/guest-$l/current.cpio.gz" "$HUSK_IMAGES/$l/current.cpio.gz"

@@ -76,6 +76,7 @@ husk.1        75     75   husk_pool_full
 husk.1        100    100  husk run
 husk.1        111    111  HUSK_KERNEL=/nonexistent husk run -c true
 husk.1        112    net:112 HUSK_VMRUN=$PWD/vmrun-dies husk run -c true
+husk.1        113    vm   test/vm/t5104-husk-workspace.sh: an -o copy the guest made hostile after exit 0, 113 (t0705 too, with its stand-in vmrun)
 husk.1        129    net:129 husk_signal HUP
 husk.1        130    net:130 husk_signal INT
 husk.1        143    net:143 husk_signal TERM

@@ -99,6 +99,15 @@ test_expect_success 'the c image compiles and runs C, and builds with make, by i
 	chroot croot /bin/sh -c "cd /job && make >/dev/null 2>&1 && ./hello" >cout &&
 	echo "42 1.4" >want && test_cmp want cout
 '
+test_expect_success 'the node image runs JavaScript by itself' '
+	"$mk" -m "$modroot" -l node -o outn >imgn 2>/dev/null &&
+	extract "$(cat imgn)" etc/husk/languages >got &&
+	grep -q "^node [0-9.]* /usr/bin/node$" got &&
+	mkdir nroot && (cd nroot && gzip -dc "$(cat ../imgn)" | cpio -idm --quiet) &&
+	echo "console.log(6 * 7); process.exit(3)" >nroot/tmp/code &&
+	{ chroot nroot /usr/bin/node /tmp/code >nout; test $? = 3; } &&
+	echo 42 >want && test_cmp want nout && rm -rf nroot
+'
 test_expect_success 'cleanup keeps the current image and its record, and -K others' '
 	for n in 1 2 3; do
 		echo $n >>agent &&

@@ -25,7 +25,7 @@ test_expect_success 'an empty file: exit 100, says so' '
 '
 test_expect_success 'an unknown language: exit 100, lists the known ones' '
 	{ husk run -l cobol -c "DISPLAY 1" 2>err; test $? = 100; } &&
-	grep -qx "husk: fatal: unable to run language cobol: not one of: sh python3 lua c" err
+	grep -qx "husk: fatal: unable to run language cobol: not one of: sh python3 lua c node" err
 '
 test_expect_success 'both -c and -f: exit 100' '
 	echo x >f && { husk run -c x -f f 2>err; test $? = 100; } &&
@@ -70,4 +70,38 @@ test_expect_success 'the default kernel is the highest version, 6.1.0-10 over 6.
 	{ tree/bin/husk doctor >out; test $? = 1; } &&
 	grep -qx "ok       kernel $PWD/tree/build/kernel/root/boot/vmlinuz-6.1.0-10" out
 '
+# The workspace and copy-out options are checked before a lease is taken.
+test_expect_success '-C that is not a directory: exit 100, says so' '
+	: >notdir &&
+	{ husk run -C notdir -c true 2>err; test $? = 100; } &&
+	grep -qx "husk: fatal: unable to use workspace notdir: not a directory" err
+'
+test_expect_success '-x without -C: exit 100' '
+	{ husk run -x .git -c true 2>err; test $? = 100; } &&
+	grep -qx "husk: fatal: unable to exclude without a workspace: -x needs -C" err
+'
+test_expect_success '-o into a directory that is not there: exit 100' '
+	{ husk run -o out:nodir -c true 2>err; test $? = 100; } &&
+	grep -qx "husk: fatal: unable to copy out to nodir: not a directory" err
+'
+test_expect_success '-o with no path: exit 100' '
+	{ husk run -o :. -c true 2>err; test $? = 100; } &&
+	grep -qx "husk: fatal: unable to copy out :.: no path" err
+'
+test_expect_success '-o or -x holding a newline: exit 100' '
+	{ husk run -o "a
+b" -c true 2>err; test $? = 100; } &&
+	grep -qx "husk: fatal: unable to use -o: it holds a newline" err &&
+	{ husk run -C . -x "a
+b" -c true 2>err; test $? = 100; } &&
+	grep -qx "husk: fatal: unable to use -x: it holds a newline" err
+'
+test_expect_success 'HUSK_WORKSPACE_MAX that is not a number: exit 100' '
+	{ HUSK_WORKSPACE_MAX=1k husk run -C . -c true 2>err; test $? = 100; } &&
+	grep -qx "husk: fatal: unable to parse HUSK_WORKSPACE_MAX 1k: not a number" err
+'
+test_expect_success 'none of these took a lease' '
+	ls state/leases >leases && test ! -s leases
+'
+
 test_done

@@ -32,7 +32,7 @@ test_expect_success 'the language word reaches husk run unchanged' '
 	husk submit -l "no'\''pe \$HOME" -c "echo it'\''s" >id2 &&
 	husk wait "$(cat id2)"; test $? = 100 &&
 	husk logs "$(cat id2)" >log &&
-	grep -qF "unable to run language no'\''pe \$HOME: not one of: sh python3 lua c" log
+	grep -qF "unable to run language no'\''pe \$HOME: not one of: sh python3 lua c node" log
 '
 test_expect_code 1 'status of an unknown job is false' 'husk status 1.2-no-such' \
 	'^husk: fatal: unable to find job 1\.2-no-such in '

@@ -223,6 +223,39 @@ test_expect_success 'python3 code, -f file and -f - and argv' '
 	husk run -- sh -c "echo \$0 \$1" a b >out && echo "a b" >want && test_cmp want out &&
 	clean
 '
+test_expect_success 'standard input is the job'"'"'s, streamed, to its end; with -f - it is the code' '
+	seq 100000 | husk run -- wc -l >out && tr -d " " <out >got && echo 100000 >want && test_cmp want got &&
+	head -c 3000000 /dev/urandom >in && husk run -c "sha256sum" <in >out &&
+	sha256sum <in | cut -d" " -f1 >want && cut -d" " -f1 out >got && test_cmp want got &&
+	echo "cat; echo end" | husk run -f - >out && echo end >want && test_cmp want out &&
+	{ head -c 8000000 /dev/zero | husk run -c "exit 6"; test $? = 6; } &&
+	clean
+'
+# The stand-in runs the agent on this host: the job's /tmp is this
+# host's, so its files are named for this test.
+test_expect_success 'husk run -o: a file and a folder copied out, each replacing an earlier copy' '
+	g=/tmp/husk-t0705-$$ && mkdir -p dest &&
+	husk run -o $g.f:dest -o $g.d -- sh -c "echo one >$g.f; mkdir -p $g.d/sub; echo two >$g.d/sub/x" &&
+	echo one >want && test_cmp want dest/${g##*/}.f &&
+	echo two >want && test_cmp want ${g##*/}.d/sub/x &&
+	husk run -o $g.f:dest -- sh -c "echo three >$g.f" &&
+	echo three >want && test_cmp want dest/${g##*/}.f &&
+	rm -rf $g.f $g.d ${g##*/}.d && clean
+'
+test_expect_success 'husk run -o of a missing path: the job'"'"'s status kept, 113 when it was 0' '
+	{ husk run -o /nonexistent/x -c "exit 5" 2>err; test $? = 5; } &&
+	grep -q "^husk: warning: unable to copy /nonexistent/x out of the job" err &&
+	{ husk run -o /nonexistent/x -c "true" 2>err; test $? = 113; } && clean
+'
+test_expect_success 'a workspace past HUSK_WORKSPACE_MAX, or one -m cannot hold: 100, nothing left' '
+	mkdir -p ws && head -c 3000000 /dev/urandom >ws/big &&
+	{ HUSK_WORKSPACE_MAX=1000000 husk run -C ws -c true 2>err; test $? = 100; } &&
+	grep -q "^husk: fatal: unable to pack the workspace ws" err && clean &&
+	{ husk run -m 100 -C ws -c true 2>err; test $? = 100; } &&
+	grep -qx "husk: fatal: unable to fit the job in -m 100: its image and workspace need 198 MiB" err &&
+	mkfifo ws/fifo && { husk run -C ws -c true 2>err; test $? = 100; } &&
+	grep -q "unable to pack ws: fifo: a fifo" err && rm ws/fifo && clean
+'
 test_expect_success 'a timeout: 124' '
 	husk run -t 1 -c "sleep 5" 2>err; test $? = 124 && clean
 '

@@ -43,7 +43,7 @@ set -u
 prog=husk
 export LC_ALL=C
 
-EX_FALSE=1 EX_USAGE=100 EX_SYS=111 EX_POOL=75 EX_BOOT=112
+EX_FALSE=1 EX_USAGE=100 EX_SYS=111 EX_POOL=75 EX_BOOT=112 EX_COPY=113
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -53,7 +53,7 @@ warn() { echo "$prog: warning: $*" >&2; }
 info() { [ -n "${HUSK_VERBOSE:-}" ] && echo "$prog: info: $*" >&2; return 0; }
 
 usage() {
-	o='[--net] [-l lang] [-t timeout] [-m MiB] [-n vcpus]'
+	o='[--net] [-l lang] [-t timeout] [-m MiB] [-n vcpus] [-C dir] [-x pattern ...] [-o path[:dest] ...]'
 	cat >&2 <<EOF
 usage: husk run $o -c code
        husk run $o -f file
@@ -85,6 +85,7 @@ fi
 : "${HUSK_CONSOLE_MAX:=1048576}"
 : "${HUSK_JAIL_UID:=2000000}" "${HUSK_CGROUP:=/sys/fs/cgroup/husk}"
 : "${HUSK_INSECURE:=}"
+: "${HUSK_WORKSPACE_MAX:=268435456}" "${HUSK_OUTPUT_MAX:=268435456}"
 if [ -z "${HUSK_KERNEL:-}" ]; then
 	# The highest version (sort -V: 6.1.0-10 after 6.1.0-9).
 	HUSK_KERNEL=$(ls "$root"/build/kernel/root/boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1)

@@ -20,10 +20,13 @@ relay_() {
 }
 
 # husk submit ARGS: queue `husk run ARGS`, with the HUSK_ variables of
-# this environment, so the run sees the configuration of its submitter.
+# this environment, so the run sees the configuration of its submitter,
+# in the submitter's directory (for -C, -f and -o), or failing if
+# relayd cannot go there.
 cmd_submit() {
 	[ $# -gt 0 ] || usage
-	cmd="exec env"
+	quote "$PWD"
+	cmd="cd $q || exit 111; exec env"
 	for v in $(env | sed -n 's/^\(HUSK_[A-Z_]*\)=.*/\1/p' | sort -u); do
 		eval "quote \"\${$v}\""
 		cmd="$cmd $v=$q"

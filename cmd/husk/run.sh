@@ -1,9 +1,12 @@
 ### husk run
 
 # Languages: husk's name, mkinitramfs's, the agent's.
-LANGS="sh python3 lua c"
-lang_image() { case $1 in sh) echo sh ;; python|python3) echo python3 ;; lua) echo lua ;; c) echo c ;; *) return 1 ;; esac; }
-lang_agent() { case $1 in python|python3) echo python ;; *) echo "$1" ;; esac; }
+LANGS="sh python3 lua c node"
+lang_image() { case $1 in sh) echo sh ;; python|python3) echo python3 ;; lua) echo lua ;; c) echo c ;; node|js) echo node ;; *) return 1 ;; esac; }
+lang_agent() { case $1 in python|python3) echo python ;; js) echo node ;; *) echo "$1" ;; esac; }
+# The guest memory an image needs at least, in MiB (0: no bound but -m's):
+# node's image unpacks to 107 MB, held with its 39 MB archive at boot.
+lang_mem() { case $1 in node) echo 320 ;; *) echo 0 ;; esac; }
 
 # image LANG: the path of the language's initramfs, kept in
 # HUSK_IMAGES/LANG.  mkinitramfs builds it when it is missing, or is asked
@@ -262,18 +265,56 @@ bridge() {
 # anything is made; sets lang, code, file, timeout, mem, vcpus, net (1
 # with --net), mode (c, f or a: -c, -f or an argv), img_lang, job and
 # tapname.  The caller shifts the options away (OPTIND).
+NL='
+'
+# nl_free STRING WHAT: refuses a newline in an option's value (the lists
+# of -x and -o are a line each).
+nl_free() {
+	case $1 in *"$NL"*) die $EX_USAGE "unable to use $2: it holds a newline" ;; esac
+}
+
+# ws_parse: checks -C, -x and -o before anything is made: the workspace
+# is a directory; each -o is PATH[:DEST] (split at the first colon) with
+# DEST an existing directory; sets wcwd, the job's directory in the guest.
+ws_parse() {
+	num HUSK_WORKSPACE_MAX "$HUSK_WORKSPACE_MAX" 1 4294967296
+	num HUSK_OUTPUT_MAX "$HUSK_OUTPUT_MAX" 1 1099511627776
+	wcwd=/tmp
+	if [ -n "$ws" ]; then
+		[ -d "$ws" ] || die $EX_USAGE "unable to use workspace $ws: not a directory"
+		wcwd=/job
+	elif [ -n "$xs" ]; then
+		die $EX_USAGE "unable to exclude without a workspace: -x needs -C"
+	fi
+	o_ifs=$IFS; IFS=$NL
+	for o_s in $outs; do
+		case $o_s in
+		:*|'') die $EX_USAGE "unable to copy out $o_s: no path" ;;
+		*:*) o_d=${o_s#*:} ;;
+		*) o_d=. ;;
+		esac
+		[ -d "$o_d" ] || die $EX_USAGE "unable to copy out to $o_d: not a directory"
+	done
+	IFS=$o_ifs
+}
+
 run_parse() {
 	lang=sh code= file= timeout= mem=$HUSK_MEM vcpus=$HUSK_VCPUS mode= net=
+	ws= xs= outs= mem_set=
 	# -: takes --net (getopts gives "-" and OPTARG "net").
-	while getopts l:c:f:t:m:n:h-: o; do
+	while getopts l:c:f:t:m:n:C:x:o:h-: o; do
 		case $o in
 		-) case $OPTARG in net) net=1 ;; *) usage ;; esac ;;
 		l) lang=$OPTARG ;;
 		c) code=$OPTARG; mode=${mode}c ;;
 		f) file=$OPTARG; mode=${mode}f ;;
 		t) num -t "$OPTARG" 1 86400; timeout=$OPTARG ;;
-		m) num -m "$OPTARG" 32 65536; mem=$OPTARG ;;
+		m) num -m "$OPTARG" 32 65536; mem=$OPTARG; mem_set=1 ;;
 		n) num -n "$OPTARG" 1 64; vcpus=$OPTARG ;;
+		C) ws=$OPTARG ;;
+		# Lists of -x and -o, a line each: split on newlines alone.
+		x) nl_free "$OPTARG" -x; xs="$xs$NL-x$NL$OPTARG" ;;
+		o) nl_free "$OPTARG" -o; outs="$outs$NL$OPTARG" ;;
 		h) usage 0 ;;
 		*) usage ;;
 		esac
@@ -297,6 +338,7 @@ run_parse() {
 	ipcalc "$HUSK_POOL" "$HUSK_PREFIX"
 	img_lang=$(lang_image "$lang") ||
 		die $EX_USAGE "unable to run language $lang: not one of: $LANGS"
+	ws_parse
 	case $mode in
 	c) [ -n "$code" ] || die $EX_USAGE "unable to run empty code" ;;
 	f) if [ "$file" != - ]; then
@@ -356,6 +398,33 @@ run_stage() {
 	f) cat -- "$file" >"$rundir/code" ;;
 	esac || die $EX_SYS "unable to write $rundir/code"
 	[ "$mode" = a ] || [ -s "$rundir/code" ] || die $EX_USAGE "unable to run empty code"
+	[ -z "$ws" ] || ws_pack
+	mem_fit
+}
+
+# ws_pack: the workspace as a cpio of job/ in the run directory, which
+# vmrun loads after the image: Linux unpacks the archives one after
+# another as one initramfs.  Sets w_cz, its size.
+ws_pack() {
+	( IFS=$NL; set -f
+	  exec "$agent" pack $xs -m "$HUSK_WORKSPACE_MAX" -- "$ws" job ) >"$rundir/job.cpio" ||
+		die $EX_USAGE "unable to pack the workspace $ws (see above; HUSK_WORKSPACE_MAX is $HUSK_WORKSPACE_MAX bytes)"
+	w_cz=$(wc -c <"$rundir/job.cpio") || die $EX_SYS "unable to measure $rundir/job.cpio"
+}
+
+# mem_fit: the guest memory the image (lang_mem) and the workspace need:
+# below it, the default is raised, and -m refused.
+mem_fit() {
+	m_need=$(lang_mem "$img_lang")
+	if [ -n "$ws" ]; then
+		[ "$m_need" -ge 192 ] || m_need=192
+		m_need=$(( m_need + 2 * ((w_cz + 1048575) / 1048576) ))
+	fi
+	[ "$mem" -ge "$m_need" ] && return 0
+	[ -z "$mem_set" ] ||
+		die $EX_USAGE "unable to fit the job in -m $mem: its image${ws:+ and workspace} need $m_need MiB"
+	info "memory raised to $m_need MiB for the image${ws:+ and workspace}"
+	mem=$m_need
 }
 
 # jail: sets jail to vmrun's jail options (none with HUSK_INSECURE=1, or
@@ -429,7 +498,7 @@ run_boot() {
 	# The guest's CID is its own: each vmrun's vsock is a device of its
 	# own, not the host's vhost, so no two VMs can meet on it.
 	jail
-	$pdeath "$vmrun" ${HUSK_VERBOSE:+-v} $jail -k "$HUSK_KERNEL" -i "$img" -a "$cmdline" \
+	$pdeath "$vmrun" ${HUSK_VERBOSE:+-v} $jail -k "$HUSK_KERNEL" -i "$img" ${ws:+-i "$rundir/job.cpio"} -a "$cmdline" \
 	    -A "$rundir/cmdline" \
 	    -m "$mem" -c "$vcpus" $vmnet --vsock "cid=3,uds=$rundir/v.sock" \
 	    --console "$rundir/console" --console-max "$HUSK_CONSOLE_MAX" \
@@ -490,17 +559,22 @@ run_ready() {
 }
 
 # run_job [ARGV]: send the job (ARGV, or the code in the run directory)
-# and exit with its status.
+# with husk's standard input (fd 3) as its own, streamed (not with -f -:
+# that was the code), copy out what -o names, and exit with the job's
+# status.
 run_job() {
 	if [ "$mode" = a ]; then
 		set -- exec "$@"
 	else
 		set -- run "$(lang_agent "$lang")" "$rundir/code"
 	fi
+	j_in=-I
+	[ "$mode" = f ] && [ "$file" = - ] && j_in=
 	# In the background so that a signal is handled at once (the shell
-	# runs a trap only between commands, or during wait).
+	# runs a trap only between commands, or during wait); an
+	# asynchronous command's standard input is /dev/null unless given.
 	"$agent" call -k "$rundir/token" -c 5000 -n 3 ${timeout:+-t $((timeout * 1000))} \
-	    "$aaddr" "$@" &
+	    $j_in -d "$wcwd" "$aaddr" "$@" <&3 3<&- &
 	call_pid=$!
 	# The job ends with its VM: a vmrun gone mid-job (the guest powered
 	# off, or the VM broke) would leave the call to wait out its timeout.
@@ -518,10 +592,30 @@ run_job() {
 	done
 	trap - CHLD
 	call_pid=
+	[ -z "$outs" ] || copy_out || { [ "$st" = 0 ] && st=$EX_COPY; }
 	exit "$st"
 }
 
+# copy_out: each -o PATH[:DEST] from the guest, PATH relative to the
+# job's directory; the agent's tar is taken apart inside DEST by
+# guest-agent call get, which writes nothing outside it; false if any
+# copy failed (each says why).
+copy_out() {
+	c_ok=0 c_ifs=$IFS; IFS=$NL
+	for c_s in $outs; do
+		IFS=$c_ifs
+		case $c_s in *:*) c_p=${c_s%%:*} c_d=${c_s#*:} ;; *) c_p=$c_s c_d=. ;; esac
+		case $c_p in /*) ;; *) c_p=$wcwd/$c_p ;; esac
+		"$agent" call -k "$rundir/token" -c 5000 -n 1 -m "$HUSK_OUTPUT_MAX" \
+		    "$aaddr" get "$c_p" "$c_d" ||
+			{ warn "unable to copy $c_p out of the job to $c_d"; c_ok=1; }
+	done
+	IFS=$c_ifs
+	return $c_ok
+}
+
 cmd_run() {
+	exec 3<&0
 	run_parse "$@"
 	shift $((OPTIND - 1))
 	trap 'teardown' EXIT

@@ -1,8 +1,8 @@
 #!/bin/sh
 # husk run end to end in real microVMs (vmrun + the cloud kernel + the
 # guest image), the agent over vsock: output streams and status, argv,
-# python3 where the image has it, no network interface made, an ordinary
-# user's jobs (five at once, and kill -9), the readiness deadline with a
+# python3, C and JavaScript where the images have them, no network
+# interface made, an ordinary user's jobs (five at once, and kill -9), the readiness deadline with a
 # wrong agent port, SIGTERM and kill -9 mid-job with reclaim by the next
 # run.  Nothing may be left.
 . "$(dirname "$0")/../test-lib.sh"
@@ -28,6 +28,21 @@ test_expect_success 'husk run -- argv runs a program: the guest kernel' '
 test_expect_success 'a python3 job prints its result' '
 	test -f "$HUSK_IMAGES/python3/current.cpio.gz" &&
 	echo "print(6*7)" | husk run -l python3 -f - >out &&
+	echo 42 >want && test_cmp want out && clean
+'
+test_expect_success 'husk run -l c -c: C code runs' '
+	test -f "$HUSK_IMAGES/c/current.cpio.gz" &&
+	{ husk run -l c -c "#include <stdio.h>
+int main(void) { printf(\"%d\\n\", 6 * 7); return 3; }" >out; st=$?; } &&
+	test $st = 3 && echo 42 >want && test_cmp want out && clean
+'
+# The node image (make vm-guest-node): 39 MB, and 320 MiB at least.
+test_expect_success 'husk run -l js: a JavaScript job prints its result, in 320 MiB' '
+	test -f "$HUSK_IMAGES/node/current.cpio.gz" &&
+	t=$(now) &&
+	{ HUSK_VERBOSE=1 husk run -l js -c "console.log(6 * 7); process.exit(3)" >out 2>err; st=$?; } &&
+	note "husk run -l js: $(since $t) s" &&
+	grep -q "memory raised to 320 MiB" err && test $st = 3 &&
 	echo 42 >want && test_cmp want out && clean
 '
 # A chatty job: a line per write, 0.3 ms apart, so the streamed answer
