@@ -93,6 +93,102 @@ test_expect_success 'a 1 GiB -o file past HUSK_OUTPUT_MAX: copy refused, 113, no
 	cat err && test $st = 113 && test "$(ls -A hostile)" = "" &&
 	test "$(du -s . | cut -f1)" -lt 2000000 && clean
 '
+# A guest that takes the agent's place: the job (root in its VM) stops
+# init under ptrace so that it cannot power off, kills the agent and
+# answers on its vsock port itself, with a tar for each -o: one named
+# ../evil, one with an absolute name, a link to /etc then a file through
+# it, and 1 GiB of zeros.  Every copy is refused (113, or 111 if the
+# result was lost on the way), nothing is in DEST, nothing outside it.
+cat >hostile.py <<'EOF'
+import ctypes, io, os, socket, tarfile, time
+def tar(*entries):
+    b = io.BytesIO()
+    with tarfile.open(fileobj=b, mode="w", format=tarfile.GNU_FORMAT) as t:
+        for name, link, data in entries:
+            i = tarfile.TarInfo(name)
+            if link:
+                i.type, i.linkname = tarfile.SYMTYPE, link
+                t.addfile(i)
+            else:
+                i.size = len(data)
+                t.addfile(i, io.BytesIO(data))
+    return b.getvalue()
+answers = [
+    tar(("../evil-t5104", None, b"pwned\n")),
+    tar(("/tmp/abs-evil-t5104", None, b"pwned\n")),
+    tar(("c", "/etc", None), ("c/passwd-t5104", None, b"pwned\n")),
+]
+def zeros(c):
+    i = tarfile.TarInfo("d")
+    i.size = 1 << 30
+    c.sendall(b"%x\r\n" % 512 + i.tobuf(format=tarfile.USTAR_FORMAT) + b"\r\n")
+    z = b"%x\r\n" % (1 << 16) + bytes(1 << 16) + b"\r\n"
+    for _ in range(1 << 14):
+        c.sendall(z)
+r, w = os.pipe()
+if os.fork() == 0:
+    os.setsid()
+    if os.fork():
+        os._exit(0)
+    n = os.open("/dev/null", os.O_RDWR)
+    for fd in 0, 1, 2:
+        os.dup2(n, fd)
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.ptrace(16, 1, None, None) != 0:  # PTRACE_ATTACH init
+        os._exit(1)
+    os.waitpid(1, 0x40000000)  # __WALL
+    for p in os.listdir("/proc"):
+        try:
+            st = open("/proc/%s/stat" % p).read()
+        except OSError:
+            continue
+        if "(guest-agent)" in st and st.split(") ")[1].split()[1] == "1":
+            os.kill(int(p), 9)
+    s = socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM)
+    while True:
+        try:
+            s.bind((socket.VMADDR_CID_ANY, 8000))
+            break
+        except OSError:
+            time.sleep(0.01)
+    s.listen(8)
+    os.write(w, b"up")
+    k = 0
+    while True:
+        c, _ = s.accept()
+        try:
+            q = b""
+            while b"\r\n\r\n" not in q:
+                q += c.recv(4096)
+            if b"/files" not in q.split(b"\r\n")[0]:
+                c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
+            else:
+                c.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
+                if k < len(answers):
+                    a = answers[k]
+                    c.sendall(b"%x\r\n" % len(a) + a + b"\r\n0\r\n\r\n")
+                else:
+                    zeros(c)
+                k += 1
+        except OSError:
+            pass
+        c.close()
+os.close(w)
+print(os.read(r, 2).decode())
+EOF
+test_expect_success 'a guest in the agent'"'"'s place: ../evil, an absolute name, a link out, 1 GiB: all refused' '
+	test -f "$HUSK_IMAGES/python3/current.cpio.gz" &&
+	mkdir -p sub/dest && cp /etc/passwd passwd.before &&
+	(cd sub && HUSK_OUTPUT_MAX=16777216 husk run -l python3 -f ../hostile.py \
+	    -o a:dest -o b:dest -o c:dest -o d:dest >../out 2>../err); st=$?;
+	cat err; echo "exit $st" &&
+	echo up >want && test_cmp want out &&
+	{ test $st = 113 || test $st = 111; } &&
+	test $(grep -c "unable to copy /tmp/[abcd] out of the job" err) = 4 &&
+	test "$(ls -A sub/dest)" = "" && test ! -e sub/evil-t5104 && test ! -e evil-t5104 &&
+	test ! -e /tmp/abs-evil-t5104 && test ! -e /etc/passwd-t5104 &&
+	test_cmp passwd.before /etc/passwd && clean
+'
 test_expect_success 'a failed job keeps its status when its copy fails too' '
 	{ husk run -o nothing-here -- sh -c "exit 4" 2>err; st=$?; } &&
 	test $st = 4 && grep -q "unable to copy /tmp/nothing-here out of the job" err && clean
