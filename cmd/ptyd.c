@@ -48,6 +48,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "err.h"
 #include "http.h"
 #include "io.h"
@@ -66,6 +67,7 @@ int nsessions, nconns;
 size_t scrollback = 1 << 20, flush_bytes = 8192;
 long long flush_ms = 8, idle_ms = 0;
 long long max_sessions = 64;
+long long started_ms;
 const char *default_cmd, *origins, *hosts;
 char *token;
 struct tls_srv *tls;
@@ -237,6 +239,7 @@ setup(const struct start *st)
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
+	started_ms = clock_ms();
 	if (loop_init(&l, LOOP_SIGNALS) < 0)
 		err_diesys(EX_SYS, "unable to set up signals");
 	if (upath)

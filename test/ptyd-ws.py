@@ -8,6 +8,7 @@ text frame and finally "close CODE" (or "eof" when the server just hung up).
 Options:
   --origin O --token T --cafile F (TLS, verified against F)
   --host H       the Host header to send (default ADDR, or localhost)
+  --query Q      ask for /terminals/ID?Q (input=text: text frames are input)
   --status       print only the HTTP status of the handshake reply and exit
   --send HEX     a raw frame, sent as is (repeatable)
   --text S       a masked text frame; --binary S a masked binary frame
@@ -16,6 +17,7 @@ Options:
   --for SEC      stop after SEC seconds (exit 3); 300 unless given
   --pause SEC    read nothing for SEC seconds after the handshake
   --until S      exit 0 once the output holds S
+  --until-event S  exit 0 once a text frame holds S
   --after S      send the frames only once the output holds S (a shell's
                  stty -echo done: input sent before it would be echoed)
 """
@@ -41,6 +43,7 @@ def main():
     ap.add_argument("addr"); ap.add_argument("id")
     ap.add_argument("--origin"); ap.add_argument("--token"); ap.add_argument("--cafile")
     ap.add_argument("--host")
+    ap.add_argument("--query")
     ap.add_argument("--status", action="store_true")
     ap.add_argument("--send", action="append", default=[])
     ap.add_argument("--text", action="append", default=[])
@@ -52,6 +55,7 @@ def main():
     ap.add_argument("--pause", type=float)
     ap.add_argument("--slow", type=float)   # seconds between reads of 16 KiB
     ap.add_argument("--until")
+    ap.add_argument("--until-event")
     ap.add_argument("--after")
     a = ap.parse_args()
     if "/" in a.addr:
@@ -66,7 +70,7 @@ def main():
     key = base64.b64encode(os.urandom(16)).decode()
     req = ("GET /terminals/%s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
            "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
-           % (a.id, a.host or host, key))
+           % (a.id + ("?" + a.query if a.query else ""), a.host or host, key))
     if a.origin: req += "Origin: %s\r\n" % a.origin
     if a.token: req += "Authorization: Bearer %s\r\n" % a.token
     s.sendall((req + "\r\n").encode())
@@ -106,7 +110,9 @@ def main():
                 if a.until and a.until.encode() in seen: sys.exit(0)
                 if a.after and a.after.encode() in seen:
                     a.after = None; send_all()
-            elif op == 1: sys.stderr.write(data.decode() + "\n"); sys.stderr.flush()
+            elif op == 1:
+                sys.stderr.write(data.decode() + "\n"); sys.stderr.flush()
+                if a.until_event and a.until_event in data.decode(): sys.exit(0)
             elif op == 8:
                 code = struct.unpack(">H", data[:2])[0] if len(data) >= 2 else 1005
                 sys.stderr.write("close %d\n" % code)

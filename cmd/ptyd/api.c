@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <sys/wait.h>
 
+#include "ansi.h"
 #include "clock.h"
 #include "err.h"
 #include "pgkill.h"
@@ -299,7 +300,7 @@ api_create(struct conn *c, const char *path, size_t plen)
 		goto out;
 	}
 	if (!(s = session_new(cols, rows, argv, line.p ? line.p : "", env,
-	    cwd ? cwd->s : NULL, &status, &why))) {
+	    cwd ? cwd->s : NULL, 0, &status, &why))) {
 		err_warn("%s", why.p);
 		respond_err(c, status, why.p, NULL);
 		goto out;
@@ -313,15 +314,112 @@ out:
 	json_doc_free(&d);
 }
 
+/* POST /execute-command {command, cwd?, timeout?, cols?, rows?}: sh -c
+ * command on a terminal of its own, under a time limit; the connection
+ * waits (C_WAIT) and is answered when the command is over (exec_answer).
+ * It counts as a session against --max-sessions. */
+static void
+api_execute(struct conn *c, const char *path, size_t plen)
+{
+	struct json_doc d;
+	const struct json *o, *cmd, *cwd, *to;
+	int cols = 80, rows = 24, status;
+	long long secs = EXEC_TIMEOUT_S;
+	char *argv[] = { "/bin/sh", "-c", NULL, NULL };
+	struct buf why = { 0 }, m = { 0 };
+	struct session *s;
+
+	if (nsessions >= max_sessions) {
+		respond_err(c, 503, "too many sessions (--max-sessions)", NULL);
+		return;
+	}
+	if (!(o = body_object(c, &d)))
+		return;
+	if (dims(c, o, &cols, &rows) < 0)
+		goto out;
+	cmd = json_get(o, "command");
+	cwd = json_get(o, "cwd");
+	to = json_get(o, "timeout");
+	if (cwd && cwd->type == JSON_NULL)
+		cwd = NULL;
+	if (!cmd || cmd->type != JSON_STR || !cmd->len ||
+	    strlen(cmd->s) != cmd->len) {
+		respond_err(c, 400, "command must be a non-empty string", NULL);
+		goto out;
+	}
+	if (cwd && (cwd->type != JSON_STR || strlen(cwd->s) != cwd->len)) {
+		respond_err(c, 400, "cwd must be a string", NULL);
+		goto out;
+	}
+	if (to && to->type != JSON_NULL &&
+	    json_int(to, 1, EXEC_TIMEOUT_MAX, &secs) < 0) {
+		buf_addf(&m, "timeout must be an integer from 1 to %d",
+		    EXEC_TIMEOUT_MAX);
+		respond_err(c, 400, m.p, NULL);
+		goto out;
+	}
+	argv[2] = (char *)cmd->s;
+	if (!(s = session_new(cols, rows, argv, cmd->s, NULL,
+	    cwd ? cwd->s : NULL, 1, &status, &why))) {
+		err_warn("%s", why.p);
+		respond_err(c, status, why.p, NULL);
+		goto out;
+	}
+	s->exec_deadline = clock_ms() + secs * 1000;
+	s->waiter = c;
+	c->s = s;
+	c->state = C_WAIT;
+	c->deadline = 0;        /* the command's time limit bounds it */
+out:
+	buf_free(&why);
+	buf_free(&m);
+	json_doc_free(&d);
+}
+
+/* The answer to execute-command, s being over: 200 {"output",
+ * "exit_code","signal","timed_out","truncated"}, the output as plain text
+ * (lib/ansi), "output_b64" beside it when not UTF-8 (json_bytes). */
+void
+exec_answer(struct session *s)
+{
+	struct conn *c = s->waiter;
+	struct buf b = { 0 };
+	size_t n = ansi_strip(s->out.p, s->out.len);
+
+	if (!c)
+		return;
+	s->waiter = NULL;
+	c->s = NULL;
+	buf_adds(&b, "{");
+	json_bytes(&b, "output", s->out.p ? s->out.p : "", n);
+	if (WIFEXITED(s->wstatus))
+		buf_addf(&b, ",\"exit_code\":%d,\"signal\":null",
+		    WEXITSTATUS(s->wstatus));
+	else
+		buf_addf(&b, ",\"exit_code\":null,\"signal\":\"%s\"",
+		    signame(WTERMSIG(s->wstatus)));
+	buf_addf(&b, ",\"timed_out\":%s,\"truncated\":%s}\n",
+	    s->timed_out ? "true" : "false", s->truncated ? "true" : "false");
+	if (verbose)
+		err_info("execute-command %s: %sstatus %d", s->command,
+		    s->timed_out ? "timed out, " : "", status_code(s->wstatus));
+	respond_json(c, 200, &b, NULL);
+	buf_free(&b);
+}
+
 static void
 api_list(struct conn *c, const char *path, size_t plen)
 {
 	struct buf b = { 0 };
+	int first = 1;
 
 	buf_adds(&b, "[");
 	for (struct session *s = sessions; s; s = s->next) {
-		if (s != sessions)
+		if (s->exec)
+			continue;
+		if (!first)
 			buf_adds(&b, ",");
+		first = 0;
 		session_json(&b, s);
 	}
 	buf_adds(&b, "]\n");
@@ -398,6 +496,33 @@ header_has(const struct http_req *r, const char *name, const char *token_)
 	return 0;
 }
 
+/* The attach's query: input=text (every TEXT frame is input, none a
+ * control message) or input=json (the default); other words are not
+ * ours and are let be.  -1 after answering 400. */
+static int
+attach_query(struct conn *c)
+{
+	const char *q = strchr(c->req.target, '?'), *w;
+	size_t k;
+
+	c->text_in = 0;
+	if (q)
+		q++;
+	while ((w = word_next(&q, "&", &k))) {
+		if (k < 6 || strncmp(w, "input=", 6))
+			continue;
+		if (k == 10 && !strncmp(w + 6, "text", 4))
+			c->text_in = 1;
+		else if (k == 10 && !strncmp(w + 6, "json", 4))
+			c->text_in = 0;
+		else {
+			respond_err(c, 400, "input must be text or json", NULL);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static void
 api_attach(struct conn *c, struct session *s)
 {
@@ -410,6 +535,8 @@ api_attach(struct conn *c, struct session *s)
 		respond_err(c, 405, "a WebSocket upgrade must be a GET", NULL);
 		return;
 	}
+	if (attach_query(c) < 0)
+		return;
 	if (!ver || strcmp(ver, "13")) {
 		respond_err(c, 426, "WebSocket version 13 required",
 		    "Sec-WebSocket-Version: 13\r\n");
@@ -531,6 +658,23 @@ api_health(struct conn *c, const char *path, size_t n)
 	buf_free(&b);
 }
 
+/* GET /status: the API's version, the uptime, the terminal sessions and
+ * the commands running (execute-command). */
+static void
+api_status(struct conn *c, const char *path, size_t n)
+{
+	struct buf b = { 0 };
+	int terms = 0, cmds = 0;
+
+	for (struct session *s = sessions; s; s = s->next)
+		s->exec ? cmds++ : terms++;
+	buf_addf(&b, "{\"version\":\"%s\",\"uptime_s\":%lld,\"sessions\":%d,"
+	    "\"commands\":%d,\"max_sessions\":%lld}\n", PTYD_VERSION,
+	    (clock_ms() - started_ms) / 1000, terms, cmds, max_sessions);
+	respond_json(c, 200, &b, NULL);
+	buf_free(&b);
+}
+
 static void
 api_show(struct conn *c, struct session *s)
 {
@@ -591,6 +735,8 @@ static const struct route {
 	void (*fn)(struct conn *c, const char *path, size_t n);
 } routes[] = {
 	{ "/health", M_GET, 1, api_health },
+	{ "/status", M_GET, 0, api_status },
+	{ "/execute-command", M_POST, 0, api_execute },
 	{ "/terminals", M_GET, 0, api_list },
 	{ "/terminals", M_POST, 0, api_create },
 	{ "/terminals/", M_ANY, 0, api_terminal },
@@ -722,12 +868,13 @@ ws_input(struct conn *c)
 		if (r == 0)
 			break;
 		switch (m.op) {
-		case WS_BINARY:
-			if (c->s && c->s->ptm >= 0)
-				buf_add(&c->s->inq, m.data, m.len);
-			break;
 		case WS_TEXT:
-			ws_control(c, m.data, m.len);
+		case WS_BINARY:
+			/* ?input=text: keystrokes as text, never a command */
+			if (m.op == WS_TEXT && !c->text_in)
+				ws_control(c, m.data, m.len);
+			else if (c->s && c->s->ptm >= 0)
+				buf_add(&c->s->inq, m.data, m.len);
 			break;
 		case WS_PING:
 			if (!c->close_sent)

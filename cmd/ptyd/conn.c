@@ -13,6 +13,7 @@
 
 #include "clock.h"
 #include "err.h"
+#include "pgkill.h"
 #include "tls.h"
 #include "ptyd/ptyd.h"
 
@@ -46,11 +47,18 @@ struct xport {
 	int (*again)(const struct conn *c);
 };
 
+/* c lets go of its session: a terminal goes on unattached; a command c
+ * waits for (execute-command) has nobody to answer, and is killed. */
 void
 conn_detach(struct conn *c)
 {
 	if (c->s && c->s->live == c)
 		c->s->live = NULL;
+	if (c->s && c->s->waiter == c) {
+		c->s->waiter = NULL;
+		if (!c->s->reaped)
+			pg_signal(c->s->pid, SIGKILL);
+	}
 	c->s = NULL;
 }
 
@@ -139,8 +147,8 @@ conn_got(struct conn *c, const char *p, size_t n)
 		req_feed(c, p, n);
 	else if (c->state == C_WS)
 		buf_add(&c->in, p, n);
-	/* C_DONE: what a client sends after its request or our close
-	 * frame is read and dropped. */
+	/* C_WAIT, C_DONE: what a client sends after its request or our
+	 * close frame is read and dropped. */
 }
 
 /* --- the transport: plain or TLS ---------------------------------------- */
@@ -472,6 +480,10 @@ conns_accept(struct loop *l, int i)
 static int
 conn_turn(struct conn *c, short rev, long long now)
 {
+	/* Gone (reset) while its command runs: no answer to wait for, and
+	 * no poll that would not return at once. */
+	if (c->state == C_WAIT && (rev & (POLLERR | POLLHUP)))
+		return -1;
 	ws_pump(c, now);
 	if (conn_io(c, rev) < 0)
 		return -1;

@@ -21,6 +21,7 @@
 #include "ptyd/ring.h"
 #include "ws.h"
 
+#define PTYD_VERSION "1"      /* the API's (GET /status) */
 #define MSG_MAX 65536           /* client WebSocket messages: 1009 beyond */
 #define FRAME_OUT_MAX 65536     /* output bytes per BINARY frame */
 #define REQ_TIMEOUT_MS 10000    /* a request must arrive whole by then */
@@ -28,6 +29,9 @@
 #define EOF_GRACE_MS 250        /* after the reap, an idle PTY is ended */
 #define QUIET_BYTES 1024        /* output under this per flush window: not
                                  * coalesced (echoes, prompts) */
+#define EXEC_OUT_MAX (1 << 20) /* execute-command: output kept, as read */
+#define EXEC_TIMEOUT_S 30       /* its time limit, unless the request's */
+#define EXEC_TIMEOUT_MAX 3600
 #define CLOSE_PREEMPTED 4001
 #define CLOSE_GONE 4004
 
@@ -43,11 +47,18 @@ struct session {
 	long long exited_ms, kill_at;
 	struct conn *live;
 	struct buf inq;         /* input not yet taken by the PTY */
+	/* execute-command: not a terminal (no ring, no id to find it by);
+	 * answered to waiter once it exited and its PTY reached EOF. */
+	int exec, timed_out, truncated;
+	long long exec_deadline;
+	struct conn *waiter;
+	struct buf out;         /* its output, at most EXEC_OUT_MAX bytes */
 	struct session *next;
 };
 
-/* C_ROUTE: a request is complete (or bad) and waits for its answer. */
-enum { C_HTTP, C_ROUTE, C_WS, C_DONE };
+/* C_ROUTE: a request is complete (or bad) and waits for its answer;
+ * C_WAIT: its answer waits for a command (execute-command). */
+enum { C_HTTP, C_ROUTE, C_WS, C_WAIT, C_DONE };
 
 struct conn {
 	int fd;
@@ -72,12 +83,13 @@ struct conn {
 	long long win_at;       /* the current flush window began then */
 	size_t win_bytes;       /* and this much output was queued in it */
 	int close_sent, exit_sent;
+	int text_in;            /* ?input=text: TEXT frames are input too */
 	struct conn *next;
 };
 
 /* Settings (ptyd.c). */
 extern size_t scrollback, flush_bytes;
-extern long long flush_ms, idle_ms, max_sessions;
+extern long long flush_ms, idle_ms, max_sessions, started_ms;
 extern const char *default_cmd, *origins, *hosts, *upath;
 extern char *token;
 extern struct tls_srv *tls;
@@ -97,7 +109,7 @@ char *token_file(const char *file);
 struct session *session_find(const char *id, size_t n);
 struct session *session_new(int cols, int rows, char **argv,
     const char *cmdline, const struct json *env, const char *cwd,
-    int *status, struct buf *why);
+    int exec, int *status, struct buf *why);
 void session_free(struct session *s);
 void session_write(struct session *s);
 void session_resize(struct session *s, int cols, int rows);
@@ -121,6 +133,7 @@ void respond_err(struct conn *c, int status, const char *msg,
 void route(struct conn *c);
 void ws_pump(struct conn *c, long long now);
 void conn_input(struct conn *c);
+void exec_answer(struct session *s);
 
 /* client.c */
 int attach_main(int argc, char **argv);

@@ -27,7 +27,7 @@ struct session *
 session_find(const char *id, size_t n)
 {
 	for (struct session *s = sessions; s; s = s->next)
-		if (strlen(s->id) == n && memcmp(s->id, id, n) == 0)
+		if (!s->exec && strlen(s->id) == n && memcmp(s->id, id, n) == 0)
 			return s;
 	return NULL;
 }
@@ -92,10 +92,12 @@ env_make(struct env *e, const struct json *env)
 	return 0;
 }
 
-/* Start a session.  On failure: NULL, with an HTTP status and a message. */
+/* Start a session (exec: for execute-command, without a ring).  On
+ * failure: NULL, with an HTTP status and a message. */
 struct session *
 session_new(int cols, int rows, char **argv, const char *cmdline,
-    const struct json *env, const char *cwd, int *status, struct buf *why)
+    const struct json *env, const char *cwd, int exec, int *status,
+    struct buf *why)
 {
 	struct winsize ws = { .ws_row = rows, .ws_col = cols };
 	struct spawn sp = { .argv = argv, .fd = { SPAWN_PTY, SPAWN_PTY,
@@ -108,7 +110,8 @@ session_new(int cols, int rows, char **argv, const char *cmdline,
 	int r;
 
 	*status = 500;
-	if (!(s = calloc(1, sizeof *s)) || !(s->ring.p = malloc(scrollback)) ||
+	if (!(s = calloc(1, sizeof *s)) ||
+	    (!exec && !(s->ring.p = malloc(scrollback))) ||
 	    !(s->command = strdup(cmdline)) || env_make(&e, env) < 0) {
 		buf_addf(why, "unable to allocate a session: %s", strerror(errno));
 		goto fail;
@@ -138,7 +141,8 @@ session_new(int cols, int rows, char **argv, const char *cmdline,
 	s->pid = run.pid;
 	s->cols = cols;
 	s->rows = rows;
-	s->ring.cap = scrollback;
+	s->ring.cap = exec ? 0 : scrollback;
+	s->exec = exec;
 	s->started = time(NULL);
 	s->next = sessions;
 	sessions = s;
@@ -174,7 +178,10 @@ session_free(struct session *s)
 		pg_signal(s->pid, SIGKILL);
 	if (verbose)
 		err_info("session %s: removed", s->id);
+	if (s->waiter)
+		s->waiter->s = NULL;
 	buf_free(&s->inq);
+	buf_free(&s->out);
 	free(s->ring.p);
 	free(s->command);
 	free(s);
@@ -184,6 +191,8 @@ session_free(struct session *s)
 static size_t
 room(const struct session *s)
 {
+	if (s->exec)    /* read all, keep what fits (exec_keep) */
+		return s->ptm >= 0 ? 65536 : 0;
 	return session_room(&s->ring, s->ptm >= 0, s->live ? &s->live->off :
 	    NULL);
 }
@@ -203,15 +212,60 @@ session_eof(struct session *s)
 	s->eof = 1;
 }
 
+/* execute-command's output: the first EXEC_OUT_MAX bytes, the rest
+ * dropped (and said so). */
+static void
+exec_keep(struct session *s, const char *p, size_t n)
+{
+	size_t k = EXEC_OUT_MAX - s->out.len;
+
+	if (n > k)
+		s->truncated = 1;
+	else
+		k = n;
+	if (buf_add(&s->out, p, k) < 0)
+		s->truncated = 1;
+}
+
+/* The PTY is still held EOF_GRACE_MS after the reap: it is ended.  An
+ * execute-command's group is killed then, so what it left behind (which
+ * holds the terminal, so the group is still its own) does not outlive
+ * its answer. */
+static void
+session_held(struct session *s)
+{
+	if (s->exec)
+		pg_signal(s->pid, SIGKILL);
+	session_eof(s);
+}
+
 static void
 session_read(struct session *s, long long now)
 {
-	size_t at, n;
+	static char tmp[65536];
+	size_t at, n, budget = 4 * sizeof tmp;
 	ssize_t r;
 
 	while ((n = room(s)) > 0) {
-		n = ring_span(&s->ring, n, 65536, &at);
-		r = read(s->ptm, s->ring.p + at, n);
+		if (s->exec) {
+			/* Bounded per turn: a flood must not hold the loop
+			 * (nor, after the reap, the answer: below). */
+			if (!budget) {
+				if (s->reaped &&
+				    now >= s->exited_ms + EOF_GRACE_MS)
+					session_held(s);
+				return;
+			}
+			budget -= n;
+			r = read(s->ptm, tmp, n);
+			if (r > 0) {
+				exec_keep(s, tmp, r);
+				continue;
+			}
+		} else {
+			n = ring_span(&s->ring, n, 65536, &at);
+			r = read(s->ptm, s->ring.p + at, n);
+		}
 		if (r > 0) {
 			struct conn *c = s->live;
 			/* Coalescing: under sustained output (QUIET_BYTES
@@ -237,9 +291,10 @@ session_read(struct session *s, long long now)
 		 * exit is not the end).  A background process may keep the
 		 * terminal open: a PTY still idle EOF_GRACE_MS after the
 		 * reap is ended too. */
-		if (r == 0 || (r < 0 && errno != EAGAIN) ||
-		    (s->reaped && now >= s->exited_ms + EOF_GRACE_MS))
+		if (r == 0 || (r < 0 && errno != EAGAIN))
 			session_eof(s);
+		else if (s->reaped && now >= s->exited_ms + EOF_GRACE_MS)
+			session_held(s);
 		return;
 	}
 }
@@ -328,6 +383,7 @@ sessions_wait(struct loop *l)
 	for (struct session *s = sessions; s; s = s->next) {
 		xloop_add(l, s->ptm, session_events(s), s);
 		loop_wake(l, s->kill_at);
+		loop_wake(l, s->exec_deadline);
 		if (s->reaped && s->eof && !s->live && idle_ms)
 			loop_wake(l, s->exited_ms + idle_ms);
 		if (s->reaped && s->ptm >= 0)
@@ -356,6 +412,14 @@ sessions_run(struct loop *l, int i)
 		/* After the reap, read what is left, then EOF. */
 		if (s->reaped && s->ptm >= 0)
 			session_read(s, l->now);
+		/* execute-command's time limit: the group is killed. */
+		if (s->exec_deadline && l->now >= s->exec_deadline) {
+			if (!s->reaped) {
+				pg_signal(s->pid, SIGKILL);
+				s->timed_out = 1;
+			}
+			s->exec_deadline = 0;
+		}
 		if (s->kill_at && l->now >= s->kill_at) {
 			if (!s->reaped)
 				pg_signal(s->pid, SIGKILL);
@@ -365,7 +429,8 @@ sessions_run(struct loop *l, int i)
 }
 
 /* The end of a turn: a session whose exit a client was sent, or that
- * nobody attached to within --idle-timeout of its exit, goes. */
+ * nobody attached to within --idle-timeout of its exit, goes; so does an
+ * execute-command that is over, answered. */
 void
 sessions_done(long long now)
 {
@@ -373,7 +438,10 @@ sessions_done(long long now)
 
 	for (s = sessions; s; s = sn) {
 		sn = s->next;
-		if (s->seen || (s->reaped && s->eof && !s->live && idle_ms &&
+		if (s->exec && s->reaped && s->eof) {
+			exec_answer(s);
+			session_free(s);
+		} else if (s->seen || (s->reaped && s->eof && !s->live && idle_ms &&
 		    now >= s->exited_ms + idle_ms))
 			session_free(s);
 	}
