@@ -73,6 +73,16 @@ test_expect_success 'a command waited for does not hold the server: /health answ
 	grep -q "slow-done" slow.res
 '
 
+test_expect_success 'a client gone before the answer: its command is killed' '
+	rm -f bgpid &&
+	{ curl -sS -m 1 -H "$AUTH" -H "Content-Type: application/json" \
+	    -d "{\"command\":\"sleep 100 & echo \$! >$TRASH/bgpid; sleep 100\",\"timeout\":60}" \
+	    -o gone.res "$URL/execute-command"; test $? = 28; } &&
+	test -s bgpid &&
+	wait_for "! kill -0 $(cat bgpid) 2>/dev/null" 5 &&
+	wait_for "req GET /status \"\" -H \"\$AUTH\" | field commands | grep -qx 0" 5
+'
+
 test_expect_success 'bad cwd, no command, bad timeout: 400' '
 	ex "{\"command\":\"true\",\"cwd\":\"/nonexistent\"}" &&
 	test "$(cat code)" = 400 && grep -q "unable to change directory" res &&

@@ -311,6 +311,8 @@ conn_io(struct conn *c, short rev)
 	}
 	if (c->state == C_HTTP && c->rd_eof)
 		return -1; /* gone before a whole request */
+	if (c->state == C_WAIT && c->rd_eof)
+		return -1; /* gone before its answer: the command is killed */
 	return 0;
 }
 
@@ -480,10 +482,6 @@ conns_accept(struct loop *l, int i)
 static int
 conn_turn(struct conn *c, short rev, long long now)
 {
-	/* Gone (reset) while its command runs: no answer to wait for, and
-	 * no poll that would not return at once. */
-	if (c->state == C_WAIT && (rev & (POLLERR | POLLHUP)))
-		return -1;
 	ws_pump(c, now);
 	if (conn_io(c, rev) < 0)
 		return -1;
