@@ -11,7 +11,11 @@
  *        {"type":"exit","exit_code":N|null,"signal":"SIGX"|null};
  *        from the client BINARY is keyboard input, TEXT is
  *        {"type":"resize","cols":C,"rows":R}.
+ *        With ?input=text, TEXT frames are keyboard input too.
  *   POST /terminals/ID/resize {cols, rows}, POST /terminals/ID/terminate
+ *   POST /execute-command {command, cwd?, timeout?}  200 {"output",
+ *        "exit_code","signal","timed_out","truncated"}, once it is over
+ *   GET  /status {"version","uptime_s","sessions",...}
  *   GET  /health, GET / and the page's assets (embedded, lib/web_asset.h)
  *
  * Errors are {"error":"..."} with 400/401/403/404/405/409/413/431/503.
