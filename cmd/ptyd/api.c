@@ -236,24 +236,65 @@ dims(struct conn *c, const struct json *o, int *cols, int *rows)
 	return 0;
 }
 
+/* The start of a request that makes a session (POST /terminals and
+ * /execute-command): room under --max-sessions, a JSON object in d, cols
+ * and rows.  The object, or NULL after answering (d freed). */
+static const struct json *
+session_request(struct conn *c, struct json_doc *d, int *cols, int *rows)
+{
+	const struct json *o;
+
+	if (nsessions >= max_sessions) {
+		respond_err(c, 503, "too many sessions (--max-sessions)", NULL);
+		return NULL;
+	}
+	if (!(o = body_object(c, d)))
+		return NULL;
+	if (dims(c, o, cols, rows) < 0) {
+		json_doc_free(d);
+		return NULL;
+	}
+	return o;
+}
+
+/* Its end: cwd (a string, or null or absent) checked, the session
+ * started; NULL after answering 400 or why it could not start. */
+static struct session *
+session_start(struct conn *c, int cols, int rows, char **argv,
+    const char *line, const struct json *env, const struct json *cwd,
+    int exec)
+{
+	struct buf why = { 0 };
+	struct session *s;
+	int status;
+
+	if (cwd && cwd->type == JSON_NULL)
+		cwd = NULL;
+	if (cwd && (cwd->type != JSON_STR || strlen(cwd->s) != cwd->len)) {
+		respond_err(c, 400, "cwd must be a string", NULL);
+		return NULL;
+	}
+	if (!(s = session_new(cols, rows, argv, line, env, cwd ? cwd->s : NULL,
+	    exec, &status, &why))) {
+		err_warn("%s", why.p);
+		respond_err(c, status, why.p, NULL);
+	}
+	buf_free(&why);
+	return s;
+}
+
 static void
 api_create(struct conn *c, const char *path, size_t plen)
 {
 	struct json_doc d;
 	const struct json *o, *cmd, *env, *cwd, *v;
-	int cols = 80, rows = 24, status, n = 0;
+	int cols = 80, rows = 24, n = 0;
 	char *argv[256], *shell[] = { "/bin/sh", "-c", NULL, NULL };
-	struct buf why = { 0 }, line = { 0 }, b = { 0 };
+	struct buf line = { 0 }, b = { 0 };
 	struct session *s;
 
-	if (nsessions >= max_sessions) {
-		respond_err(c, 503, "too many sessions (--max-sessions)", NULL);
+	if (!(o = session_request(c, &d, &cols, &rows)))
 		return;
-	}
-	if (!(o = body_object(c, &d)))
-		return;
-	if (dims(c, o, &cols, &rows) < 0)
-		goto out;
 	cmd = json_get(o, "command");
 	env = json_get(o, "env");
 	cwd = json_get(o, "cwd");
@@ -295,20 +336,12 @@ api_create(struct conn *c, const char *path, size_t plen)
 		respond_err(c, 400, "env must be an object of strings", NULL);
 		goto out;
 	}
-	if (cwd && (cwd->type != JSON_STR || strlen(cwd->s) != cwd->len)) {
-		respond_err(c, 400, "cwd must be a string", NULL);
+	if (!(s = session_start(c, cols, rows, argv, line.p ? line.p : "",
+	    env, cwd, 0)))
 		goto out;
-	}
-	if (!(s = session_new(cols, rows, argv, line.p ? line.p : "", env,
-	    cwd ? cwd->s : NULL, 0, &status, &why))) {
-		err_warn("%s", why.p);
-		respond_err(c, status, why.p, NULL);
-		goto out;
-	}
 	buf_addf(&b, "{\"id\":\"%s\",\"pid\":%ld}\n", s->id, (long)s->pid);
 	respond_json(c, 201, &b, NULL);
 out:
-	buf_free(&why);
 	buf_free(&line);
 	buf_free(&b);
 	json_doc_free(&d);
@@ -323,32 +356,20 @@ api_execute(struct conn *c, const char *path, size_t plen)
 {
 	struct json_doc d;
 	const struct json *o, *cmd, *cwd, *to;
-	int cols = 80, rows = 24, status;
+	int cols = 80, rows = 24;
 	long long secs = EXEC_TIMEOUT_S;
 	char *argv[] = { "/bin/sh", "-c", NULL, NULL };
-	struct buf why = { 0 }, m = { 0 };
+	struct buf m = { 0 };
 	struct session *s;
 
-	if (nsessions >= max_sessions) {
-		respond_err(c, 503, "too many sessions (--max-sessions)", NULL);
+	if (!(o = session_request(c, &d, &cols, &rows)))
 		return;
-	}
-	if (!(o = body_object(c, &d)))
-		return;
-	if (dims(c, o, &cols, &rows) < 0)
-		goto out;
 	cmd = json_get(o, "command");
 	cwd = json_get(o, "cwd");
 	to = json_get(o, "timeout");
-	if (cwd && cwd->type == JSON_NULL)
-		cwd = NULL;
 	if (!cmd || cmd->type != JSON_STR || !cmd->len ||
 	    strlen(cmd->s) != cmd->len) {
 		respond_err(c, 400, "command must be a non-empty string", NULL);
-		goto out;
-	}
-	if (cwd && (cwd->type != JSON_STR || strlen(cwd->s) != cwd->len)) {
-		respond_err(c, 400, "cwd must be a string", NULL);
 		goto out;
 	}
 	if (to && to->type != JSON_NULL &&
@@ -359,19 +380,14 @@ api_execute(struct conn *c, const char *path, size_t plen)
 		goto out;
 	}
 	argv[2] = (char *)cmd->s;
-	if (!(s = session_new(cols, rows, argv, cmd->s, NULL,
-	    cwd ? cwd->s : NULL, 1, &status, &why))) {
-		err_warn("%s", why.p);
-		respond_err(c, status, why.p, NULL);
+	if (!(s = session_start(c, cols, rows, argv, cmd->s, NULL, cwd, 1)))
 		goto out;
-	}
 	s->exec_deadline = clock_ms() + secs * 1000;
 	s->waiter = c;
 	c->s = s;
 	c->state = C_WAIT;
 	c->deadline = 0;        /* the command's time limit bounds it */
 out:
-	buf_free(&why);
 	buf_free(&m);
 	json_doc_free(&d);
 }
