@@ -179,4 +179,10 @@ test_expect_success 'an unknown input mode is 400' '
 	test "$(cat s)" = 101
 '
 
+test_expect_success 'execute-command counts against --max-sessions: 503' '
+	ptyd_start max --token token --max-sessions 1 &&
+	new_session "{\"command\":\"sleep 30\"}" -H "$AUTH" >/dev/null &&
+	ex "{\"command\":\"echo no-room\"}" && test "$(cat code)" = 503 &&
+	grep -q "too many sessions" res
+'
 test_done
