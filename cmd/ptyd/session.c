@@ -428,9 +428,20 @@ sessions_run(struct loop *l, int i)
 	}
 }
 
-/* The end of a turn: a session whose exit a client was sent, or that
- * nobody attached to within --idle-timeout of its exit, goes; so does an
- * execute-command that is over, answered. */
+/* s may go: an execute-command that is over, a session whose exit a
+ * client was sent, or that nobody attached to within --idle-timeout of
+ * its exit. */
+static int
+session_over(const struct session *s, long long now)
+{
+	if (s->exec)
+		return s->reaped && s->eof;
+	return s->seen || (s->reaped && s->eof && !s->live && idle_ms &&
+	    now >= s->exited_ms + idle_ms);
+}
+
+/* The end of a turn: the sessions that are over go, an execute-command
+ * answered first. */
 void
 sessions_done(long long now)
 {
@@ -438,11 +449,10 @@ sessions_done(long long now)
 
 	for (s = sessions; s; s = sn) {
 		sn = s->next;
-		if (s->exec && s->reaped && s->eof) {
+		if (!session_over(s, now))
+			continue;
+		if (s->exec)
 			exec_answer(s);
-			session_free(s);
-		} else if (s->seen || (s->reaped && s->eof && !s->live && idle_ms &&
-		    now >= s->exited_ms + idle_ms))
-			session_free(s);
+		session_free(s);
 	}
 }

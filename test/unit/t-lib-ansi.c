@@ -31,8 +31,8 @@ main(void)
 	ok(strips("\x1bPq#0\x1b\\D\x1b_apc\x1b\\", "D"), "DCS, APC");
 	ok(strips("\x1b(B\x1b" "7\x1b=k\x1b" "8", "k"),
 	    "charset, save, keypad, restore");
-	ok(strips("caf\xc3\xa9 \xe2\x94\x80\x80", "caf\xc3\xa9 \xe2\x94\x80\x80"),
-	    "bytes >= 0x80 kept");
+	ok(strips("caf\xc3\xa9 \xe2\x94\x80\x80",
+	    "caf\xc3\xa9 \xe2\x94\x80\x80"), "bytes >= 0x80 kept");
 	ok(strips("end\x1b[1;3", "end") && strips("end\x1b]0;ti", "end") &&
 	    strips("end\x1b", "end"), "a sequence cut off at the end");
 	ok(strips("\x1b[1\x01m", "m"), "a CSI ended by a control byte");
