@@ -63,6 +63,18 @@ test_expect_success 'a large output over TLS to a slow reader arrives whole, the
 	grep -q "^close 1000" e
 '
 
+test_expect_success 'execute-command over TLS: its answer waits for the command, then whole' '
+	curl -sS --cacert ca.pem -H "Content-Type: application/json" \
+	    -d "{\"command\":\"sleep 0.5; seq 1 50000; exit 5\"}" \
+	    https://$ADDR/execute-command >res &&
+	python3 -c "
+import json
+r = json.load(open(\"res\"))
+want = \"\".join(\"%d\\n\" % i for i in range(1, 50001))
+assert r[\"output\"] == want and r[\"exit_code\"] == 5, (len(r[\"output\"]), r[\"exit_code\"])
+"
+'
+
 test_expect_code 100 'a key that does not parse is refused at start' '
 	echo junk >bad.key && ptyd -l 127.0.0.1:0 --cert rsa.pem --key bad.key 2>bad.log
 '
