@@ -92,12 +92,14 @@ test_expect_success 'bad cwd, no command, bad timeout: 400' '
 	done
 '
 
-test_expect_success 'no token 401, foreign Origin 403, not JSON 415: nothing runs' '
+test_expect_success 'no token 401, foreign Origin or Host 403, not JSON 415: nothing runs' '
 	rm -f ran &&
 	req POST /execute-command "{\"command\":\"touch $TRASH/ran\"}" >res &&
 	test "$(cat code)" = 401 &&
 	ex "{\"command\":\"touch $TRASH/ran\"}" -H "Origin: https://evil.example" &&
-	test "$(cat code)" = 403 &&
+	test "$(cat code)" = 403 && grep -q "origin not allowed" res &&
+	ex "{\"command\":\"touch $TRASH/ran\"}" -H "Host: rebound.example" &&
+	test "$(cat code)" = 403 && grep -q "host not allowed" res &&
 	curl -sS -o res -w "%{http_code}" -H "$AUTH" -H "Content-Type: text/plain" \
 	    -d "{\"command\":\"touch $TRASH/ran\"}" "$URL/execute-command" >code &&
 	test "$(cat code)" = 415 &&
