@@ -550,9 +550,10 @@ run_ready() {
 		elif timeout $(( w + 1 )) "$agent" call -c "$c" -w "$c" -n 1 \
 		    "$aaddr" health >/dev/null 2>&1; then
 			break
+		else
+			# A refused connection returns at once: do not spin.
+			now_ms; [ $(( deadline - ms )) -gt 100 ] && sleep 0.1
 		fi
-		# A refused connection returns at once: do not spin.
-		now_ms; [ $(( deadline - ms )) -gt 100 ] && sleep 0.1
 	done
 	ready=1
 	now_ms; info "job $job: agent up after $(( ms - t0 )) ms"
