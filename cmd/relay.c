@@ -226,22 +226,22 @@ watch_results(const char *id)
 		watch_inotify();
 }
 
-/* Copy what the log has beyond *off to stdout. */
+/* Copy what result/ID.SUFFIX has beyond *off to fd (stdout, stderr). */
 static void
-pump(int *logfd, const char *id, off_t *off)
+pump(int *logfd, const char *id, const char *suffix, off_t *off, int to)
 {
 	char buf[65536], name[ID_MAX + 8];
 	ssize_t n;
 
 	if (*logfd < 0) {
-		snprintf(name, sizeof name, "%s.log", id);
+		snprintf(name, sizeof name, "%s.%s", id, suffix);
 		*logfd = openat(dir.result, name, O_RDONLY | O_NOFOLLOW |
 		    O_CLOEXEC);
 		if (*logfd < 0)
 			return;
 	}
 	while (!interrupted && (n = pread(*logfd, buf, sizeof buf, *off)) > 0) {
-		if (io_writeall(1, buf, n) < 0) {
+		if (io_writeall(to, buf, n) < 0) {
 			/* The reader went away (relay run ... | head): stop
 			 * reading as if interrupted by the SIGPIPE we ignore. */
 			if (errno == EPIPE) {
@@ -264,12 +264,13 @@ read_exit_or_die(const char *id, int *code, int *have)
 	*have = r;
 }
 
-/* A reader of result/ID.log, kept across calls so nothing prints twice. */
+/* A reader of result/ID.log (and ID.err, where relayd -2 keeps standard
+ * error apart), kept across calls so nothing prints twice. */
 struct tail {
 	const char *id;
-	int stream; /* copy the log to stdout */
-	int logfd;
-	off_t off;
+	int stream; /* copy the log to stdout, ID.err to stderr */
+	int logfd, errfd;
+	off_t off, erroff;
 };
 
 /* Follow: stream the log (if t->stream) until result/ID.exit appears or
@@ -289,8 +290,12 @@ follow(struct tail *t, long long deadline, int *code)
 		read_exit_or_die(t->id, code, &have);
 		if (remote && t->logfd >= 0)
 			relay_refresh(t->logfd);
-		if (t->stream)
-			pump(&t->logfd, t->id, &t->off);
+		if (remote && t->errfd >= 0)
+			relay_refresh(t->errfd);
+		if (t->stream) {
+			pump(&t->logfd, t->id, "log", &t->off, 1);
+			pump(&t->errfd, t->id, "err", &t->erroff, 2);
+		}
 		if (have)
 			return 1;
 		if (interrupted)
@@ -306,35 +311,15 @@ follow(struct tail *t, long long deadline, int *code)
 	}
 }
 
-static void
-remove_result(const char *id)
-{
-	char name[ID_MAX + 8];
-
-	snprintf(name, sizeof name, "%s.log", id);
-	unlinkat(dir.result, name, 0);
-	snprintf(name, sizeof name, "%s.exit", id);
-	unlinkat(dir.result, name, 0);
-}
-
-/* Cancel id.  Returns 0 if it was still queued (now removed, never ran),
- * 1 if a cancel request was written, -1 if it is unknown. */
+/* Cancel id, or die: relay_cancel's answer. */
 static int
 request_cancel(const char *id)
 {
-	char buf[ID_MAX + 2];
-	int n, code;
+	int q = relay_cancel(&dir, id);
 
-	if (unlinkat(dir.cmd, id, 0) == 0)
-		return 0;
-	if (errno != ENOENT)
-		err_diesys(EX_SYS, "unable to remove cmd/%s", id);
-	if (relay_exit_read(&dir, id, &code) == 1)
-		return -1;
-	n = snprintf(buf, sizeof buf, "%s\n", id);
-	if (atomic_write(dir.cancel, id, buf, n, dir.fmode) < 0)
-		err_diesys(EX_SYS, "unable to write cancel/%s", id);
-	return 1;
+	if (q < 0)
+		err_diesys(EX_SYS, "unable to cancel %s", id);
+	return q;
 }
 
 static void
@@ -363,8 +348,7 @@ submit(int argc, char **argv, char *id, size_t idcap)
 	static char text[RELAY_CMD_MAX + 1];
 
 	join_args(argc, argv, text);
-	relay_newid(id, idcap);
-	if (atomic_write(dir.cmd, id, text, strlen(text), dir.fmode) < 0)
+	if (relay_submit(&dir, text, strlen(text), id, idcap) < 0)
 		err_diesys(EX_SYS, "unable to write %s/cmd/%s", dir.path, id);
 	if (server_alive() == 0)
 		err_warn("no relayd serves %s; %s waits in the queue",
@@ -378,7 +362,7 @@ cmd_run(int argc, char **argv)
 	long long deadline = 0, timeout = 0;
 	int c, code = 0, r;
 	struct sigaction sa = { 0 };
-	struct tail t = { id, 1, -1, 0 };
+	struct tail t = { id, 1, -1, -1, 0, 0 };
 
 	while ((c = getopt(argc, argv, "+t:")) != -1) {
 		switch (c) {
@@ -415,12 +399,12 @@ cmd_run(int argc, char **argv)
 				err_die(EX_SYS, "unable to cancel %s: no "
 				    "acknowledgement within %d s", id,
 				    CANCEL_WAIT_MS / 1000);
-		} else if (q == -1) {
+		} else if (q == 2) {
 			r = follow(&t, 0, &code); /* it just finished */
 		}
 		/* A result that came in time to beat the cancel stands. */
 		if (!r || code == EX_CANCEL) {
-			remove_result(id);
+			relay_result_remove(&dir, id);
 			if (sig == SIGPIPE) {
 				/* Die quietly of it, as the rest of a
 				 * pipeline does. */
@@ -434,7 +418,7 @@ cmd_run(int argc, char **argv)
 			    id, timeout);
 		}
 	}
-	remove_result(id);
+	relay_result_remove(&dir, id);
 	return code;
 }
 
@@ -454,7 +438,7 @@ cmd_submit(int argc, char **argv)
 static int
 cmd_wait(int argc, char **argv)
 {
-	struct tail t = { argv[1], 0, -1, 0 };
+	struct tail t = { argv[1], 0, -1, -1, 0, 0 };
 	int code;
 
 	if (argc != 2)
@@ -468,8 +452,8 @@ cmd_wait(int argc, char **argv)
 static int
 cmd_logs(int argc, char **argv)
 {
-	int c, fflag = 0, code = 0, logfd = -1, have;
-	off_t off = 0;
+	int c, fflag = 0, code = 0, logfd = -1, errfd = -1, have;
+	off_t off = 0, erroff = 0;
 	char name[ID_MAX + 8];
 
 	while ((c = getopt(argc, argv, "f")) != -1) {
@@ -482,18 +466,21 @@ cmd_logs(int argc, char **argv)
 		usage();
 	check_id(argv[optind]);
 	if (fflag) {
-		struct tail t = { argv[optind], 1, -1, 0 };
+		struct tail t = { argv[optind], 1, -1, -1, 0, 0 };
 		watch_results(argv[optind]);
 		follow(&t, 0, &code);
 		return code;
 	}
 	read_exit_or_die(argv[optind], &code, &have);
-	pump(&logfd, argv[optind], &off);
+	pump(&logfd, argv[optind], "log", &off, 1);
 	if (logfd < 0) {
 		snprintf(name, sizeof name, "%s.log", argv[optind]);
 		err_diesys(EX_SYS, "unable to open result/%s", name);
 	}
 	close(logfd);
+	pump(&errfd, argv[optind], "err", &erroff, 2);
+	if (errfd >= 0)
+		close(errfd);
 	return 0;
 }
 
@@ -533,7 +520,7 @@ cmd_cancel(int argc, char **argv)
 {
 	char id[ID_MAX + 1];
 	int code, r, q;
-	struct tail t = { id, 0, -1, 0 };
+	struct tail t = { id, 0, -1, -1, 0, 0 };
 
 	if (argc > 2)
 		usage();
@@ -546,14 +533,10 @@ cmd_cancel(int argc, char **argv)
 	watch_results(id);
 	q = request_cancel(id);
 	if (q == 0) {
-		char buf[ID_MAX + 8];
-		snprintf(buf, sizeof buf, "%s.exit", id);
-		if (atomic_write(dir.result, buf, "130\n", 4, dir.fmode) < 0)
-			err_diesys(EX_SYS, "unable to write result/%s", buf);
 		printf("%s cancelled before it started\n", id);
 		return 0;
 	}
-	if (q < 0) {
+	if (q == 2) {
 		relay_exit_read(&dir, id, &code);
 		err_die(EX_FALSE, "unable to cancel %s: it already finished "
 		    "with status %d", id, code);
@@ -655,8 +638,8 @@ cmd_status(int argc, char **argv)
 static int
 cmd_flush(int argc, char **argv)
 {
-	char **run, **res, **can;
-	int nrun, nres, ncan, code, n = 0, nc = 0;
+	char **run, **can;
+	int nrun, ncan, n, nc = 0;
 	time_t now = 0;
 
 	if (argc != 1)
@@ -677,16 +660,9 @@ cmd_flush(int argc, char **argv)
 			nc++;
 	}
 	relay_names_free(can, ncan);
-	if ((nres = relay_names(dir.result, ".exit", &res)) < 0)
-		err_diesys(EX_SYS, "unable to read %s/result", dir.path);
-	for (int i = 0; i < nres; i++) {
-		/* A corrupt exit file still marks a finished command. */
-		if (relay_exit_read(&dir, res[i], &code) == 0)
-			continue;
-		remove_result(res[i]);
-		n++;
-	}
-	relay_names_free(res, nres);
+	/* A corrupt exit file still marks a finished command. */
+	if ((n = relay_results_expire(&dir, 0)) < 0)
+		err_diesys(EX_SYS, "unable to flush %s/result", dir.path);
 	printf("flushed %d results and %d cancel requests\n", n, nc);
 	return 0;
 }

@@ -2,7 +2,8 @@
  *
  * Reads DIR/cmd/ID (queued commands) and DIR/cancel/ID (cancel requests);
  * writes DIR/srv/NODE/ (its registration and its claims), DIR/run/ID
- * (running markers), DIR/result/ID.log and DIR/result/ID.exit, and
+ * (running markers), DIR/result/ID.log (and, with -2, ID.err) and
+ * DIR/result/ID.exit, and
  * DIR/server.ready; listens on DIR/srv/NODE/.wake, where clients on this
  * host wait for a result without an inotify instance of their own (its
  * teardown at exit costs them milliseconds: ours is paid once).  The
@@ -62,6 +63,7 @@ struct job {
 	long long kill_at;   /* SIGKILL deadline once cancelling */
 	int killed;
 	int logfd;
+	int errfd;           /* -2: result/ID.err; else logfd's copy, or -1 */
 	long long retry_at;  /* the exit file could not be written: retry */
 };
 
@@ -71,6 +73,9 @@ char node[NODE_MAX];         /* srv/NODE, ours */
 int nodefd = -1;
 static struct job jobs[JOBS_MAX];
 static int njobs, maxjobs = 1, grace_ms = 5000, verbose;
+static int split;               /* -2: standard error in result/ID.err */
+static long long keep_s;        /* -K: results kept this long; 0 forever */
+static long long sweep_at;      /* the next look for results past keep_s */
 int poll_ms = 100;
 static int workfd = -1;
 static struct loop ev;
@@ -95,16 +100,19 @@ static long group = -1;         /* -g: the group that may submit */
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: relayd [-v] [-d dir] [-w workdir] [-j jobs] "
-	    "[-T grace] [-p ms] [-g group] [-R readyfifo] [-N fd]\n");
+	fprintf(stderr, "usage: relayd [-2v] [-d dir] [-w workdir] [-j jobs] "
+	    "[-T grace] [-p ms] [-K keep] [-g group] [-R readyfifo] "
+	    "[-N fd]\n");
 	exit(EX_USAGE);
 }
 
+/* relayd's own notes on a command go where its standard error goes. */
 static void
 logline(struct job *j, const char *s)
 {
-	if (j->logfd >= 0 && io_writeall(j->logfd, s, strlen(s)) < 0)
-		err_warnsys("unable to append to result/%s.log", j->id);
+	if (j->errfd >= 0 && io_writeall(j->errfd, s, strlen(s)) < 0)
+		err_warnsys("unable to append to result/%s.%s", j->id,
+		    split ? "err" : "log");
 }
 
 /* Write result/ID.exit, then drop the markers: the ordering invariant.
@@ -136,22 +144,24 @@ job_free(struct job *j)
 {
 	if (j->logfd >= 0)
 		close(j->logfd);
+	if (split && j->errfd >= 0)
+		close(j->errfd);
 	if (nodefd >= 0)
 		unlinkat(nodefd, j->id, 0);
 	memset(j, 0, sizeof *j);
-	j->logfd = -1;
+	j->logfd = j->errfd = -1;
 	njobs--;
 }
 
-/* Open result/ID.log fresh: whatever sits there (a planted symlink, a
- * stale file) is removed first, and O_EXCL|O_NOFOLLOW means we only ever
- * write to a file we created. */
+/* Open result/ID.SUFFIX (log, err) fresh: whatever sits there (a planted
+ * symlink, a stale file) is removed first, and O_EXCL|O_NOFOLLOW means we
+ * only ever write to a file we created. */
 static int
-log_open(const char *id)
+log_open(const char *id, const char *suffix)
 {
 	char name[ID_MAX + 8];
 
-	snprintf(name, sizeof name, "%s.log", id);
+	snprintf(name, sizeof name, "%s.%s", id, suffix);
 	unlinkat(dir.result, name, 0);
 	return openat(dir.result, name, O_WRONLY | O_CREAT | O_EXCL |
 	    O_APPEND | O_NOFOLLOW | O_CLOEXEC, dir.fmode);
@@ -261,7 +271,7 @@ job_run(struct job *j, char *text)
 {
 	char *argv[] = { "sh", "-c", text, NULL }, mark[512];
 	struct spawn sp = { .argv = argv, .path = "/bin/sh",
-	    .fd = { SPAWN_NULL, j->logfd, j->logfd }, .dirfd = workfd,
+	    .fd = { SPAWN_NULL, j->logfd, j->errfd }, .dirfd = workfd,
 	    .flags = SPAWN_SESSION | SPAWN_GO, .setup = child_env,
 	    .arg = j->id };
 	struct spawn_run run;
@@ -292,7 +302,7 @@ job_run(struct job *j, char *text)
 	n = errno;
 	if (run.step != SPAWN_EXEC)
 		err_warnsys("unable to start %s", j->id);
-	dprintf(j->logfd, "relay: fatal: unable to %s: %s\n",
+	dprintf(j->errfd, "relay: fatal: unable to %s: %s\n",
 	    run.step == SPAWN_EXEC ? "exec /bin/sh" : "set up child",
 	    strerror(n));
 }
@@ -312,12 +322,14 @@ job_start(const char *id)
 		abort(); /* claim() keeps njobs below maxjobs <= JOBS_MAX */
 	snprintf(j->id, sizeof j->id, "%s", id);
 	j->pid = -1;
-	j->logfd = -1;
+	j->logfd = j->errfd = -1;
 	njobs++;
-	if ((j->logfd = log_open(id)) < 0) {
+	if ((j->logfd = log_open(id, "log")) < 0 ||
+	    (j->errfd = split ? log_open(id, "err") : j->logfd) < 0) {
 		/* Without a log the command must not run: its output would
 		 * be lost.  The claim stays; recovery requeues it. */
-		err_warnsys("unable to open result/%s.log", id);
+		err_warnsys("unable to open result/%s.%s", id,
+		    j->logfd < 0 ? "log" : "err");
 		j->reaped = 1;
 		j->wstatus = EX_SYS << 8;
 		job_finish(j);
@@ -569,9 +581,15 @@ recover_node(const char *name, const struct server *sv)
 			int st;
 			pg_kill(m.pid, m.pgid, grace_ms, &st);
 		}
-		snprintf(buf, sizeof buf, "%s.log", id);
+		/* The note goes where its standard error went. */
+		snprintf(buf, sizeof buf, "%s.err", id);
 		int lfd = openat(dir.result, buf, O_WRONLY | O_APPEND |
 		    O_NOFOLLOW | O_CLOEXEC);
+		if (lfd < 0) {
+			snprintf(buf, sizeof buf, "%s.log", id);
+			lfd = openat(dir.result, buf, O_WRONLY | O_APPEND |
+			    O_NOFOLLOW | O_CLOEXEC);
+		}
 		if (lfd >= 0) {
 			dprintf(lfd, "[relay: lost: relayd %ld died while "
 			    "it ran]\n", sv->pid);
@@ -730,6 +748,7 @@ static void
 option(struct opts *o, int c, const char *arg)
 {
 	switch (c) {
+	case '2': split = 1; break;
 	case 'v': verbose = 1; break;
 	case 'd': o->path = arg; break;
 	case 'w': o->workdir = arg; break;
@@ -742,6 +761,9 @@ option(struct opts *o, int c, const char *arg)
 		break;
 	case 'p':
 		poll_ms = xnum_opt(c, arg, 1, 60000, "number of ms");
+		break;
+	case 'K':
+		keep_s = xnum_opt(c, arg, 1, 31536000, "number of seconds");
 		break;
 	case 'g': group = parse_group(arg); break;
 	case 'R': o->fifo = arg; break;
@@ -803,7 +825,7 @@ setup(const struct opts *o)
 	 * on their pid tells the truth. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	for (int i = 0; i < JOBS_MAX; i++)
-		jobs[i].logfd = -1;
+		jobs[i].logfd = jobs[i].errfd = -1;
 
 	register_self();
 	recover();
@@ -820,6 +842,23 @@ setup(const struct opts *o)
 	if (o->readyfd >= 0 && ready_fd(o->readyfd) < 0)
 		err_warnsys("unable to notify readiness on fd %lld",
 		    o->readyfd);
+}
+
+/* -K: remove the results older than keep_s, every keep_s / 2 (at least
+ * a second apart): one read of result/ per look, never one per job. */
+static void
+sweep(long long now)
+{
+	int n;
+
+	if (!keep_s || now < sweep_at)
+		return;
+	sweep_at = now + (keep_s > 1 ? keep_s * 500 : 1000);
+	if ((n = relay_results_expire(&dir, keep_s)) < 0)
+		err_warnsys("unable to remove old results from %s/result",
+		    dir.path);
+	else if (n > 0)
+		err_info("removed %d results older than %lld s", n, keep_s);
 }
 
 /* SIGTERM, SIGINT, SIGHUP: cancel every job (why 2), stop once all end. */
@@ -841,6 +880,8 @@ static void
 wakes(void)
 {
 	loop_wake(&ev, ev.now + (ino >= 0 ? poll_ms * 10 : poll_ms));
+	if (keep_s)
+		loop_wake(&ev, sweep_at);
 	for (int i = 0; i < JOBS_MAX; i++) {
 		struct job *j = &jobs[i];
 		if (!j->pid)
@@ -866,6 +907,7 @@ serve(void)
 		if (!stopping) {
 			scan_cancels();
 			claim();
+			sweep(clock_ms());
 		}
 		if (stopping && njobs == 0)
 			return;
@@ -898,7 +940,7 @@ main(int argc, char **argv)
 		o.path = ".relay";
 	if (o.fifo && !*o.fifo)
 		o.fifo = NULL;
-	while ((c = getopt(argc, argv, "+vd:w:j:T:p:g:R:N:h")) != -1)
+	while ((c = getopt(argc, argv, "+2vd:w:j:T:p:K:g:R:N:h")) != -1)
 		option(&o, c, optarg);
 
 	if (optind != argc)

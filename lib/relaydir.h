@@ -9,15 +9,18 @@
  *                    the rename is the claim, so exactly one server wins)
  *   srv/NODE/.wake   relayd's wake socket, on a local filesystem: a client
  *                    writes "ID\n"; relayd answers a byte once it watches
- *                    result/, and another each time result/ID.log or
- *                    result/ID.exit changes.  A byte says only "look
+ *                    result/, and another each time result/ID.log,
+ *                    ID.err or ID.exit changes.  A byte says only "look
  *                    again": the files stay the truth.  Clients that
  *                    cannot connect, or get no first byte, use inotify.
  *   run/ID           ID:PID:PGID:TICKS:NODE, the running marker (atomic)
  *   cancel/ID        a request to cancel ID (atomic); removed once ID
  *                    finished, or once it is RELAY_CANCEL_WAIT s old and
  *                    no command ID is in the directory
- *   result/ID.log    stdout and stderr of the command
+ *   result/ID.log    stdout and stderr of the command (stdout alone when
+ *                    relayd -2 keeps stderr in result/ID.err)
+ *   result/ID.*      what a client keeps with the result (husk-api's
+ *                    ID.code): removed with it
  *   result/ID.exit   decimal status (atomic; written before run/ID goes)
  *
  * The seed kept one `running` and one `cancel` file; one file per command
@@ -151,5 +154,28 @@ int relay_cancel_stale(const struct relaydir *d, const char *id,
  * error. */
 int relay_names(int dirfd, const char *suffix, char ***out);
 void relay_names_free(char **v, int n);
+
+/* Clients (lib/relayjob.c). */
+
+/* Queue text[0..len) as a new command; its id in id.  0, or -1 with
+ * errno (E2BIG past RELAY_CMD_MAX). */
+int relay_submit(const struct relaydir *d, const char *text, size_t len,
+    char *id, size_t cap);
+
+/* Cancel id: 0 it was queued, and is now removed and recorded as
+ * cancelled (130) without running; 1 a request was written to cancel/
+ * (relayd acts on it, or drops it once stale); 2 it finished already;
+ * -1 with errno. */
+int relay_cancel(const struct relaydir *d, const char *id);
+
+/* Remove result/ID.log, ID.err and ID.exit. */
+void relay_result_remove(const struct relaydir *d, const char *id);
+
+/* Remove the results whose ID.exit is at least age seconds old by the
+ * filesystem's clock (relay_fsnow), or every finished result for age 0:
+ * each result/ID.SUFFIX (SUFFIX without a dot), ID.exit last.  One read
+ * of result/ for all of them.  The count of results removed, or -1 with
+ * errno. */
+int relay_results_expire(const struct relaydir *d, long long age);
 
 #endif

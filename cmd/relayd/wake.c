@@ -139,8 +139,8 @@ waiter_accept(void)
 		accept_at = clock_ms() + poll_ms;
 }
 
-/* result/NAME changed: wake who waits for its id (NAME less .log or
- * .exit); NULL for everyone (lost events). */
+/* result/NAME changed: wake who waits for its id (NAME less .log, .err
+ * or .exit); NULL for everyone (lost events). */
 void
 wake_for(const char *name)
 {
@@ -148,7 +148,8 @@ wake_for(const char *name)
 
 	if (name) {
 		const char *dot = strrchr(name, '.');
-		if (!dot || (strcmp(dot, ".log") && strcmp(dot, ".exit")))
+		if (!dot || (strcmp(dot, ".log") && strcmp(dot, ".err") &&
+		    strcmp(dot, ".exit")))
 			return;
 		n = dot - name;
 	}
