@@ -348,7 +348,8 @@ submit(int argc, char **argv, char *id, size_t idcap)
 	static char text[RELAY_CMD_MAX + 1];
 
 	join_args(argc, argv, text);
-	if (relay_submit(&dir, text, strlen(text), id, idcap) < 0)
+	relay_newid(id, idcap);
+	if (relay_submit(&dir, id, text, strlen(text)) < 0)
 		err_diesys(EX_SYS, "unable to write %s/cmd/%s", dir.path, id);
 	if (server_alive() == 0)
 		err_warn("no relayd serves %s; %s waits in the queue",

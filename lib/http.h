@@ -127,4 +127,13 @@ int http_connect(const char *addr, int timeout_ms);
 /* The local address of a socket as "host:port" (or "vsock:PORT"). */
 int http_sockname(int fd, char *out, size_t cap);
 
+/* Guards of a server (lib/http_guard.c).  http_loopback: 1 if addr (as
+ * http_listen takes it) is a loopback address, where only this host's
+ * users connect.  http_host_ok: 1 if the request's Host names us as a
+ * browser's page could only if it meant to: an IP address (no name, so
+ * no DNS rebinding), localhost, or one of names (comma-separated, may be
+ * NULL); any port.  A request without Host (HTTP/1.0) passes. */
+int http_loopback(const char *addr);
+int http_host_ok(const struct http_req *r, const char *names);
+
 #endif

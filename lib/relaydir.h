@@ -157,10 +157,11 @@ void relay_names_free(char **v, int n);
 
 /* Clients (lib/relayjob.c). */
 
-/* Queue text[0..len) as a new command; its id in id.  0, or -1 with
- * errno (E2BIG past RELAY_CMD_MAX). */
-int relay_submit(const struct relaydir *d, const char *text, size_t len,
-    char *id, size_t cap);
+/* Queue text[0..len) as command id (new, from relay_newid: a client may
+ * write files of its own under that id first).  0, or -1 with errno
+ * (E2BIG past RELAY_CMD_MAX). */
+int relay_submit(const struct relaydir *d, const char *id, const char *text,
+    size_t len);
 
 /* Cancel id: 0 it was queued, and is now removed and recorded as
  * cancelled (130) without running; 1 a request was written to cancel/

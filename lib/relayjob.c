@@ -13,14 +13,13 @@
 #include "relaydir.h"
 
 int
-relay_submit(const struct relaydir *d, const char *text, size_t len,
-    char *id, size_t cap)
+relay_submit(const struct relaydir *d, const char *id, const char *text,
+    size_t len)
 {
 	if (len > RELAY_CMD_MAX) {
 		errno = E2BIG;
 		return -1;
 	}
-	relay_newid(id, cap);
 	return atomic_write(d->cmd, id, text, len, d->fmode);
 }
 

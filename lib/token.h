@@ -10,4 +10,13 @@
 
 int token_eq(const char *want, const char *got, size_t n);
 
+/* A token as servers take it from their file: its first line, at least
+ * TOKEN_MIN characters of TOKEN_CHARS (URL-safe: it may travel in a URL
+ * or a cookie).  Into buf (cap bytes, NUL included); 0, or -1 with errno
+ * (EINVAL: too short, too long for buf, or another character). */
+#define TOKEN_MIN 16
+#define TOKEN_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
+    "0123456789-._~+/="
+int token_read(const char *path, char *buf, size_t cap);
+
 #endif

@@ -9,11 +9,12 @@ CMD_HDR = $(wildcard cmd/*/*.h)
 # (bin/% takes them through a second expansion.)
 .SECONDEXPANSION:
 CMD_OBJ = build/cmd/$(1).o $(patsubst %.c,build/%.o,$(wildcard cmd/$(1)/*.c))
-CMDS = relayd relay streamd guest-agent vmrun ptyd
+CMDS = relayd relay streamd guest-agent vmrun ptyd husk-api
 # Commands written in sh: husk, kept in parts by layer (cmd/husk/*.sh),
 # joined in this order into bin/husk.
 SCRIPTS = husk
-HUSK_PARTS = $(addprefix cmd/husk/,base.sh run.sh queue.sh doctor.sh main.sh)
+HUSK_PARTS = $(addprefix cmd/husk/,base.sh run.sh queue.sh api.sh doctor.sh \
+    main.sh)
 BINS = $(CMDS:%=bin/%) $(SCRIPTS:%=bin/%)
 MANS = $(wildcard cmd/*.[1-8])
 

@@ -33,7 +33,7 @@ test_expect_success 'relay logs: the log to stdout, ID.err to stderr' '
 
 test_expect_success 'a cancelled command: relayd says so in ID.err' '
 	id=$(relay -d d submit -- "echo started; sleep 300") &&
-	wait_for "test -e d/run/$id" &&
+	wait_for "test -s d/result/$id.log" &&
 	relay -d d cancel $id >/dev/null &&
 	echo started >want && test_cmp want d/result/$id.log &&
 	test "$(tail -n 1 d/result/$id.err)" = "[relay: cancelled]"

@@ -24,14 +24,14 @@ test_expect_success 'on a fresh machine submit and status create the relay direc
 test_expect_success 'husk serve runs it: the submitter environment and quoting survive' '
 	bg husk serve -j 2 2>relayd.log &&
 	husk wait "$(cat id)"; test $? = 100 &&
-	husk logs "$(cat id)" >log &&
+	husk logs "$(cat id)" >log 2>&1 &&
 	grep -qx "husk: fatal: unable to use HUSK_PREFIX 31: not in 1..30" log &&
 	husk status "$(cat id)" >got && echo "done 100" >want && test_cmp want got
 '
 test_expect_success 'the language word reaches husk run unchanged' '
 	husk submit -l "no'\''pe \$HOME" -c "echo it'\''s" >id2 &&
 	husk wait "$(cat id2)"; test $? = 100 &&
-	husk logs "$(cat id2)" >log &&
+	husk logs "$(cat id2)" >log 2>&1 &&
 	grep -qF "unable to run language no'\''pe \$HOME: not one of: sh python3 lua c node" log
 '
 test_expect_code 1 'status of an unknown job is false' 'husk status 1.2-no-such' \

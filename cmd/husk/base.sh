@@ -63,7 +63,10 @@ usage: husk run $o -c code
        husk logs [-f] job
        husk wait job
        husk cancel job
-       husk serve [-j slots]
+       husk serve [-j slots] [-K keep]
+       husk api [-l addr:port] [-k tokenfile] [-H hosts] [-m max_code]
+       husk go [-b url] [-k tokenfile] [-t timeout] -l lang -c code
+       husk go [-b url] [-k tokenfile] [-t timeout] -l lang -f file
        husk doctor
        husk -h
 EOF

@@ -40,6 +40,8 @@ main() {
 	status) cmd_status "$@" ;;
 	logs|wait|cancel) relay_ "$verb" "$@" ;;
 	serve) cmd_serve "$@" ;;
+	api) cmd_api "$@" ;;
+	go) cmd_go "$@" ;;
 	doctor) cmd_doctor "$@" ;;
 	_ipcalc) cmd_ipcalc "$@" ;;
 	_lease) cmd_lease "$@" ;;

@@ -64,11 +64,14 @@ cmd_status() {
 	fi
 }
 
+# husk serve [-j slots] [-K keep]: relayd on HUSK_RELAY_DIR, standard
+# error apart (husk logs, husk api), results removed after -K seconds.
 cmd_serve() {
-	j=1
-	while getopts j:h o; do
+	j=1 keep=
+	while getopts j:K:h o; do
 		case $o in
 		j) num -j "$OPTARG" 1 256; j=$OPTARG ;;
+		K) num -K "$OPTARG" 1 31536000; keep=$OPTARG ;;
 		h) usage 0 ;;
 		*) usage ;;
 		esac
@@ -77,6 +80,7 @@ cmd_serve() {
 	[ $# = 0 ] || usage
 	r=$(tool relayd) || die $EX_SYS "unable to find relayd: run make"
 	mkdir -p "$HUSK_STATE" || die $EX_SYS "unable to create $HUSK_STATE"
-	exec "$r" -d "$HUSK_RELAY_DIR" -j "$j" -w "$HUSK_STATE"
+	exec "$r" -2 ${keep:+-K "$keep"} -d "$HUSK_RELAY_DIR" -j "$j" \
+	    -w "$HUSK_STATE"
 }
 
