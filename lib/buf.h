@@ -17,5 +17,8 @@ int buf_adds(struct buf *b, const char *s);
 int buf_addf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void buf_free(struct buf *b);
+/* Append the whole of file path ("-": standard input) to b; 0, or -1 with
+ * errno (of open, read, or ENOMEM). */
+int buf_slurp(struct buf *b, const char *path);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include "buf.h"
 #include "http.h"
+#include "http_conn.h"
 #include "relaydir.h"
 
 #define CONNS_MAX 64
@@ -25,28 +26,17 @@ extern char token[257];          /* empty: none */
 extern char codedir[4096];       /* the absolute path of dir/result */
 extern long long code_max;
 
-/* server.c: one connection.  After its request, the answer sits in out
- * and is written as the socket takes it; then the connection closes. */
-struct conn {
-	int fd;                  /* -1: slot free */
-	struct http_req req;
-	long long accepted, deadline;
-	int head_ok, continued;
-	size_t reserved;         /* of the bodies' budget */
-	struct buf out;
-	size_t off;              /* of out, written */
-	int draining;            /* out is written: wait for the client's end */
-};
+/* server.c: the connections (lib/http_conn), the loop; answers in JSON. */
 void server_start(const char *listen);
 void server_loop(void);
-void reply(struct conn *c, int status, const struct buf *body,
+void reply(struct http_conn *c, int status, const struct buf *body,
     const char *extra);
-void reply_error(struct conn *c, int status, const char *msg);
+void reply_error(struct http_conn *c, int status, const char *msg);
 
 /* routes.c: the checks on a head (0 to read the body, or -1 after
  * answering), and the answer to a whole request. */
-int route_head(struct conn *c);
-void route(struct conn *c);
+int route_head(struct http_conn *c);
+void route(struct http_conn *c);
 
 /* husk-api.c */
 void usage(void) __attribute__((noreturn));

@@ -161,25 +161,6 @@ put(const struct json *o, const char *key, int fd)
 	}
 }
 
-static void
-slurp(const char *file, struct buf *b)
-{
-	char chunk[65536];
-	int fd = strcmp(file, "-") ? open(file, O_RDONLY | O_CLOEXEC) : 0;
-	ssize_t n;
-
-	if (fd < 0)
-		err_diesys(EX_USAGE, "unable to open %s", file);
-	while ((n = read(fd, chunk, sizeof chunk)) > 0)
-		if (buf_add(b, chunk, n) < 0)
-			err_die(EX_SYS, "unable to read %s: out of memory",
-			    file);
-	if (n < 0)
-		err_diesys(EX_SYS, "unable to read %s", file);
-	if (fd > 0)
-		close(fd);
-}
-
 /* http://HOST:PORT[/]: the address to connect to and the Host. */
 static void
 parse_url(const char *url)
@@ -248,10 +229,11 @@ call_main(int argc, char **argv)
 	parse_url(url);
 	if (tokfile && token_read(tokfile, tok, sizeof tok) < 0)
 		err_diesys(EX_USAGE, "unable to read token file %s", tokfile);
-	if (file)
-		slurp(file, &src);
-	else
+	if (!file)
 		buf_adds(&src, code);
+	else if (buf_slurp(&src, file) < 0)
+		err_diesys(errno == ENOENT ? EX_USAGE : EX_SYS,
+		    "unable to read %s", file);
 
 	buf_adds(&body, "{\"language\":");
 	json_esc(&body, lang, strlen(lang));

@@ -36,7 +36,7 @@ husk_failure(int code)
 }
 
 static void
-reply_json(struct conn *c, int status, struct buf *b)
+reply_json(struct http_conn *c, int status, struct buf *b)
 {
 	buf_adds(b, "}\n");
 	reply(c, status, b, NULL);
@@ -68,7 +68,7 @@ member_str(const struct json *o, const char *key, int *bad)
 }
 
 static void
-unknown_language(struct conn *c, const char *name)
+unknown_language(struct http_conn *c, const char *name)
 {
 	struct buf b = { 0 };
 	char msg[160];
@@ -120,7 +120,7 @@ submit(const char *id, const struct lang *l, long long timeout,
 }
 
 static void
-do_run(struct conn *c, const char *arg)
+do_run(struct http_conn *c, const char *arg)
 {
 	struct json_doc d;
 	const struct json *lang, *code, *t;
@@ -206,7 +206,7 @@ output(struct buf *b, const char *id, const char *suffix, const char *key)
 }
 
 static void
-do_status(struct conn *c, const char *id)
+do_status(struct http_conn *c, const char *id)
 {
 	struct buf b = { 0 };
 	const char *status;
@@ -247,7 +247,7 @@ do_status(struct conn *c, const char *id)
 }
 
 static void
-do_cancel(struct conn *c, const char *id)
+do_cancel(struct http_conn *c, const char *id)
 {
 	struct buf b = { 0 };
 	int st;
@@ -281,7 +281,7 @@ do_cancel(struct conn *c, const char *id)
 
 static const struct route {
 	const char *method, *path;  /* a path ending in '/' takes an id */
-	void (*fn)(struct conn *, const char *);
+	void (*fn)(struct http_conn *, const char *);
 } routes[] = {
 	{ "POST", "/run", do_run },
 	{ "GET", "/status/", do_status },
@@ -320,7 +320,7 @@ authorized(const struct http_req *r)
 }
 
 int
-route_head(struct conn *c)
+route_head(struct http_conn *c)
 {
 	const struct route *rt;
 	size_t len;
@@ -343,7 +343,7 @@ route_head(struct conn *c)
 }
 
 void
-route(struct conn *c)
+route(struct http_conn *c)
 {
 	size_t len;
 	const struct route *rt = route_find(&c->req, &len);
