@@ -246,5 +246,45 @@ main(void)
 		    sizeof v) == 0, "query values: escaped, decoded, bounded");
 		buf_free(&q);
 	}
+	{
+		/* A server's doors (http_guard.c). */
+		static const struct { const char *host; int ok; } hv[] = {
+			{ NULL, 1 }, { "127.0.0.1", 1 }, { "10.0.0.1:7474", 1 },
+			{ "[::1]:80", 1 }, { "[::1", 0 }, { "localhost:1", 1 },
+			{ "LocalHost", 1 }, { "api.example", 1 },
+			{ "API.example:8", 1 }, { "evil.example", 0 },
+			{ "localhost.evil.example", 0 }, { "api.example.evil", 0 },
+			{ "127.0.0.1.evil", 0 }, { "", 0 },
+		};
+		static const struct { const char *addr; int lo; } lv[] = {
+			{ "127.0.0.1:0", 1 }, { "127.8.9.1:80", 1 },
+			{ "[::1]:80", 1 }, { "0.0.0.0:0", 0 }, { ":80", 0 },
+			{ "10.0.0.1:80", 0 }, { "[::]:80", 0 }, { "bad", 0 },
+		};
+		int bad = 0;
+		for (size_t i = 0; i < sizeof hv / sizeof hv[0]; i++) {
+			struct http_req r;
+			char req[256];
+			int n = hv[i].host ? snprintf(req, sizeof req,
+			    "GET / HTTP/1.1\r\nHost: %s\r\n\r\n", hv[i].host) :
+			    snprintf(req, sizeof req, "GET / HTTP/1.0\r\n\r\n");
+			http_req_init(&r, 4096, 0);
+			if (http_req_feed(&r, req, n) != 1 ||
+			    http_host_ok(&r, "x,api.example") != hv[i].ok) {
+				printf("# Host %s\n", hv[i].host);
+				bad++;
+			}
+			http_req_free(&r);
+		}
+		ok(bad == 0, "Host: addresses, localhost, the named ones "
+		    "only (%d wrong)", bad);
+		bad = 0;
+		for (size_t i = 0; i < sizeof lv / sizeof lv[0]; i++)
+			if (http_loopback(lv[i].addr) != lv[i].lo) {
+				printf("# %s\n", lv[i].addr);
+				bad++;
+			}
+		ok(bad == 0, "loopback listen addresses (%d wrong)", bad);
+	}
 	return done_testing();
 }

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "atomic.h"
@@ -69,6 +71,35 @@ main(void)
 	ok(relay_refresh(d.result) == 0, "refresh asks past the cache (statx)");
 	errno = 0;
 	ok(relay_refresh(-1) == -1 && errno == EBADF, "refresh of no fd: EBADF");
+	{
+		/* relay_results_expire: by the exit file's age, every
+		 * ID.SUFFIX of an expired ID, nothing of another. */
+		static const char *const files[] = { "old.exit", "old.log",
+		    "old.err", "old.code", "old.x.y", "old.exit.bak", "new.exit",
+		    "new.log", "run.log", "old2.log" };
+		struct timespec past[2] = { { time(NULL) - 7200, 0 },
+		    { time(NULL) - 7200, 0 } };
+		int gone = 1;
+		unlinkat(d.result, "x.exit", 0);
+		for (size_t i = 0; i < sizeof files / sizeof *files; i++)
+			atomic_write(d.result, files[i], "0\n", 2, 0600);
+		utimensat(d.result, "old.exit", past, 0);
+		ok(relay_results_expire(&d, 3600) == 1, "one result is old");
+		for (size_t i = 1; i < 4; i++)
+			gone &= faccessat(d.result, files[i], F_OK, 0) < 0;
+		ok(gone && faccessat(d.result, "old.exit", F_OK, 0) < 0,
+		    "all of its ID.SUFFIX are gone");
+		ok(faccessat(d.result, "old.x.y", F_OK, 0) == 0 &&
+		    faccessat(d.result, "old.exit.bak", F_OK, 0) == 0 &&
+		    faccessat(d.result, "old2.log", F_OK, 0) == 0 &&
+		    faccessat(d.result, "new.log", F_OK, 0) == 0 &&
+		    faccessat(d.result, "run.log", F_OK, 0) == 0,
+		    "no file of another id, nor a younger result");
+		ok(relay_results_expire(&d, 0) == 1 &&
+		    faccessat(d.result, "new.log", F_OK, 0) < 0 &&
+		    faccessat(d.result, "run.log", F_OK, 0) == 0,
+		    "age 0: every finished result, no running one");
+	}
 	atomic_write(d.root, "version", "husk-relay 9\n", 13, 0644);
 	errno = 0;
 	ok(relaydir_open(&d, t, &what) == -1 && errno == EPROTO,
