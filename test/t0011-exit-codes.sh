@@ -72,6 +72,12 @@ guest-agent.8 111    111  guest-agent call -c 200 -n 1 127.0.0.1:1 health
 guest-agent.8 0      0    guest-agent pack packme job >pack.out
 guest-agent.8 100    100  guest-agent pack packme /job >pack.out
 guest-agent.8 111    111  guest-agent pack -n 1 packme job >pack.out
+husk-api.8    0      0    api_stopped
+husk-api.8    100    100  timeout 10 husk-api -l 0.0.0.0:0
+husk-api.8    111    111  timeout 10 husk-api -l "$A"
+husk-api.8    100    100  husk-api call -b http://127.0.0.1:1 -l sh
+husk-api.8    111    111  husk-api call -b http://127.0.0.1:1 -l sh -c true
+husk-api.8    130    130  api_interrupted
 husk.1        75     75   husk_pool_full
 husk.1        100    100  husk run
 husk.1        111    111  HUSK_KERNEL=/nonexistent husk run -c true
@@ -203,6 +209,25 @@ agent_stopped() {
 	wait_for "grep -q 'listening on' a0.log" || return 99
 	kill -TERM $p
 	wait $p
+}
+
+api_stopped() {
+	bg husk-api -d ha -l 127.0.0.1:0 2>ha.log
+	p=$!
+	wait_for "grep -q 'listening on' ha.log" || return 99
+	kill -TERM $p
+	wait $p
+}
+# No relayd serves ai: the job stays queued while call waits.
+api_interrupted() {
+	bg husk-api -d ai -l 127.0.0.1:0 2>ai.log
+	wait_for "grep -q 'listening on' ai.log" || return 99
+	husk-api call -b "http://$(sed -n 's/.*listening on //p' ai.log)" \
+		-l sh -c "echo never" >ai.out 2>ai.err &
+	c=$!
+	wait_for "ls ai/cmd/* >/dev/null 2>&1" || return 99
+	kill -INT $c
+	wait $c
 }
 
 # A /30 pool has one guest address: a live owner holds it.
