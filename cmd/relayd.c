@@ -880,7 +880,7 @@ static void
 wakes(void)
 {
 	loop_wake(&ev, ev.now + (ino >= 0 ? poll_ms * 10 : poll_ms));
-	if (keep_s)
+	if (keep_s && !stopping)
 		loop_wake(&ev, sweep_at);
 	for (int i = 0; i < JOBS_MAX; i++) {
 		struct job *j = &jobs[i];

@@ -84,6 +84,22 @@ test_expect_success 'relayd -K 1: a result goes within seconds of its end' '
 	wait_for "! ls k/result/$b.* 2>/dev/null" 10
 '
 
+# ticks PID: the CPU time (user and system, clock ticks) of PID so far.
+ticks() { awk '{ print $14 + $15 }' /proc/$1/stat; }
+test_expect_success 'relayd -K stopping: no busy loop while a group dies' '
+	bg relayd -K 1 -T 3 -d s -w . 2>relayd-s.log &&
+	sp=$! &&
+	wait_for "test -s s/server.ready" &&
+	id=$(relay -d s submit -- "trap \"\" TERM; echo up; sleep 30") &&
+	wait_for "test -s s/result/$id.log" &&
+	sleep 1.2 && kill -TERM $sp &&
+	wait_for "grep -q \"stopping on signal\" relayd-s.log" &&
+	t0=$(ticks $sp) && sleep 1.5 && t1=$(ticks $sp) &&
+	echo "relayd used $((t1 - t0)) ticks in 1.5 s of stopping" &&
+	test $((t1 - t0)) -lt 50 &&
+	wait_for "! kill -0 $sp 2>/dev/null" 10
+'
+
 test_expect_code 100 'relayd -K 0 is refused' 'relayd -K 0 -d z' \
 	'^relayd: fatal: unable to parse -K 0'
 
