@@ -184,6 +184,18 @@ test_expect_success 'a body past the bound: 413, nothing queued' '
 	! ls state/relay/cmd/* 2>/dev/null
 '
 
+test_expect_success '70 idle connections: a request still gets in' '
+	python3 -c "
+import socket, subprocess, sys
+host, port = sys.argv[1].rsplit(\":\", 1)
+idle = [socket.create_connection((host, int(port))) for _ in range(70)]
+r = subprocess.run([\"curl\", \"-s\", \"-o\", \"/dev/null\", \"-w\", \"%{http_code}\",
+    \"http://%s/status/1.2-x\" % sys.argv[1]], capture_output=True, text=True)
+print(r.stdout)
+sys.exit(r.stdout != \"404\")
+" "$A"
+'
+
 test_expect_success 'code past -m: 413' '
 	api_start small -m 10 &&
 	run "{\"language\":\"sh\",\"code\":\"echo 12345678901\"}" >out &&
