@@ -43,17 +43,16 @@ reply_json(struct http_conn *c, int status, struct buf *b)
 	buf_free(b);
 }
 
-/* sh's quoting of s, as one word, appended to b. */
-static void
+/* sh's quoting of s, as one word, appended to b; 0 or -1 (ENOMEM). */
+static int
 quote(struct buf *b, const char *s)
 {
-	buf_adds(b, "'");
-	for (const char *q; (q = strchr(s, '\'')); s = q + 1) {
-		buf_add(b, s, q - s);
-		buf_adds(b, "'\\''");
-	}
-	buf_adds(b, s);
-	buf_adds(b, "'");
+	if (buf_adds(b, "'"))
+		return -1;
+	for (const char *q; (q = strchr(s, '\'')); s = q + 1)
+		if (buf_add(b, s, q - s) || buf_adds(b, "'\\''"))
+			return -1;
+	return buf_adds(b, s) || buf_adds(b, "'") ? -1 : 0;
 }
 
 /* A string member: NULL if absent, *bad if not a string. */
@@ -93,25 +92,19 @@ submit(const char *id, const struct lang *l, long long timeout,
 {
 	char name[ID_MAX + 8], path[sizeof codedir + ID_MAX + 16];
 	struct buf cmd = { 0 };
-	int r = -1;
+	int r;
 
 	snprintf(name, sizeof name, "%s.code", id);
 	if (atomic_write(dir.result, name, code->s, code->len, dir.fmode) < 0) {
 		err_warnsys("unable to write %s/result/%s", dir.path, name);
 		return -1;
 	}
-	buf_adds(&cmd, "exec ");
-	buf_adds(&cmd, runcmd);
-	buf_adds(&cmd, " -l ");
-	quote(&cmd, l->husk);
-	if (timeout)
-		buf_addf(&cmd, " -t %lld", timeout);
-	buf_adds(&cmd, " -f ");
 	snprintf(path, sizeof path, "%s/%s", codedir, name);
-	quote(&cmd, path);
-	if (!cmd.p)
-		errno = ENOMEM;
-	else if ((r = relay_submit(&dir, id, cmd.p, cmd.len)) < 0)
+	r = buf_adds(&cmd, "exec ") || buf_adds(&cmd, runcmd) ||
+	    buf_adds(&cmd, " -l ") || quote(&cmd, l->husk) ||
+	    (timeout && buf_addf(&cmd, " -t %lld", timeout)) ||
+	    buf_adds(&cmd, " -f ") || quote(&cmd, path) ? -1 : 0;
+	if (r < 0 || (r = relay_submit(&dir, id, cmd.p, cmd.len)) < 0)
 		err_warnsys("unable to write %s/cmd/%s", dir.path, id);
 	if (r < 0)
 		unlinkat(dir.result, name, 0);
