@@ -182,6 +182,8 @@ parse_url(const char *url)
 		snprintf(addr, sizeof addr, "%s:80", host);
 }
 
+/* Cancel the job and die of it; or return if it finished first (409):
+ * its result stands. */
 static void
 cancel(const char *id, int sig)
 {
@@ -192,6 +194,13 @@ cancel(const char *id, int sig)
 	snprintf(path, sizeof path, "/jobs/%s", id);
 	if (request("DELETE", path, NULL, &status, &b) < 0)
 		err_diesys(EX_SYS, "unable to cancel %s", id);
+	if (status == 409) {
+		buf_free(&b);
+		interrupted = 0;
+		return;
+	}
+	if (status != 200 && status != 202)
+		refused(status, &b, "cancel the job");
 	err_die(EX_CANCEL, "job %s cancelled by signal %d", id, sig);
 }
 
@@ -227,6 +236,8 @@ call_main(int argc, char **argv)
 	if (optind != argc || !lang || !code == !file)
 		usage();
 	parse_url(url);
+	/* A server that goes away fails a write (EPIPE), not us. */
+	signal(SIGPIPE, SIG_IGN);
 	if (tokfile && token_read(tokfile, tok, sizeof tok) < 0)
 		err_diesys(EX_USAGE, "unable to read token file %s", tokfile);
 	if (!file)
