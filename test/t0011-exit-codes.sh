@@ -125,13 +125,18 @@ relay_interrupted() {
 	wait $p
 }
 
-relayd_stopped() {
-	bg relayd -d r0 2>r0.log
+# stopped LOG COND COMMAND...: a daemon, stopped with SIGTERM once COND
+# holds (its stderr in LOG); its status.
+stopped() {
+	log=$1 cond=$2
+	shift 2
+	bg "$@" 2>"$log"
 	p=$!
-	wait_for "test -s r0/server.ready" || return 99
+	wait_for "$cond" || return 99
 	kill -TERM $p
 	wait $p
 }
+relayd_stopped() { stopped r0.log "test -s r0/server.ready" relayd -d r0; }
 
 # The older of two clients, taken over by the newer.
 streamd_preempted() {
@@ -204,19 +209,11 @@ agent_put_fifo() {
 }
 
 agent_stopped() {
-	bg guest-agent -l 127.0.0.1:0 2>a0.log
-	p=$!
-	wait_for "grep -q 'listening on' a0.log" || return 99
-	kill -TERM $p
-	wait $p
+	stopped a0.log "grep -q 'listening on' a0.log" guest-agent -l 127.0.0.1:0
 }
 
 api_stopped() {
-	bg husk-api -d ha -l 127.0.0.1:0 2>ha.log
-	p=$!
-	wait_for "grep -q 'listening on' ha.log" || return 99
-	kill -TERM $p
-	wait $p
+	stopped ha.log "grep -q 'listening on' ha.log" husk-api -d ha -l 127.0.0.1:0
 }
 # No relayd serves ai: the job stays queued while call waits.
 api_interrupted() {
