@@ -15,8 +15,9 @@
  * GET /status reads DIR/run/ID and DIR/result/ID.{exit,log,err} (relayd
  * -2 keeps standard error apart); DELETE writes DIR/cancel/ID, or takes
  * a queued command out of cmd/.  The api keeps no state of its own: a
- * result lives as long as relayd keeps it (relayd -K), and ID.code goes
- * with it.
+ * result of its own (one with ID.code) is removed -T seconds after its
+ * end (relay_results_expire, as relayd -K removes any), at start and
+ * every ttl/2 seconds (at least 1).
  *
  * Invariants:
  * - Nothing blocks the one loop (lib/loop): connections are non-blocking,
@@ -53,6 +54,7 @@ const char *hosts, *runcmd = "husk run";
 char token[257];
 char codedir[4096];
 long long code_max = CODE_MAX_DEFAULT;
+long long ttl_s = 300;
 
 /* What setup() needs. */
 struct opts {
@@ -64,7 +66,7 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: husk-api [-l addr:port] [-k tokenfile] [-H hosts] "
-	    "[-m max_code] [-d dir]\n"
+	    "[-m max_code] [-T ttl] [-d dir]\n"
 	    "       husk-api call [-b url] [-k tokenfile] [-t timeout] "
 	    "-l lang -c code\n"
 	    "       husk-api call [-b url] [-k tokenfile] [-t timeout] "
@@ -110,6 +112,9 @@ setup(const struct opts *o)
 int
 main(int argc, char **argv)
 {
+	static const struct option lo[] = {
+		{ "ttl", required_argument, NULL, 'T' }, { NULL, 0, NULL, 0 }
+	};
 	struct opts o = { DEFAULT_ADDR, NULL, getenv("RELAY_DIR") };
 	int c;
 
@@ -118,7 +123,7 @@ main(int argc, char **argv)
 		return call_main(argc - 1, argv + 1);
 	if (!o.path || !*o.path)
 		o.path = ".relay";
-	while ((c = getopt(argc, argv, "l:k:H:m:d:h")) != -1) {
+	while ((c = getopt_long(argc, argv, "l:k:H:m:T:d:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'l': o.addr = optarg; break;
 		case 'k': o.tokfile = optarg; break;
@@ -126,6 +131,10 @@ main(int argc, char **argv)
 		case 'm':
 			code_max = xnum_opt(c, optarg, 1, 64 << 20,
 			    "number of bytes");
+			break;
+		case 'T':
+			ttl_s = xnum_opt(c, optarg, 0, 10LL * 365 * 86400,
+			    "number of seconds");
 			break;
 		case 'd': o.path = optarg; break;
 		default: usage();

@@ -662,7 +662,7 @@ cmd_flush(int argc, char **argv)
 	}
 	relay_names_free(can, ncan);
 	/* A corrupt exit file still marks a finished command. */
-	if ((n = relay_results_expire(&dir, 0)) < 0)
+	if ((n = relay_results_expire(&dir, 0, NULL)) < 0)
 		err_diesys(EX_SYS, "unable to flush %s/result", dir.path);
 	printf("flushed %d results and %d cancel requests\n", n, nc);
 	return 0;

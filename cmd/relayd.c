@@ -854,7 +854,7 @@ sweep(long long now)
 	if (!keep_s || now < sweep_at)
 		return;
 	sweep_at = now + (keep_s > 1 ? keep_s * 500 : 1000);
-	if ((n = relay_results_expire(&dir, keep_s)) < 0)
+	if ((n = relay_results_expire(&dir, keep_s, NULL)) < 0)
 		err_warnsys("unable to remove old results from %s/result",
 		    dir.path);
 	else if (n > 0)

@@ -173,10 +173,12 @@ int relay_cancel(const struct relaydir *d, const char *id);
 void relay_result_remove(const struct relaydir *d, const char *id);
 
 /* Remove the results whose ID.exit is at least age seconds old by the
- * filesystem's clock (relay_fsnow), or every finished result for age 0:
- * each result/ID.SUFFIX (SUFFIX without a dot), ID.exit last.  One read
- * of result/ for all of them.  The count of results removed, or -1 with
- * errno. */
-int relay_results_expire(const struct relaydir *d, long long age);
+ * filesystem's clock (relay_fsnow), or every finished result for age 0,
+ * and, when only is not NULL, that have a file ID.only (husk-api's
+ * .code: its own jobs): each result/ID.SUFFIX (SUFFIX without a dot),
+ * ID.exit last.  One read of result/ for all of them.  The count of
+ * results removed, or -1 with errno. */
+int relay_results_expire(const struct relaydir *d, long long age,
+    const char *only);
 
 #endif

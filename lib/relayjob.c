@@ -64,10 +64,12 @@ cmpid(const void *key, const void *elt)
 }
 
 /* The ids of ids[0..n) whose exit file is at least age s old by the
- * filesystem's clock (all of them for age 0), moved to the front in their
- * order (sorted stays sorted); their count, or -1 with errno. */
+ * filesystem's clock (all of them for age 0), and that have a file
+ * ID.only when only is not NULL, moved to the front in their order
+ * (sorted stays sorted); their count, or -1 with errno. */
 static int
-expired(const struct relaydir *d, char **ids, int n, long long age)
+expired(const struct relaydir *d, char **ids, int n, long long age,
+    const char *only)
 {
 	char name[ID_MAX + 8];
 	struct stat st;
@@ -81,6 +83,10 @@ expired(const struct relaydir *d, char **ids, int n, long long age)
 		if (age > 0 && (fstatat(d->result, name, &st,
 		    AT_SYMLINK_NOFOLLOW) < 0 || now - st.st_mtime < age))
 			continue;
+		snprintf(name, sizeof name, "%s.%s", ids[i], only ? only : "");
+		if (only && fstatat(d->result, name, &st,
+		    AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
 		char *t = ids[k];
 		ids[k++] = ids[i];
 		ids[i] = t;
@@ -89,7 +95,8 @@ expired(const struct relaydir *d, char **ids, int n, long long age)
 }
 
 int
-relay_results_expire(const struct relaydir *d, long long age)
+relay_results_expire(const struct relaydir *d, long long age,
+    const char *only)
 {
 	char **ids, name[ID_MAX + 8];
 	struct dirent *de;
@@ -98,7 +105,7 @@ relay_results_expire(const struct relaydir *d, long long age)
 
 	if ((n = relay_names(d->result, ".exit", &ids)) < 0)
 		return -1;
-	if ((k = expired(d, ids, n, age)) <= 0)
+	if ((k = expired(d, ids, n, age, only)) <= 0)
 		goto out;
 	/* Every ID.SUFFIX (SUFFIX without a dot) but the exit file, which
 	 * goes last: while it is there, the result is whole or going. */

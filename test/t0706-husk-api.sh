@@ -241,4 +241,21 @@ test_expect_success 'eviction: husk serve -K 1 removes the result and its code' 
 	! ls state2/relay/result/$id.* 2>/dev/null
 '
 
+# -T: husk api removes its own results so long after their end, not the
+# results of other commands (husk submit's, relay's); serve keeps all.
+test_expect_success 'husk api -T 1 removes its results and their code, not a submitted one' '
+	HUSK_STATE=$PWD/state3 && export HUSK_STATE && mkdir state3 &&
+	bg husk serve 2>serve3.log &&
+	wait_for "test -s state3/relay/server.ready" &&
+	api_start api3 -T 1 &&
+	other=$(relay -d state3/relay submit -- echo other) &&
+	relay -d state3/relay wait $other >/dev/null &&
+	run "{\"language\":\"sh\",\"code\":\"echo x\"}" >out &&
+	id=$(field id <out) && done_status $id &&
+	wait_for "req GET /status/$id | tail -n 1 | grep -qx 404" 10 &&
+	! ls state3/relay/result/$id.* 2>/dev/null &&
+	wait_for "grep -q \"removed 1 result\" api3.log" 10 &&
+	test -f state3/relay/result/$other.exit
+'
+
 test_done

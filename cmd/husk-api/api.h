@@ -25,6 +25,7 @@ extern const char *runcmd;       /* HUSK_API_RUN: shell words */
 extern char token[257];          /* empty: none */
 extern char codedir[4096];       /* the absolute path of dir/result */
 extern long long code_max;
+extern long long ttl_s;          /* -T: its results kept so long; 0: ever */
 
 /* server.c: the connections (lib/http_conn), the loop; answers in JSON. */
 void server_start(const char *listen);

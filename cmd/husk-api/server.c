@@ -40,15 +40,35 @@ reply_error(struct http_conn *c, int status, const char *msg)
 	buf_free(&b);
 }
 
+/* Its own results past -T: at start, then every ttl/2 s (at least 1). */
+static void
+sweep(long long *at)
+{
+	int n;
+
+	if (!ttl_s || loop.now < *at)
+		return;
+	if ((n = relay_results_expire(&dir, ttl_s, "code")) < 0)
+		err_warnsys("unable to remove old results");
+	else if (n)
+		err_info("removed %d result%s older than %llds", n,
+		    n == 1 ? "" : "s", ttl_s);
+	*at = loop.now + (ttl_s > 2 ? ttl_s * 500 : 1000);
+}
+
 /* Serve until SIGTERM, SIGINT or SIGHUP. */
 void
 server_loop(void)
 {
+	long long at = 0;
 	int sig, li;
 
 	for (;;) {
 		loop_begin(&loop);
+		sweep(&at);
 		li = http_conns_wait(&server, &loop);
+		if (ttl_s)
+			loop_wake(&loop, at);
 		if (loop_wait(&loop) < 0)
 			err_diesys(EX_SYS, "unable to poll");
 		if (loop_rev(&loop, 0))

@@ -1,6 +1,6 @@
 ### The HTTP job service: husk api serves, husk go is its client.
 
-# husk api [-l addr:port] [-k tokenfile] [-H hosts] [-m max_code]:
+# husk api [-l addr:port] [-k tokenfile] [-H hosts] [-m max_code] [-T ttl]:
 # husk-api on HUSK_RELAY_DIR, queueing `husk run` (HUSK_API_RUN, shell
 # words: this husk's run unless set) for husk serve to run.
 cmd_api() {

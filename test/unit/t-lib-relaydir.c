@@ -84,7 +84,7 @@ main(void)
 		for (size_t i = 0; i < sizeof files / sizeof *files; i++)
 			atomic_write(d.result, files[i], "0\n", 2, 0600);
 		utimensat(d.result, "old.exit", past, 0);
-		ok(relay_results_expire(&d, 3600) == 1, "one result is old");
+		ok(relay_results_expire(&d, 3600, NULL) == 1, "one result is old");
 		for (size_t i = 1; i < 4; i++)
 			gone &= faccessat(d.result, files[i], F_OK, 0) < 0;
 		ok(gone && faccessat(d.result, "old.exit", F_OK, 0) < 0,
@@ -95,10 +95,21 @@ main(void)
 		    faccessat(d.result, "new.log", F_OK, 0) == 0 &&
 		    faccessat(d.result, "run.log", F_OK, 0) == 0,
 		    "no file of another id, nor a younger result");
-		ok(relay_results_expire(&d, 0) == 1 &&
+		ok(relay_results_expire(&d, 0, NULL) == 1 &&
 		    faccessat(d.result, "new.log", F_OK, 0) < 0 &&
 		    faccessat(d.result, "run.log", F_OK, 0) == 0,
 		    "age 0: every finished result, no running one");
+		/* only: the results that have ID.only (husk-api's code). */
+		atomic_write(d.result, "api.exit", "0\n", 2, 0600);
+		atomic_write(d.result, "api.code", "x", 1, 0600);
+		atomic_write(d.result, "cli.exit", "0\n", 2, 0600);
+		utimensat(d.result, "api.exit", past, 0);
+		utimensat(d.result, "cli.exit", past, 0);
+		ok(relay_results_expire(&d, 3600, "code") == 1 &&
+		    faccessat(d.result, "api.exit", F_OK, 0) < 0 &&
+		    faccessat(d.result, "api.code", F_OK, 0) < 0 &&
+		    faccessat(d.result, "cli.exit", F_OK, 0) == 0,
+		    "only code: the old result with a code file, not the other");
 	}
 	atomic_write(d.root, "version", "husk-relay 9\n", 13, 0644);
 	errno = 0;
