@@ -98,25 +98,27 @@ for j in 1 2; do
 done
 # A workspace of 50 MB in 5,000 files: husk run -C (a cpio appended to
 # the image) against no workspace, and against the same tree sent with
-# tar over the agent once it is up (guest-agent call put), alternating.
+# tar over the agent once it is up (guest-agent call put), alternating;
+# every run with the memory -C takes for it (320 MiB).
 test_expect_success "husk run -C with 50 MB in 5,000 files: against none, and tar after boot, 3 runs each" '
 	"$HUSK_ROOT/build/vm/mktree" tree 50 100 10000 &&
 	i=0 && : >ws0.t && : >wsc.t && : >wst.t && : >put.t &&
 	while [ $i -lt 3 ]; do
-		t=$(now) && husk run -- true && since $t >>ws0.t &&
-		t=$(now) && husk run -C tree -- sh -c "test -f /job/d49/f99" && since $t >>wsc.t || return 1
+		t=$(now) && husk run -m 320 -- true && since $t >>ws0.t &&
+		t=$(now) && husk run -m 320 -C tree -- test -f /job/d49/f99 && since $t >>wsc.t || return 1
 		rm -f up
-		t=$(now) && { husk run -c "echo up; sleep 600" >up & } && hp=$! &&
-		k=0 && until grep -q up up; do k=$((k + 1)); [ $k -lt 3000 ] || return 1; sleep 0.05; done &&
+		t=$(now); husk run -m 320 -c "echo up; sleep 600" >up & hp=$!
+		k=0; until grep -q up up 2>/dev/null || [ $k -ge 3000 ]; do k=$((k + 1)); sleep 0.05; done
 		d=$(ls -d state/run/*/) && t2=$(now) &&
 		guest-agent call -k ${d}token vsock:${d}v.sock:8000 put tree /job >/dev/null &&
-		since $t2 >>put.t && since $t >>wst.t || return 1
+		since $t2 >>put.t && since $t >>wst.t; r=$?
 		kill -TERM $hp; wait $hp
+		[ $r = 0 ] || return 1
 		i=$((i + 1))
 	done &&
 	a=$(median <ws0.t) && b=$(median <wsc.t) && c=$(median <wst.t) && p=$(median <put.t) &&
 	note "husk run: no workspace $a s; -C 50 MB/5,000 files $b s; up then tar over the agent $c s (the put alone $p s; n=3 each; ratios to none: -C $(echo "$b $a" | awk "{ printf \"%.2f\", \$1 / \$2 }"), tar $(echo "$c $a" | awk "{ printf \"%.2f\", \$1 / \$2 }"))" &&
-	clean
+	rm -rf tree && clean
 '
 figures
 test_done
