@@ -349,11 +349,13 @@ field(const unsigned char *f, size_t size)
 }
 
 /* A clean relative name: no empty, "." or ".." component; a directory's
- * one trailing '/' taken off.  0 or -1. */
+ * one trailing '/' taken off.  0, -1, or -2 for more than TAR_DEPTH_MAX
+ * components. */
 static int
 name_ok(char *s, int dir)
 {
 	size_t n = strlen(s);
+	int depth = 0;
 
 	if (dir && n > 1 && s[n - 1] == '/')
 		s[--n] = 0;
@@ -365,6 +367,8 @@ name_ok(char *s, int dir)
 		if (!k || (k == 1 && c[0] == '.') ||
 		    (k == 2 && c[0] == '.' && c[1] == '.'))
 			return -1;
+		if (++depth > TAR_DEPTH_MAX)
+			return -2;
 		if (!e)
 			return 0;
 		c = e + 1;
@@ -500,8 +504,8 @@ entry(struct tar_x *x)
 	unsigned char *h = x->hdr;
 	const char *leaf, *t = NULL;
 	char link[101];
-	long long size, mode;
-	int type = h[H_TYPE], pfd, fd;
+	long long size, mode, cost;
+	int type = h[H_TYPE], pfd, fd, r;
 	size_t n;
 
 	for (n = 0; n < TAR_BLOCK && !h[n]; n++)
@@ -564,7 +568,10 @@ entry(struct tar_x *x)
 		link[100] = 0;
 		t = link;
 	}
-	if (name_ok(x->name, type == '5') < 0)
+	if ((r = name_ok(x->name, type == '5')) == -2)
+		return xfail(x, "unable to extract %.64s...: more than %d "
+		    "levels deep", x->name, TAR_DEPTH_MAX);
+	if (r < 0)
 		return xfail(x, "unable to extract %s: not a clean relative "
 		    "name", x->name);
 	if (++x->entries > x->max_entries)
@@ -578,15 +585,27 @@ entry(struct tar_x *x)
 	if (type == '2' && link_ok(x->name, t) < 0)
 		return xfail(x, "unable to extract %s: its link leads out of "
 		    "the tree", x->name);
-	if ((type == '0' || type == 0) && size > x->max_bytes - x->bytes)
+	/* Every entry costs a block besides its name and link, so that
+	 * directories and links (no size of their own) are bounded too:
+	 * in disk, inodes and the directories kept for their modes. */
+	cost = TAR_BLOCK + (long long)strlen(x->name) +
+	    (type == '2' ? (long long)strlen(t) : 0);
+	if (cost > x->max_bytes - x->used || ((type == '0' || type == 0) &&
+	    size > x->max_bytes - x->used - cost))
 		return xfail(x, "unable to extract %s: more than %lld bytes",
 		    x->name, x->max_bytes);
+	if (type == '0' || type == 0) {
+		cost += size;
+		x->bytes += size;
+	}
 	if ((pfd = parent(x, x->name, &leaf)) < 0)
 		return xfail(x, "unable to open the directory of %s: %s",
 		    x->name, strerror(errno));
+	x->used += cost;
 	if (type == '5') {
 		struct stat st;
-		if (mkdirat(pfd, leaf, 0700) < 0 && (errno != EEXIST ||
+		int made = mkdirat(pfd, leaf, 0700) == 0;
+		if (!made && (errno != EEXIST ||
 		    fstatat(pfd, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    !S_ISDIR(st.st_mode))) {
 			close(pfd);
@@ -594,8 +613,10 @@ entry(struct tar_x *x)
 			    x->name, strerror(errno ? errno : EEXIST));
 		}
 		close(pfd);
-		if (buf_addf(&x->dirs, "%llo %s", mode & 01777, x->name) < 0 ||
-		    buf_add(&x->dirs, "", 1) < 0)
+		/* A directory named again keeps its first mode: listed once. */
+		if (made && (buf_addf(&x->dirs, "%llo %s",
+		    mode & 01777 & ~(unsigned long long)x->umask,
+		    x->name) < 0 || buf_add(&x->dirs, "", 1) < 0))
 			return xfail(x, "unable to extract %s: out of memory",
 			    x->name);
 		x->state = size ? X_SKIP : X_HDR;
@@ -610,7 +631,7 @@ entry(struct tar_x *x)
 	} else {
 		fd = clear(pfd, leaf) < 0 ? -1 : openat(pfd, leaf, O_WRONLY |
 		    O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd < 0 || fchmod(fd, mode & 0777) < 0) {
+		if (fd < 0 || fchmod(fd, mode & 0777 & ~x->umask) < 0) {
 			int e = errno;
 			if (fd >= 0)
 				close(fd);
@@ -620,7 +641,6 @@ entry(struct tar_x *x)
 		}
 		close(pfd);
 		x->fd = fd;
-		x->bytes += size;
 		x->state = X_DATA;
 	}
 	free(x->ppath);

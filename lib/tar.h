@@ -28,12 +28,16 @@
  * - a header with a wrong checksum or bad numbers, a pax header past
  *   TAR_PAX_MAX, a second 'x' header before an entry, more than 16 'g'
  *   headers (so that a stream of headers alone cannot go on unbounded);
- * - a file whose size would take the total past max_bytes, or an entry
- *   past max_entries, before a byte of it is written.
+ * - a name of more than TAR_DEPTH_MAX components;
+ * - an entry whose cost would take the total past max_bytes, or an entry
+ *   past max_entries, before a byte of it is written: a file costs its
+ *   size, and every entry a block (512) and its name's and link's
+ *   lengths besides, so that directories and links are bounded too.
  * A stream that ends before its two zero blocks is an error (tar_x_end);
  * anything after them is ignored.  Modes are applied without setuid and
- * setgid, a directory's once all is in (tar_x_end), so a read-only one
- * still takes its entries.  On an error the tree is partial: the caller
+ * setgid and without the bits of umask, a directory's once all is in
+ * (tar_x_end), so a read-only one still takes its entries; a directory
+ * named again keeps its first mode.  On an error the tree is partial: the caller
  * removes it (tar_rmtree).
  *
  * Errors: -1, and err holds "unable to VERB OBJECT: reason" to print
@@ -48,6 +52,7 @@
 #define TAR_BLOCK 512
 #define TAR_PAX_MAX 65536
 #define TAR_NAME_MAX 4095
+#define TAR_DEPTH_MAX 256	/* components of a name: tar_rmtree's fds */
 
 struct tar_w {
 	/* out: 0, or -1 with errno; NULL: a dry run */
@@ -68,8 +73,10 @@ int tar_write(struct tar_w *w, const char *path);
 
 struct tar_x {
 	int dirfd;
+	unsigned umask;                 /* taken off every mode (0: none) */
 	long long max_bytes, max_entries;
-	long long bytes, entries;       /* so far */
+	long long bytes, entries;       /* so far: file bytes, entries */
+	long long used;                 /* so far, against max_bytes */
 	char err[640];
 	/* private */
 	int state, zeros, fd, paxed, globals;

@@ -35,13 +35,20 @@ manifest() {
 }
 manifest src >want
 
-test_expect_success 'get: a tree of 500 files comes whole' '
-	mkdir dest &&
-	guest-agent call "$A" get "$PWD/src" dest &&
+test_expect_success 'get: a tree of 500 files comes whole (umask 0: every mode as it was)' '
+	mkdir dest && umask 0 &&
+	guest-agent call "$A" get "$PWD/src" dest && umask 022 &&
 	manifest dest/src >got && test_cmp want got &&
 	test "$(ls -A dest)" = src
 '
 
+# The other side chooses the modes: the copy takes them less the umask,
+# so a guest cannot leave what it sends writable by every local user.
+test_expect_success 'get: modes less the umask (022: the 1777 folder arrives 1755)' '
+	mkdir destu && (umask 022 && guest-agent call "$A" get "$PWD/src" destu) &&
+	test "$(stat -c %a destu/src/d4)" = 1755 &&
+	test "$(find destu -perm /022 ! -type l | wc -l)" = 0
+'
 test_expect_success 'put: the same tree into a new guest directory' '
 	guest-agent call "$A" put src "$PWD/guest/in" >out &&
 	grep -q "^{\"files\":532,\"bytes\":" out &&
@@ -59,7 +66,7 @@ test_expect_success 'get: a single file, into a file of that name' '
 test_expect_success 'get: a directory replaces the one there, stale files gone' '
 	mkdir -p dest2/src/d0 && echo stale >dest2/src/stale &&
 	echo stale >dest2/src/d0/f1 &&
-	guest-agent call "$A" get "$PWD/src" dest2 &&
+	(umask 0 && guest-agent call "$A" get "$PWD/src" dest2) &&
 	manifest dest2/src >got && test_cmp want got &&
 	test "$(ls -A dest2)" = src
 '

@@ -286,8 +286,8 @@ static const char *get_base;
 static void
 get_cleanup(void)
 {
-	if (get_tmp[0])
-		tar_rmtree(AT_FDCWD, get_tmp);
+	if (get_tmp[0] && tar_rmtree(AT_FDCWD, get_tmp) < 0)
+		err_warnsys("unable to remove %s", get_tmp);
 }
 
 static int
@@ -332,6 +332,9 @@ files_setup(struct call *c, struct buf *target)
 		    O_CLOEXEC)) < 0)
 			err_diesys(EX_SYS, "unable to open %s", get_tmp);
 		tar_x_init(&get_x, tfd, max, FILES_ENTRIES_MAX);
+		/* Modes as a local copy takes them: less the umask. */
+		get_x.umask = umask(077);
+		umask(get_x.umask);
 		c->tx = &get_x;
 	} else {
 		struct tar_w w = { to_fd, &c->upfd, max, FILES_ENTRIES_MAX, 0,

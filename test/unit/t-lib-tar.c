@@ -85,6 +85,33 @@ extract(struct buf *b, const char *dir, struct tar_x *x, long long maxb,
 	return r;
 }
 
+/* A directory entry named path, any length: a pax header first. */
+static void
+pax_dir(struct buf *b, const char *path)
+{
+	char rec[8192];
+	size_t n = strlen(path) + strlen(" path=\n"), len = n + 1;
+
+	while ((size_t)snprintf(NULL, 0, "%zu", len) + n != len)
+		len++;
+	snprintf(rec, sizeof rec, "%zu path=%s\n", len, path);
+	hdr(b, "pax", 'x', len, NULL);
+	data(b, rec, len);
+	hdr(b, "d", '5', 0, NULL);
+}
+
+/* Feed b to x in dir (made); 0 or -1. */
+static int
+feed(struct tar_x *x, const char *dir, long long maxb, struct buf *b)
+{
+	int dfd;
+
+	mkdir(dir, 0700);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	tar_x_init(x, dfd, maxb, 1 << 20);
+	return tar_x_feed(x, b->p, b->len) < 0 ? -1 : 0;
+}
+
 static int
 sh(const char *fmt, const char *arg)
 {
@@ -304,6 +331,61 @@ main(void)
 	ok(tar_rmtree(AT_FDCWD, d) == 0 && !exists(d) &&
 	    (snprintf(d, sizeof d, "%s/out", t), tar_rmtree(AT_FDCWD, d)) == 0
 	    && !exists(d), "tar_rmtree removes trees, read-only ones too");
+	{
+		/* Found by an attacker's read: the extractor's memory grew
+		 * with each entry naming one directory again (4 GiB at the
+		 * entry bound), and directories and links cost nothing
+		 * against -m (inodes, disk). */
+		char path[4096] = "";
+		int r = 0;
+		b.len = 0;
+		for (int i = 0; i < 19; i++) {
+			char comp[202];
+			memset(comp, 'a' + i, 200);
+			comp[200] = 0;
+			strcat(strcat(path, i ? "/" : ""), comp);
+			pax_dir(&b, path);
+		}
+		snprintf(d, sizeof d, "%s/h17", t);
+		r = feed(&x, d, 1LL << 30, &b);
+		b.len = 0;
+		pax_dir(&b, path);
+		for (int i = 0; i < 4000 && !r; i++)
+			r = tar_x_feed(&x, b.p, b.len) < 0;
+		ok(!r && x.dirs.len < 65536, "a directory named 4001 times is "
+		    "kept once for its mode (%zu bytes): %s", x.dirs.len, x.err);
+		tar_x_free(&x);
+		close(x.dirfd);
+		b.len = 0;
+		for (int i = 0; i < 4000; i++) {
+			char n[16];
+			snprintf(n, sizeof n, "e%d", i);
+			hdr(&b, n, '5', 0, NULL);
+		}
+		snprintf(d, sizeof d, "%s/h18", t);
+		ok(feed(&x, d, 1 << 20, &b) < 0 && x.entries < 2100 &&
+		    strstr(x.err, "more than 1048576 bytes"), "empty "
+		    "directories count against the bound (%lld taken): %s",
+		    x.entries, x.err);
+		tar_x_free(&x);
+		close(x.dirfd);
+		/* Too deep for tar_rmtree's descriptors: refused at 257;
+		 * 256 levels then a bad entry are removed whole. */
+		b.len = 0;
+		path[0] = 0;
+		for (int i = 0; i < 257; i++) {
+			strcat(path, i ? "/a" : "a");
+			pax_dir(&b, path);
+		}
+		snprintf(d, sizeof d, "%s/.husk-get-deep", t);
+		ok(feed(&x, d, 1 << 30, &b) < 0 && x.entries == 256 &&
+		    strstr(x.err, "more than 256 levels deep"), "a name 257 "
+		    "levels deep is refused: %s", x.err);
+		tar_x_free(&x);
+		close(x.dirfd);
+		ok(tar_rmtree(AT_FDCWD, d) == 0 && !exists(d), "the 256 levels "
+		    "before it are removed");
+	}
 	buf_free(&b);
 	sh("chmod -R u+w %s; rm -rf %s", t);
 	return done_testing();
