@@ -1,7 +1,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pattern.h"
 #include "tree.h"
 
 struct walk {
@@ -59,8 +59,8 @@ static int
 excluded(const struct walk *w, const char *name)
 {
 	for (size_t i = 0; i < w->o->nexclude; i++)
-		if (!fnmatch(w->o->exclude[i], w->path, FNM_PATHNAME) ||
-		    !fnmatch(w->o->exclude[i], name, 0))
+		if (pattern_match(w->o->exclude[i], w->path, 1) ||
+		    pattern_match(w->o->exclude[i], name, 0))
 			return 1;
 	return 0;
 }

@@ -23,7 +23,8 @@
  * - A fifo, socket or device is refused: the walk stops with an error
  *   naming it.  Nothing is created on the host.
  * - An entry whose relative path or name matches one of o->exclude with
- *   fnmatch(3) (the path with FNM_PATHNAME, the name alone without) is
+ *   pattern_match (lib/pattern.h: the path with path set, so that '*'
+ *   takes no '/'; the name alone without) is
  *   skipped, and an excluded directory is not descended: "-x .git".
  *   The root is never excluded.
  * - o->max_bytes bounds the sum of the regular files' sizes, and
@@ -53,7 +54,7 @@ struct tree_ent {
 };
 
 struct tree_opts {
-	const char *const *exclude;	/* fnmatch(3) patterns */
+	const char *const *exclude;	/* pattern_match patterns */
 	size_t nexclude;
 	unsigned long long max_bytes;	/* sum of regular file sizes; 0: any */
 	unsigned long long max_entries;	/* entries below the root; 0: any */
