@@ -278,6 +278,20 @@ http_req_header(const struct http_req *r, const char *name)
 	return NULL;
 }
 
+/* 1 if the q-value at v ("1", "0.5", "0.000") is above zero: a digit
+ * other than 0 before its end.  By hand: strtod(3) would bring in all of
+ * musl's float parsing. */
+static int
+qvalue_positive(const char *v)
+{
+	int dot = 0;
+
+	for (; (*v >= '0' && *v <= '9') || (*v == '.' && !dot++); v++)
+		if (*v != '0' && *v != '.')
+			return 1;
+	return 0;
+}
+
 int
 http_accepts(const char *v, const char *coding)
 {
@@ -299,7 +313,7 @@ http_accepts(const char *v, const char *coding)
 			v++;
 			v += strspn(v, " \t");
 			if ((*v == 'q' || *v == 'Q') && v[1] == '=')
-				q = strtod(v + 2, NULL) > 0;
+				q = qvalue_positive(v + 2);
 			v += strcspn(v, ";,");
 		}
 		if (n == cl && !strncasecmp(name, coding, cl))

@@ -164,7 +164,7 @@ jail_enter(const struct jail *j, const char **step)
 	unsigned long pages;
 	long ntask, nfd, maxfd, x;
 	uid_t ru, eu, su;
-	char buf[128];
+	char buf[128], *end;
 	int cap;
 
 	*step = "check the jail's user";
@@ -183,9 +183,13 @@ jail_enter(const struct jail *j, const char **step)
 	}
 	if (count("/proc/self/fd", &nfd, &maxfd) < 0 || nfd < 1)
 		FAIL("list the open descriptors");
-	if (io_readsmall(AT_FDCWD, "/proc/self/statm", buf, sizeof buf) < 0 ||
-	    sscanf(buf, "%lu", &pages) != 1)
+	if (io_readsmall(AT_FDCWD, "/proc/self/statm", buf, sizeof buf) < 0)
 		FAIL("read the address space size");
+	pages = strtoul(buf, &end, 10);
+	if (end == buf) {
+		errno = EINVAL;
+		FAIL("read the address space size");
+	}
 
 	/* The tap, /dev/kvm and every file are open: their descriptors keep
 	 * working from the new namespaces (the tap stays in the host's

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -37,17 +38,25 @@ pg_alive(pid_t pgid)
 	if (!(d = opendir("/proc")))
 		return 1;
 	while (!alive && (de = readdir(d))) {
-		char path[300], buf[512], *p;
+		char path[300], buf[512], *p, *end;
 		long pg;
+		int i, state;
 		if (de->d_name[0] < '1' || de->d_name[0] > '9')
 			continue;
 		snprintf(path, sizeof path, "/proc/%s/stat", de->d_name);
 		if (io_readsmall(AT_FDCWD, path, buf, sizeof buf) < 0 ||
 		    !(p = strrchr(buf, ')')))
 			continue;
-		/* ") S PPID PGRP ..." */
-		if (sscanf(p, ") %*c %*d %ld", &pg) == 1 && pg == pgid &&
-		    p[2] != 'Z' && p[2] != 'X')
+		/* ") S PPID PGRP ...": by hand, as sscanf(3) would bring
+		 * in all of scanf's and strtod's code. */
+		state = p[1] == ' ' ? p[2] : 0;
+		for (i = 0; i < 3 && p; i++)
+			p = strchr(p + 1, ' ');
+		if (!p)
+			continue;
+		pg = strtol(p + 1, &end, 10);
+		if (end != p + 1 && pg == pgid && state != 'Z' &&
+		    state != 'X')
 			alive = 1;
 	}
 	closedir(d);

@@ -180,6 +180,9 @@ main(void)
 			{ "gzip;q=0, *", 0 }, { "*, gzip;q=0", 0 },
 			{ "identity", 0 }, { "x-gzip", 0 }, { "gzipper", 0 },
 			{ "br, *;q=0.5", 1 }, { ",,gzip,,", 1 },
+			{ "gzip;q=.5", 1 }, { "gzip;q=0.", 0 },
+			{ "gzip;q=-1", 0 }, { "gzip;q=0.0.1", 0 },
+			{ "gzip;q=x", 0 }, { "gzip;Q=1", 1 },
 		};
 		int bad = 0;
 		for (size_t i = 0; i < sizeof ae / sizeof ae[0]; i++)
