@@ -119,6 +119,8 @@ main(int argc, char **argv)
 	int c;
 
 	err_setprog(argv[0]);
+	/* Host names, for -l and call's -b url (husk go -b). */
+	http_resolve = http_resolve_dns;
 	if (argc > 1 && !strcmp(argv[1], "call"))
 		return call_main(argc - 1, argv + 1);
 	if (!o.path || !*o.path)

@@ -294,6 +294,8 @@ main(int argc, char **argv)
 	int opt;
 
 	err_setprog(argv[0]);
+	/* Host names, for -l and attach's url. */
+	http_resolve = http_resolve_dns;
 	if (argc > 1 && !strcmp(argv[1], "attach"))
 		return attach_main(argc - 1, argv + 1);
 	while ((opt = getopt_long(argc, argv, "+hl:u:c:R:N:v", lopts,

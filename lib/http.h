@@ -112,9 +112,19 @@ void http_chunked_init(struct http_resp *r,
  * runs to the end of the connection), else -1 with errno EPROTO. */
 int http_resp_eof(struct http_resp *r);
 
-/* "host:port", "[v6]:port" or ":port" (all addresses) to a socket address;
- * and AF_VSOCK's "vsock:PORT" (passive: any CID) or "vsock:CID:PORT".
- * 0, or -1 with errno EINVAL. */
+/* "host:port", "[v6]:port" or ":port" (passive: all addresses, else the
+ * loopback) to a socket address; and AF_VSOCK's "vsock:PORT" (passive:
+ * any CID) or "vsock:CID:PORT".  0, or -1 with errno EINVAL, or ENOTSUP
+ * for a host name where none is resolved.
+ * host is an IP address (IPv4 as inet_aton(3) reads it, IPv6 with an
+ * optional "%scope") unless the program sets http_resolve: names need
+ * the DNS resolver, which a static binary holds only if something calls
+ * it.  http_resolve_dns, getaddrinfo(3) (the first address; port is
+ * numeric), is what a program sets that takes names (husk-api, ptyd). */
+typedef int http_resolve_fn(const char *host, const char *port, int passive,
+    struct sockaddr_storage *ss, socklen_t *len);
+extern http_resolve_fn *http_resolve;
+http_resolve_fn http_resolve_dns;
 int http_addr(const char *s, int passive, struct sockaddr_storage *ss,
     socklen_t *len);
 /* A listening TCP socket (close-on-exec, non-blocking). */

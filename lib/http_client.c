@@ -2,7 +2,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <netdb.h>
+#include <arpa/inet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdint.h>
@@ -227,14 +228,58 @@ bad:
 	return -1;
 }
 
+http_resolve_fn *http_resolve;
+
+/* An IP address h (NULL: all addresses if passive, else the loopback, as
+ * getaddrinfo(3) has it) and port: 0, or -1 if h is not one. */
+static int
+ip_addr(const char *h, unsigned port, int passive,
+    struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	char a[INET6_ADDRSTRLEN];
+	const char *pct;
+	long long n;
+
+	memset(ss, 0, sizeof *ss);
+	if (!h || inet_aton(h, &s4->sin_addr)) {
+		if (!h)
+			s4->sin_addr.s_addr = htonl(passive ? INADDR_ANY :
+			    INADDR_LOOPBACK);
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		*len = sizeof *s4;
+		return 0;
+	}
+	/* "fe80::1%eth0" or "%2": a scope, by name or number. */
+	if ((pct = strchr(h, '%'))) {
+		if ((size_t)(pct - h) >= sizeof a)
+			return -1;
+		memcpy(a, h, pct - h);
+		a[pct - h] = 0;
+		if (num_parse(pct + 1, 0, UINT32_MAX, &n) < 0 &&
+		    !(n = if_nametoindex(pct + 1)))
+			return -1;
+		s6->sin6_scope_id = n;
+		h = a;
+	}
+	if (inet_pton(AF_INET6, h, &s6->sin6_addr) != 1)
+		return -1;
+	s6->sin6_family = AF_INET6;
+	s6->sin6_port = htons(port);
+	*len = sizeof *s6;
+	return 0;
+}
+
 int
 http_addr(const char *s, int passive, struct sockaddr_storage *ss,
     socklen_t *len)
 {
-	struct addrinfo hints = { 0 }, *ai;
 	char host[256];
 	const char *colon = strrchr(s, ':'), *h = host;
 	size_t hl;
+	long long port;
 
 	if (!strncmp(s, "vsock:", 6))
 		return vsock_addr(s + 6, passive, ss, len);
@@ -249,15 +294,14 @@ http_addr(const char *s, int passive, struct sockaddr_storage *ss,
 	}
 	if (!*h)
 		h = NULL;
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
-	if (getaddrinfo(h, colon + 1, &hints, &ai))
+	if (num_parse(colon + 1, 0, 65535, &port) < 0)
 		goto bad;
-	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
-	*len = ai->ai_addrlen;
-	freeaddrinfo(ai);
-	return 0;
+	if (ip_addr(h, port, passive, ss, len) == 0)
+		return 0;
+	if (http_resolve)
+		return http_resolve(h, colon + 1, passive, ss, len);
+	errno = ENOTSUP;
+	return -1;
 bad:
 	errno = EINVAL;
 	return -1;
@@ -360,7 +404,9 @@ http_sockname(int fd, char *out, size_t cap)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof ss;
-	char host[NI_MAXHOST], port[NI_MAXSERV];
+	char host[INET6_ADDRSTRLEN];
+	const void *a;
+	unsigned port;
 
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
 		return -1;
@@ -369,12 +415,19 @@ http_sockname(int fd, char *out, size_t cap)
 		snprintf(out, cap, "vsock:%u", sv->svm_port);
 		return 0;
 	}
-	if (getnameinfo((struct sockaddr *)&ss, len, host, sizeof host, port,
-	    sizeof port, NI_NUMERICHOST | NI_NUMERICSERV)) {
+	if (ss.ss_family == AF_INET6) {
+		a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+		port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	} else if (ss.ss_family == AF_INET) {
+		a = &((struct sockaddr_in *)&ss)->sin_addr;
+		port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	} else {
 		errno = EINVAL;
 		return -1;
 	}
-	snprintf(out, cap, ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s",
+	if (!inet_ntop(ss.ss_family, a, host, sizeof host))
+		return -1;
+	snprintf(out, cap, ss.ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u",
 	    host, port);
 	return 0;
 }

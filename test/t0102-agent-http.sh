@@ -169,4 +169,11 @@ test_expect_success 'call -w with nothing there: gives up after wait_ms, 111, sa
 	grep -q "unable to connect to vsock:$PWD/none.sock:52" err
 '
 test_expect_code 100 'call -w 0: a usage error' 'guest-agent call -w 0 "$A" health'
+# The agent holds no DNS resolver (its size): a host name is refused.
+test_expect_code 111 'a host name to listen on: refused, not resolved' \
+	'guest-agent -l localhost:0' \
+	'^guest-agent: fatal: unable to listen on localhost:0: Not supported$'
+test_expect_code 111 'a host name to call: refused, not resolved' \
+	'guest-agent call -n 1 localhost:1 health' \
+	'unable to connect to localhost:1: Not supported$'
 test_done

@@ -230,6 +230,14 @@ test_expect_code 100 'husk go: an unknown language says which are known' \
 	'husk go -b "http://$A" -k tok -l rust -c x' \
 	'unable to submit: 400 Bad Request: unknown language rust \(known: sh bash'
 
+# husk-api resolves host names (lib/http's http_resolve, which
+# guest-agent leaves unset); localhost resolves alike for both ends.
+test_expect_success 'host names: husk api -l localhost:0, husk go -b http://localhost' '
+	api_start names -l localhost:0 &&
+	husk go -b "http://localhost:${A##*:}" -l sh -c "echo named" >out &&
+	echo named >want && test_cmp want out
+'
+
 test_expect_success 'eviction: husk serve -K 1 removes the result and its code' '
 	HUSK_STATE=$PWD/state2 && export HUSK_STATE && mkdir state2 &&
 	bg husk serve -K 1 2>serve2.log &&

@@ -1,6 +1,9 @@
 /* http: request parser by table, split feeding, response parser. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/socket.h>
 #include <linux/vm_sockets.h>
 
@@ -233,6 +236,97 @@ main(void)
 		}
 		ok(bad == 0, "vsock addresses: port, CID:port, bounds (%d "
 		    "wrong)", bad);
+	}
+	{
+		/* TCP addresses: IP addresses alone unless http_resolve is
+		 * set; "" the wildcard (passive) or the loopback. */
+		static const struct {
+			const char *a;
+			int passive;
+			const char *want;	/* NULL: refused with err */
+			int err;
+		} ta[] = {
+			{ "127.0.0.1:80", 0, "127.0.0.1:80", 0 },
+			{ "127.1:8000", 0, "127.0.0.1:8000", 0 },
+			{ ":0", 1, "0.0.0.0:0", 0 },
+			{ ":9", 0, "127.0.0.1:9", 0 },
+			{ "[::1]:65535", 0, "[::1]:65535", 0 },
+			{ "[fe80::1%3]:1", 0, "[fe80::1]:1 scope 3", 0 },
+			{ "[::ffff:1.2.3.4]:5", 0, "[::ffff:1.2.3.4]:5", 0 },
+			{ "1.2.3.4:65536", 0, NULL, EINVAL },
+			{ "1.2.3.4:-1", 0, NULL, EINVAL },
+			{ "1.2.3.4:http", 0, NULL, EINVAL },
+			{ "1.2.3.4", 0, NULL, EINVAL },
+			{ "localhost:80", 0, NULL, ENOTSUP },
+			{ "[fe80::1%nosuchif9]:1", 0, NULL, ENOTSUP },
+			{ "example.invalid:80", 1, NULL, ENOTSUP },
+		};
+		int bad = 0;
+		for (size_t i = 0; i < sizeof ta / sizeof ta[0]; i++) {
+			struct sockaddr_storage ss;
+			struct sockaddr_in *s4 = (void *)&ss;
+			struct sockaddr_in6 *s6 = (void *)&ss;
+			socklen_t len;
+			char got[80], a[INET6_ADDRSTRLEN] = "?";
+			int r;
+			errno = 0;
+			r = http_addr(ta[i].a, ta[i].passive, &ss, &len);
+			if (r == 0 && ss.ss_family == AF_INET &&
+			    len == sizeof *s4) {
+				inet_ntop(AF_INET, &s4->sin_addr, a, sizeof a);
+				snprintf(got, sizeof got, "%s:%u", a,
+				    ntohs(s4->sin_port));
+			} else if (r == 0 && ss.ss_family == AF_INET6 &&
+			    len == sizeof *s6) {
+				inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof a);
+				snprintf(got, sizeof got, s6->sin6_scope_id ?
+				    "[%s]:%u scope %u" : "[%s]:%u", a,
+				    ntohs(s6->sin6_port), s6->sin6_scope_id);
+			} else
+				snprintf(got, sizeof got, "%d errno %d", r,
+				    errno);
+			if (ta[i].want ? strcmp(got, ta[i].want) :
+			    r != -1 || errno != ta[i].err) {
+				printf("# %s (passive %d): %s\n", ta[i].a,
+				    ta[i].passive, got);
+				bad++;
+			}
+		}
+		ok(bad == 0, "TCP addresses: numeric, bounds, a name refused "
+		    "(ENOTSUP) with no resolver (%d wrong)", bad);
+	}
+	{
+		struct sockaddr_storage ss;
+		struct sockaddr_in *s4 = (void *)&ss;
+		socklen_t len;
+		int r;
+
+		http_resolve = http_resolve_dns;
+		r = http_addr("localhost:81", 0, &ss, &len);
+		ok(r == 0 && (ss.ss_family == AF_INET6 ||
+		    (ss.ss_family == AF_INET &&
+		    s4->sin_addr.s_addr == htonl(INADDR_LOOPBACK))) &&
+		    ntohs(s4->sin_port) == 81,
+		    "with http_resolve_dns, localhost:81 resolves");
+		http_resolve = NULL;
+	}
+	{
+		int fd = http_listen("127.0.0.1:0", 1), fd6;
+		char where[80];
+
+		ok(fd >= 0 && http_sockname(fd, where, sizeof where) == 0 &&
+		    !strncmp(where, "127.0.0.1:", 10) && where[10] > '0',
+		    "http_sockname: %s", fd >= 0 ? where : "no socket");
+		if (fd >= 0)
+			close(fd);
+		if ((fd6 = http_listen("[::1]:0", 1)) < 0)
+			ok(1, "# skip no IPv6 loopback");
+		else {
+			ok(http_sockname(fd6, where, sizeof where) == 0 &&
+			    !strncmp(where, "[::1]:", 6) && where[6] > '0',
+			    "http_sockname: %s", where);
+			close(fd6);
+		}
 	}
 	{
 		char v[16];
