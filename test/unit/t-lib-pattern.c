@@ -34,6 +34,10 @@ main(void)
 		const char *pat, *s;
 		int path, want;
 	} t[] = {
+		/* The first NMUSL: a '\\' last or in a set, as musl reads it
+		 * (husk's static binaries had that); glibc's fnmatch(3), in
+		 * the sanitizer build, reads them otherwise. */
+		{ "a\\", "a\\", 0, 1 }, { "[\\]", "\\", 0, 1 },
 		{ ".git", ".git", 1, 1 }, { ".git", "a/.git", 1, 0 },
 		{ "*.o", "a.o", 1, 1 }, { "*.o", "d/a.o", 1, 0 },
 		{ "*.o", "d/a.o", 0, 1 }, { "*/a.o", "d/a.o", 1, 1 },
@@ -50,8 +54,7 @@ main(void)
 		{ "[-a]", "-", 0, 1 }, { "[a-]", "-", 0, 1 }, { "[c-a]", "b", 0, 0 },
 		{ "[ab", "[ab", 0, 1 }, { "[ab", "a", 0, 0 },
 		{ "\\*", "*", 0, 1 }, { "\\*", "a", 0, 0 }, { "\\?", "?", 0, 1 },
-		{ "\\[a]", "[a]", 0, 1 }, { "a\\", "a\\", 0, 1 },
-		{ "[\\]", "\\", 0, 1 }, { "*.[ch]", "x.h", 0, 1 },
+		{ "\\[a]", "[a]", 0, 1 }, { "*.[ch]", "x.h", 0, 1 },
 		{ "*.[ch]", "x.o", 0, 0 }, { "A", "a", 0, 0 },
 		{ "**a", "bba", 0, 1 }, { "*a*", "bbb", 0, 0 },
 		{ "\\/", "/", 1, 1 }, { "x/\\/", "x//", 1, 1 },
@@ -61,6 +64,7 @@ main(void)
 		"\\a", "[", ".",
 	};
 	static const char *const sset[] = { "a", "b", "/", "*", "[", "]", "." };
+	enum { NMUSL = 2 };
 	char pat[128], s[64];
 	unsigned x = 1;
 	int bad = 0;
@@ -69,6 +73,12 @@ main(void)
 		ok(pattern_match(t[i].pat, t[i].s, t[i].path) == t[i].want,
 		    "\"%s\" %s \"%s\"%s", t[i].pat, t[i].want ? "matches" :
 		    "does not match", t[i].s, t[i].path ? " (path)" : "");
+#ifdef __GLIBC__
+		if (i < NMUSL) {
+			ok(1, "# skip glibc's fnmatch(3) reads it otherwise");
+			continue;
+		}
+#endif
 		ok(fn(t[i].pat, t[i].s, t[i].path) == t[i].want,
 		    "so does fnmatch(3)");
 	}
