@@ -156,10 +156,14 @@ conn_accept(struct http_conns *s)
 		if (s->v[i].fd < 0)
 			c = &s->v[i];
 	free_slot = c != NULL;
+	/* No slot: the oldest connection already answered and lingering
+	 * (a refused one that stays open must not keep anyone out), else
+	 * the oldest whose head has not passed the doors. */
 	for (int i = 0; i < s->n && !free_slot; i++) {
 		struct http_conn *o = &s->v[i];
-		if (!o->head_ok && !answered(o) &&
-		    (!c || o->accepted < c->accepted))
+		if (o->draining ? !c || !c->draining ||
+		    o->accepted < c->accepted : !o->head_ok && !answered(o) &&
+		    (!c || (!c->draining && o->accepted < c->accepted)))
 			c = o;
 	}
 	if (c && !free_slot)
