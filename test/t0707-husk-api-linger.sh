@@ -33,8 +33,10 @@ for _ in range(64):
     s = socket.create_connection((host, int(port)))
     s.sendall(b\"GET /status/x HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\n\\r\\n\")
     held.append(s)
-time.sleep(0.2)
-r = subprocess.run([\"curl\", \"-s\", \"-o\", \"/dev/null\", \"-w\", \"%{http_code}\",
+for s in held:
+    s.settimeout(20)
+    assert s.recv(4096).startswith(b\"HTTP/1.1 4\")
+r = subprocess.run([\"curl\", \"-s\", \"-m\", \"20\", \"-o\", \"/dev/null\", \"-w\", \"%{http_code}\",
     \"-H\", \"Authorization: Bearer tok-0123456789abcdef0123\",
     \"http://%s/status/1.2-x\" % sys.argv[1]], capture_output=True, text=True)
 print(\"with the token:\", r.stdout)
