@@ -181,10 +181,20 @@ test_expect_success 'an unknown input mode is 400' '
 	test "$(cat s)" = 101
 '
 
+# Found by an attacker's read: a child that let go of the terminal and
+# ignores SIGHUP outlived its command's answer and time limit, in the
+# command's own group.  It goes when the command exits.
+test_expect_success 'execute-command: a child left in its group goes when the command exits' '
+	ex "{\"command\":\"trap \\\"\\\" HUP; sleep 30 </dev/null >/dev/null 2>&1 & echo \$!\",\"timeout\":60}" &&
+	test "$(cat code)" = 200 &&
+	pid=$(python3 -c "import json; print(json.load(open(\"res\"))[\"output\"].strip())") &&
+	test -n "$pid" && wait_for "! kill -0 $pid 2>/dev/null" 5 || { kill $pid 2>/dev/null; false; }
+'
 test_expect_success 'execute-command counts against --max-sessions: 503' '
 	ptyd_start max --token token --max-sessions 1 &&
 	new_session "{\"command\":\"sleep 30\"}" -H "$AUTH" >/dev/null &&
 	ex "{\"command\":\"echo no-room\"}" && test "$(cat code)" = 503 &&
 	grep -q "too many sessions" res
 '
+
 test_done

@@ -330,6 +330,11 @@ reap(long long now)
 			s->reaped = 1;
 			s->wstatus = st;
 			s->exited_ms = now;
+			/* An execute-command runs once: what it left in its
+			 * group (a child that let go of the terminal) goes
+			 * with it, not at some later limit. */
+			if (s->exec)
+				pg_signal(s->pid, SIGKILL);
 			if (verbose)
 				err_info("session %s: exited, status %d", s->id,
 				    status_code(st));
