@@ -101,7 +101,7 @@ usage(void)
 	    "addr:port get path dest\n"
 	    "       guest-agent call [-k tokenfile] [-c connect_ms] "
 	    "[-n tries] [-w wait_ms] [-t timeout_ms] [-m max_bytes] "
-	    "addr:port put path guestdir\n"
+	    "[-x pattern] addr:port put path guestdir [name]\n"
 	    "       guest-agent pack [-x pattern] [-m max_bytes] "
 	    "[-n max_files] dir prefix\n");
 	exit(EX_USAGE);
@@ -292,7 +292,7 @@ call_main(int argc, char **argv)
 	int ch;
 
 	optind = 1;
-	while ((ch = getopt(argc, argv, "+k:c:n:w:t:m:d:iIh")) != -1) {
+	while ((ch = getopt(argc, argv, "+k:c:n:w:t:m:d:x:iIh")) != -1) {
 		switch (ch) {
 		case 'k': tokfile = optarg; break;
 		case 'c':
@@ -318,6 +318,13 @@ call_main(int argc, char **argv)
 				    "absolute path", optarg);
 			c.cwd = optarg;
 			break;
+		case 'x':
+			if (c.nexclude == sizeof c.exclude / sizeof *c.exclude)
+				err_die(EX_USAGE, "unable to use -x %s: more "
+				    "than %zu patterns", optarg,
+				    sizeof c.exclude / sizeof *c.exclude);
+			c.exclude[c.nexclude++] = optarg;
+			break;
 		case 'i': c.stdin_too = 1; break;
 		case 'I': c.stdin_stream = 1; break;
 		default: usage();
@@ -339,6 +346,8 @@ call_main(int argc, char **argv)
 	if ((!c.verb->job && !c.verb->files && (c.timeout_ms >= 0 ||
 	    c.max_output >= 0)) || (!c.verb->job && (c.stdin_too ||
 	    c.stdin_stream || c.cwd)) || (c.stdin_too && c.stdin_stream))
+		usage();
+	if (c.nexclude && c.verb->files != CALL_PUT)
 		usage();
 	if (c.verb->files && c.max_output == 0)
 		err_die(EX_USAGE, "unable to parse -m 0: not a number from 1 "

@@ -257,13 +257,13 @@ tar_write(struct tar_w *w, const char *path)
 	static const char zero[2 * TAR_BLOCK];
 	char top[TAR_NAME_MAX + 1], err[512];
 	struct tw t = { w, top };
-	struct tree_opts o = { .max_bytes = w->max_bytes,
-	    .max_entries = w->max_entries > 0 ? w->max_entries - 1 : 0 };
+	struct tree_opts o = { w->exclude, w->nexclude, w->max_bytes,
+	    w->max_entries > 0 ? w->max_entries - 1 : 0 };
 	struct stat st;
 
 	w->bytes = w->entries = 0;
 	w->err[0] = 0;
-	if (tar_name_of(path, top, sizeof top) < 0)
+	if (tar_name_of(w->as ? w->as : path, top, sizeof top) < 0)
 		return fail(w->err, "unable to archive %s: %s", path,
 		    errno == ENAMETOOLONG ? "the name is too long" :
 		    "it has no name of its own");

@@ -61,6 +61,9 @@ struct tar_w {
 	long long max_bytes, max_entries;
 	long long bytes, entries;       /* so far */
 	char err[640];
+	const char *as;                 /* the top entry's name; NULL: path's */
+	const char *const *exclude;     /* lib/tree's patterns, left out */
+	size_t nexclude;
 };
 
 /* The name path's entries go under: its last component ("a/b/" gives

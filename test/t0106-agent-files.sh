@@ -71,6 +71,13 @@ test_expect_success 'get: a directory replaces the one there, stale files gone' 
 	test "$(ls -A dest2)" = src
 '
 
+test_expect_success 'put PATH GUESTDIR NAME: the tree under another name, -x left out' '
+	guest-agent call -x d1 -x "f4*" "$A" put src "$PWD/g3" job >out &&
+	test -d g3/job/d0 && test ! -e g3/job/d1 && test ! -e g3/job/d0/f4 &&
+	test ! -e g3/job/d2/f40 && test -f g3/job/d2/f5 && test "$(ls -A g3)" = job &&
+	{ guest-agent call "$A" put src "$PWD/g3" a/b 2>err; test $? = 100; } &&
+	{ guest-agent call -x d1 "$A" get "$PWD/src" g3 2>err; test $? = 100; }
+'
 test_expect_success 'put: a body past the 16 MiB of other requests, streamed' '
 	mkdir big && head -c 20000000 /dev/urandom >big/f &&
 	guest-agent call "$A" put big "$PWD/guest" >out &&

@@ -250,11 +250,11 @@ test_expect_success 'husk run -o of a missing path: the job'"'"'s status kept, 1
 test_expect_success 'a workspace past HUSK_WORKSPACE_MAX, or one -m cannot hold: 100, nothing left' '
 	mkdir -p ws && head -c 3000000 /dev/urandom >ws/big &&
 	{ HUSK_WORKSPACE_MAX=1000000 husk run -C ws -c true 2>err; test $? = 100; } &&
-	grep -q "^husk: fatal: unable to pack the workspace ws" err && clean &&
+	grep -q "^husk: fatal: unable to copy the workspace ws into the job" err && clean &&
 	{ husk run -m 100 -C ws -c true 2>err; test $? = 100; } &&
 	grep -qx "husk: fatal: unable to fit the job in -m 100: its image and workspace need 198 MiB" err &&
 	mkfifo ws/fifo && { husk run -C ws -c true 2>err; test $? = 100; } &&
-	grep -q "unable to pack ws: fifo: a fifo" err && rm ws/fifo && clean
+	grep -q "unable to archive ws: fifo: a fifo" err && rm ws/fifo && clean
 '
 test_expect_success 'a timeout: 124' '
 	husk run -t 1 -c "sleep 5" 2>err; test $? = 124 && clean

@@ -72,6 +72,8 @@ struct job {
  * the attempts (client.c). */
 struct call {
 	const char *addr, *cwd;
+	const char *exclude[64];        /* put -x */
+	size_t nexclude;
 	const struct verb *verb;
 	char **args;
 	int nargs;

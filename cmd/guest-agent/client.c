@@ -34,7 +34,7 @@ const struct verb call_verbs[] = {
 	{ "exec", "POST", "/exec", 1, -1, CALL_ARGV, 0 },
 	{ "run", "POST", "/exec", 2, 2, CALL_CODE, 0 },
 	{ "get", "GET", "/files", 2, 2, 0, CALL_GET },
-	{ "put", "PUT", "/files", 2, 2, 0, CALL_PUT },
+	{ "put", "PUT", "/files", 2, 3, 0, CALL_PUT },
 };
 const size_t call_nverbs = sizeof call_verbs / sizeof *call_verbs;
 
@@ -307,8 +307,11 @@ files_setup(struct call *c, struct buf *target)
 	    c->args[1];
 	int tfd;
 
-	if (tar_name_of(c->args[0], base, sizeof base) < 0)
-		err_die(EX_USAGE, "unable to use %s: %s", c->args[0],
+	const char *named = c->nargs > 2 ? c->args[2] : c->args[0];
+
+	if (tar_name_of(named, base, sizeof base) < 0 ||
+	    (c->nargs > 2 && strcmp(base, named)))
+		err_die(EX_USAGE, "unable to use %s: %s", named,
 		    errno == EINVAL ? "it has no name of its own" :
 		    strerror(errno));
 	c->wait_ms = c->timeout_ms >= 0 ? c->timeout_ms : FILES_WAIT_MS;
@@ -338,7 +341,8 @@ files_setup(struct call *c, struct buf *target)
 		c->tx = &get_x;
 	} else {
 		struct tar_w w = { to_fd, &c->upfd, max, FILES_ENTRIES_MAX, 0,
-		    0, "" };
+		    0, "", c->nargs > 2 ? c->args[2] : NULL, c->exclude,
+		    c->nexclude };
 		const char *dir = getenv("TMPDIR");
 		char tmp[4200];
 		/* An agent that refuses the tar early closes while we send:

@@ -71,7 +71,8 @@ files_get(void *arg)
 {
 	struct files *f = arg;
 	struct chunker ch = { f->cfd, { 0 } };
-	struct tar_w w = { NULL, &ch, f->max, FILES_ENTRIES_MAX, 0, 0, "" };
+	struct tar_w w = { NULL, &ch, f->max, FILES_ENTRIES_MAX, 0, 0, "",
+	    NULL, NULL, 0 };
 	struct stat st;
 	struct buf h = { 0 };
 

@@ -398,18 +398,31 @@ run_stage() {
 	f) cat -- "$file" >"$rundir/code" ;;
 	esac || die $EX_SYS "unable to write $rundir/code"
 	[ "$mode" = a ] || [ -s "$rundir/code" ] || die $EX_USAGE "unable to run empty code"
-	[ -z "$ws" ] || ws_pack
+	[ -z "$ws" ] || ws_size
 	mem_fit
 }
 
-# ws_pack: the workspace as a cpio of job/ in the run directory, which
-# vmrun loads after the image: Linux unpacks the archives one after
-# another as one initramfs.  Sets w_cz, its size.
-ws_pack() {
+# ws_size: w_cz, the workspace's size on disk (an upper bound: what -x
+# leaves out is counted), for the guest's memory.
+ws_size() {
+	w_cz=$(du -sk -- "$ws" | cut -f1) && [ -n "$w_cz" ] ||
+		die $EX_SYS "unable to measure the workspace $ws"
+	w_cz=$(( w_cz * 1024 ))
+}
+
+# ws_put: the workspace into the guest as /job, once its agent is up: a
+# tar over the agent's connection (guest-agent call put; -x, the bound).
+# Measured against a cpio appended to the image (the kernel unpacking
+# 50 MB of 5,000 files at boot), it was the faster: husk(1) -C.
+ws_put() {
 	( IFS=$NL; set -f
-	  exec "$agent" pack $xs -m "$HUSK_WORKSPACE_MAX" -- "$ws" job ) >"$rundir/job.cpio" ||
-		die $EX_USAGE "unable to pack the workspace $ws (see above; HUSK_WORKSPACE_MAX is $HUSK_WORKSPACE_MAX bytes)"
-	w_cz=$(wc -c <"$rundir/job.cpio") || die $EX_SYS "unable to measure $rundir/job.cpio"
+	  exec "$agent" call -k "$rundir/token" -c 5000 -n 1 \
+	    -m "$HUSK_WORKSPACE_MAX" $xs "$aaddr" put "$ws" / job ) >/dev/null
+	case $? in
+	0) ;;
+	100|101) die $EX_USAGE "unable to copy the workspace $ws into the job (see above; HUSK_WORKSPACE_MAX is $HUSK_WORKSPACE_MAX bytes)" ;;
+	*) die $EX_SYS "unable to copy the workspace $ws into the job (see above)" ;;
+	esac
 }
 
 # mem_fit: the guest memory the image (lang_mem) and the workspace need:
@@ -498,7 +511,7 @@ run_boot() {
 	# The guest's CID is its own: each vmrun's vsock is a device of its
 	# own, not the host's vhost, so no two VMs can meet on it.
 	jail
-	$pdeath "$vmrun" ${HUSK_VERBOSE:+-v} $jail -k "$HUSK_KERNEL" -i "$img" ${ws:+-i "$rundir/job.cpio"} -a "$cmdline" \
+	$pdeath "$vmrun" ${HUSK_VERBOSE:+-v} $jail -k "$HUSK_KERNEL" -i "$img" -a "$cmdline" \
 	    -A "$rundir/cmdline" \
 	    -m "$mem" -c "$vcpus" $vmnet --vsock "cid=3,uds=$rundir/v.sock" \
 	    --console "$rundir/console" --console-max "$HUSK_CONSOLE_MAX" \
@@ -626,6 +639,7 @@ cmd_run() {
 	run_stage
 	run_boot
 	run_ready
+	[ -z "$ws" ] || ws_put
 	run_job "$@"
 }
 

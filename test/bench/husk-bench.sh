@@ -14,9 +14,9 @@
 #     --net, the same way;
 #   - husk submit -> husk wait through relayd -j 1: median of N;
 #   - jobs per minute for M `echo hi` jobs with 1 and with 2 slots;
-#   - husk run -C with a 50 MB tree of 5,000 files against no workspace,
-#     and against sending the tree with tar over the agent after boot
-#     (guest-agent call put), 3 runs each alternating;
+#   - husk run -C with a 50 MB tree of 5,000 files (a tar over the agent
+#     after boot) against no workspace, and what the other way measured,
+#     the tree as a cpio appended to the image, adds to a bare boot;
 #   - from the same rig run's t5020 and t5030: 64 MiB each way between
 #     L1 and a guest over virtio-net (TCP) and over virtio-vsock, seconds
 #     (the figures of those tests).

@@ -41,7 +41,7 @@ test_expect_success 'husk run -- sh -c pwd runs in /job with -C, in /tmp without
 test_expect_success 'a workspace past HUSK_WORKSPACE_MAX: exit 100, nothing left' '
 	{ HUSK_WORKSPACE_MAX=1000000 husk run -C tree -- true 2>err; st=$?; } &&
 	cat err && test $st = 100 &&
-	grep -q "^husk: fatal: unable to pack the workspace tree" err && clean
+	grep -q "^husk: fatal: unable to copy the workspace tree into the job" err && clean
 '
 test_expect_success 'husk run -o: a folder of 100 files comes back byte for byte' '
 	mkdir back &&
