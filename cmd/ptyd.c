@@ -176,22 +176,6 @@ loop(void)
 
 /* --- main --------------------------------------------------------------- */
 
-static int
-loopback(const char *addr)
-{
-	struct sockaddr_storage ss;
-	socklen_t len;
-
-	if (http_addr(addr, 1, &ss, &len) < 0)
-		return 0;
-	if (ss.ss_family == AF_INET)
-		return (ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >>
-		    24) == 127;
-	if (ss.ss_family == AF_INET6)
-		return IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&ss)->sin6_addr);
-	return 0;
-}
-
 /* What main() read for setup(). */
 struct start {
 	const char *addr, *fifo, *cert, *key, *tokfile;
@@ -338,7 +322,7 @@ main(int argc, char **argv)
 		err_die(EX_USAGE, "unable to use TLS: --cert and --key go together");
 	if (!st.addr && !upath)
 		st.addr = DEFAULT_ADDR;
-	if (st.addr && !loopback(st.addr) && !st.tokfile)
+	if (st.addr && !http_loopback(st.addr) && !st.tokfile)
 		err_die(EX_USAGE, "unable to listen on %s: a non-loopback "
 		    "address requires --token", st.addr);
 	setup(&st);

@@ -147,29 +147,9 @@ in_list(const char *list, const char *s, size_t n)
 static int
 host_ok(const struct http_req *r)
 {
-	const char *h = http_req_header(r, "Host"), *colon;
-	char name[256];
-	unsigned char a[16];
-	size_t n;
-
-	if (!h || upath)        /* -u: no browser reaches a Unix socket */
+	if (upath)        /* -u: no browser reaches a Unix socket */
 		return 1;
-	if (*h == '[') {
-		n = strcspn(h + 1, "]");
-		if (h[1 + n] != ']' || n >= sizeof name)
-			return 0;
-		memcpy(name, h + 1, n);
-		name[n] = 0;
-		return inet_pton(AF_INET6, name, a) == 1;
-	}
-	colon = strchr(h, ':');
-	n = colon ? (size_t)(colon - h) : strlen(h);
-	if (n >= sizeof name)
-		return 0;
-	memcpy(name, h, n);
-	name[n] = 0;
-	return inet_pton(AF_INET, name, a) == 1 ||
-	    strcasecmp(name, "localhost") == 0 || in_list(hosts, name, n);
+	return http_host_ok(r, hosts);
 }
 
 /* Origin: absent (not a browser), in --origin, or, without --origin, the
