@@ -23,7 +23,8 @@
  *   at a leaf is replaced, never opened (O_NOFOLLOW, O_EXCL);
  * - a symbolic link whose target is absolute, or climbs ("..") above the
  *   tree from the link's directory, or has ".." after a name (a link in
- *   the name could make the climb longer than it reads);
+ *   the name could make the climb longer than it reads), unless any_link
+ *   (a trusted sender's links: none is followed while extracting);
  * - a hard link, device, fifo or any other type;
  * - a header with a wrong checksum or bad numbers, a pax header past
  *   TAR_PAX_MAX, a second 'x' header before an entry, more than 16 'g'
@@ -77,6 +78,7 @@ int tar_write(struct tar_w *w, const char *path);
 struct tar_x {
 	int dirfd;
 	unsigned umask;                 /* taken off every mode (0: none) */
+	int any_link;                   /* keep a link whatever its target */
 	long long max_bytes, max_entries;
 	long long bytes, entries;       /* so far: file bytes, entries */
 	long long used;                 /* so far, against max_bytes */

@@ -78,6 +78,11 @@ test_expect_success 'put PATH GUESTDIR NAME: the tree under another name, -x lef
 	{ guest-agent call "$A" put src "$PWD/g3" a/b 2>err; test $? = 100; } &&
 	{ guest-agent call -x d1 "$A" get "$PWD/src" g3 2>err; test $? = 100; }
 '
+test_expect_success 'put: a link out of the tree stays a link (the host is trusted)' '
+	mkdir -p lk && ln -sf /etc/passwd lk/out && ln -sf ../../x lk/up &&
+	guest-agent call "$A" put lk "$PWD/g4" >out &&
+	test "$(readlink g4/lk/out)" = /etc/passwd && test "$(readlink g4/lk/up)" = ../../x
+'
 test_expect_success 'put: a body past the 16 MiB of other requests, streamed' '
 	mkdir big && head -c 20000000 /dev/urandom >big/f &&
 	guest-agent call "$A" put big "$PWD/guest" >out &&

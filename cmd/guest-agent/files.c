@@ -146,6 +146,9 @@ files_put(void *arg)
 
 	files_setup(f->cfd);
 	tar_x_init(&x, -1, f->max, FILES_ENTRIES_MAX);
+	/* The host is trusted: a workspace's link out of it stays a link
+	 * (to the guest's file of that name), as husk run -C promises. */
+	x.any_link = 1;
 	snprintf(tmp, sizeof tmp, "%s/.husk-put-XXXXXX", f->path);
 	if (mkdirs(f->path) < 0 || (dfd = open(f->path, O_RDONLY |
 	    O_DIRECTORY | O_CLOEXEC)) < 0 || !mkdtemp(tmp) ||
