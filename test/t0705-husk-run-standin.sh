@@ -235,8 +235,9 @@ test_expect_success 'standard input is the job'"'"'s, streamed, to its end; with
 # host's, so its files are named for this test.
 test_expect_success 'husk run -o: a file and a folder copied out, each replacing an earlier copy' '
 	g=/tmp/husk-t0705-$$ && mkdir -p dest &&
-	husk run -o $g.f:dest -o $g.d -- sh -c "echo one >$g.f; mkdir -p $g.d/sub; echo two >$g.d/sub/x" &&
+	(umask 022 && husk run -o $g.f:dest -o $g.d -- sh -c "echo one >$g.f; chmod 644 $g.f; mkdir -p $g.d/sub; echo two >$g.d/sub/x") &&
 	echo one >want && test_cmp want dest/${g##*/}.f &&
+	test "$(stat -c %a dest/${g##*/}.f)" = 644 &&
 	echo two >want && test_cmp want ${g##*/}.d/sub/x &&
 	husk run -o $g.f:dest -- sh -c "echo three >$g.f" &&
 	echo three >want && test_cmp want dest/${g##*/}.f &&

@@ -620,8 +620,10 @@ copy_out() {
 		IFS=$c_ifs
 		case $c_s in *:*) c_p=${c_s%%:*} c_d=${c_s#*:} ;; *) c_p=$c_s c_d=. ;; esac
 		case $c_p in /*) ;; *) c_p=$wcwd/$c_p ;; esac
-		"$agent" call -k "$rundir/token" -c 5000 -n 1 -m "$HUSK_OUTPUT_MAX" \
-		    "$aaddr" get "$c_p" "$c_d" ||
+		# Modes as the caller's umask has them, not the run
+		# directory's 077.
+		( umask "$um" && exec "$agent" call -k "$rundir/token" -c 5000 \
+		    -n 1 -m "$HUSK_OUTPUT_MAX" "$aaddr" get "$c_p" "$c_d" ) ||
 			{ warn "unable to copy $c_p out of the job to $c_d"; c_ok=1; }
 	done
 	IFS=$c_ifs
@@ -630,6 +632,7 @@ copy_out() {
 
 cmd_run() {
 	exec 3<&0
+	um=$(umask)
 	run_parse "$@"
 	shift $((OPTIND - 1))
 	trap 'teardown' EXIT
