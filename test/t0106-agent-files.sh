@@ -186,7 +186,12 @@ while True:
     try:
         c.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
                   b"Connection: close\r\n\r\n")
-        if name == "zeros":
+        if name == "stall":
+            data = tar([("stall", "d", None), ("stall/f", "f", b"x\n")],
+                       end=False)
+            c.sendall(b"%x\r\n%s\r\n" % (len(data), data))
+            c.recv(1)
+        elif name == "zeros":
             h = tarfile.TarInfo("zeros")
             h.size = 1 << 30
             data = h.tobuf(tarfile.USTAR_FORMAT)
@@ -221,6 +226,18 @@ two the archive holds other than two
 trunc it ends before its end blocks
 zeros unable to extract zeros: more than 16777216 bytes
 EOF2
+# A copy stopped by a signal (Ctrl-C, a CI runner's TERM) while the
+# other side stalls: its temp directory goes too.
+for sig in INT TERM; do
+	test_expect_success "call get stopped by SIG$sig: 128+N, nothing left in dest" '
+		guest-agent call -t 20000 "$F" get /h/stall hostile/dest 2>err &
+		g=$! &&
+		wait_for "test -f hostile/dest/.husk-get-*/stall/f" 10 &&
+		kill -$sig $g; wait $g; st=$?;
+		case $sig in INT) test $st = 130 ;; TERM) test $st = 143 ;; esac &&
+		grep -q "stopped by signal" err && test_empty hostile/dest
+	'
+done
 test_expect_success 'nothing was written outside dest' '
 	test "$(ls -A hostile)" = dest && ! test -e evil &&
 	! test -e husk-evil && ! test -e /etc/husk-evil

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/sendfile.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,6 +25,7 @@
 #include "io.h"
 #include "json.h"
 #include "loop.h"
+#include "sigfd.h"
 #include "tar.h"
 
 #include "guest-agent/agent.h"
@@ -183,6 +185,13 @@ refused(const struct call *c)
 	    errno == ECONNRESET) && clock_ms() < c->wait_until;
 }
 
+/* get: the temp directory in DEST the tar goes into, removed on exit
+ * unless all went into place. */
+static char get_tmp[4200];
+static struct tar_x get_x;
+static int get_destfd = -1, get_sigfd = -1;
+static const char *get_base;
+
 /* One attempt: 0 answered (c->status), 1 worth retrying (could not
  * connect or send: nothing ran), 2 refused while -w waits (not an
  * attempt), -1 failed after sending.  With -I, our standard input goes
@@ -228,7 +237,7 @@ call_once(struct call *c, const char *req, size_t reqlen, int wait_ms)
 	loop_init(&l, 0);
 	while (got == 0) {
 		int sending = !c->in_done && r.head_done && r.status == 200;
-		int si, ii = -1;
+		int si, ii = -1, gi;
 		short rev;
 		ssize_t n;
 		loop_begin(&l);
@@ -243,8 +252,18 @@ call_once(struct call *c, const char *req, size_t reqlen, int wait_ms)
 		    c->inoff < c->in.len ? POLLOUT : 0), NULL);
 		if (sending && c->inoff == c->in.len)
 			ii = xloop_add(&l, 0, POLLIN, NULL);
+		gi = get_sigfd >= 0 ? xloop_add(&l, get_sigfd, POLLIN, NULL) :
+		    -1;
 		if (loop_wait(&l) < 0)
 			err_diesys(EX_SYS, "unable to poll");
+		if (loop_rev(&l, gi)) {
+			struct signalfd_siginfo ss;
+			if (read(get_sigfd, &ss, sizeof ss) == sizeof ss) {
+				err_warn("stopped by signal %u: removing %s",
+				    ss.ssi_signo, get_tmp);
+				exit(128 + (int)ss.ssi_signo); /* get_cleanup */
+			}
+		}
 		if (loop_rev(&l, ii))
 			stdin_chunk(c);
 		if ((rev = loop_rev(&l, si)) & POLLOUT)
@@ -276,13 +295,6 @@ call_once(struct call *c, const char *req, size_t reqlen, int wait_ms)
 }
 
 
-/* get: the temp directory in DEST the tar goes into, removed on exit
- * unless all went into place. */
-static char get_tmp[4200];
-static struct tar_x get_x;
-static int get_destfd = -1;
-static const char *get_base;
-
 static void
 get_cleanup(void)
 {
@@ -305,6 +317,7 @@ files_setup(struct call *c, struct buf *target)
 	long long max = c->max_output >= 0 ? c->max_output : FILES_MAX;
 	const char *guest = c->verb->files == CALL_GET ? c->args[0] :
 	    c->args[1];
+	sigset_t set;
 	int tfd;
 
 	const char *named = c->nargs > 2 ? c->args[2] : c->args[0];
@@ -323,6 +336,15 @@ files_setup(struct call *c, struct buf *target)
 		if ((get_destfd = open(c->args[1], O_RDONLY | O_DIRECTORY |
 		    O_CLOEXEC)) < 0)
 			err_diesys(EX_USAGE, "unable to use %s", c->args[1]);
+		/* SIGINT, SIGTERM and SIGHUP come through a descriptor from
+		 * before the temp directory is made: stopped, we remove it
+		 * first (call_once). */
+		sigemptyset(&set);
+		sigaddset(&set, SIGINT);
+		sigaddset(&set, SIGTERM);
+		sigaddset(&set, SIGHUP);
+		if ((get_sigfd = sigfd_open_set(&set)) < 0)
+			err_diesys(EX_SYS, "unable to create a signalfd");
 		snprintf(get_tmp, sizeof get_tmp, "%s/.husk-get-XXXXXX",
 		    c->args[1]);
 		if (!mkdtemp(get_tmp)) {
