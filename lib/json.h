@@ -71,6 +71,12 @@ void json_doc_free(struct json_doc *d);
 
 /* The first member named key of an object, or NULL. */
 const struct json *json_get(const struct json *obj, const char *key);
+/* The reader's side of json_bytes: the bytes of member key_b64, decoded,
+ * when o has it, else of member key, in a malloc'd buffer *out of *len
+ * bytes (NULL and 0 when o has neither).  0, or -1 with errno: EINVAL
+ * (not a string, or not base64), ENOMEM. */
+int json_bytes_get(const struct json *o, const char *key, char **out,
+    size_t *len);
 /* An integer in [min, max] (no fraction or exponent): 0, or -1 EINVAL /
  * ERANGE. */
 int json_int(const struct json *v, long long min, long long max,

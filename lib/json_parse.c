@@ -1,8 +1,10 @@
 /* A recursive-descent JSON parser (RFC 8259) with bounds; see json.h. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "b64.h"
 #include "json.h"
 #include "num.h"
 #include "utf8.h"
@@ -304,6 +306,44 @@ json_get(const struct json *obj, const char *key)
 		if (m->keylen == k && !memcmp(m->key, key, k))
 			return m;
 	return NULL;
+}
+
+int
+json_bytes_get(const struct json *o, const char *key, char **out,
+    size_t *len)
+{
+	char k[64];
+	const struct json *v;
+	int b64 = 1;
+	long n;
+
+	*out = NULL;
+	*len = 0;
+	snprintf(k, sizeof k, "%s_b64", key);
+	if (!(v = json_get(o, k))) {
+		b64 = 0;
+		if (!(v = json_get(o, key)))
+			return 0;
+	}
+	if (v->type != JSON_STR) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (!(*out = malloc(v->len + 1)))
+		return -1;
+	if (b64) {
+		if ((n = b64_decode(v->s, v->len, *out)) < 0) {
+			free(*out);
+			*out = NULL;
+			errno = EINVAL;
+			return -1;
+		}
+		*len = n;
+	} else {
+		memcpy(*out, v->s, v->len);
+		*len = v->len;
+	}
+	return 0;
 }
 
 int

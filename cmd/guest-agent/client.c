@@ -55,18 +55,11 @@ call_line(struct call *c, const char *s, size_t n)
 		return -1;
 	}
 	for (int i = 0; i < 2; i++) {
-		char k[16], *raw;
-		long len;
-		snprintf(k, sizeof k, "%s_b64", names[i]);
-		if ((v = json_get(d.root, k)) && v->type == JSON_STR &&
-		    (raw = malloc(v->len + 1))) {
-			if ((len = b64_decode(v->s, v->len, raw)) >= 0)
-				io_writeall(i + 1, raw, len);
-			free(raw);
-		} else if ((v = json_get(d.root, names[i])) &&
-		    v->type == JSON_STR) {
-			io_writeall(i + 1, v->s, v->len);
-		}
+		char *raw;
+		size_t len;
+		if (json_bytes_get(d.root, names[i], &raw, &len) == 0 && raw)
+			io_writeall(i + 1, raw, len);
+		free(raw);
 	}
 	if ((v = json_get(d.root, "exit_code"))) {
 		sig = json_get(d.root, "signal");

@@ -6,7 +6,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "b64.h"
 #include "json.h"
 
 #include "guest-agent/agent.h"
@@ -31,7 +30,6 @@ bytes_field(const struct json *o, const char *name, char **out, size_t *len)
 {
 	char b64name[32];
 	const struct json *s = json_get(o, name), *b;
-	long n;
 
 	snprintf(b64name, sizeof b64name, "%s_b64", name);
 	b = json_get(o, b64name);
@@ -43,16 +41,9 @@ bytes_field(const struct json *o, const char *name, char **out, size_t *len)
 		return NULL;
 	if ((s ? s : b)->type != JSON_STR)
 		return "a text field is not a string";
-	if (!(*out = malloc((s ? s : b)->len + 1)))
-		return "out of memory";
-	if (s) {
-		memcpy(*out, s->s, s->len);
-		*len = s->len;
-		return NULL;
-	}
-	if ((n = b64_decode(b->s, b->len, *out)) < 0)
-		return "a _b64 field is not base64";
-	*len = n;
+	if (json_bytes_get(o, name, out, len) < 0)
+		return errno == ENOMEM ? "out of memory" :
+		    "a _b64 field is not base64";
 	return NULL;
 }
 

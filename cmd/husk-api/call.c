@@ -11,7 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "b64.h"
 #include "clock.h"
 #include "err.h"
 #include "io.h"
@@ -145,20 +144,14 @@ refused(int status, const struct buf *b, const char *what)
 static void
 put(const struct json *o, const char *key, int fd)
 {
-	char k[16];
-	const struct json *v;
-	long n;
+	char *p;
+	size_t n;
 
-	snprintf(k, sizeof k, "%s_b64", key);
-	if ((v = json_get(o, k)) && v->type == JSON_STR) {
-		char *p = malloc(v->len / 4 * 3 + 1);
-		if (!p || (n = b64_decode(v->s, v->len, p)) < 0)
-			err_die(EX_SYS, "unable to decode %s", k);
+	if (json_bytes_get(o, key, &p, &n) < 0)
+		err_diesys(EX_SYS, "unable to decode %s", key);
+	if (p)
 		io_writeall(fd, p, n);
-		free(p);
-	} else if ((v = json_get(o, key)) && v->type == JSON_STR) {
-		io_writeall(fd, v->s, v->len);
-	}
+	free(p);
 }
 
 /* http://HOST:PORT[/]: the address to connect to and the Host. */

@@ -73,5 +73,29 @@ main(void)
 	    b64_decode("YQ==", 4, out) == 1 && b64_decode("YQ=", 3, out) < 0 &&
 	    b64_decode("Y===", 4, out) < 0 && b64_decode("Y!==", 4, out) < 0,
 	    "b64_decode");
+	{
+		/* json_bytes_get reads what json_bytes writes: key_b64
+		 * first, else key; neither: NULL; bad base64: EINVAL. */
+		static const char doc[] = "{\"a\":\"a\\ufffd\",\"a_b64\":\"Yf8=\","
+		    "\"t\":\"text\",\"n\":1,\"x_b64\":\"!!\"}";
+		char *p;
+		size_t n;
+		ok(json_parse(&d, doc, sizeof doc - 1, 100) == 0, "bytes doc");
+		ok(json_bytes_get(d.root, "a", &p, &n) == 0 && n == 2 &&
+		    !memcmp(p, "a\xff", 2), "json_bytes_get takes key_b64");
+		free(p);
+		ok(json_bytes_get(d.root, "t", &p, &n) == 0 && n == 4 &&
+		    !memcmp(p, "text", 4), "else key");
+		free(p);
+		ok(json_bytes_get(d.root, "none", &p, &n) == 0 && !p && !n,
+		    "neither: NULL");
+		errno = 0;
+		ok(json_bytes_get(d.root, "n", &p, &n) < 0 && errno == EINVAL &&
+		    !p, "not a string: EINVAL");
+		errno = 0;
+		ok(json_bytes_get(d.root, "x", &p, &n) < 0 && errno == EINVAL &&
+		    !p, "bad base64: EINVAL");
+		json_doc_free(&d);
+	}
 	return done_testing();
 }
