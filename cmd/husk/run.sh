@@ -273,6 +273,10 @@ nl_free() {
 	case $1 in *"$NL"*) die $EX_USAGE "unable to use $2: it holds a newline" ;; esac
 }
 
+# o_split SPEC: o_p and o_d of an -o PATH[:DEST], split at the first
+# colon; DEST is . when there is none.
+o_split() { case $1 in *:*) o_p=${1%%:*} o_d=${1#*:} ;; *) o_p=$1 o_d=. ;; esac; }
+
 # ws_parse: checks -C, -x and -o before anything is made: the workspace
 # is a directory; each -o is PATH[:DEST] (split at the first colon) with
 # DEST an existing directory; sets wcwd, the job's directory in the guest.
@@ -288,11 +292,8 @@ ws_parse() {
 	fi
 	o_ifs=$IFS; IFS=$NL
 	for o_s in $outs; do
-		case $o_s in
-		:*|'') die $EX_USAGE "unable to copy out $o_s: no path" ;;
-		*:*) o_d=${o_s#*:} ;;
-		*) o_d=. ;;
-		esac
+		o_split "$o_s"
+		[ -n "$o_p" ] || die $EX_USAGE "unable to copy out $o_s: no path"
 		[ -d "$o_d" ] || die $EX_USAGE "unable to copy out to $o_d: not a directory"
 	done
 	IFS=$o_ifs
@@ -618,13 +619,13 @@ copy_out() {
 	c_ok=0 c_ifs=$IFS; IFS=$NL
 	for c_s in $outs; do
 		IFS=$c_ifs
-		case $c_s in *:*) c_p=${c_s%%:*} c_d=${c_s#*:} ;; *) c_p=$c_s c_d=. ;; esac
-		case $c_p in /*) ;; *) c_p=$wcwd/$c_p ;; esac
+		o_split "$c_s"
+		case $o_p in /*) ;; *) o_p=$wcwd/$o_p ;; esac
 		# Modes as the caller's umask has them, not the run
 		# directory's 077.
 		( umask "$um" && exec "$agent" call -k "$rundir/token" -c 5000 \
-		    -n 1 -m "$HUSK_OUTPUT_MAX" "$aaddr" get "$c_p" "$c_d" ) ||
-			{ warn "unable to copy $c_p out of the job to $c_d"; c_ok=1; }
+		    -n 1 -m "$HUSK_OUTPUT_MAX" "$aaddr" get "$o_p" "$o_d" ) ||
+			{ warn "unable to copy $o_p out of the job to $o_d"; c_ok=1; }
 	done
 	IFS=$c_ifs
 	return $c_ok
