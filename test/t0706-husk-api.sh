@@ -217,6 +217,31 @@ test_expect_success 'with -k: 401 without the token or with another' '
 	test "$(tail -n 1 out)" = 404
 '
 
+# A flood of refused requests held open: each is answered (401, 403,
+# 404 need no token) and lingers while its client keeps its end open;
+# 64 of them every 2 s (32/s) once took every slot, and a client with the
+# token got 503 (found by an attacker's read).  When all slots are
+# taken, a lingering answered connection goes first.
+test_expect_success '64 refused requests held open: a request with the token still gets in' '
+	python3 -c "
+import socket, subprocess, sys, time
+host, port = sys.argv[1].rsplit(\":\", 1)
+held = []
+for _ in range(64):
+    s = socket.create_connection((host, int(port)))
+    s.sendall(b\"GET /status/x HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\n\\r\\n\")
+    held.append(s)
+for s in held:
+    s.settimeout(20)
+    assert s.recv(4096).startswith(b\"HTTP/1.1 4\")
+r = subprocess.run([\"curl\", \"-s\", \"-m\", \"20\", \"-o\", \"/dev/null\", \"-w\", \"%{http_code}\",
+    \"-H\", \"Authorization: Bearer 0123456789abcdefXYZ\",
+    \"http://%s/status/1.2-x\" % sys.argv[1]], capture_output=True, text=True)
+print(\"with the token:\", r.stdout)
+sys.exit(r.stdout != \"404\")
+" "$A"
+'
+
 test_expect_success 'husk go end to end: stdout, stderr, exit code' '
 	husk go -b "http://$A" -k tok -l sh -c "echo hi; echo oops >&2; exit 5" \
 		>out 2>err; test $? = 5 &&
