@@ -58,6 +58,7 @@
 #include "num.h"
 #include "ready.h"
 #include "seccomp.h"
+#include "snapshot.h"
 #include "vcpu.h"
 #include "virtio_net.h"
 #include "virtio_vsock.h"
@@ -73,7 +74,11 @@ usage(void)
 	    "[--console-max bytes] "
 	    "[--vsock cid=N,uds=PATH] "
 	    "[--boot-timer] [--no-seccomp] [--user uid:gid] [--cgroup dir] "
-	    "[-R readyfifo] [-N fd] [-e exitfile]\n");
+	    "[--snapshot dir] [-R readyfifo] [-N fd] [-e exitfile]\n"
+	    "       vmrun [-v] --restore dir [-m MiB] [-c vcpus] "
+	    "[--console stdio|FILE|none] [--console-max bytes] "
+	    "[--vsock cid=N,uds=PATH] [--no-seccomp] [--user uid:gid] "
+	    "[--cgroup dir] [-R readyfifo] [-N fd] [-e exitfile]\n");
 	exit(EX_USAGE);
 }
 
@@ -217,13 +222,15 @@ reason(int status)
 	case VM_EXIT_POWEROFF: return "poweroff";
 	case VM_EXIT_RESET: return "reset";
 	case VM_EXIT_GUEST_FAULT: return "guest-fault";
+	case VM_EXIT_SNAPSHOT: return "snapshot";
 	case VM_EXIT_SYS: return "error";
 	default: return status > VM_EXIT_SIGNAL ? "signal" : "error";
 	}
 }
 
 /* Options, all known before anything is opened. */
-static const char *kernel, *initrd[BOOT_INITRD_PARTS], *cmdline = DEFAULT_CMDLINE;
+static const char default_cmdline[] = DEFAULT_CMDLINE;
+static const char *kernel, *initrd[BOOT_INITRD_PARTS], *cmdline = default_cmdline;
 static unsigned ninitrd;
 static const char *console = "stdio", *fifo, *exitfile, *cmdfile;
 static char cmdmore[2048];      /* -A's line */
@@ -233,6 +240,7 @@ static struct net_opts nets[VIRTIO_MAX_DEVS];
 static unsigned nnets;
 static long long juid, jgid;    /* --user; 0: no jail */
 static const char *cgroup;
+static const char *snapdir, *restoredir;       /* --snapshot, --restore */
 static struct vsock_opts vsock = { .listen_fd = -1 };
 
 /* The jail's bounds (vmrun.8 SECURITY says why each). */
@@ -242,7 +250,7 @@ static struct vsock_opts vsock = { .listen_fd = -1 };
 #define JAIL_FSIZE (1LL << 30)          /* RLIMIT_FSIZE without --console-max */
 
 enum { OPT_CONSOLE = 256, OPT_BOOT_TIMER, OPT_NO_SECCOMP, OPT_CONSOLE_MAX,
-    OPT_USER, OPT_CGROUP, OPT_VSOCK };
+    OPT_USER, OPT_CGROUP, OPT_VSOCK, OPT_SNAPSHOT, OPT_RESTORE };
 
 /* --user UID:GID, both numeric, neither 0 (root is what the jail drops). */
 static void
@@ -271,6 +279,8 @@ parse_args(int argc, char **argv)
 		{ "user", required_argument, 0, OPT_USER },
 		{ "cgroup", required_argument, 0, OPT_CGROUP },
 		{ "vsock", required_argument, 0, OPT_VSOCK },
+		{ "snapshot", required_argument, 0, OPT_SNAPSHOT },
+		{ "restore", required_argument, 0, OPT_RESTORE },
 		{ 0, 0, 0, 0 },
 	};
 	int c;
@@ -316,11 +326,20 @@ parse_args(int argc, char **argv)
 				    "most one --vsock", optarg);
 			parse_vsock(optarg, &vsock);
 			break;
+		case OPT_SNAPSHOT: snapdir = optarg; break;
+		case OPT_RESTORE: restoredir = optarg; break;
 		default: usage();
 		}
 	}
-	if (optind != argc || !kernel)
+	if (optind != argc || !kernel == !restoredir)
 		usage();
+	/* A restored VM has the snapshot's kernel, memory and devices. */
+	if (restoredir && (ninitrd || cmdfile || cmdline != default_cmdline ||
+	    boot_timer || snapdir))
+		usage();
+	if ((snapdir || restoredir) && nnets)
+		err_die(EX_USAGE, "unable to use -n with --%s: a snapshot keeps "
+		    "no network device", snapdir ? "snapshot" : "restore");
 	if (!*console)
 		err_die(EX_USAGE, "unable to parse --console: empty");
 	if (cgroup && !juid)
@@ -425,6 +444,9 @@ jail_inner(void)
 	 * grows past it: the limit holds a vmrun a guest took over to it. */
 	if (console_max && strcmp(console, "stdio") && strcmp(console, "none"))
 		j.fsize = console_max;
+	/* --snapshot writes guest RAM to a file. */
+	if (snapdir && j.fsize < (rlim_t)mem_mib << 20)
+		j.fsize = (rlim_t)mem_mib << 20;
 	if (jail_enter(&j, &step) < 0) {
 		err_warnsys("unable to %s", step);
 		return -1;
@@ -491,10 +513,15 @@ static struct file kf, rf[BOOT_INITRD_PARTS];
 static struct bzimage bz;
 
 static void
-read_inputs(void)
+read_inputs(struct vm *vm)
 {
 	const char *why;
 
+	if (restoredir) {
+		if (snap_open(vm, restoredir) < 0)
+			exit(EX_SYS);
+		return;
+	}
 	if (map_file(&kf, kernel) < 0)
 		err_diesys(EX_SYS, "unable to read kernel %s", kernel);
 	if (bzimage_parse(kf.p, kf.len, &bz, &why) < 0)
@@ -575,13 +602,23 @@ setup(struct vm *vm)
 	open_console(vm);
 	if (vm_open(vm) < 0 || vcpu_init(vm) < 0 || vm_devices_init(vm) < 0)
 		return -1;
+	if (vm->cfg.mem_fd >= 0) {      /* mapped now */
+		close(vm->cfg.mem_fd);
+		vm->cfg.mem_fd = -1;
+	}
 	for (i = 0; i < nnets; i++)
 		if (virtio_net_add(vm, &nets[i]) < 0)
 			return -1;
 	if (vsock.uds && virtio_vsock_add(vm, &vsock) < 0)
 		return -1;
-	if (load_guest(vm, &bi) < 0 ||
-	    vcpu_create_all(vm, bi.entry, bi.entry64) < 0)
+	if (restoredir) {
+		if (vcpu_create_all(vm, 0, 0) < 0 || snap_restore(vm) < 0)
+			return -1;
+	} else if (load_guest(vm, &bi) < 0 ||
+	    vcpu_create_all(vm, bi.entry, bi.entry64) < 0) {
+		return -1;
+	}
+	if (snapdir && snap_prepare(vm, snapdir) < 0)
 		return -1;
 
 	/* Every path is opened now (the tap and the console were): the
@@ -604,7 +641,8 @@ setup(struct vm *vm)
 	}
 	/* Setup is over: from here on only the allowlist (seccomp.c), on
 	 * every thread, the virtio-net I/O threads already running too. */
-	if (!no_seccomp && vmm_seccomp_apply(xf.dirfd, vsock.listen_fd) < 0) {
+	if (!no_seccomp && vmm_seccomp_apply(xf.dirfd, vsock.listen_fd,
+	    snapdir ? snap_ioctls : 0) < 0) {
 		err_warnsys("unable to install the seccomp filter on every thread");
 		if (rfd >= 0)
 			close(rfd);
@@ -637,15 +675,16 @@ main(int argc, char **argv)
 	parse_args(argc, argv);
 	if (juid)
 		jail_outer();
-	read_inputs();
+	vm_init(&vm);
+	vm.cfg.ram_size = (uint64_t)mem_mib << 20;
+	vm.cfg.ncpus = ncpus;
+	vm.cfg.snapshot = !!snapdir;
+	read_inputs(&vm);
 	/* Signals blocked before any thread exists, so every thread
 	 * inherits the mask and they all come to the loop's entry 0. */
 	if (loop_init(&l, LOOP_SIGNALS) < 0)
 		err_diesys(EX_SYS, "unable to create signalfd");
 
-	vm_init(&vm);
-	vm.cfg.ram_size = (uint64_t)mem_mib << 20;
-	vm.cfg.ncpus = ncpus;
 	vm.cfg.start_ns = (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 	vm.cfg.boot_timer = boot_timer;
 	vm.cfg.verbose = verbose;
@@ -653,8 +692,10 @@ main(int argc, char **argv)
 		run_loop(&vm, &l);
 	else
 		vm_stop(&vm, VM_EXIT_SYS);
-	vm_close(&vm);
 	status = vm_status(&vm);
+	if (status == VM_EXIT_SNAPSHOT && snap_save(&vm) < 0)
+		status = VM_EXIT_SYS;
+	vm_close(&vm);
 	unmap_file(&kf);
 	for (unsigned i = 0; i < ninitrd; i++)
 		unmap_file(&rf[i]);

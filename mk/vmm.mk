@@ -31,10 +31,11 @@ $(call CMD_OBJ,vmrun): $(VMM_HDR) $(KINCLUDE)
 
 # Devices register themselves through a linker section (vm.h VM_DEVICE),
 # which nothing references by name: take every member of libvmm.a.
+# The build id tells a snapshot from another vmrun (vmm/snapshot.h).
 bin/vmrun: $(call CMD_OBJ,vmrun) build/libvmm.a build/libhusk.a
 	@mkdir -p bin
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $(call CMD_OBJ,vmrun) \
+	$(Q)$(CC) $(LDFLAGS) -Wl,--build-id=sha1 -pthread -o $@ $(call CMD_OBJ,vmrun) \
 		-Wl,--whole-archive build/libvmm.a -Wl,--no-whole-archive $(LIBS)
 
 # test/vm/outb.c: the VM tests' guests write the boot-timer port with it.

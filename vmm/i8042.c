@@ -11,6 +11,7 @@
 
 #include "err.h"
 #include "layout.h"
+#include "snapshot.h"
 #include "vm.h"
 
 #define STS_OBF   0x01    /* output buffer full: data waiting at 0x60 */
@@ -103,7 +104,8 @@ i8042_init(struct vm *vm)
 	    .len = 1, .read = data_read, .write = data_write, .priv = &kbc };
 	kbc.cmd = (struct bus_dev){ .name = "i8042", .base = PORT_I8042_CMD,
 	    .len = 1, .read = cmd_read, .write = cmd_write, .priv = &kbc };
-	if (bus_register(vm->pio, &kbc.data) < 0)
+	if (snap_plain(vm, "i8042", &kbc.ctr, 4) < 0 ||
+	    bus_register(vm->pio, &kbc.data) < 0)
 		return -1;
 	return bus_register(vm->pio, &kbc.cmd);
 }

@@ -68,6 +68,7 @@
 #define PORT_I8042_CMD     0x64
 #define PORT_CMOS          0x70        /* index 0x70, data 0x71 */
 #define PORT_BOOT_TIMER    0x3f0       /* Firecracker's: write 123 */
+#define PORT_SNAPSHOT      0x3f1       /* read: 1 when saved (snapshot.h) */
 #define PORT_COM1          0x3f8
 #define IRQ_COM1           4
 /* ACPI hardware-reduced sleep registers (FADT), and the reset register,

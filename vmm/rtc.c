@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "layout.h"
+#include "snapshot.h"
 #include "vm.h"
 
 #define REG_A 0x0a
@@ -95,6 +96,8 @@ rtc_init(struct vm *vm)
 	cmos.dev = (struct bus_dev){ .name = "rtc", .base = PORT_CMOS, .len = 2,
 	    .read = rtc_read, .write = rtc_write, .acpi_hid = "PNP0B00",
 	    .priv = &cmos };
+	if (snap_plain(vm, "rtc", &cmos.index, sizeof cmos.ram + 1) < 0)
+		return -1;
 	return bus_register(vm->pio, &cmos.dev);
 }
 VM_DEVICE(rtc_init);

@@ -108,15 +108,21 @@ only_with(struct sock_filter *f, unsigned n, int sys, uint32_t off, uint32_t v,
 }
 
 int
-vmm_seccomp_apply(int dirfd, int vsockfd)
+vmm_seccomp_apply(int dirfd, int vsockfd, const unsigned long *more)
 {
 	enum { NP = sizeof(plain) / sizeof(plain[0]),
-	    NI = sizeof(ioctls) / sizeof(ioctls[0]) };
-	struct sock_filter f[8 + 2 * NP + 2 * NI + 8 + 12 + 16];
+	    NI = sizeof(ioctls) / sizeof(ioctls[0]), NM = 16 };
+	struct sock_filter f[8 + 2 * NP + 2 * (NI + NM) + 8 + 12 + 16];
 	long r;
 	struct sock_fprog prog;
-	unsigned n = 0, i;
+	unsigned n = 0, i, nm = 0;
 
+	while (more && more[nm])
+		nm++;
+	if (nm > NM) {
+		errno = E2BIG;
+		return -1;
+	}
 	f[n++] = LD(ARCH);
 	f[n++] = JEQ(AUDIT_ARCH_X86_64, 1, 0);
 	f[n++] = RET(SECCOMP_RET_KILL_PROCESS);
@@ -126,10 +132,10 @@ vmm_seccomp_apply(int dirfd, int vsockfd)
 		f[n++] = RET(SECCOMP_RET_ALLOW);
 	}
 	/* ioctl: by request number (the low 32 bits hold it) */
-	f[n++] = JEQ(SYS_ioctl, 0, 2 * NI + 2);
+	f[n++] = JEQ(SYS_ioctl, 0, 2 * (NI + nm) + 2);
 	f[n++] = LD(ARG1);
-	for (i = 0; i < NI; i++) {
-		f[n++] = JEQ((uint32_t)ioctls[i], 0, 1);
+	for (i = 0; i < NI + nm; i++) {
+		f[n++] = JEQ((uint32_t)(i < NI ? ioctls[i] : more[i - NI]), 0, 1);
 		f[n++] = RET(SECCOMP_RET_ALLOW);
 	}
 	/* falls through to kill for an ioctl not listed */

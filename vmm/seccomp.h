@@ -7,8 +7,9 @@
  * so on every thread created after.  dirfd is the one directory renameat
  * and unlinkat may work in (the exit file's), -1 for none; vsockfd the
  * vsock device's listening socket, -1 for none (virtio_vsock.h: with it
- * come Unix sockets, accept4 on it, connect).  0, or -1 with
+ * come Unix sockets, accept4 on it, connect); more, NULL or ioctls to
+ * allow besides (0-terminated, at most 16: --snapshot's).  0, or -1 with
  * errno (ESRCH: a thread could not take the filter; none has it then). */
-int vmm_seccomp_apply(int dirfd, int vsockfd);
+int vmm_seccomp_apply(int dirfd, int vsockfd, const unsigned long *more);
 
 #endif

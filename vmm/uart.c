@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "snapshot.h"
 #include "uart.h"
 #include "vm.h"
 #include "layout.h"
@@ -234,6 +235,9 @@ com1_init(struct vm *vm)
 	uart_init(&com1, vm, PORT_COM1, IRQ_COM1, vm->cfg.console_out);
 	vm->console_input = console_input;
 	vm->console_ctx = &com1;
+	if (snap_plain(vm, "uart", &com1.dll, (char *)(&com1.irq_level + 1) -
+	    (char *)&com1.dll) < 0)
+		return -1;
 	return bus_register(vm->pio, &com1.dev);
 }
 VM_DEVICE(com1_init);

@@ -19,11 +19,12 @@ struct uart {
 	int thri;                   /* THR-empty interrupt pending */
 	uint8_t rx[UART_RX_SIZE];   /* ring of received bytes */
 	size_t rx_head, rx_len;
+	int irq_level;              /* last level driven on the IRQ line */
+	/* (dll to here: the state a snapshot keeps) */
 	int out_fd;                 /* transmitted bytes go here; -1: dropped */
 	struct capfile out;         /* out_fd, bounded by vm->cfg.console_max */
 	struct vm *vm;              /* for the IRQ line; NULL in unit tests */
 	unsigned irq;
-	int irq_level;              /* last level driven on the IRQ line */
 	struct bus_dev dev;
 };
 

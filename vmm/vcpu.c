@@ -14,6 +14,7 @@
 #include "err.h"
 #include "ioctl.h"
 #include "layout.h"
+#include "snapshot.h"
 #include "vcpu.h"
 #include "vm.h"
 
@@ -24,7 +25,14 @@ struct vcpu {
 	struct kvm_run *run;     /* mmap of the vCPU fd, run_size bytes */
 	pthread_t thread;
 	int started;             /* thread exists and must be joined */
+	struct kvm_cpuid2 *cpuid;/* what KVM_SET_CPUID2 was given (snapshots) */
 };
+
+/* The MSRs a snapshot saves (KVM_GET_MSR_INDEX_LIST, read at setup with
+ * --snapshot: the filter forbids it later). */
+static uint32_t msr_list[SNAP_MSRS];
+static unsigned msr_count;
+static int msr_index_list(struct vm *vm);
 
 enum vcpu_action
 vcpu_handle_exit(struct vm *vm, struct kvm_run *run)
@@ -148,7 +156,7 @@ set_cpuid(struct vm *vm, struct vcpu *c, const struct kvm_cpuid2 *sup)
 		}
 	}
 	r = vmm_ioctl(c->fd, KVM_SET_CPUID2, cp);
-	free(cp);
+	c->cpuid = cp;          /* freed with the vCPU */
 	return r;
 }
 
@@ -326,6 +334,8 @@ vcpu_create_all(struct vm *vm, uint64_t entry, int entry64)
 			err_warnsys("unable to set CPUID of vCPU %u", i);
 			goto fail;
 		}
+		if (vm->cfg.restore)
+			continue;       /* snap_restore sets the rest */
 		if (set_msrs(c) < 0) {
 			err_warnsys("unable to set MSRs of vCPU %u", i);
 			goto fail;
@@ -338,10 +348,142 @@ vcpu_create_all(struct vm *vm, uint64_t entry, int entry64)
 		}
 	}
 	free(sup);
+	if (vm->cfg.snapshot && msr_index_list(vm) < 0) {
+		err_warnsys("unable to list the MSRs to save");
+		return -1;
+	}
 	return 0;
 fail:
 	free(sup);
 	return -1;      /* vcpu_join_all releases what was created */
+}
+
+static int
+msr_index_list(struct vm *vm)
+{
+	union {
+		struct kvm_msr_list h;
+		uint8_t b[sizeof(struct kvm_msr_list) + SNAP_MSRS * 4];
+	} l;
+
+	l.h.nmsrs = SNAP_MSRS;
+	if (vmm_ioctl(vm->kvm_fd, KVM_GET_MSR_INDEX_LIST, &l) < 0)
+		return -1;
+	memcpy(msr_list, l.h.indices, l.h.nmsrs * 4);
+	msr_count = l.h.nmsrs;
+	return 0;
+}
+
+/* MSRs into s->msrs: KVM_GET_MSRS stops at the first one it cannot read
+ * (one of a feature this CPUID does not offer): that one is left out and
+ * the rest read on. */
+static int
+save_msrs(struct vcpu *c, struct snap_vcpu *s)
+{
+	union {
+		struct kvm_msrs h;
+		uint8_t b[sizeof(struct kvm_msrs) +
+		    SNAP_MSRS * sizeof(struct kvm_msr_entry)];
+	} m;
+	unsigned i = 0;
+	int r;
+
+	s->nmsrs = 0;
+	while (i < msr_count) {
+		unsigned n = msr_count - i, k;
+		memset(&m, 0, sizeof m);
+		m.h.nmsrs = n;
+		for (k = 0; k < n; k++)
+			m.h.entries[k].index = msr_list[i + k];
+		if ((r = vmm_ioctl(c->fd, KVM_GET_MSRS, &m)) < 0)
+			return -1;
+		memcpy(&s->msrs[s->nmsrs], m.h.entries, r * sizeof m.h.entries[0]);
+		s->nmsrs += r;
+		i += r + 1;     /* past the one it could not read */
+	}
+	return 0;
+}
+
+int
+vcpu_save(struct vm *vm, unsigned i, struct snap_vcpu *s, const char **why)
+{
+	struct vcpu *c = &vm->cpus[i];
+
+	memset(s, 0, sizeof *s);
+	if (!msr_count)         /* no list: vm->cfg.snapshot came too late */
+		return *why = "list its MSRs", -1;
+	/* The last exit completed: an I/O read's value in its register,
+	 * the instruction done (KVM's API: before state is saved). */
+	c->run->immediate_exit = 1;
+	if (vmm_ioctl(c->fd, KVM_RUN, 0) == 0 || errno != EINTR)
+		return *why = "complete its last exit", -1;
+	s->ncpuid = c->cpuid->nent;
+	memcpy(s->cpuid, c->cpuid->entries, s->ncpuid * sizeof s->cpuid[0]);
+	if (vmm_ioctl(c->fd, KVM_GET_MP_STATE, &s->mp) < 0)
+		return *why = "get its MP state", -1;
+	if (vmm_ioctl(c->fd, KVM_GET_REGS, &s->regs) < 0)
+		return *why = "get its registers", -1;
+	if (vmm_ioctl(c->fd, KVM_GET_SREGS, &s->sregs) < 0)
+		return *why = "get its special registers", -1;
+	if (vmm_ioctl(c->fd, KVM_GET_XSAVE, &s->xsave) < 0)
+		return *why = "get its XSAVE area", -1;
+	if (vmm_ioctl(c->fd, KVM_GET_XCRS, &s->xcrs) < 0)
+		return *why = "get its XCRs", -1;
+	if (vmm_ioctl(c->fd, KVM_GET_DEBUGREGS, &s->dregs) < 0)
+		return *why = "get its debug registers", -1;
+	if (vmm_ioctl(c->fd, KVM_GET_LAPIC, &s->lapic) < 0)
+		return *why = "get its local APIC", -1;
+	if (save_msrs(c, s) < 0)
+		return *why = "get its MSRs", -1;
+	if (vmm_ioctl(c->fd, KVM_GET_VCPU_EVENTS, &s->events) < 0)
+		return *why = "get its pending events", -1;
+	return 0;
+}
+
+int
+vcpu_load(struct vm *vm, unsigned i, const struct snap_vcpu *s,
+    const char **why)
+{
+	struct vcpu *c = &vm->cpus[i];
+	union {
+		struct kvm_msrs h;
+		uint8_t b[sizeof(struct kvm_msrs) +
+		    SNAP_MSRS * sizeof(struct kvm_msr_entry)];
+	} m;
+	unsigned k;
+
+	/* This host's CPUID for the vCPU, as a boot would set it, must be
+	 * the one the snapshot ran with. */
+	if (s->ncpuid != c->cpuid->nent ||
+	    memcmp(s->cpuid, c->cpuid->entries, s->ncpuid * sizeof s->cpuid[0]))
+		return *why = "it was taken on another CPU model (CPUID differs)", -1;
+	if (s->nmsrs > SNAP_MSRS)
+		return *why = "its MSR count is out of range", -1;
+	/* Firecracker's order: the MSRs after the LAPIC (TSC deadline), the
+	 * events last. */
+	if (vmm_ioctl(c->fd, KVM_SET_MP_STATE, &s->mp) < 0)
+		return *why = "set an MP state", -1;
+	if (vmm_ioctl(c->fd, KVM_SET_REGS, &s->regs) < 0)
+		return *why = "set registers", -1;
+	if (vmm_ioctl(c->fd, KVM_SET_SREGS, &s->sregs) < 0)
+		return *why = "set special registers", -1;
+	if (vmm_ioctl(c->fd, KVM_SET_XSAVE, &s->xsave) < 0)
+		return *why = "set an XSAVE area", -1;
+	if (vmm_ioctl(c->fd, KVM_SET_XCRS, &s->xcrs) < 0)
+		return *why = "set XCRs", -1;
+	if (vmm_ioctl(c->fd, KVM_SET_DEBUGREGS, &s->dregs) < 0)
+		return *why = "set debug registers", -1;
+	if (vmm_ioctl(c->fd, KVM_SET_LAPIC, &s->lapic) < 0)
+		return *why = "set a local APIC", -1;
+	memset(&m, 0, sizeof m);
+	m.h.nmsrs = s->nmsrs;
+	for (k = 0; k < s->nmsrs; k++)
+		m.h.entries[k] = s->msrs[k];
+	if (vmm_ioctl(c->fd, KVM_SET_MSRS, &m) != (int)s->nmsrs)
+		return *why = "set MSRs", -1;
+	if (vmm_ioctl(c->fd, KVM_SET_VCPU_EVENTS, &s->events) < 0)
+		return *why = "set pending events", -1;
+	return 0;
 }
 
 #define PTE_ADDR 0x000ffffffffff000ULL
@@ -543,6 +685,18 @@ vcpu_kick_all(void *arg)
 	vcpu_poke_all(vm);
 }
 
+void
+vcpu_join_all(struct vm *vm)
+{
+	unsigned i;
+
+	for (i = 0; i < vm->ncpus; i++)
+		if (vm->cpus[i].started) {
+			pthread_join(vm->cpus[i].thread, 0);
+			vm->cpus[i].started = 0;
+		}
+}
+
 /* The exit hook (vm_at_exit): join every started thread; unmap, close
  * and free every vCPU. */
 static void
@@ -551,12 +705,11 @@ vcpu_release(void *arg)
 	struct vm *vm = arg;
 	unsigned i;
 
+	vcpu_join_all(vm);
 	for (i = 0; i < vm->ncpus; i++) {
 		struct vcpu *c = &vm->cpus[i];
-		if (c->started) {
-			pthread_join(c->thread, 0);
-			c->started = 0;
-		}
+		free(c->cpuid);
+		c->cpuid = 0;
 		if (c->run) {
 			munmap(c->run, vm->run_size);
 			c->run = 0;

@@ -34,6 +34,17 @@ int vcpu_create_all(struct vm *vm, uint64_t entry, int entry64);
 /* Start one thread per vCPU, all with the kick signal blocked except inside
  * KVM_RUN.  0, or -1 (threads already started are left for the exit hook). */
 int vcpu_start_all(struct vm *vm);
+/* Join every vCPU thread started (after vm_stop; the exit hook joins
+ * again harmlessly). */
+void vcpu_join_all(struct vm *vm);
+/* Snapshots (snapshot.h), threads joined: complete vCPU i's last exit and
+ * save its state; set a saved state back (after vcpu_create_all, which
+ * with vm->cfg.restore sets only CPUID), refusing another CPUID.  0, or
+ * -1 with *why. */
+struct snap_vcpu;
+int vcpu_save(struct vm *vm, unsigned i, struct snap_vcpu *s, const char **why);
+int vcpu_load(struct vm *vm, unsigned i, const struct snap_vcpu *s,
+    const char **why);
 /* Interrupt every vCPU's KVM_RUN once, for its paging check (below). */
 void vcpu_poke_all(struct vm *vm);
 /* How often the main loop pokes the vCPUs, in ms.  A poked vCPU checks

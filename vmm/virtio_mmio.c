@@ -401,6 +401,84 @@ virtio_mmio_stop(struct virtio_mmio *t)
 	pthread_mutex_unlock(&t->lock);
 }
 
+void
+virtio_mmio_save(struct virtio_mmio *t, struct virtio_mmio_state *s)
+{
+	unsigned i;
+
+	pthread_mutex_lock(&t->lock);
+	t->stopped = 1;
+	memset(s, 0, sizeof *s);
+	s->status = t->status;
+	s->dev_feat_sel = t->dev_feat_sel;
+	s->drv_feat_sel = t->drv_feat_sel;
+	s->queue_sel = t->queue_sel;
+	s->config_generation = t->config_generation;
+	s->isr = __atomic_load_n(&t->isr, __ATOMIC_SEQ_CST);
+	s->offered = t->offered;
+	s->acked = t->acked;
+	for (i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++) {
+		struct virtq *q = &t->vq[i];
+		s->q[i].desc = q->desc_gpa;
+		s->q[i].avail = q->avail_gpa;
+		s->q[i].used = q->used_gpa;
+		s->q[i].size = q->size;
+		s->q[i].ready = q->ready;
+		s->q[i].last_avail = q->last_avail;
+		s->q[i].used_idx = q->used_idx;
+		s->q[i].signalled = q->signalled;
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+int
+virtio_mmio_load(struct virtio_mmio *t, const struct virtio_mmio_state *s,
+    const char **why)
+{
+	unsigned i;
+	int r = -1;
+
+	pthread_mutex_lock(&t->lock);
+	if (s->offered != t->offered) {
+		*why = "its device offered other features";
+		goto out;
+	}
+	t->status = s->status;
+	t->dev_feat_sel = s->dev_feat_sel;
+	t->drv_feat_sel = s->drv_feat_sel;
+	t->queue_sel = s->queue_sel;
+	t->config_generation = s->config_generation;
+	t->acked = s->acked;
+	for (i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++) {
+		struct virtq *q = &t->vq[i];
+		q->desc_gpa = s->q[i].desc;
+		q->avail_gpa = s->q[i].avail;
+		q->used_gpa = s->q[i].used;
+		q->size = s->q[i].size;
+		if (!s->q[i].ready)
+			continue;
+		q->indirect = !!(t->acked & (1ULL << VIRTIO_F_RING_INDIRECT_DESC));
+		q->event_idx = !!(t->acked & (1ULL << VIRTIO_F_RING_EVENT_IDX));
+		if (virtq_start(q, t->mem) < 0) {
+			*why = q->why;
+			goto out;
+		}
+		q->last_avail = s->q[i].last_avail;
+		q->used_idx = s->q[i].used_idx;
+		q->signalled = s->q[i].signalled;
+	}
+	if (virtio_mmio_live(t) && t->ops->activate(t->dev) < 0) {
+		*why = "its device could not start";
+		goto out;
+	}
+	if (s->isr)
+		raise_irq(t, s->isr);
+	r = 0;
+out:
+	pthread_mutex_unlock(&t->lock);
+	return r;
+}
+
 static void
 irqfd_raise(void *arg)
 {

@@ -198,6 +198,27 @@ void virtio_mmio_rate_warn(struct virtio_mmio *t, int sys, const char *what,
     uint64_t count);
 /* Is the device running (DRIVER_OK, not broken, not stopped)? */
 int virtio_mmio_live(const struct virtio_mmio *t);
+/* A snapshot of the transport (snapshot.h): registers, features, the
+ * interrupt status and each queue's addresses and indices. */
+struct virtio_mmio_state {
+	uint32_t status, dev_feat_sel, drv_feat_sel, queue_sel;
+	uint32_t config_generation, isr;
+	uint64_t offered, acked;
+	struct {
+		uint64_t desc, avail, used;
+		uint16_t size, last_avail, used_idx, signalled;
+		uint32_t ready;
+	} q[VIRTIO_MMIO_MAX_QUEUES];
+};
+/* Stop the transport (virtio_mmio_stop: the device leaves the rings
+ * alone from here on) and copy its state. */
+void virtio_mmio_save(struct virtio_mmio *t, struct virtio_mmio_state *s);
+/* Before the device's thread starts: take the state back (the device
+ * must offer the same features), map the ready queues, activate a
+ * device the driver had started, and raise a pending interrupt again.
+ * 0, or -1 with *why. */
+int virtio_mmio_load(struct virtio_mmio *t, const struct virtio_mmio_state *s,
+    const char **why);
 /* Stop for good (VM exit): afterwards register accesses do nothing. */
 void virtio_mmio_stop(struct virtio_mmio *t);
 

@@ -14,6 +14,7 @@
 #include "err.h"
 #include "num.h"
 #include "unixsock.h"
+#include "snapshot.h"
 #include "virtio_vsock.h"
 #include "vm.h"
 
@@ -900,6 +901,44 @@ virtio_vsock_stop(void *arg)
 	v->listen_fd = -1;
 }
 
+/* Snapshots (snapshot.h): the transport's state; no connection is kept.
+ * After a restore the guest is told its transport was reset (5.10.6.6,
+ * as Firecracker does): it closes what it thought connected and reads
+ * its CID again; its listening sockets stay. */
+static size_t
+snap_save_vsock(void *arg, void *buf, size_t max)
+{
+	struct virtio_vsock *v = arg;
+
+	if (max < sizeof(struct virtio_mmio_state))
+		return 0;
+	virtio_mmio_save(&v->mmio, buf);
+	return sizeof(struct virtio_mmio_state);
+}
+
+static int
+snap_load_vsock(void *arg, const void *buf, size_t len, const char **why)
+{
+	struct virtio_vsock *v = arg;
+	struct virtio_vsock_event ev = { .id = VIRTIO_VSOCK_EVENT_TRANSPORT_RESET };
+	struct virtq *q = &v->mmio.vq[VSOCK_EVQ];
+	int r;
+
+	if (len != sizeof(struct virtio_mmio_state))
+		return *why = "its vsock state has another size", -1;
+	if (virtio_mmio_load(&v->mmio, buf, why) < 0)
+		return -1;
+	pthread_mutex_lock(&v->mmio.lock);
+	if (virtio_mmio_live(&v->mmio) && q->ready &&
+	    (r = virtq_pop(q, &v->chain)) == VIRTQ_CHAIN) {
+		virtq_push(q, v->chain.head, virtq_iov_put(v->chain.iov +
+		    v->chain.nout, v->chain.nin, 0, &ev, sizeof ev));
+		virtio_mmio_used(&v->mmio, VSOCK_EVQ);
+	}
+	pthread_mutex_unlock(&v->mmio.lock);
+	return 0;
+}
+
 /* The start hook (vm_start). */
 static int
 start(void *arg)
@@ -956,6 +995,8 @@ virtio_vsock_add(struct vm *vm, struct vsock_opts *o)
 		return vm_fail("register the start hook for", o->uds);
 	if (bus_register(vm->mmio, &v->mmio.bus) < 0)
 		return vm_fail("register virtio-vsock on the MMIO bus for", o->uds);
+	if (snap_register(vm, "vsock", snap_save_vsock, snap_load_vsock, v) < 0)
+		return vm_fail("register the snapshot state of", o->uds);
 	if (vm->cfg.verbose)
 		err_info("virtio-vsock: cid %llu uds %s at 0x%llx irq %u",
 		    (unsigned long long)o->cid, o->uds, (unsigned long long)base, gsi);

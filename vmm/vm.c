@@ -130,6 +130,7 @@ vm_init(struct vm *vm)
 	atomic_init(&vm->status, VM_RUNNING);
 	vm->kvm_fd = vm->vm_fd = vm->stop_efd = -1;
 	vm->cfg.console_out = vm->cfg.console_in = -1;
+	vm->cfg.mem_fd = -1;
 }
 
 /* Capabilities vmrun cannot do without. */
@@ -146,10 +147,14 @@ static const struct { int cap; const char *name; } needed[] = {
  * nested page-table entry only where the host's huge page lines up with
  * it (guest-physical and host-virtual addresses equal modulo 2 MiB);
  * mmap's page alignment leaves every such page to 4 KiB entries, a
- * nested page fault for each first touch.  qemu aligns its RAM so too. */
+ * nested page fault for each first touch.  qemu aligns its RAM so too.
+ * With fd >= 0 (a restore), RAM is that file mapped MAP_PRIVATE: pages
+ * are read from the page cache, which every VM restored from the file
+ * shares, and each write is this VM's own copy. */
 #define RAM_ALIGN ((uintptr_t)2 << 20)
+
 static void *
-map_ram(uint64_t size)
+map_ram(uint64_t size, int fd)
 {
 	size_t len = size + RAM_ALIGN;
 	char *p, *ram;
@@ -163,8 +168,16 @@ map_ram(uint64_t size)
 		munmap(p, ram - p);
 	if (ram + size < p + len)
 		munmap(ram + size, p + len - (ram + size));
+	if (fd >= 0 && mmap(ram, size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE, fd, 0) == MAP_FAILED) {
+		int e = errno;
+		munmap(ram, size);
+		errno = e;
+		return MAP_FAILED;
+	}
 	/* Huge pages where THP is "madvise" only; a hint, so no check. */
-	madvise(ram, size, MADV_HUGEPAGE);
+	if (fd < 0)
+		madvise(ram, size, MADV_HUGEPAGE);
 	return ram;
 }
 
@@ -222,7 +235,7 @@ vm_open(struct vm *vm)
 		return -1;
 	}
 
-	ram = map_ram(mem_size);
+	ram = map_ram(mem_size, vm->cfg.mem_fd);
 	if (ram == MAP_FAILED) {
 		err_warnsys("unable to map %llu MiB of guest RAM",
 		    (unsigned long long)(mem_size >> 20));
@@ -268,6 +281,7 @@ vm_close(struct vm *vm)
 	bus_free(vm->pio);
 	bus_free(vm->mmio);
 	vm->pio = vm->mmio = 0;
+	vm->nstates = 0;
 	if (vm->mem.host) {
 		munmap(vm->mem.host, vm->mem.size);
 		vm->mem.host = 0;

@@ -17,6 +17,7 @@
 
 #include "mem.h"
 #include "bus.h"
+#include "snapshot.h"
 #include "vm_config.h"
 
 /* vmrun's exit status for each way a VM ends (also in vmrun.8). */
@@ -24,6 +25,7 @@ enum {
 	VM_EXIT_POWEROFF = 0,   /* ACPI S5 sleep request from the guest */
 	VM_EXIT_RESET = 2,      /* guest reboot: i8042 0xfe, ACPI reset, triple fault */
 	VM_EXIT_GUEST_FAULT = 3,/* guest broke the VM (KVM internal error, failed entry) */
+	VM_EXIT_SNAPSHOT = 4,   /* the guest asked for the snapshot, and it is saved */
 	VM_EXIT_SYS = 111,      /* a host system call failed */
 	VM_EXIT_SIGNAL = 128,   /* + N: stopped by signal N (SIGTERM 143, SIGINT 130) */
 	VM_RUNNING = -1,        /* vm_status before the first vm_stop */
@@ -65,6 +67,9 @@ struct vm {
 	/* Main thread only: registered at setup, run by vm_start. */
 	struct vm_start_hook { int (*fn)(void *); void *arg; } starts[VM_MAX_HOOKS];
 	unsigned nstarts;
+	/* Devices with state a snapshot keeps (snapshot.h snap_register). */
+	struct snap_dev states[SNAP_DEV_MAX];
+	unsigned nstates;
 };
 
 /* Allocate a virtio-mmio window (layout.h: VIRTIO_MMIO_BASE + i*VIRTIO_MMIO_SIZE, IRQ

@@ -17,6 +17,12 @@ struct vm_config {
 	int boot_timer;		/* log the boot-timer write (--boot-timer) */
 	uint64_t start_ns;	/* CLOCK_MONOTONIC when vmrun started */
 	int verbose;		/* -v: devices and vCPUs say what they do */
+	/* Snapshots (snapshot.h): snapshot, set before vm_open: the
+	 * snapshot port answers 1 and stops the VM; restore (snap_open):
+	 * the state comes from a snapshot, guest RAM is mem_fd
+	 * (MAP_PRIVATE), else anonymous (mem_fd -1). */
+	int snapshot, restore;
+	int mem_fd;
 };
 
 #endif

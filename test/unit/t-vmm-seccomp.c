@@ -47,7 +47,7 @@ filtered(int (*fn)(void), void *(*early)(void *))
 		setrlimit(RLIMIT_CORE, &nocore); /* SIGSYS dumps core */
 		if (early && pthread_create(&t, 0, early, 0))
 			syscall(SYS_exit_group, 3);
-		if (vmm_seccomp_apply(dfd, vfd) < 0)
+		if (vmm_seccomp_apply(dfd, vfd, 0) < 0)
 			syscall(SYS_exit_group, 2);
 		syscall(SYS_exit_group, fn ? fn() : 0);
 	}
