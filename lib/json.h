@@ -71,6 +71,9 @@ void json_doc_free(struct json_doc *d);
 
 /* The first member named key of an object, or NULL. */
 const struct json *json_get(const struct json *obj, const char *key);
+/* 1 when every member of object o is one of keys[0..n), else 0: a reader
+ * that refuses members it does not know. */
+int json_keys_only(const struct json *o, const char *const *keys, size_t n);
 /* The reader's side of json_bytes: the bytes of member key_b64, decoded,
  * when o has it, else of member key, in a malloc'd buffer *out of *len
  * bytes (NULL and 0 when o has neither).  0, or -1 with errno: EINVAL

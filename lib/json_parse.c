@@ -309,6 +309,20 @@ json_get(const struct json *obj, const char *key)
 }
 
 int
+json_keys_only(const struct json *o, const char *const *keys, size_t n)
+{
+	for (const struct json *m = o->child; m; m = m->next) {
+		size_t i = 0;
+		while (i < n && (strlen(keys[i]) != m->keylen ||
+		    memcmp(keys[i], m->key, m->keylen)))
+			i++;
+		if (i == n)
+			return 0;
+	}
+	return 1;
+}
+
+int
 json_bytes_get(const struct json *o, const char *key, char **out,
     size_t *len)
 {

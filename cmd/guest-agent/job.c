@@ -69,15 +69,9 @@ job_parse(const struct json *o, struct job *j, int *with_langs)
 	j->max_output = OUTPUT_DEFAULT;
 	if (!o || o->type != JSON_OBJ)
 		return "the body is not a JSON object";
-	for (const struct json *m = o->child; m; m = m->next) {
-		size_t i = 0;
-		while (i < sizeof exec_fields / sizeof *exec_fields &&
-		    (strlen(exec_fields[i]) != m->keylen ||
-		    memcmp(exec_fields[i], m->key, m->keylen)))
-			i++;
-		if (i == sizeof exec_fields / sizeof *exec_fields)
-			return "unknown field";
-	}
+	if (!json_keys_only(o, exec_fields, sizeof exec_fields /
+	    sizeof *exec_fields))
+		return "unknown field";
 	if (!argv == !lang)
 		return "give argv or language, one of them";
 	if ((e = bytes_field(o, "code", &j->code, &j->codelen)))

@@ -97,5 +97,24 @@ main(void)
 		    !p, "bad base64: EINVAL");
 		json_doc_free(&d);
 	}
+	{
+		/* json_keys_only: every member known, or not; by whole
+		 * names (a prefix or a longer name is another). */
+		static const char *const k[] = { "ab", "c" };
+		static const struct {
+			const char *doc;
+			int want;
+		} t[] = {
+			{ "{}", 1 }, { "{\"ab\":1,\"c\":2,\"c\":3}", 1 },
+			{ "{\"ab\":1,\"d\":2}", 0 }, { "{\"a\":1}", 0 },
+			{ "{\"abc\":1}", 0 }, { "{\"c\":1,\"\":2}", 0 },
+		};
+		for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
+			ok(json_parse(&d, t[i].doc, strlen(t[i].doc), 10) == 0 &&
+			    json_keys_only(d.root, k, 2) == t[i].want,
+			    "json_keys_only %s", t[i].doc);
+			json_doc_free(&d);
+		}
+	}
 	return done_testing();
 }
