@@ -13,9 +13,14 @@
  *                   powers off)
  *   GET  /files?path=ABS     a tar of ABS (lib/tar), chunked
  *   PUT  /files?path=ABSDIR  a tar body extracted into ABSDIR
+ *   POST /rekey     {"token":T,"entropy_b64":B,"time":"SEC.NSEC"}: a new
+ *                   token, entropy for the kernel, and (restored) the time
  *
  * Every path but /health needs "Authorization: Bearer TOKEN" when a token
  * is configured (-k file, or -K: husk.token= on the kernel command line).
+ * With -S, once listening, the agent reads vmrun's snapshot port: a VM
+ * restored from a snapshot answers 409 to all but /health and /rekey
+ * until a rekey makes it its own.
  * guest-agent(8) documents the fields, the codes and how output bytes that
  * are not UTF-8 travel in JSON (json.h: json_bytes).
  *
@@ -77,7 +82,7 @@ const char *workdir = "/tmp";
 /* The server's options that setup() uses. */
 struct opts {
 	const char *listen, *langfile, *ready, *tokfile, *cmdline;
-	int readyfd;
+	int readyfd, snapshot;
 };
 
 static void
@@ -85,7 +90,7 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: guest-agent [-l addr:port] [-k tokenfile] [-K cmdline] "
-	    "[-j jobs] [-w workdir] [-L languages] [-R readyfifo] [-N fd]\n"
+	    "[-j jobs] [-w workdir] [-L languages] [-R readyfifo] [-N fd] [-S]\n"
 	    "       guest-agent call [-k tokenfile] [-c connect_ms] "
 	    "[-n tries] [-w wait_ms] addr:port health\n"
 	    "       guest-agent call [-k tokenfile] [-c connect_ms] "
@@ -102,6 +107,8 @@ usage(void)
 	    "       guest-agent call [-k tokenfile] [-c connect_ms] "
 	    "[-n tries] [-w wait_ms] [-t timeout_ms] [-m max_bytes] "
 	    "[-x pattern] addr:port put path guestdir [name]\n"
+	    "       guest-agent call [-k tokenfile] [-c connect_ms] "
+	    "[-n tries] [-w wait_ms] addr:port rekey newtokenfile\n"
 	    "       guest-agent pack [-x pattern] [-m max_bytes] "
 	    "[-n max_files] dir prefix\n");
 	exit(EX_USAGE);
@@ -109,14 +116,29 @@ usage(void)
 
 /* ---- configuration ---- */
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* What is wrong with t[0..n) as a token, or NULL: printable, no spaces,
+ * 1..TOKEN_MAX bytes (-k, -K, call's files, POST /rekey's token). */
+const char *
+token_bad(const char *t, size_t n)
+{
+	if (!n || n > TOKEN_MAX)
+		return "empty or longer than " STR(TOKEN_MAX) " bytes";
+	for (size_t i = 0; i < n; i++)
+		if (t[i] <= ' ' || t[i] == 0x7f)
+			return "not printable";
+	return NULL;
+}
+
 /* The first line of a token file, or the husk.token= word of a kernel
- * command line.  Printable, no spaces, 1..TOKEN_MAX bytes. */
+ * command line, into out (token_bad's rules). */
 void
-token_load(const char *path, int cmdline)
+token_load(const char *path, int cmdline, char *out)
 {
 	static char buf[8192];
-	const char *t = NULL;
-	size_t n;
+	const char *t = NULL, *e;
 
 	if (io_readsmall(AT_FDCWD, path, buf, sizeof buf) < 0)
 		err_diesys(EX_SYS, "unable to read %s", path);
@@ -131,15 +153,9 @@ token_load(const char *path, int cmdline)
 		buf[strcspn(buf, "\n")] = 0;
 		t = buf;
 	}
-	n = strlen(t);
-	if (!n || n > TOKEN_MAX)
-		err_die(EX_USAGE, "unable to use token from %s: empty or "
-		    "longer than %d bytes", path, TOKEN_MAX);
-	for (size_t i = 0; i < n; i++)
-		if (t[i] <= ' ' || t[i] == 0x7f)
-			err_die(EX_USAGE, "unable to use token from %s: not "
-			    "printable", path);
-	memcpy(token, t, n + 1);
+	if ((e = token_bad(t, strlen(t))))
+		err_die(EX_USAGE, "unable to use token from %s: %s", path, e);
+	memcpy(out, t, strlen(t) + 1);
 }
 
 /* Lines "NAME VERSION COMMAND...": the code file is appended to COMMAND.
@@ -207,7 +223,8 @@ setup(const struct opts *o)
 	struct stat st;
 
 	if (o->tokfile || o->cmdline)
-		token_load(o->tokfile ? o->tokfile : o->cmdline, !o->tokfile);
+		token_load(o->tokfile ? o->tokfile : o->cmdline, !o->tokfile,
+		    token);
 	langs_load(o->langfile ? o->langfile : "/etc/husk/languages",
 	    !!o->langfile);
 	if (stat(workdir, &st) < 0)
@@ -215,7 +232,7 @@ setup(const struct opts *o)
 	if (!S_ISDIR(st.st_mode))
 		err_die(EX_SYS, "unable to use %s as workdir: not a directory",
 		    workdir);
-	server_start(o->listen);
+	server_start(o->listen, o->snapshot);
 	if (o->ready && ready_fifo(o->ready, READY_TIMEOUT_MS) < 0)
 		err_diesys(EX_SYS, "unable to signal readiness on %s",
 		    o->ready);
@@ -247,7 +264,7 @@ server_main(int argc, char **argv)
 	struct opts o = { .listen = "0.0.0.0:8000", .readyfd = -1 };
 	int c;
 
-	while ((c = getopt(argc, argv, "+l:k:K:j:w:L:R:N:h")) != -1) {
+	while ((c = getopt(argc, argv, "+l:k:K:j:w:L:R:N:Sh")) != -1) {
 		switch (c) {
 		case 'l': o.listen = optarg; break;
 		case 'k': o.tokfile = optarg; break;
@@ -258,6 +275,7 @@ server_main(int argc, char **argv)
 		case 'w': workdir = optarg; break;
 		case 'L': o.langfile = optarg; break;
 		case 'R': o.ready = optarg; break;
+		case 'S': o.snapshot = 1; break;
 		case 'N':
 			o.readyfd = xnum_opt('N', optarg, 3, 1023,
 			    "file descriptor");

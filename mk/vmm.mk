@@ -49,3 +49,6 @@ $(ASAN_UNITS) $(FUZZERS): $(VMM_SRC) $(VMM_HDR)
 # lib/http_client.c speaks AF_VSOCK (linux/vm_sockets.h) for guest-agent.
 build/lib/http_client.o: CPPFLAGS += -isystem build/kinclude
 build/lib/http_client.o: $(KINCLUDE)
+# guest-agent's rekey.c adds entropy (linux/random.h).
+build/cmd/guest-agent/rekey.o: CPPFLAGS += -isystem build/kinclude
+build/cmd/guest-agent/rekey.o: $(KINCLUDE)

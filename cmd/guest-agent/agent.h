@@ -8,6 +8,7 @@
  *   worker.c       the process that runs one job and sends its result
  *   files.c        the processes that send a tar (GET /files) or
  *                  extract one (PUT /files)
+ *   rekey.c        the snapshot point (-S) and POST /rekey
  *   client.c       guest-agent call
  */
 #ifndef GUEST_AGENT_AGENT_H
@@ -44,6 +45,9 @@
 #define FILES_IDLE_MS 30000      /* a /files worker's read or write */
 #define EX_REFUSED 101           /* call get, put: the copy was refused */
 #define FILES_WAIT_MS 600000     /* call get, put: the whole copy, by default */
+#define PORT_SNAPSHOT 0x3f1      /* -S: vmrun's snapshot port (vmrun(8)) */
+#define ENTROPY_MIN 32           /* POST /rekey's entropy, in bytes */
+#define ENTROPY_MAX 512
 #define JOB_PATH "PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
 
 struct lang {
@@ -114,7 +118,8 @@ extern int nlangs, maxjobs;
 extern char token[TOKEN_MAX + 1];
 extern const char *workdir;
 
-void token_load(const char *path, int cmdline);
+const char *token_bad(const char *t, size_t n);
+void token_load(const char *path, int cmdline, char *out);
 
 /* job.c */
 const struct lang *lang_find(const char *name);
@@ -123,7 +128,7 @@ void job_free(struct job *j);
 
 /* server.c: listen (or die), then serve until stopped; the main process
  * holds these descriptors, which a worker closes. */
-void server_start(const char *listen);
+void server_start(const char *listen, int snapshot);
 void server_loop(void);
 void server_leave(int keep);
 /* In a worker, once its job is over and before it sends the result: the
@@ -152,6 +157,12 @@ struct files {
 };
 int files_get(void *arg);
 int files_put(void *arg);
+
+/* rekey.c: the snapshot point (dies on failure): 1 restored, 0 not;
+ * POST /rekey's work on its body: NULL, or what is wrong with *status,
+ * and nothing changed. */
+int snapshot_point(void);
+const char *rekey(const struct json *o, int restored, int *status);
 
 /* client.c */
 extern const struct verb call_verbs[];

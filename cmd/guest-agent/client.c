@@ -14,7 +14,9 @@
 #include <sys/socket.h>
 #include <sys/sendfile.h>
 #include <sys/signalfd.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "b64.h"
@@ -37,6 +39,7 @@ const struct verb call_verbs[] = {
 	{ "run", "POST", "/exec", 2, 2, CALL_CODE, 0 },
 	{ "get", "GET", "/files", 2, 2, 0, CALL_GET },
 	{ "put", "PUT", "/files", 2, 3, 0, CALL_PUT },
+	{ "rekey", "POST", "/rekey", 1, 1, 0, 0 },
 };
 const size_t call_nverbs = sizeof call_verbs / sizeof *call_verbs;
 
@@ -404,6 +407,27 @@ get_finish(struct call *c)
 		get_tmp[0] = 0;
 }
 
+/* rekey NEWTOKENFILE: the new token (-k's rules), 64 random bytes and
+ * our clock, for a VM restored from a snapshot. */
+static void
+rekey_body(struct call *c, struct buf *body)
+{
+	char new[TOKEN_MAX + 1], rnd[64];
+	struct timespec ts;
+
+	token_load(c->args[0], 0, new);
+	if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd)
+		err_diesys(EX_SYS, "unable to read random bytes");
+	clock_gettime(CLOCK_REALTIME, &ts);
+	buf_adds(body, "{\"token\":");
+	json_esc(body, new, strlen(new));
+	buf_adds(body, ",\"entropy_b64\":\"");
+	b64_encode(body, rnd, sizeof rnd);
+	buf_addf(body, "\",\"time\":\"%lld.%09ld\"}", (long long)ts.tv_sec,
+	    ts.tv_nsec);
+	explicit_bzero(rnd, sizeof rnd);
+}
+
 /* The request: the verb's body (a job's argv, or its language and code
  * file, and standard input with -i), with the token if there is one. */
 void
@@ -455,8 +479,10 @@ call_setup(struct call *c, const char *tokfile)
 		c->wait_ms = (c->timeout_ms >= 0 ? c->timeout_ms :
 		    TIMEOUT_DEFAULT) + GRACE_MS + 30000;
 	}
+	if (!strcmp(v->name, "rekey"))
+		rekey_body(c, &body);
 	if (tokfile)
-		token_load(tokfile, 0);
+		token_load(tokfile, 0, token);
 	buf_addf(&c->req, "%s %s HTTP/1.1\r\nHost: %s\r\n", v->method,
 	    target.p ? target.p : v->path, c->addr);
 	if (token[0])

@@ -47,6 +47,7 @@ static struct worker {
 static int nworkers;
 static int donefd[2] = { -1, -1 };
 static int lfd = -1, stopping;
+static int restored;	/* from a snapshot, and not rekeyed yet */
 static struct loop loop;
 static size_t bodies_left = BODIES_MAX;
 static long long stop_deadline;
@@ -158,6 +159,31 @@ do_shutdown(struct conn *c)
 	stop();
 }
 
+/* POST /rekey: a token, entropy and (restored) the time of its own. */
+static void
+do_rekey(struct conn *c)
+{
+	struct json_doc d;
+	struct buf b = { 0 };
+	const char *e;
+	int st;
+
+	if (json_parse(&d, c->req.body, c->req.body_len, JSON_NODES_MAX) < 0) {
+		reply_error(c, 400, errno == ENOMEM ? "out of memory" :
+		    "the body is not valid JSON within bounds", 0);
+		return;
+	}
+	if ((e = rekey(d.root, restored, &st))) {
+		reply_error(c, st, e, 0);
+	} else {
+		restored = 0;
+		buf_adds(&b, "{\"status\":\"rekeyed\"}\n");
+		reply(c, 200, &b, NULL);
+		buf_free(&b);
+	}
+	json_doc_free(&d);
+}
+
 /* Fork a worker (a copy of us, fn(arg)) for c, counted against -j: 0, or
  * -1 after answering.  reset: default signals and mask in it (lib/spawn),
  * for a worker with no loop of its own. */
@@ -254,6 +280,7 @@ static const struct route {
 	{ "POST", "/shutdown", 1, 0, do_shutdown },
 	{ "GET", "/files", 1, 0, do_files },
 	{ "PUT", "/files", 1, 1, do_files },
+	{ "POST", "/rekey", 1, 0, do_rekey },
 };
 
 /* "Bearer TOKEN", compared in constant time (lib/token). */
@@ -309,6 +336,9 @@ head_check(struct conn *c)
 		reply_error(c, 401, "a valid bearer token is required", 0);
 	else if (strcmp(c->req.method, rt->method))
 		reply_error(c, 405, "method not allowed", 0);
+	else if (restored && rt->auth && rt->fn != do_rekey)
+		reply_error(c, 409, "restored from a snapshot: the agent must "
+		    "be rekeyed first", 0);
 	else if (!rt->stream && c->req.body_len > BODY_MAX)
 		reply_error(c, 413, http_reason(413), 0);
 	else if (!rt->stream && c->req.body_len > bodies_left) {
@@ -495,9 +525,10 @@ server_loop(void)
 			conn_close(&conns[i]);
 }
 
-/* Listen, with the signals (lib/sigfd's) coming to the loop. */
+/* Listen, with the signals (lib/sigfd's) coming to the loop; then, with
+ * snapshot (-S), the snapshot point. */
 void
-server_start(const char *listen)
+server_start(const char *listen, int snapshot)
 {
 	char where[128];
 
@@ -514,6 +545,8 @@ server_start(const char *listen)
 	if (http_sockname(lfd, where, sizeof where) < 0)
 		err_diesys(EX_SYS, "unable to read the address of %s", listen);
 	err_info("listening on %s", where);
+	if (snapshot && (restored = snapshot_point()))
+		err_info("restored from a snapshot: waiting for POST /rekey");
 }
 
 /* In a worker: what the main loop holds is not its own, but for keep. */
