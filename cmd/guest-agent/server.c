@@ -86,6 +86,17 @@ reply_error(struct conn *c, int status, const char *msg, int with_langs)
 	buf_free(&b);
 }
 
+/* The request's body as JSON: 0, or -1 after answering 400. */
+static int
+body_parse(struct conn *c, struct json_doc *d)
+{
+	if (json_parse(d, c->req.body, c->req.body_len, JSON_NODES_MAX) == 0)
+		return 0;
+	reply_error(c, 400, errno == ENOMEM ? "out of memory" :
+	    "the body is not valid JSON within bounds", 0);
+	return -1;
+}
+
 /* The jobs still running, after what the done pipe says. */
 static int
 jobs_running(void)
@@ -168,11 +179,8 @@ do_rekey(struct conn *c)
 	const char *e;
 	int st;
 
-	if (json_parse(&d, c->req.body, c->req.body_len, JSON_NODES_MAX) < 0) {
-		reply_error(c, 400, errno == ENOMEM ? "out of memory" :
-		    "the body is not valid JSON within bounds", 0);
+	if (body_parse(c, &d) < 0)
 		return;
-	}
 	if ((e = rekey(d.root, restored, &st))) {
 		reply_error(c, st, e, 0);
 	} else {
@@ -218,11 +226,8 @@ do_exec(struct conn *c)
 	const char *e;
 	int with_langs = 0;
 
-	if (json_parse(&d, c->req.body, c->req.body_len, JSON_NODES_MAX) < 0) {
-		reply_error(c, 400, errno == ENOMEM ? "out of memory" :
-		    "the body is not valid JSON within bounds", 0);
+	if (body_parse(c, &d) < 0)
 		return;
-	}
 	if ((e = job_parse(d.root, &j, &with_langs))) {
 		reply_error(c, 400, e, with_langs);
 		goto out;
