@@ -2,7 +2,8 @@
 # guest-agent POST /rekey and call rekey: a new token at once in place of
 # the old, entropy added; a request refused for its token, its body or
 # the kernel changes nothing.  (A restored agent, -S, needs vmrun's
-# snapshot port: the 409 before a rekey and the clock are the VM rig's.)
+# snapshot port: test/unit/t-agent-restored has its 409 before a rekey,
+# t-agent-rekey the port and the clock, faked; the VM rig the real ones.)
 . "$(dirname "$0")/test-lib.sh"
 . "$HUSK_ROOT/test/agent-lib.sh"
 
