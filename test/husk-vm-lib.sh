@@ -106,7 +106,7 @@ kvmexits() {
 clean() {
 	for p in /proc/[0-9]*; do
 		case $(cat "$p/cmdline" 2>/dev/null | tr '\0' ' ') in
-		*vmrun\ *-k\ *) echo "left: vmrun ${p#/proc/}"; return 1 ;;
+		*vmrun\ *-k\ *|*vmrun\ *--restore\ *) echo "left: vmrun ${p#/proc/}"; return 1 ;;
 		esac
 	done
 	for n in /sys/class/net/hk*; do

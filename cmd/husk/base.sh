@@ -58,6 +58,7 @@ usage() {
 usage: husk run $o -c code
        husk run $o -f file
        husk run $o -- argv ...
+       husk snapshot [-l lang]
        husk submit run-arguments ...
        husk status [--json] [job]
        husk logs [-f] job

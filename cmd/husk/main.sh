@@ -36,6 +36,7 @@ main() {
 	verb=$1; shift
 	case $verb in
 	run) cmd_run "$@" ;;
+	snapshot) cmd_snapshot "$@" ;;
 	submit) cmd_submit "$@" ;;
 	status) cmd_status "$@" ;;
 	logs|wait|cancel) relay_ "$verb" "$@" ;;

@@ -390,10 +390,7 @@ run_stage() {
 	now_ms; t0=$ms
 	umask 077
 	mkdir -p "$rundir" || die $EX_SYS "unable to create $rundir"
-	od -An -tx1 -N24 /dev/urandom | tr -d ' \n' >"$rundir/token" &&
-		[ "$(wc -c <"$rundir/token")" = 48 ] ||
-		die $EX_SYS "unable to make a token from /dev/urandom"
-	token=$(cat "$rundir/token")
+	token_new "$rundir"
 	case $mode in
 	c) printf '%s' "$code" >"$rundir/code" ;;
 	f) cat -- "$file" >"$rundir/code" ;;
@@ -401,6 +398,16 @@ run_stage() {
 	[ "$mode" = a ] || [ -s "$rundir/code" ] || die $EX_USAGE "unable to run empty code"
 	[ -z "$ws" ] || ws_size
 	mem_fit
+	snap_pick
+}
+
+# token_new DIR: a new random token in DIR/token (the umask's mode: 600
+# under husk's 077), and in token.
+token_new() {
+	od -An -tx1 -N24 /dev/urandom | tr -d ' \n' >"$1/token" &&
+		[ "$(wc -c <"$1/token")" = 48 ] ||
+		die $EX_SYS "unable to make a token from /dev/urandom"
+	token=$(cat "$1/token")
 }
 
 # ws_size: w_cz, the workspace's size on disk (an upper bound: what -x
@@ -480,12 +487,18 @@ cgroup_ready() {
 	fi 2>/dev/null
 }
 
-# run_boot: with --net the bridge and the tap's fence; then the job's VM:
-# vmrun in the background (vm_pid, vm_ticks), written into the lease.
+# kcmdline: the kernel command line of a job's VM, without --net's words.
+# cryptomgr.notests: the kernel's crypto self-tests took 0.2 s of its 1.3 s
+# boot (initcall_debug), and a job's VM uses no kernel crypto.
+kcmdline() {
+	echo "console=ttyS0 panic=-1 quiet cryptomgr.notests husk.port=$HUSK_PORT $HUSK_APPEND"
+}
+
+# run_boot: with --net the bridge and the tap's fence; then the job's VM,
+# booted or restored from the snapshot snap: vmrun in the background
+# (vm_pid, vm_ticks), written into the lease.
 run_boot() {
-	# cryptomgr.notests: the kernel's crypto self-tests took 0.2 s of its
-	# 1.3 s boot (initcall_debug), and a job's VM uses no kernel crypto.
-	cmdline="console=ttyS0 panic=-1 quiet cryptomgr.notests husk.port=$HUSK_PORT"
+	cmdline=$(kcmdline)
 	vmnet=
 	if [ -n "$net" ]; then
 		# vmrun creates the tap (TUNSETIFF on a new name) and it is
@@ -498,10 +511,15 @@ run_boot() {
 		cmdline="$cmdline husk.ip=$addr/$prefix husk.gw=$gateway"
 		vmnet="-n tap=$tap,mac=$(ip2mac "$(ip2n "$addr")")"
 	fi
-	cmdline="$cmdline $HUSK_APPEND"
-	# The token goes by a file (mode 600): every local user reads argv.
-	printf 'husk.token=%s\n' "$token" >"$rundir/cmdline" ||
-		die $EX_SYS "unable to write $rundir/cmdline"
+	if [ -n "$snap" ]; then
+		set -- --restore "$snap"
+	else
+		# The token goes by a file (mode 600): every local user
+		# reads argv.
+		printf 'husk.token=%s\n' "$token" >"$rundir/cmdline" ||
+			die $EX_SYS "unable to write $rundir/cmdline"
+		set -- -k "$HUSK_KERNEL" -i "$img" -a "$cmdline" -A "$rundir/cmdline"
+	fi
 
 	# vmrun gets SIGTERM if we die unannounced (kill -9): a parent-death
 	# signal, where setpriv(1) can set one; else the next run's reclaim
@@ -512,8 +530,7 @@ run_boot() {
 	# The guest's CID is its own: each vmrun's vsock is a device of its
 	# own, not the host's vhost, so no two VMs can meet on it.
 	jail
-	$pdeath "$vmrun" ${HUSK_VERBOSE:+-v} $jail -k "$HUSK_KERNEL" -i "$img" -a "$cmdline" \
-	    -A "$rundir/cmdline" \
+	$pdeath "$vmrun" ${HUSK_VERBOSE:+-v} $jail "$@" \
 	    -m "$mem" -c "$vcpus" $vmnet --vsock "cid=3,uds=$rundir/v.sock" \
 	    --console "$rundir/console" --console-max "$HUSK_CONSOLE_MAX" \
 	    -e "$rundir/vmrun.exit" </dev/null &
@@ -570,7 +587,115 @@ run_ready() {
 		fi
 	done
 	ready=1
-	now_ms; info "job $job: agent up after $(( ms - t0 )) ms"
+	# A restored agent has the snapshot's token, random state and clock,
+	# as every VM restored from it: it takes this job's token, fresh
+	# entropy and the time before anything else (guest-agent.8 rekey).
+	if [ -n "$snap" ]; then
+		"$agent" call -k "$snap/token" -c 5000 -n 1 "$aaddr" rekey \
+		    "$rundir/token" >/dev/null ||
+			die $EX_BOOT "unable to rekey the agent restored from $snap (see above)"
+	fi
+	now_ms; info "job $job: agent up after $(( ms - t0 )) ms${snap:+ (restored from $snap)}"
+}
+
+### Snapshots: husk snapshot, and husk run restoring from one.
+
+# snap_key MEM VCPUS: what a snapshot of the image img is bound to: its
+# kernel, image and vmrun (device, inode, size and mtime of each), the
+# guest memory and vCPUs, the agent's port and HUSK_APPEND.  A snapshot
+# whose key differs is stale, and not used.
+snap_key() {
+	echo "husk-snapshot 1 mem $1 vcpus $2 port $HUSK_PORT append $HUSK_APPEND" &&
+	stat -L -c '%d %i %s %Y %n' "$HUSK_KERNEL" "$img" "$vmrun"
+}
+
+# snap_pick: snap, the image's snapshot directory if husk run restores
+# from it: HUSK_SNAPSHOT is not 0, the job has no --net and no workspace
+# (-C), the directory is ours and no one else's to write, and its key is
+# this job's (same kernel, image, vmrun, memory, vCPUs); else empty.
+snap_pick() {
+	snap=
+	case ${HUSK_SNAPSHOT:-1} in
+	0) return 0 ;;
+	1) ;;
+	*) die $EX_USAGE "unable to parse HUSK_SNAPSHOT $HUSK_SNAPSHOT: not 0 or 1" ;;
+	esac
+	s_d=$HUSK_IMAGES/$img_lang.snap
+	[ -z "$net" ] && [ -z "$ws" ] && [ -f "$s_d/key" ] || return 0
+	case $(stat -c '%u %a' "$s_d") in
+	"$uid "*[0145][0145]) ;;
+	*) warn "unable to use the snapshot $s_d: not ours alone (owner, mode): booting"; return 0 ;;
+	esac
+	s_k=$(snap_key "$mem" "$vcpus") || return 0
+	if [ "$s_k" != "$(cat "$s_d/key")" ]; then
+		info "the snapshot $s_d is stale (its kernel, image, vmrun, memory or vCPUs differ): booting"
+		return 0
+	fi
+	snap=$s_d
+}
+
+# husk snapshot [-l lang]: boot the language's image once, to its agent
+# up and idle, and keep the VM's snapshot in HUSK_IMAGES/LANG.snap, taken
+# with the memory and vCPUs husk run gives a job by default.  Made in a
+# temporary directory, renamed into place when whole.
+cmd_snapshot() {
+	lang=sh s_t= s_pid=
+	while getopts l:h o; do
+		case $o in
+		l) lang=$OPTARG ;;
+		h) usage 0 ;;
+		*) usage ;;
+		esac
+	done
+	shift $((OPTIND - 1))
+	[ $# = 0 ] || usage
+	num HUSK_MEM "$HUSK_MEM" 32 65536
+	num HUSK_VCPUS "$HUSK_VCPUS" 1 64
+	num HUSK_BOOT_TIMEOUT "$HUSK_BOOT_TIMEOUT" 1 3600
+	num HUSK_PORT "$HUSK_PORT" 1 65535
+	num HUSK_CONSOLE_MAX "$HUSK_CONSOLE_MAX" 1024 1073741824
+	img_lang=$(lang_image "$lang") ||
+		die $EX_USAGE "unable to snapshot language $lang: not one of: $LANGS"
+	vmrun=$(vmrun_tool) ||
+		die $EX_SYS "unable to find vmrun: run make (husk doctor)"
+	[ -f "$HUSK_KERNEL" ] || die $EX_SYS "unable to find the kernel $HUSK_KERNEL: run make kernel or set HUSK_KERNEL (husk doctor)"
+	img=$(image "$img_lang") || exit $?
+	mem=$HUSK_MEM vcpus=$HUSK_VCPUS
+	m_need=$(lang_mem "$img_lang")
+	[ "$mem" -ge "$m_need" ] || mem=$m_need
+	s_d=$HUSK_IMAGES/$img_lang.snap s_t=$HUSK_IMAGES/.$img_lang.snap.$$
+	trap 'rm -rf "$s_t"' EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	trap 'exit 129' HUP
+	umask 077
+	mkdir "$s_t" || die $EX_SYS "unable to create $s_t"
+	token_new "$s_t"
+	printf 'husk.token=%s\n' "$token" >"$s_t/cmdline" ||
+		die $EX_SYS "unable to write $s_t/cmdline"
+	# In the foreground, bounded: a signal to us reaches timeout's
+	# group, and vmrun's TERM ends the VM.
+	timeout "$HUSK_BOOT_TIMEOUT" "$vmrun" --snapshot "$s_t" -k "$HUSK_KERNEL" \
+	    -i "$img" -a "$(kcmdline) husk.snapshot" -A "$s_t/cmdline" \
+	    -m "$mem" -c "$vcpus" --vsock "cid=3,uds=$s_t/v.sock" \
+	    --console "$s_t/console" --console-max "$HUSK_CONSOLE_MAX" </dev/null
+	st=$?
+	if [ $st != 4 ]; then
+		hint=
+		[ $st = 124 ] && hint=" (timed out: no snapshot within HUSK_BOOT_TIMEOUT, ${HUSK_BOOT_TIMEOUT}s)"
+		echo "$prog: fatal: unable to snapshot the $img_lang image: vmrun exited with status $st$hint; console tail:" >&2
+		tail -n 20 "$s_t/console" 2>/dev/null | sed 's/^/  /' >&2
+		exit $EX_BOOT
+	fi
+	snap_key "$mem" "$vcpus" >"$s_t/key" &&
+	rm -f "$s_t/cmdline" "$s_t/console" "$s_t/v.sock" ||
+		die $EX_SYS "unable to write $s_t/key"
+	# Into place: the old one aside first (mv of a directory onto one
+	# would go inside it); a VM restored from it keeps its mapping.
+	[ -d "$s_d" ] && { mv "$s_d" "$s_t.old" || die $EX_SYS "unable to replace $s_d"; }
+	mv "$s_t" "$s_d" || die $EX_SYS "unable to rename $s_t to $s_d"
+	rm -rf "$s_t.old"
+	echo "$s_d"
 }
 
 # run_job [ARGV]: send the job (ARGV, or the code in the run directory)
