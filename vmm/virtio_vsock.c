@@ -901,19 +901,30 @@ virtio_vsock_stop(void *arg)
 	v->listen_fd = -1;
 }
 
-/* Snapshots (snapshot.h): the transport's state; no connection is kept.
- * After a restore the guest is told its transport was reset (5.10.6.6,
- * as Firecracker does): it closes what it thought connected and reads
- * its CID again; its listening sockets stay. */
+/* Snapshots (snapshot.h): the transport's state, and whether the guest
+ * had connections; none is kept.  If it had, the restored guest is told
+ * its transport was reset (5.10.6.6, as Firecracker does): it closes what
+ * it thought connected and reads its CID again; its listening sockets
+ * stay.  If it had none, no event: the guest would handle it late, and
+ * reset a connection the host made in the meantime. */
+struct vsock_state {
+	struct virtio_mmio_state t;
+	uint32_t conns;
+};
+
 static size_t
 snap_save_vsock(void *arg, void *buf, size_t max)
 {
 	struct virtio_vsock *v = arg;
+	struct vsock_state *s = buf;
 
-	if (max < sizeof(struct virtio_mmio_state))
+	if (max < sizeof *s)
 		return 0;
-	virtio_mmio_save(&v->mmio, buf);
-	return sizeof(struct virtio_mmio_state);
+	virtio_mmio_save(&v->mmio, &s->t);
+	pthread_mutex_lock(&v->mmio.lock);
+	s->conns = v->nconns;
+	pthread_mutex_unlock(&v->mmio.lock);
+	return sizeof *s;
 }
 
 static int
@@ -922,15 +933,16 @@ snap_load_vsock(void *arg, const void *buf, size_t len, const char **why)
 	struct virtio_vsock *v = arg;
 	struct virtio_vsock_event ev = { .id = VIRTIO_VSOCK_EVENT_TRANSPORT_RESET };
 	struct virtq *q = &v->mmio.vq[VSOCK_EVQ];
-	int r;
+	struct vsock_state s;
 
-	if (len != sizeof(struct virtio_mmio_state))
+	if (len != sizeof s)
 		return *why = "its vsock state has another size", -1;
-	if (virtio_mmio_load(&v->mmio, buf, why) < 0)
+	memcpy(&s, buf, sizeof s);
+	if (virtio_mmio_load(&v->mmio, &s.t, why) < 0)
 		return -1;
 	pthread_mutex_lock(&v->mmio.lock);
-	if (virtio_mmio_live(&v->mmio) && q->ready &&
-	    (r = virtq_pop(q, &v->chain)) == VIRTQ_CHAIN) {
+	if (s.conns && virtio_mmio_live(&v->mmio) && q->ready &&
+	    virtq_pop(q, &v->chain) == VIRTQ_CHAIN) {
 		virtq_push(q, v->chain.head, virtq_iov_put(v->chain.iov +
 		    v->chain.nout, v->chain.nin, 0, &ev, sizeof ev));
 		virtio_mmio_used(&v->mmio, VSOCK_EVQ);
