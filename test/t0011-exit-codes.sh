@@ -89,6 +89,7 @@ husk.1        143    net:143 husk_signal TERM
 vmrun.8       0      vm   test/vm/t5010-vmrun-boot.sh: the guest powers off, exit 0
 vmrun.8       2      vm   test/vm/t5010-vmrun-boot.sh: reboot -f in the guest, exit 2
 vmrun.8       3      vm   test/vm/t5010-vmrun-boot.sh: page tables outside guest RAM, exit 3
+vmrun.8       4      vm   test/vm/t5013-vmrun-snapshot.sh: --snapshot, the guest reads the snapshot port, exit 4
 vmrun.8       128+N  vm   test/vm/t5010-vmrun-boot.sh: SIGTERM during boot, exit 143
 vmrun.8       159    vm   only a bug of vmrun trips its seccomp filter, after the VM is up; test/unit/t-vmm-seccomp.c checks that the filter kills with SIGSYS, 128+31, and test/vm/t5011-vmrun-seccomp.sh a forbidden call in each kind of thread of a running vmrun
 vmrun.8       100    100  vmrun -k
