@@ -11,8 +11,8 @@
 # runs it.  husk run --net (root) gives the job one as well: a tap on the
 # bridge (the bridge too, with the gateway address, if missing) with the
 # lease's address and outbound NAT.  On every path (normal end, error,
-# SIGINT, SIGTERM, SIGHUP) it asks the agent to power off, stops vmrun
-# after a grace, deletes the tap and releases the lease.  Guests are
+# SIGINT, SIGTERM, SIGHUP) it stops vmrun (SIGTERM, then SIGKILL after a
+# grace), deletes the tap and releases the lease.  Guests are
 # fenced on the bridge by nftables (tables "husk" of the bridge and inet
 # families, see net_base): each tap may send only its own MAC and IPv4
 # address, reaches no other tap, and the host only with replies.
@@ -96,17 +96,49 @@ if [ -z "${HUSK_KERNEL:-}" ]; then
 	: "${HUSK_KERNEL:=$root/build/kernel/root/boot/vmlinuz}"
 fi
 
-# A program of this tree, else from PATH.
-tool() {
-	for p in "$root/bin/$1" "$root/initramfs/$1"; do
-		[ -x "$p" ] && { echo "$p"; return 0; }
+# has_words FILE WORD...: FILE's first line has every WORD (builtins: no
+# process, as what runs for every job must be).
+has_words() {
+	{ read -r hw_l <"$1"; } 2>/dev/null || return 1
+	shift
+	for hw_w; do
+		case " $hw_l " in *" $hw_w "*) ;; *) return 1 ;; esac
 	done
-	command -v "$1" 2>/dev/null
+}
+
+# pdeathsig: setpriv(1) can give a parent-death signal: util-linux's (a
+# file of its own), not busybox's (a link to busybox), which cannot.
+pdeathsig() {
+	pd_r=1 pd_ifs=$IFS
+	IFS=:
+	for pd_d in $PATH; do
+		[ -x "$pd_d/setpriv" ] || continue
+		[ -h "$pd_d/setpriv" ] || pd_r=0
+		break
+	done
+	IFS=$pd_ifs
+	return $pd_r
+}
+
+# A program of this tree, else from PATH.
+# tool_at NAME: the same in tool_p, without a process (false if none).
+tool() { tool_at "$1" && echo "$tool_p"; }
+tool_at() {
+	for tool_p in "$root/bin/$1" "$root/initramfs/$1"; do
+		[ -x "$tool_p" ] && return 0
+	done
+	tool_p=$(command -v "$1" 2>/dev/null)
 }
 
 # vmrun: HUSK_VMRUN, else the tree's or PATH's; fails if not executable.
 vmrun_tool() {
-	vt=${HUSK_VMRUN:-$(tool vmrun)} && [ -x "$vt" ] && echo "$vt"
+	vmrun_at && echo "$vt"
+}
+# vmrun_at: the same in vt, without a process.
+vmrun_at() {
+	vt=${HUSK_VMRUN:-}
+	[ -n "$vt" ] || { tool_at vmrun && vt=$tool_p; } || return 1
+	[ -x "$vt" ]
 }
 
 # num NAME VALUE MIN MAX: a decimal in range, or a usage error naming it.
@@ -120,17 +152,19 @@ num() {
 
 ### IPv4 arithmetic, in the shell's 64-bit integers.
 
+# ip2n ADDR: sets ip_n to ADDR as a number (no fork); false if ADDR is
+# not a dotted quad.
 ip2n() {
 	case $1 in *[!0-9.]*|*..*|.*|*.) return 1 ;; esac
-	IFS=. read -r a b c d x <<EOF
+	IFS=. read -r i_a i_b i_c i_d i_x <<EOF
 $1
 EOF
-	[ -n "$d" ] && [ -z "$x" ] || return 1
-	for o in "$a" "$b" "$c" "$d"; do
-		case $o in 0?*) return 1 ;; esac	# no octal, no ambiguity
-		[ ${#o} -le 3 ] && [ "$o" -le 255 ] || return 1
+	[ -n "$i_d" ] && [ -z "$i_x" ] || return 1
+	for i_o in "$i_a" "$i_b" "$i_c" "$i_d"; do
+		case $i_o in 0?*) return 1 ;; esac	# no octal, no ambiguity
+		[ ${#i_o} -le 3 ] && [ "$i_o" -le 255 ] || return 1
 	done
-	echo $(( (a << 24) | (b << 16) | (c << 8) | d ))
+	ip_n=$(( (i_a << 24) | (i_b << 16) | (i_c << 8) | i_d ))
 }
 # n2ip N: sets ip_s to the dotted quad of N (no fork: it runs per address).
 n2ip() { ip_s="$(( $1 >> 24 & 255 )).$(( $1 >> 16 & 255 )).$(( $1 >> 8 & 255 )).$(( $1 & 255 ))"; }
@@ -148,7 +182,8 @@ ipcalc() {
 	case $2 in ''|*[!0-9]*) die $EX_USAGE "unable to parse HUSK_PREFIX $2: not a number" ;; esac
 	[ ${#2} -le 2 ] && [ "$2" -ge 1 ] && [ "$2" -le 30 ] ||
 		die $EX_USAGE "unable to use HUSK_PREFIX $2: not in 1..30"
-	a_n=$(ip2n "$1") || die $EX_USAGE "unable to parse HUSK_POOL $1: not an IPv4 address"
+	ip2n "$1" || die $EX_USAGE "unable to parse HUSK_POOL $1: not an IPv4 address"
+	a_n=$ip_n
 	mask_n=$(( (0xffffffff << (32 - $2)) & 0xffffffff ))
 	net_n=$(( a_n & mask_n ))
 	bc_n=$(( net_n | (~mask_n & 0xffffffff) ))
@@ -180,11 +215,11 @@ alive() {
 	ticks "$1" && [ "$tk" = "$2" ]
 }
 
-# wait_gone PID TICKS SECONDS: wait up to SECONDS, in 50 ms steps, for that
+# wait_gone PID TICKS SECONDS: wait up to SECONDS, in 10 ms steps, for that
 # process to end; false if it still runs.
 wait_gone() {
-	e_n=$(( $3 * 20 ))
-	while [ $e_n -gt 0 ] && alive "$1" "$2"; do sleep 0.05; e_n=$((e_n - 1)); done
+	e_n=$(( $3 * 100 ))
+	while [ $e_n -gt 0 ] && alive "$1" "$2"; do sleep 0.01; e_n=$((e_n - 1)); done
 	! alive "$1" "$2"
 }
 
@@ -258,7 +293,7 @@ lease_read() {
 # Write a lease atomically: a temp file in the same folder, then mv.
 lease_write() {
 	w_f=$1; shift
-	w_t=$(dirname "$w_f")/.$(basename "$w_f").$$.tmp
+	w_t=${w_f%/*}/.${w_f##*/}.$$.tmp
 	printf '%s\n' "$@" >"$w_t" && mv -f "$w_t" "$w_f" || {
 		rm -f "$w_t"; return 1; }
 }
@@ -287,7 +322,8 @@ reclaim() {
 		[ -e "/sys/class/net/$l_tap" ] && ip link del "$l_tap" 2>/dev/null
 		# The address is the lease's name, checked: it goes into
 		# an nft script.
-		if r_n=$(ip2n "${1##*/}"); then
+		if ip2n "${1##*/}"; then
+			r_n=$ip_n
 			net_job_del "$l_tap" "$r_n" ||
 				warn "lease ${1##*/}: unable to remove the filter elements of $l_tap"
 		fi ;;
@@ -309,15 +345,23 @@ reclaim() {
 # private DIR...: each is a directory of ours that no one else can write
 # (else a local user could plant leases for root to act on).
 private() {
+	p_n=$#
 	for p_d; do
-		[ -d "$p_d" ] || continue
-		p_s=$(stat -c '%u %a' "$p_d") || die $EX_SYS "unable to stat $p_d"
-		case $p_s in
-		"$uid "*[0145][0145]) ;;
-		"$uid "*) die $EX_SYS "unable to use $p_d: writable by others (mode ${p_s#* }): chmod go-w it" ;;
-		*) die $EX_SYS "unable to use $p_d: owned by uid ${p_s%% *}, not $uid" ;;
-		esac
+		[ -d "$p_d" ] && set -- "$@" "$p_d"
 	done
+	shift "$p_n"
+	[ $# -gt 0 ] || return 0
+	# One stat for them all: it runs for every job.
+	p_s=$(stat -c '%u %a %n' "$@") || die $EX_SYS "unable to stat $*"
+	while read -r p_u p_m p_d; do
+		case $p_u.$p_m in
+		"$uid."*[0145][0145]) ;;
+		"$uid."*) die $EX_SYS "unable to use $p_d: writable by others (mode $p_m): chmod go-w it" ;;
+		*) die $EX_SYS "unable to use $p_d: owned by uid $p_u, not $uid" ;;
+		esac
+	done <<EOF
+$p_s
+EOF
 }
 
 # lease_take JOB TAP OWNER: under the lock, reclaim stale leases, then

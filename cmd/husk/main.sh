@@ -17,7 +17,7 @@ cmd_lease() {
 # would (image), resolved to the file itself.
 cmd_image() {
 	[ $# = 1 ] || usage
-	l=$(lang_image "$1") || die $EX_USAGE "unable to use language $1: not one of: $LANGS"
+	lang_image "$1" && l=$l_img || die $EX_USAGE "unable to use language $1: not one of: $LANGS"
 	i=$(image "$l") || exit $?
 	readlink -f "$i"
 }

@@ -2,11 +2,12 @@
 
 # Languages: husk's name, mkinitramfs's, the agent's.
 LANGS="sh python3 lua c node"
-lang_image() { case $1 in sh) echo sh ;; python|python3) echo python3 ;; lua) echo lua ;; c) echo c ;; node|js) echo node ;; *) return 1 ;; esac; }
-lang_agent() { case $1 in python|python3) echo python ;; js) echo node ;; *) echo "$1" ;; esac; }
+# Each sets a variable, l_img or l_agent (no process: they run for every job).
+lang_image() { case $1 in sh) l_img=sh ;; python|python3) l_img=python3 ;; lua) l_img=lua ;; c) l_img=c ;; node|js) l_img=node ;; *) return 1 ;; esac; }
+lang_agent() { case $1 in python|python3) l_agent=python ;; js) l_agent=node ;; *) l_agent=$1 ;; esac; }
 # The guest memory an image needs at least, in MiB (0: no bound but -m's):
 # node's image unpacks to 107 MB, held with its 39 MB archive at boot.
-lang_mem() { case $1 in node) echo 320 ;; *) echo 0 ;; esac; }
+lang_mem() { case $1 in node) l_mem=320 ;; *) l_mem=0 ;; esac; }
 
 # image LANG: the path of the language's initramfs, kept in
 # HUSK_IMAGES/LANG.  mkinitramfs builds it when it is missing, or is asked
@@ -17,12 +18,12 @@ lang_mem() { case $1 in node) echo 320 ;; *) echo 0 ;; esac; }
 image() {
 	dir=$HUSK_IMAGES/$1
 	cur=$dir/current.cpio.gz
-	mk=$(tool mkinitramfs) || mk=
-	modroot=$(dirname "$(dirname "$HUSK_KERNEL")")
-	kver=$(basename "$HUSK_KERNEL"); kver=${kver#vmlinuz-}
+	tool_at mkinitramfs && mk=$tool_p || mk=
+	modroot=${HUSK_KERNEL%/*}; modroot=${modroot%/*}
+	kver=${HUSK_KERNEL##*/}; kver=${kver#vmlinuz-}
 	if [ -f "$cur" ]; then
 		[ -n "$mk" ] || { echo "$cur"; return 0; }
-		mkd=$(dirname "$mk") stale=
+		mkd=${mk%/*} stale=
 		for f in "$mk" "$mkd/init" "$mkd/../bin/guest-agent" /bin/busybox \
 		    "$modroot/lib/modules/$kver/modules.dep"; do
 			[ "$f" -nt "$cur" ] && stale=1
@@ -55,22 +56,19 @@ teardown() {
 	trap '' INT TERM HUP
 	trap - CHLD
 	[ -n "$call_pid" ] && kill -TERM "$call_pid" 2>/dev/null
+	# The VM holds nothing to save: vmrun gets SIGTERM at once, and
+	# tears it down in milliseconds.
 	if [ -n "$vm_pid" ]; then
-		if [ -n "$ready" ] && alive "$vm_pid" "$vm_ticks"; then
-			timeout 2 "$agent" call -k "$rundir/token" -c 500 -n 1 \
-			    "$aaddr" shutdown >/dev/null 2>&1
-			wait_gone "$vm_pid" "$vm_ticks" "$HUSK_GRACE"
-		fi
-		stop "$vm_pid" "$vm_ticks" 2
+		stop "$vm_pid" "$vm_ticks" "$HUSK_GRACE"
 		wait "$vm_pid" 2>/dev/null
 	fi
 	[ -n "$call_pid" ] && wait "$call_pid" 2>/dev/null
 	# KVM's own worker thread for the VM is in the job's cgroup too,
 	# and leaves it a moment after vmrun: up to 2 s for it to go.
 	if [ -n "$cgroup" ]; then
-		t_n=40
+		t_n=200
 		until rmdir "$cgroup" 2>/dev/null || [ ! -d "$cgroup" ] || [ $t_n = 0 ]; do
-			sleep 0.05; t_n=$((t_n - 1))
+			sleep 0.01; t_n=$((t_n - 1))
 		done
 		[ -d "$cgroup" ] && warn "unable to remove the cgroup $cgroup: still in use"
 	fi
@@ -79,7 +77,7 @@ teardown() {
 	# is free another job may add its own for it.  A lease whose
 	# elements could not be removed is kept: the next run's reclaim
 	# tries again.
-	if [ -n "$netted" ] && ! net_job_del "$tap" "$(ip2n "$addr")"; then
+	if [ -n "$netted" ] && ! { ip2n "$addr" && net_job_del "$tap" "$ip_n"; }; then
 		warn "unable to remove the filter elements of $tap ($addr): its lease is left for the next run to reclaim"
 		lease=
 	fi
@@ -252,8 +250,9 @@ bridge() {
 	# The lease names the tap from here: its reclaim removes these.
 	netted=1
 	now_ms; nb_t=$ms
+	ip2n "$addr"
 	if ! nb_err=$( { net_base; net_nat
-	    net_elems "$tap" "$(ip2n "$addr")" net | sed 's/^/add /'; } | nft -f - 2>&1); then
+	    net_elems "$tap" "$ip_n" net | sed 's/^/add /'; } | nft -f - 2>&1); then
 		net_isolation_check ||
 			die $EX_SYS "unable to give the job --net: unable to isolate the guests on $HUSK_BRIDGE: $net_why (husk doctor)"
 		die $EX_SYS "unable to give the job --net: unable to isolate the guests on $HUSK_BRIDGE: nft failed: $(echo "$nb_err" | sed -n 1p)"
@@ -337,7 +336,7 @@ run_parse() {
 	case $HUSK_INSECURE in ''|1) ;; *) die $EX_USAGE "unable to parse HUSK_INSECURE $HUSK_INSECURE: not 1 or empty" ;; esac
 	case $HUSK_CGROUP in /*) ;; *) die $EX_USAGE "unable to use HUSK_CGROUP $HUSK_CGROUP: not an absolute path" ;; esac
 	ipcalc "$HUSK_POOL" "$HUSK_PREFIX"
-	img_lang=$(lang_image "$lang") ||
+	lang_image "$lang" && img_lang=$l_img ||
 		die $EX_USAGE "unable to run language $lang: not one of: $LANGS"
 	ws_parse
 	case $mode in
@@ -361,7 +360,8 @@ run_parse() {
 	# name is derived from it, 15 characters at most (IFNAMSIZ - 1).
 	job=${RELAY_ID:-$(date +%s).$$}
 	case $job in .*|*[!A-Za-z0-9._-]*) die $EX_USAGE "unable to use job id $job" ;; esac
-	tapname=hk$(printf '%s' "$job" | sha256sum | cut -c1-13)
+	tapname=
+	[ -z "$net" ] || tapname=hk$(printf '%s' "$job" | sha256sum | cut -c1-13)
 }
 
 # run_stage: the lease (addr, lease), the tools (vmrun, agent), the image
@@ -380,9 +380,10 @@ run_stage() {
 	aaddr=vsock:$rundir/v.sock:$HUSK_PORT
 
 	# What the VM needs; missing pieces are system errors (husk doctor).
-	vmrun=$(vmrun_tool) ||
+	vmrun_at && vmrun=$vt ||
 		die $EX_SYS "unable to find vmrun: run make (husk doctor)"
-	agent=$(tool guest-agent) || die $EX_SYS "unable to find guest-agent: run make"
+	tool_at guest-agent && agent=$tool_p ||
+		die $EX_SYS "unable to find guest-agent: run make"
 	[ -f "$HUSK_KERNEL" ] || die $EX_SYS "unable to find the kernel $HUSK_KERNEL: run make kernel or set HUSK_KERNEL (husk doctor)"
 	img=$(image "$img_lang") || exit $?
 
@@ -402,12 +403,15 @@ run_stage() {
 }
 
 # token_new DIR: a new random token in DIR/token (the umask's mode: 600
-# under husk's 077), and in token.
+# under husk's 077), and in token: 24 bytes of /dev/urandom in hex.
 token_new() {
-	od -An -tx1 -N24 /dev/urandom | tr -d ' \n' >"$1/token" &&
-		[ "$(wc -c <"$1/token")" = 48 ] ||
+	token=$(od -An -tx1 -N24 /dev/urandom) || token=
+	set -f; set -- "$1" $token; set +f
+	t_d=$1; shift
+	token=
+	for t_b; do token=$token$t_b; done
+	[ ${#token} = 48 ] && printf '%s' "$token" >"$t_d/token" ||
 		die $EX_SYS "unable to make a token from /dev/urandom"
-	token=$(cat "$1/token")
 }
 
 # ws_size: w_cz, the workspace's size on disk (an upper bound: what -x
@@ -436,7 +440,7 @@ ws_put() {
 # mem_fit: the guest memory the image (lang_mem) and the workspace need:
 # below it, the default is raised, and -m refused.
 mem_fit() {
-	m_need=$(lang_mem "$img_lang")
+	lang_mem "$img_lang"; m_need=$l_mem
 	if [ -n "$ws" ]; then
 		[ "$m_need" -ge 192 ] || m_need=192
 		m_need=$(( m_need + 2 * ((w_cz + 1048575) / 1048576) ))
@@ -459,7 +463,8 @@ jail() {
 	# Only root may give vmrun another uid: an ordinary user's vmrun
 	# runs as that user, under vmrun's seccomp filter.
 	[ -n "$HUSK_INSECURE" ] || [ "$uid" != 0 ] && return 0
-	j_id=$(( HUSK_JAIL_UID + $(ip2n "$addr") - net_n ))
+	ip2n "$addr"
+	j_id=$(( HUSK_JAIL_UID + ip_n - net_n ))
 	jail="--user $j_id:$j_id"
 	cgroup_ready || return 0
 	mkdir "$HUSK_CGROUP/$job" 2>/dev/null || return 0
@@ -470,35 +475,34 @@ jail() {
 # cgroup_usable: HUSK_CGROUP's parent is a cgroup v2 directory with the
 # memory and pids controllers.
 cgroup_usable() {
-	c_p=$(dirname "$HUSK_CGROUP")
+	c_p=${HUSK_CGROUP%/*}
 	# (only a cgroup v2 directory has cgroup.controllers)
-	grep -qw memory "$c_p/cgroup.controllers" 2>/dev/null &&
-	grep -qw pids "$c_p/cgroup.controllers"
+	has_words "$c_p/cgroup.controllers" memory pids
 }
 # cgroup_ready: and HUSK_CGROUP hands both to its children (made and
 # enabled on the way).
 cgroup_ready() {
 	cgroup_usable || return 1
-	if ! grep -qw memory "$HUSK_CGROUP/cgroup.subtree_control" 2>/dev/null ||
-	   ! grep -qw pids "$HUSK_CGROUP/cgroup.subtree_control"; then
+	if ! has_words "$HUSK_CGROUP/cgroup.subtree_control" memory pids; then
 		mkdir -p "$HUSK_CGROUP" &&
 		echo "+memory +pids" >"$c_p/cgroup.subtree_control" &&
 		echo "+memory +pids" >"$HUSK_CGROUP/cgroup.subtree_control"
 	fi 2>/dev/null
 }
 
-# kcmdline: the kernel command line of a job's VM, without --net's words.
+# kcmdline: kcl, the kernel command line of a job's VM, before --net's
+# words and HUSK_APPEND.
 # cryptomgr.notests: the kernel's crypto self-tests took 0.2 s of its 1.3 s
 # boot (initcall_debug), and a job's VM uses no kernel crypto.
 kcmdline() {
-	echo "console=ttyS0 panic=-1 quiet cryptomgr.notests husk.port=$HUSK_PORT $HUSK_APPEND"
+	kcl="console=ttyS0 panic=-1 quiet cryptomgr.notests husk.port=$HUSK_PORT"
 }
 
 # run_boot: with --net the bridge and the tap's fence; then the job's VM,
 # booted or restored from the snapshot snap: vmrun in the background
 # (vm_pid, vm_ticks), written into the lease.
 run_boot() {
-	cmdline=$(kcmdline)
+	kcmdline; cmdline=$kcl
 	vmnet=
 	if [ -n "$net" ]; then
 		# vmrun creates the tap (TUNSETIFF on a new name) and it is
@@ -509,8 +513,10 @@ run_boot() {
 		[ -e "/sys/class/net/$tap" ] && ip link del "$tap" 2>/dev/null
 		bridge
 		cmdline="$cmdline husk.ip=$addr/$prefix husk.gw=$gateway"
-		vmnet="-n tap=$tap,mac=$(ip2mac "$(ip2n "$addr")")"
+		ip2n "$addr"
+		vmnet="-n tap=$tap,mac=$(ip2mac "$ip_n")"
 	fi
+	cmdline="$cmdline $HUSK_APPEND"
 	if [ -n "$snap" ]; then
 		set -- --restore "$snap"
 	else
@@ -525,7 +531,7 @@ run_boot() {
 	# signal, where setpriv(1) can set one; else the next run's reclaim
 	# stops it.
 	pdeath=
-	setpriv --help 2>&1 | grep -q -e --pdeathsig && pdeath="setpriv --pdeathsig TERM --"
+	pdeathsig && pdeath="setpriv --pdeathsig TERM --"
 	# Verbose: vmrun -v too, which says where a guest that hangs stood.
 	# The guest's CID is its own: each vmrun's vsock is a device of its
 	# own, not the host's vhost, so no two VMs can meet on it.
@@ -540,6 +546,21 @@ run_boot() {
 	lease_write "$lease" "owner $$ $own_ticks" "vmrun $vm_pid $vm_ticks" \
 	    "tap $tap" "job $job" "dir $rundir" ||
 		die $EX_SYS "unable to write the lease $lease"
+}
+
+# probe: is the agent up?  Its /health; a restored one's rekey instead,
+# which it takes before anything else: this job's token, fresh entropy
+# and the time, for it has the snapshot's token, random state and clock,
+# as every VM restored from it (guest-agent.8 rekey).  Within c ms for
+# the connection, w s for the answer.
+probe() {
+	if [ -n "$snap" ]; then
+		timeout $(( w + 1 )) "$agent" call -k "$snap/token" -c "$c" -w "$c" \
+		    -n 1 "$aaddr" rekey "$rundir/token" >/dev/null 2>&1
+	else
+		timeout $(( w + 1 )) "$agent" call -c "$c" -w "$c" -n 1 \
+		    "$aaddr" health >/dev/null 2>&1
+	fi
 }
 
 # run_ready: with --net the tap on the bridge; then the agent's /health,
@@ -576,10 +597,10 @@ run_ready() {
 		# then failed every time, to the deadline.
 		c=$(( left < 1000 ? left : 1000 ))
 		w=$(( left < 1000 ? 1 : left < 5000 ? left / 1000 : 5 ))
-		if [ "$attached" = 1 ] || [ ! -S "$rundir/v.sock" ]; then
+		# (call -w waits for vmrun's socket too.)
+		if [ "$attached" = 1 ]; then
 			sleep 0.02
-		elif timeout $(( w + 1 )) "$agent" call -c "$c" -w "$c" -n 1 \
-		    "$aaddr" health >/dev/null 2>&1; then
+		elif probe; then
 			break
 		else
 			# A refused connection returns at once: do not spin.
@@ -587,26 +608,21 @@ run_ready() {
 		fi
 	done
 	ready=1
-	# A restored agent has the snapshot's token, random state and clock,
-	# as every VM restored from it: it takes this job's token, fresh
-	# entropy and the time before anything else (guest-agent.8 rekey).
-	if [ -n "$snap" ]; then
-		"$agent" call -k "$snap/token" -c 5000 -n 1 "$aaddr" rekey \
-		    "$rundir/token" >/dev/null ||
-			die $EX_BOOT "unable to rekey the agent restored from $snap (see above)"
-	fi
 	now_ms; info "job $job: agent up after $(( ms - t0 )) ms${snap:+ (restored from $snap)}"
 }
 
 ### Snapshots: husk snapshot, and husk run restoring from one.
 
-# snap_key MEM VCPUS: what a snapshot of the image img is bound to: its
-# kernel, image and vmrun (device, inode, size and mtime of each), the
-# guest memory and vCPUs, the agent's port and HUSK_APPEND.  A snapshot
-# whose key differs is stale, and not used.
+# snap_key MEM VCPUS: s_k, what a snapshot of the image img is bound to:
+# its kernel, image and vmrun (device, inode, size and mtime of each), the
+# guest memory and vCPUs, the agent's port and HUSK_APPEND; and s_o, the
+# owner and mode of its folder s_d (one stat: it runs for every job).  A
+# snapshot whose key differs is stale, and not used.
 snap_key() {
-	echo "husk-snapshot 1 mem $1 vcpus $2 port $HUSK_PORT append $HUSK_APPEND" &&
-	stat -L -c '%d %i %s %Y %n' "$HUSK_KERNEL" "$img" "$vmrun"
+	s_k=$(stat -L -c '%u %a %d %i %s %Y %n' "$s_d" "$HUSK_KERNEL" "$img" "$vmrun") ||
+		return 1
+	s_o=${s_k%%"$NL"*}
+	s_k="husk-snapshot 1 mem $1 vcpus $2 port $HUSK_PORT append $HUSK_APPEND$NL${s_k#*"$NL"}"
 }
 
 # snap_pick: snap, the image's snapshot directory if husk run restores
@@ -622,12 +638,15 @@ snap_pick() {
 	esac
 	s_d=$HUSK_IMAGES/$img_lang.snap
 	[ -z "$net" ] && [ -z "$ws" ] && [ -f "$s_d/key" ] || return 0
-	case $(stat -c '%u %a' "$s_d") in
-	"$uid "*[0145][0145]) ;;
+	snap_key "$mem" "$vcpus" 2>/dev/null || return 0
+	s_m=${s_o#* }
+	case ${s_o%% *}.${s_m%% *} in
+	"$uid."*[0145][0145]) ;;
 	*) warn "unable to use the snapshot $s_d: not ours alone (owner, mode): booting"; return 0 ;;
 	esac
-	s_k=$(snap_key "$mem" "$vcpus") || return 0
-	if [ "$s_k" != "$(cat "$s_d/key")" ]; then
+	s_f=
+	while IFS= read -r s_l; do s_f=$s_f${s_f:+$NL}$s_l; done <"$s_d/key"
+	if [ "$s_k" != "$s_f" ]; then
 		info "the snapshot $s_d is stale (its kernel, image, vmrun, memory or vCPUs differ): booting"
 		return 0
 	fi
@@ -654,16 +673,17 @@ cmd_snapshot() {
 	num HUSK_BOOT_TIMEOUT "$HUSK_BOOT_TIMEOUT" 1 3600
 	num HUSK_PORT "$HUSK_PORT" 1 65535
 	num HUSK_CONSOLE_MAX "$HUSK_CONSOLE_MAX" 1024 1073741824
-	img_lang=$(lang_image "$lang") ||
+	lang_image "$lang" && img_lang=$l_img ||
 		die $EX_USAGE "unable to snapshot language $lang: not one of: $LANGS"
-	vmrun=$(vmrun_tool) ||
+	vmrun_at && vmrun=$vt ||
 		die $EX_SYS "unable to find vmrun: run make (husk doctor)"
 	[ -f "$HUSK_KERNEL" ] || die $EX_SYS "unable to find the kernel $HUSK_KERNEL: run make kernel or set HUSK_KERNEL (husk doctor)"
 	img=$(image "$img_lang") || exit $?
 	mem=$HUSK_MEM vcpus=$HUSK_VCPUS
-	m_need=$(lang_mem "$img_lang")
+	kcmdline
+	lang_mem "$img_lang"; m_need=$l_mem
 	[ "$mem" -ge "$m_need" ] || mem=$m_need
-	s_d=$HUSK_IMAGES/$img_lang.snap s_t=$HUSK_IMAGES/.$img_lang.snap.$$
+	s_t=$HUSK_IMAGES/.$img_lang.snap.$$
 	trap 'rm -rf "$s_t"' EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
@@ -676,7 +696,7 @@ cmd_snapshot() {
 	# In the foreground, bounded: a signal to us reaches timeout's
 	# group, and vmrun's TERM ends the VM.
 	timeout "$HUSK_BOOT_TIMEOUT" "$vmrun" --snapshot "$s_t" -k "$HUSK_KERNEL" \
-	    -i "$img" -a "$(kcmdline) husk.snapshot" -A "$s_t/cmdline" \
+	    -i "$img" -a "$kcl husk.snapshot $HUSK_APPEND" -A "$s_t/cmdline" \
 	    -m "$mem" -c "$vcpus" --vsock "cid=3,uds=$s_t/v.sock" \
 	    --console "$s_t/console" --console-max "$HUSK_CONSOLE_MAX" </dev/null
 	st=$?
@@ -687,11 +707,13 @@ cmd_snapshot() {
 		tail -n 20 "$s_t/console" 2>/dev/null | sed 's/^/  /' >&2
 		exit $EX_BOOT
 	fi
-	snap_key "$mem" "$vcpus" >"$s_t/key" &&
+	s_d=$s_t
+	snap_key "$mem" "$vcpus" && printf '%s\n' "$s_k" >"$s_t/key" &&
 	rm -f "$s_t/cmdline" "$s_t/console" "$s_t/v.sock" ||
 		die $EX_SYS "unable to write $s_t/key"
 	# Into place: the old one aside first (mv of a directory onto one
 	# would go inside it); a VM restored from it keeps its mapping.
+	s_d=$HUSK_IMAGES/$img_lang.snap
 	[ -d "$s_d" ] && { mv "$s_d" "$s_t.old" || die $EX_SYS "unable to replace $s_d"; }
 	mv "$s_t" "$s_d" || die $EX_SYS "unable to rename $s_t to $s_d"
 	rm -rf "$s_t.old"
@@ -706,7 +728,8 @@ run_job() {
 	if [ "$mode" = a ]; then
 		set -- exec "$@"
 	else
-		set -- run "$(lang_agent "$lang")" "$rundir/code"
+		lang_agent "$lang"
+		set -- run "$l_agent" "$rundir/code"
 	fi
 	j_in=-I
 	[ "$mode" = f ] && [ "$file" = - ] && j_in=

@@ -126,7 +126,7 @@ test_expect_success 'the console file stays within HUSK_CONSOLE_MAX: its head an
 	rm -f out err
 	HUSK_CONSOLE_MAX=16384 husk run -c "i=0; while [ \$i -lt 3000 ]; do echo console-line-\$i; i=\$((i+1)); done >/dev/ttyS0; echo written; sleep 600" >out 2>err &
 	h=$! &&
-	wait_for "grep -q written out" 120 &&
+	{ wait_for "grep -q written out" 120 || { cat err; false; }; } &&
 	cp state/run/*/console console.copy;
 	kill -TERM $h; wait $h;
 	s=$(wc -c <console.copy) && note "console after 3000 lines: $s bytes (bound 16384)" &&
