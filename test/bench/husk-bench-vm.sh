@@ -124,5 +124,53 @@ test_expect_success "husk run -C with 50 MB in 5,000 files: against none, and ag
 	note "husk run: no workspace $a s; -C 50 MB/5,000 files (tar after boot) $b s, +$(echo "$b $a" | awk "{ printf \"%.2f\", \$1 - \$2 }") s; bare boot to init $c s, with the tree as a second cpio $d s, +$(echo "$d $c" | awk "{ printf \"%.2f\", \$1 - \$2 }") s (n=3 each)" &&
 	rm -rf tree tree.cpio && clean
 '
+# Snapshots (husk(1) Snapshots): husk run echo hi restored from the sh
+# image's snapshot against a cold one (HUSK_SNAPSHOT=0), alternating; the
+# restore alone (vmrun --restore to the agent's /health); and the memory
+# of five idle VMs restored against five booted: the sums over their
+# vmrun processes of RSS (a shared page counts in each) and PSS (a shared
+# page divided among its sharers).
+idle5() {
+	: >idle.pids && rm -f idle.out.* &&
+	for i in 1 2 3 4 5; do
+		husk run -c "echo started; sleep 600" >idle.out.$i 2>/dev/null &
+		echo $! >>idle.pids
+	done &&
+	wait_for "test \$(cat idle.out.* | grep -c started) = 5" 300 1000 || return 1
+	rss=0 pss=0
+	for p in /proc/[0-9]*; do
+		read -r c <$p/comm 2>/dev/null && test "$c" = vmrun || continue
+		set -- $(awk "/^Rss:/ { r = \$2 } /^Pss:/ { p = \$2 } END { print r + 0, p + 0 }" $p/smaps_rollup)
+		rss=$((rss + $1)) pss=$((pss + $2))
+	done
+	note "5 idle VMs, $1: RSS sum $((rss / 1024)) MiB, PSS sum $((pss / 1024)) MiB"
+	kill $(cat idle.pids) && wait
+}
+test_expect_success "husk run echo hi from a snapshot vs cold, $N runs each; vmrun --restore alone; 5 idle VMs" '
+	husk snapshot >/dev/null &&
+	i=0 && : >warm.t && : >cold.t &&
+	while [ $i -lt $N ]; do
+		t=$(now) && HUSK_VERBOSE=1 husk run -c "echo hi" >out 2>err && since $t >>warm.t &&
+		grep -q "restored from" err &&
+		t=$(now) && HUSK_SNAPSHOT=0 husk run -c "echo hi" >out2 && since $t >>cold.t &&
+		echo hi >want && test_cmp want out && test_cmp want out2 || return 1
+		i=$((i + 1))
+	done &&
+	a=$(median <warm.t) && b=$(median <cold.t) &&
+	note "husk run echo hi from a snapshot: median $a s; cold: $b s (n=$N each); ratio $(echo "$a $b" | awk "{ printf \"%.3f\", \$1 / \$2 }") (goal: at most 0.1)" &&
+	i=0 && : >rs.t &&
+	while [ $i -lt $N ]; do
+		rm -rf r && mkdir r && t=$(now) || return 1
+		vmrun --restore "$HUSK_IMAGES/sh.snap" -m $HUSK_MEM -c 1 \
+		    --vsock cid=3,uds=$PWD/r/v.sock --console none </dev/null &
+		v=$!
+		guest-agent call -c 5000 -w 5000 -n 1 vsock:$PWD/r/v.sock:8000 health >/dev/null &&
+		since $t >>rs.t; r=$?
+		kill $v; wait $v; test $r = 0 || return 1
+		i=$((i + 1))
+	done &&
+	note "vmrun --restore to the agent answering /health: median $(median <rs.t) s (n=$N)" &&
+	idle5 restored && export HUSK_SNAPSHOT=0 && idle5 booted && unset HUSK_SNAPSHOT && clean
+'
 figures
 test_done

@@ -17,6 +17,9 @@
 #   - husk run -C with a 50 MB tree of 5,000 files (a tar over the agent
 #     after boot) against no workspace, and what the other way measured,
 #     the tree as a cpio appended to the image, adds to a bare boot;
+#   - husk run -c 'echo hi' restored from a snapshot against a cold one
+#     (HUSK_SNAPSHOT=0), vmrun --restore alone, and the RSS and PSS sums
+#     of 5 idle restored VMs against 5 booted ones;
 #   - from the same rig run's t5020 and t5030: 64 MiB each way between
 #     L1 and a guest over virtio-net (TCP) and over virtio-vsock, seconds
 #     (the figures of those tests).
