@@ -93,7 +93,7 @@ snap_plain(struct vm *vm, const char *name, void *p, size_t len)
 
 /* A device's state into buf: its length, 0 if it does not fit. */
 static size_t
-dev_save(struct snap_dev *d, void *buf, size_t max)
+dev_save(const struct snap_dev *d, void *buf, size_t max)
 {
 	if (d->save)
 		return d->save(d->arg, buf, max);
@@ -112,6 +112,36 @@ dev_load(struct snap_dev *d, const void *buf, size_t len, const char **why)
 		return *why = "its state has another size", -1;
 	memcpy(d->p, buf, len);
 	return 0;
+}
+
+static struct snap_dev *
+dev_find(struct vm *vm, const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < vm->nstates; i++)
+		if (!strcmp(vm->states[i].name, name))
+			return &vm->states[i];
+	return 0;
+}
+
+size_t
+snap_save_dev(struct vm *vm, const char *name, void *buf, size_t max)
+{
+	struct snap_dev *d = dev_find(vm, name);
+
+	return d ? dev_save(d, buf, max) : 0;
+}
+
+int
+snap_load_dev(struct vm *vm, const char *name, const void *buf, size_t len,
+    const char **why)
+{
+	struct snap_dev *d = dev_find(vm, name);
+
+	if (!d)
+		return *why = "no such device", -1;
+	return dev_load(d, buf, len, why);
 }
 
 /* vmrun's GNU build id (linked with --build-id): its first note of that
@@ -196,10 +226,10 @@ snap_prepare(struct vm *vm, const char *d)
 		err_warnsys("unable to open the snapshot directory %s", d);
 		return -1;
 	}
-	mem_fd = openat(dfd, "mem", O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW |
-	    O_CLOEXEC, 0600);
-	state_fd = openat(dfd, "state", O_RDWR | O_CREAT | O_TRUNC |
-	    O_NOFOLLOW | O_CLOEXEC, 0600);
+	/* New files only: one a restored VM maps must not change. */
+	mem_fd = openat(dfd, "mem", O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	state_fd = openat(dfd, "state", O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600);
 	close(dfd);
 	if (mem_fd < 0 || state_fd < 0) {
 		err_warnsys("unable to create the snapshot files in %s", d);
@@ -325,7 +355,7 @@ snap_save(struct vm *vm)
 	}
 	for (i = 0; i < vm->nstates; i++) {
 		uint8_t buf[SNAP_DEV_BUF];
-		size_t n = dev_save(&vm->states[i], buf, sizeof buf);
+		size_t n = snap_save_dev(vm, vm->states[i].name, buf, sizeof buf);
 		void *p;
 		if (!(p = out_sect(&o, vm->states[i].name, n)))
 			goto fail;
@@ -396,7 +426,6 @@ check_sects(struct vm *vm)
 	size_t off = sizeof(struct snap_hdr);
 	static char why[80];
 	long long n;
-	unsigned i;
 
 	while (off + sizeof(struct snap_sect) <= state_len) {
 		struct snap_sect s;
@@ -411,10 +440,7 @@ check_sects(struct vm *vm)
 		if (!strcmp(s.name, "vm") || (!strncmp(s.name, "cpu", 3) &&
 		    num_parse(s.name + 3, 0, vm->ncpus - 1, &n) == 0))
 			continue;
-		for (i = 0; i < vm->nstates &&
-		    strcmp(vm->states[i].name, s.name); i++)
-			;
-		if (i == vm->nstates) {
+		if (!dev_find(vm, s.name)) {
 			snprintf(why, sizeof why, "it has a device this VM "
 			    "has not: %s", s.name);
 			return why;
@@ -423,9 +449,34 @@ check_sects(struct vm *vm)
 	return "its state is unfinished (no end)";
 }
 
+/* A snapshot file vmrun takes: a regular file of its own user, which no
+ * one else may write (else they would choose the guest it runs).  NULL,
+ * or why not. */
+static const char *
+file_why(int fd, const char *what)
+{
+	static char why[80];
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		snprintf(why, sizeof why, "unable to stat its %s: %s", what,
+		    strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		snprintf(why, sizeof why, "its %s is not a regular file", what);
+	else if (st.st_uid != geteuid())
+		snprintf(why, sizeof why, "its %s is uid %u's, not ours", what,
+		    (unsigned)st.st_uid);
+	else if (st.st_mode & 022)
+		snprintf(why, sizeof why, "its %s is writable by others", what);
+	else
+		return 0;
+	return why;
+}
+
 int
 snap_open(struct vm *vm, const char *d)
 {
+	const char *p;
 	struct snap_hdr h;
 	uint8_t b[SNAP_BUILD];
 	struct stat st;
@@ -436,8 +487,9 @@ snap_open(struct vm *vm, const char *d)
 	if ((dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		return refuse(strerror(errno));
 	}
-	fd = openat(dfd, "state", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	mem_fd = openat(dfd, "mem", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO in their place must not hang us. */
+	fd = openat(dfd, "state", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	mem_fd = openat(dfd, "mem", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	close(dfd);
 	if (fd < 0 || mem_fd < 0 || fstat(fd, &st) < 0) {
 		snprintf(why, sizeof why, "unable to open its files: %s",
@@ -445,6 +497,10 @@ snap_open(struct vm *vm, const char *d)
 		if (fd >= 0)
 			close(fd);
 		return refuse(why);
+	}
+	if ((p = file_why(fd, "state")) || (p = file_why(mem_fd, "memory"))) {
+		close(fd);
+		return refuse(p);
 	}
 	if (st.st_size < (off_t)sizeof h || st.st_size > SNAP_STATE_MAX) {
 		close(fd);
@@ -528,7 +584,7 @@ snap_restore(struct vm *vm)
 			    "not: %s", d->name);
 			return refuse(msg);
 		}
-		if (dev_load(d, p, len, &why) < 0) {
+		if (snap_load_dev(vm, d->name, p, len, &why) < 0) {
 			snprintf(msg, sizeof msg, "%s: %s", d->name, why);
 			return refuse(msg);
 		}

@@ -21,8 +21,9 @@
  *          CPUID it ran with), one per device that has state ("uart",
  *          "i8042", "rtc", "vsock"), and "end" last: a state without it
  *          was not finished.
- * A failed save leaves both files empty.  A restore refuses, with the
- * reason, a state from another vmrun build (build id), another CPU model
+ * Both are new files (O_EXCL).  A failed save leaves them empty.  A
+ * restore refuses, with the reason, files that are not regular, not its
+ * user's or writable by others, a state from another vmrun build (build id), another CPU model
  * (the CPUID this host would give differs), another RAM size or vCPU
  * count, another device set, or one unfinished or damaged. */
 #ifndef VMM_SNAPSHOT_H
@@ -73,8 +74,17 @@ int snap_register(struct vm *vm, const char *name,
     size_t (*save)(void *, void *, size_t),
     int (*load)(void *, const void *, size_t, const char **), void *arg);
 
+/* A device's state, by name, saved into buf (its length; 0 if none or
+ * too long) or taken back (0, or -1 with *why: every device checks the
+ * values it is given).  snap_save and snap_restore use them; so do tests. */
+size_t snap_save_dev(struct vm *vm, const char *name, void *buf, size_t max);
+int snap_load_dev(struct vm *vm, const char *name, const void *buf, size_t len,
+    const char **why);
 /* A device whose state is len plain bytes at p, saved and set back as
- * they are (read only with every thread stopped, or not yet started). */
+ * they are (read only with every thread stopped, or not yet started):
+ * only for a state no value of which can break the device (none is an
+ * index, a size or a pointer); else snap_register with a load that
+ * checks. */
 int snap_plain(struct vm *vm, const char *name, void *p, size_t len);
 
 /* --snapshot DIR, at setup (before the jail): create DIR/mem and

@@ -226,6 +226,44 @@ console_input(void *ctx, const void *buf, size_t len)
 	return uart_input(ctx, buf, len);
 }
 
+/* Snapshots (snapshot.h); a ring position past the ring is refused. */
+static size_t
+uart_save(void *arg, void *buf, size_t max)
+{
+	struct uart *u = arg;
+	struct uart_state *s = buf;
+
+	if (max < sizeof *s)
+		return 0;
+	pthread_mutex_lock(&u->lock);
+	*s = (struct uart_state){ u->dll, u->dlm, u->ier, u->fcr, u->lcr,
+	    u->mcr, u->lsr, u->msr, u->scr, u->thri, u->irq_level, u->rx_head,
+	    u->rx_len, { 0 } };
+	memcpy(s->rx, u->rx, sizeof s->rx);
+	pthread_mutex_unlock(&u->lock);
+	return sizeof *s;
+}
+
+static int
+uart_load(void *arg, const void *buf, size_t len, const char **why)
+{
+	struct uart *u = arg;
+	const struct uart_state *s = buf;
+
+	if (len != sizeof *s)
+		return *why = "its uart state has another size", -1;
+	if (s->rx_head >= UART_RX_SIZE || s->rx_len > UART_RX_SIZE)
+		return *why = "its uart's receive ring is out of bounds", -1;
+	pthread_mutex_lock(&u->lock);
+	u->dll = s->dll; u->dlm = s->dlm; u->ier = s->ier; u->fcr = s->fcr;
+	u->lcr = s->lcr; u->mcr = s->mcr; u->lsr = s->lsr; u->msr = s->msr;
+	u->scr = s->scr; u->thri = s->thri; u->irq_level = !!s->irq_level;
+	u->rx_head = s->rx_head; u->rx_len = s->rx_len;
+	memcpy(u->rx, s->rx, sizeof u->rx);
+	pthread_mutex_unlock(&u->lock);
+	return 0;
+}
+
 /* COM1, the console. */
 static struct uart com1;
 
@@ -235,8 +273,7 @@ com1_init(struct vm *vm)
 	uart_init(&com1, vm, PORT_COM1, IRQ_COM1, vm->cfg.console_out);
 	vm->console_input = console_input;
 	vm->console_ctx = &com1;
-	if (snap_plain(vm, "uart", &com1.dll, (char *)(&com1.irq_level + 1) -
-	    (char *)&com1.dll) < 0)
+	if (snap_register(vm, "uart", uart_save, uart_load, &com1) < 0)
 		return -1;
 	return bus_register(vm->pio, &com1.dev);
 }

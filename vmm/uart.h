@@ -20,12 +20,20 @@ struct uart {
 	uint8_t rx[UART_RX_SIZE];   /* ring of received bytes */
 	size_t rx_head, rx_len;
 	int irq_level;              /* last level driven on the IRQ line */
-	/* (dll to here: the state a snapshot keeps) */
 	int out_fd;                 /* transmitted bytes go here; -1: dropped */
 	struct capfile out;         /* out_fd, bounded by vm->cfg.console_max */
 	struct vm *vm;              /* for the IRQ line; NULL in unit tests */
 	unsigned irq;
 	struct bus_dev dev;
+};
+
+/* The state a snapshot keeps (snapshot.h): the registers and the
+ * receive ring. */
+struct uart_state {
+	uint8_t dll, dlm, ier, fcr, lcr, mcr, lsr, msr, scr;
+	int thri, irq_level;
+	size_t rx_head, rx_len;
+	uint8_t rx[UART_RX_SIZE];
 };
 
 /* Reset state; the device window is base..base+8. */

@@ -443,6 +443,11 @@ virtio_mmio_load(struct virtio_mmio *t, const struct virtio_mmio_state *s,
 		*why = "its device offered other features";
 		goto out;
 	}
+	if ((s->acked & ~s->offered) || (s->status & ~0xffu) ||
+	    (s->isr & ~(uint32_t)(VIRTIO_INT_USED | VIRTIO_INT_CONFIG))) {
+		*why = "its virtio transport state is impossible";
+		goto out;
+	}
 	t->status = s->status;
 	t->dev_feat_sel = s->dev_feat_sel;
 	t->drv_feat_sel = s->drv_feat_sel;

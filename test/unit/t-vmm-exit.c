@@ -7,7 +7,9 @@
 
 #include "err.h"
 #include "layout.h"
+#include "snapshot.h"
 #include "tap.h"
+#include "uart.h"
 #include "vcpu.h"
 #include "vm.h"
 
@@ -192,6 +194,38 @@ main(void)
 	ok(vm_status(&vm) == VM_EXIT_POWEROFF,
 	    "ACPI S5 sleep: stop with status 0 (poweroff)");
 	done(&vm);
+
+	/* A snapshot's device state is checked before it is taken back:
+	 * a register index or a ring position past its array is refused
+	 * (vmrun.8 SNAPSHOTS: "one ... damaged" is refused). */
+	{
+		uint8_t buf[SNAP_DEV_BUF];
+		struct uart_state *u = (void *)buf;
+		const char *why = "";
+		size_t n;
+
+		fresh(&vm);
+		n = snap_save_dev(&vm, "rtc", buf, sizeof buf);
+		ok(n > 0 && snap_load_dev(&vm, "rtc", buf, n, &why) == 0,
+		    "rtc state: saved and taken back");
+		buf[0] = 0xa7;  /* its register index, past the 128 */
+		ok(snap_load_dev(&vm, "rtc", buf, n, &why) < 0,
+		    "rtc state with an index of 0xa7: refused (%s)", why);
+		n = snap_save_dev(&vm, "uart", buf, sizeof buf);
+		ok(n == sizeof *u && snap_load_dev(&vm, "uart", buf, n, &why) == 0,
+		    "uart state: saved and taken back");
+		u->rx_head = (size_t)1 << 40;
+		ok(snap_load_dev(&vm, "uart", buf, n, &why) < 0,
+		    "uart state with its ring's head past the ring: refused (%s)", why);
+		u->rx_head = 0;
+		u->rx_len = UART_RX_SIZE + 1;
+		ok(snap_load_dev(&vm, "uart", buf, n, &why) < 0,
+		    "uart state with more bytes than its ring: refused (%s)", why);
+		ok(snap_load_dev(&vm, "uart", buf, n - 1, &why) < 0 &&
+		    snap_load_dev(&vm, "nothing", buf, n, &why) < 0,
+		    "a state of another size, or for no device: refused");
+		done(&vm);
+	}
 
 	ok(ends(KVM_EXIT_SHUTDOWN, 0) == VM_EXIT_RESET, "triple fault: status 2");
 	ok(ends(KVM_EXIT_SYSTEM_EVENT, KVM_SYSTEM_EVENT_SHUTDOWN) == VM_EXIT_POWEROFF,

@@ -110,6 +110,18 @@ test_expect_success 'not a snapshot, or one unfinished: refused' '
 	refused "its state is not a vmrun snapshot"
 '
 
+test_expect_success 'a snapshot file others may write, or not a file: refused' '
+	copy && chmod 666 bad/state && refused "its state is writable by others" &&
+	copy && rm bad/state && mkfifo bad/state && refused "its state is not a regular file"
+'
+test_expect_success '--snapshot into a folder with a snapshot already: refused, it stays' '
+	cp snap/state state.before &&
+	{ boot --snapshot snap -e exit.txt >out 2>err </dev/null; st=$?; } &&
+	cat err && test $st = 111 &&
+	grep -q "unable to create the snapshot files in snap: File exists" err &&
+	cmp state.before snap/state
+'
+
 test_expect_success 'usage: --restore takes no kernel, initrd or command line; no -n' '
 	{ vmrun --restore snap -k "$kernel" 2>err; test $? = 100; } &&
 	{ vmrun --restore snap -a x 2>err; test $? = 100; } &&
