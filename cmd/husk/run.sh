@@ -555,7 +555,13 @@ run_boot() {
 # the connection, w s for the answer.
 probe() {
 	if [ -n "$snap" ]; then
-		timeout $(( w + 1 )) "$agent" call -k "$snap/token" -c "$c" -w "$c" \
+		timeout $(( w + 1 )) "$agent" call -k "$rundir/snap.token" -c "$c" \
+		    -w "$c" -n 1 "$aaddr" rekey "$rundir/token" >/dev/null 2>&1
+		# 100, refused: if an earlier rekey's answer was lost, the
+		# agent has this job's token already.
+		p_st=$?
+		[ $p_st = 100 ] || return $p_st
+		timeout $(( w + 1 )) "$agent" call -k "$rundir/token" -c "$c" \
 		    -n 1 "$aaddr" rekey "$rundir/token" >/dev/null 2>&1
 	else
 		timeout $(( w + 1 )) "$agent" call -c "$c" -w "$c" -n 1 \
@@ -614,21 +620,43 @@ run_ready() {
 ### Snapshots: husk snapshot, and husk run restoring from one.
 
 # snap_key MEM VCPUS: s_k, what a snapshot of the image img is bound to:
-# its kernel, image and vmrun (device, inode, size and mtime of each), the
-# guest memory and vCPUs, the agent's port and HUSK_APPEND; and s_o, the
-# owner and mode of its folder s_d (one stat: it runs for every job).  A
-# snapshot whose key differs is stale, and not used.
+# its kernel, image and vmrun (owner, mode, device, inode, size and mtime
+# of each), the guest memory and vCPUs, the agent's port and HUSK_APPEND.
+# A snapshot whose key differs is stale, and not used.
 snap_key() {
-	s_k=$(stat -L -c '%u %a %d %i %s %Y %n' "$s_d" "$HUSK_KERNEL" "$img" "$vmrun") ||
-		return 1
-	s_o=${s_k%%"$NL"*}
-	s_k="husk-snapshot 1 mem $1 vcpus $2 port $HUSK_PORT append $HUSK_APPEND$NL${s_k#*"$NL"}"
+	s_k=$(stat -L -c '%u %a %d %i %s %Y %n' "$HUSK_KERNEL" "$img" "$vmrun") &&
+	s_k="husk-snapshot 1 mem $1 vcpus $2 port $HUSK_PORT append $HUSK_APPEND$NL$s_k"
+}
+
+# snap_mine: HUSK_IMAGES is writable by no one but its owner, root or us,
+# and the snapshot folder s_d (not a link) and its files are ours, and
+# writable by no one else: whoever could write them would choose the
+# memory and state a job's VM starts from.  One stat (it runs for every
+# job); false, with a warning, if not.
+snap_mine() {
+	s_o=$(stat -c '%u %a %F' "$HUSK_IMAGES" "$s_d" "$s_d/mem" "$s_d/state" \
+	    "$s_d/token" "$s_d/key" 2>/dev/null) && s_n=0 &&
+	while read -r s_u s_m s_t; do
+		case $s_n.$s_u.$s_m.$s_t in
+		0."$uid".*[0145][0145].directory|0.0.*[0145][0145].directory) ;;
+		1."$uid".*[0145][0145].directory) ;;
+		[2-5]."$uid".*[0145][0145].regular*) ;;
+		*) s_n=x; break ;;
+		esac
+		s_n=$((s_n + 1))
+	done <<EOF
+$s_o
+EOF
+	[ "$s_n" = 6 ] && return 0
+	warn "unable to use the snapshot $s_d: not ours alone (owner, mode, or HUSK_IMAGES writable by others): booting"
+	return 1
 }
 
 # snap_pick: snap, the image's snapshot directory if husk run restores
 # from it: HUSK_SNAPSHOT is not 0, the job has no --net and no workspace
-# (-C), the directory is ours and no one else's to write, and its key is
-# this job's (same kernel, image, vmrun, memory, vCPUs); else empty.
+# (-C), it is ours alone (snap_mine), and its key is this job's (same
+# kernel, image, vmrun, memory, vCPUs); else empty.  Its token is copied
+# into the run directory (snap.token), as it is now.
 snap_pick() {
 	snap=
 	case ${HUSK_SNAPSHOT:-1} in
@@ -638,18 +666,18 @@ snap_pick() {
 	esac
 	s_d=$HUSK_IMAGES/$img_lang.snap
 	[ -z "$net" ] && [ -z "$ws" ] && [ -f "$s_d/key" ] || return 0
+	snap_mine || return 0
 	snap_key "$mem" "$vcpus" 2>/dev/null || return 0
-	s_m=${s_o#* }
-	case ${s_o%% *}.${s_m%% *} in
-	"$uid."*[0145][0145]) ;;
-	*) warn "unable to use the snapshot $s_d: not ours alone (owner, mode): booting"; return 0 ;;
-	esac
 	s_f=
 	while IFS= read -r s_l; do s_f=$s_f${s_f:+$NL}$s_l; done <"$s_d/key"
 	if [ "$s_k" != "$s_f" ]; then
 		info "the snapshot $s_d is stale (its kernel, image, vmrun, memory or vCPUs differ): booting"
 		return 0
 	fi
+	# (a token file has no newline: read's status is then false)
+	s_tok=
+	{ read -r s_tok <"$s_d/token"; } 2>/dev/null
+	[ ${#s_tok} = 48 ] && printf '%s' "$s_tok" >"$rundir/snap.token" || return 0
 	snap=$s_d
 }
 
@@ -684,11 +712,16 @@ cmd_snapshot() {
 	lang_mem "$img_lang"; m_need=$l_mem
 	[ "$mem" -ge "$m_need" ] || mem=$m_need
 	s_t=$HUSK_IMAGES/.$img_lang.snap.$$
-	trap 'rm -rf "$s_t"' EXIT
+	trap 'rm -rf "$s_t" "$s_t.old"' EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 	trap 'exit 129' HUP
 	umask 077
+	# The key before the boot, checked again after it: a kernel, image
+	# or vmrun replaced meanwhile would be named by a key its memory is
+	# not of.
+	snap_key "$mem" "$vcpus" || die $EX_SYS "unable to stat $HUSK_KERNEL, $img and $vmrun"
+	s_k0=$s_k
 	mkdir "$s_t" || die $EX_SYS "unable to create $s_t"
 	token_new "$s_t"
 	printf 'husk.token=%s\n' "$token" >"$s_t/cmdline" ||
@@ -707,15 +740,18 @@ cmd_snapshot() {
 		tail -n 20 "$s_t/console" 2>/dev/null | sed 's/^/  /' >&2
 		exit $EX_BOOT
 	fi
-	s_d=$s_t
-	snap_key "$mem" "$vcpus" && printf '%s\n' "$s_k" >"$s_t/key" &&
+	snap_key "$mem" "$vcpus" && [ "$s_k" = "$s_k0" ] ||
+		die $EX_SYS "unable to snapshot the $img_lang image: its kernel, image or vmrun changed meanwhile"
+	printf '%s\n' "$s_k" >"$s_t/key" &&
 	rm -f "$s_t/cmdline" "$s_t/console" "$s_t/v.sock" ||
 		die $EX_SYS "unable to write $s_t/key"
-	# Into place: the old one aside first (mv of a directory onto one
-	# would go inside it); a VM restored from it keeps its mapping.
+	# Into place, under the images' lock (two husk snapshot at once):
+	# the old one aside first (mv of a directory onto one would go
+	# inside it); a VM restored from it keeps its mapping.
 	s_d=$HUSK_IMAGES/$img_lang.snap
-	[ -d "$s_d" ] && { mv "$s_d" "$s_t.old" || die $EX_SYS "unable to replace $s_d"; }
-	mv "$s_t" "$s_d" || die $EX_SYS "unable to rename $s_t to $s_d"
+	( lock "$HUSK_IMAGES/.lock" 600 || exit 1
+	  if [ -d "$s_d" ]; then mv "$s_d" "$s_t.old" || exit 1; fi
+	  mv "$s_t" "$s_d" ) || die $EX_SYS "unable to put $s_t in place of $s_d"
 	rm -rf "$s_t.old"
 	echo "$s_d"
 }

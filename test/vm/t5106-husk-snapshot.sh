@@ -108,6 +108,18 @@ test_expect_success 'HUSK_SNAPSHOT=0: booted; HUSK_SNAPSHOT=x: usage' '
 	grep -q "unable to parse HUSK_SNAPSHOT x: not 0 or 1" err && clean
 '
 
+test_expect_success 'a snapshot in a HUSK_IMAGES others may write, or with a file others may write: not used' '
+	chmod 777 "$HUSK_IMAGES" &&
+	HUSK_VERBOSE=1 husk run -c "echo w" >out 2>err; st=$?
+	chmod 755 "$HUSK_IMAGES" &&
+	test $st = 0 && grep -q "unable to use the snapshot .*: not ours alone" err &&
+	! grep -q "restored from" err &&
+	chmod 622 "$HUSK_IMAGES/sh.snap/mem" &&
+	HUSK_VERBOSE=1 husk run -c "echo w" >out 2>err; st=$?
+	chmod 600 "$HUSK_IMAGES/sh.snap/mem" &&
+	test $st = 0 && grep -q "unable to use the snapshot .*: not ours alone" err &&
+	! grep -q "restored from" err && clean
+'
 test_expect_success 'a snapshot directory others may write is not used' '
 	chmod 777 "$HUSK_IMAGES/sh.snap" &&
 	HUSK_VERBOSE=1 husk run -c "echo w" >out 2>err; st=$?
