@@ -104,10 +104,13 @@ kvmexits() {
 # Nothing of a run is left: no vmrun, no job tap, no lease, no run dir,
 # no temp file in the state folder.
 clean() {
+	# A vmrun by its name: a "timeout 120 vmrun ..." that waits a
+	# second more for the vmrun it ran is not one.
 	for p in /proc/[0-9]*; do
-		case $(cat "$p/cmdline" 2>/dev/null | tr '\0' ' ') in
-		*vmrun\ *-k\ *|*vmrun\ *--restore\ *) echo "left: vmrun ${p#/proc/}"; return 1 ;;
-		esac
+		{ read -r c <"$p/comm" && read -r s <"$p/stat"; } 2>/dev/null || continue
+		s=${s##*) }
+		[ "$c" = vmrun ] && [ "${s%% *}" != Z ] &&
+			{ echo "left: vmrun ${p#/proc/}"; return 1; }
 	done
 	for n in /sys/class/net/hk*; do
 		n=${n##*/}

@@ -131,6 +131,7 @@ test_expect_success "husk run -C with 50 MB in 5,000 files: against none, and ag
 # vmrun processes of RSS (a shared page counts in each) and PSS (a shared
 # page divided among its sharers).
 idle5() {
+	what=$1
 	: >idle.pids && rm -f idle.out.* &&
 	for i in 1 2 3 4 5; do
 		husk run -c "echo started; sleep 600" >idle.out.$i 2>/dev/null &
@@ -143,7 +144,7 @@ idle5() {
 		set -- $(awk "/^Rss:/ { r = \$2 } /^Pss:/ { p = \$2 } END { print r + 0, p + 0 }" $p/smaps_rollup)
 		rss=$((rss + $1)) pss=$((pss + $2))
 	done
-	note "5 idle VMs, $1: RSS sum $((rss / 1024)) MiB, PSS sum $((pss / 1024)) MiB"
+	note "5 idle VMs, $what: RSS sum $((rss / 1024)) MiB, PSS sum $((pss / 1024)) MiB"
 	kill $(cat idle.pids) && wait
 }
 test_expect_success "husk run echo hi from a snapshot vs cold, $N runs each; vmrun --restore alone; 5 idle VMs" '
