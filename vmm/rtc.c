@@ -84,27 +84,22 @@ rtc_write(struct bus_dev *d, uint64_t off, const void *v, unsigned size)
 
 /* Snapshots (snapshot.h): the index, then the registers; an index the
  * guest could not have written (bit 7) is refused. */
-static size_t
-rtc_save(void *arg, void *buf, size_t max)
+static void
+rtc_save(void *arg, void *buf)
 {
 	struct rtc *r = arg;
 	uint8_t *b = buf;
 
-	if (max < 1 + sizeof r->ram)
-		return 0;
 	b[0] = r->index;
 	memcpy(b + 1, r->ram, sizeof r->ram);
-	return 1 + sizeof r->ram;
 }
 
 static int
-rtc_load(void *arg, const void *buf, size_t len, const char **why)
+rtc_load(void *arg, const void *buf, const char **why)
 {
 	struct rtc *r = arg;
 	const uint8_t *b = buf;
 
-	if (len != 1 + sizeof r->ram)
-		return *why = "its CMOS state has another size", -1;
 	if (b[0] > 0x7f)
 		return *why = "its CMOS register index is out of bounds", -1;
 	r->index = b[0];
@@ -126,7 +121,8 @@ rtc_init(struct vm *vm)
 	cmos.dev = (struct bus_dev){ .name = "rtc", .base = PORT_CMOS, .len = 2,
 	    .read = rtc_read, .write = rtc_write, .acpi_hid = "PNP0B00",
 	    .priv = &cmos };
-	if (snap_register(vm, "rtc", rtc_save, rtc_load, &cmos) < 0)
+	if (snap_register(vm, "rtc", 1 + sizeof cmos.ram, rtc_save, rtc_load,
+	    &cmos) < 0)
 		return -1;
 	return bus_register(vm->pio, &cmos.dev);
 }

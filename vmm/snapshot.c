@@ -65,14 +65,15 @@ snap_add(struct vm *vm, const char *name)
 }
 
 int
-snap_register(struct vm *vm, const char *name,
-    size_t (*save)(void *, void *, size_t),
-    int (*load)(void *, const void *, size_t, const char **), void *arg)
+snap_register(struct vm *vm, const char *name, size_t len,
+    void (*save)(void *, void *),
+    int (*load)(void *, const void *, const char **), void *arg)
 {
 	struct snap_dev *d = snap_add(vm, name);
 
 	if (!d)
 		return -1;
+	d->len = len;
 	d->save = save;
 	d->load = load;
 	d->arg = arg;
@@ -88,29 +89,6 @@ snap_plain(struct vm *vm, const char *name, void *p, size_t len)
 		return -1;
 	d->p = p;
 	d->len = len;
-	return 0;
-}
-
-/* A device's state into buf: its length, 0 if it does not fit. */
-static size_t
-dev_save(const struct snap_dev *d, void *buf, size_t max)
-{
-	if (d->save)
-		return d->save(d->arg, buf, max);
-	if (d->len > max)
-		return 0;
-	memcpy(buf, d->p, d->len);
-	return d->len;
-}
-
-static int
-dev_load(struct snap_dev *d, const void *buf, size_t len, const char **why)
-{
-	if (d->load)
-		return d->load(d->arg, buf, len, why);
-	if (len != d->len)
-		return *why = "its state has another size", -1;
-	memcpy(d->p, buf, len);
 	return 0;
 }
 
@@ -130,7 +108,13 @@ snap_save_dev(struct vm *vm, const char *name, void *buf, size_t max)
 {
 	struct snap_dev *d = dev_find(vm, name);
 
-	return d ? dev_save(d, buf, max) : 0;
+	if (!d || d->len > max)
+		return 0;
+	if (d->save)
+		d->save(d->arg, buf);
+	else
+		memcpy(buf, d->p, d->len);
+	return d->len;
 }
 
 int
@@ -141,7 +125,12 @@ snap_load_dev(struct vm *vm, const char *name, const void *buf, size_t len,
 
 	if (!d)
 		return *why = "no such device", -1;
-	return dev_load(d, buf, len, why);
+	if (len != d->len)
+		return *why = "a device's state has another size", -1;
+	if (d->load)
+		return d->load(d->arg, buf, why);
+	memcpy(d->p, buf, len);
+	return 0;
 }
 
 /* vmrun's GNU build id (linked with --build-id): its first note of that

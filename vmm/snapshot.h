@@ -54,25 +54,24 @@ struct snap_vcpu {
 	struct kvm_vcpu_events events;
 };
 
-/* A device's state: save copies it into buf (at most max bytes) and
- * returns its length (0: none to keep); load gets back what save wrote
- * and returns 0, or -1 with *why.  Or, with save NULL, len plain bytes
- * at p (snap_plain). */
+/* A device's state, len bytes: save copies it into buf; load gets back
+ * what save wrote (its size checked already) and returns 0, or -1 with
+ * *why.  Or, with save NULL, the len plain bytes at p (snap_plain). */
 struct snap_dev {
 	char name[SNAP_NAME];
-	size_t (*save)(void *arg, void *buf, size_t max);
-	int (*load)(void *arg, const void *buf, size_t len, const char **why);
-	void *arg, *p;
 	size_t len;
+	void (*save)(void *arg, void *buf);
+	int (*load)(void *arg, const void *buf, const char **why);
+	void *arg, *p;
 };
 #define SNAP_DEV_MAX 8
 #define SNAP_DEV_BUF 8192
 
 /* Devices with state register at setup, in vm->states.  0, or -1
  * (ENOSPC). */
-int snap_register(struct vm *vm, const char *name,
-    size_t (*save)(void *, void *, size_t),
-    int (*load)(void *, const void *, size_t, const char **), void *arg);
+int snap_register(struct vm *vm, const char *name, size_t len,
+    void (*save)(void *, void *),
+    int (*load)(void *, const void *, const char **), void *arg);
 
 /* A device's state, by name, saved into buf (its length; 0 if none or
  * too long) or taken back (0, or -1 with *why: every device checks the

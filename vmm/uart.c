@@ -227,31 +227,26 @@ console_input(void *ctx, const void *buf, size_t len)
 }
 
 /* Snapshots (snapshot.h); a ring position past the ring is refused. */
-static size_t
-uart_save(void *arg, void *buf, size_t max)
+static void
+uart_save(void *arg, void *buf)
 {
 	struct uart *u = arg;
 	struct uart_state *s = buf;
 
-	if (max < sizeof *s)
-		return 0;
 	pthread_mutex_lock(&u->lock);
 	*s = (struct uart_state){ u->dll, u->dlm, u->ier, u->fcr, u->lcr,
 	    u->mcr, u->lsr, u->msr, u->scr, u->thri, u->irq_level, u->rx_head,
 	    u->rx_len, { 0 } };
 	memcpy(s->rx, u->rx, sizeof s->rx);
 	pthread_mutex_unlock(&u->lock);
-	return sizeof *s;
 }
 
 static int
-uart_load(void *arg, const void *buf, size_t len, const char **why)
+uart_load(void *arg, const void *buf, const char **why)
 {
 	struct uart *u = arg;
 	const struct uart_state *s = buf;
 
-	if (len != sizeof *s)
-		return *why = "its uart state has another size", -1;
 	if (s->rx_head >= UART_RX_SIZE || s->rx_len > UART_RX_SIZE)
 		return *why = "its uart's receive ring is out of bounds", -1;
 	pthread_mutex_lock(&u->lock);
@@ -273,7 +268,8 @@ com1_init(struct vm *vm)
 	uart_init(&com1, vm, PORT_COM1, IRQ_COM1, vm->cfg.console_out);
 	vm->console_input = console_input;
 	vm->console_ctx = &com1;
-	if (snap_register(vm, "uart", uart_save, uart_load, &com1) < 0)
+	if (snap_register(vm, "uart", sizeof(struct uart_state), uart_save,
+	    uart_load, &com1) < 0)
 		return -1;
 	return bus_register(vm->pio, &com1.dev);
 }

@@ -912,31 +912,26 @@ struct vsock_state {
 	uint32_t conns;
 };
 
-static size_t
-snap_save_vsock(void *arg, void *buf, size_t max)
+static void
+snap_save_vsock(void *arg, void *buf)
 {
 	struct virtio_vsock *v = arg;
 	struct vsock_state *s = buf;
 
-	if (max < sizeof *s)
-		return 0;
 	virtio_mmio_save(&v->mmio, &s->t);
 	pthread_mutex_lock(&v->mmio.lock);
 	s->conns = v->nconns;
 	pthread_mutex_unlock(&v->mmio.lock);
-	return sizeof *s;
 }
 
 static int
-snap_load_vsock(void *arg, const void *buf, size_t len, const char **why)
+snap_load_vsock(void *arg, const void *buf, const char **why)
 {
 	struct virtio_vsock *v = arg;
 	struct virtio_vsock_event ev = { .id = VIRTIO_VSOCK_EVENT_TRANSPORT_RESET };
 	struct virtq *q = &v->mmio.vq[VSOCK_EVQ];
 	struct vsock_state s;
 
-	if (len != sizeof s)
-		return *why = "its vsock state has another size", -1;
 	memcpy(&s, buf, sizeof s);
 	if (virtio_mmio_load(&v->mmio, &s.t, why) < 0)
 		return -1;
@@ -1007,7 +1002,8 @@ virtio_vsock_add(struct vm *vm, struct vsock_opts *o)
 		return vm_fail("register the start hook for", o->uds);
 	if (bus_register(vm->mmio, &v->mmio.bus) < 0)
 		return vm_fail("register virtio-vsock on the MMIO bus for", o->uds);
-	if (snap_register(vm, "vsock", snap_save_vsock, snap_load_vsock, v) < 0)
+	if (snap_register(vm, "vsock", sizeof(struct vsock_state),
+	    snap_save_vsock, snap_load_vsock, v) < 0)
 		return vm_fail("register the snapshot state of", o->uds);
 	if (vm->cfg.verbose)
 		err_info("virtio-vsock: cid %llu uds %s at 0x%llx irq %u",
