@@ -46,7 +46,9 @@ struct snap_vcpu {
 	struct kvm_mp_state mp;
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
-	struct kvm_xsave xsave;
+	/* struct kvm_xsave's 4 KiB (its header ends in a flexible array
+	 * for larger areas, which KVM_GET_XSAVE does not fill) */
+	uint32_t xsave[1024];
 	struct kvm_xcrs xcrs;
 	struct kvm_debugregs dregs;
 	struct kvm_lapic_state lapic;
