@@ -103,6 +103,28 @@ dev_find(struct vm *vm, const char *name)
 	return 0;
 }
 
+/* d's state into buf, d->len bytes. */
+static void
+dev_save(const struct snap_dev *d, void *buf)
+{
+	if (d->save)
+		d->save(d->arg, buf);
+	else
+		memcpy(buf, d->p, d->len);
+}
+
+static int
+dev_load(const struct snap_dev *d, const void *buf, size_t len,
+    const char **why)
+{
+	if (len != d->len)
+		return *why = "a device's state has another size", -1;
+	if (d->load)
+		return d->load(d->arg, buf, why);
+	memcpy(d->p, buf, len);
+	return 0;
+}
+
 size_t
 snap_save_dev(struct vm *vm, const char *name, void *buf, size_t max)
 {
@@ -110,10 +132,7 @@ snap_save_dev(struct vm *vm, const char *name, void *buf, size_t max)
 
 	if (!d || d->len > max)
 		return 0;
-	if (d->save)
-		d->save(d->arg, buf);
-	else
-		memcpy(buf, d->p, d->len);
+	dev_save(d, buf);
 	return d->len;
 }
 
@@ -125,12 +144,7 @@ snap_load_dev(struct vm *vm, const char *name, const void *buf, size_t len,
 
 	if (!d)
 		return *why = "no such device", -1;
-	if (len != d->len)
-		return *why = "a device's state has another size", -1;
-	if (d->load)
-		return d->load(d->arg, buf, why);
-	memcpy(d->p, buf, len);
-	return 0;
+	return dev_load(d, buf, len, why);
 }
 
 /* vmrun's GNU build id (linked with --build-id): its first note of that
@@ -343,12 +357,11 @@ snap_save(struct vm *vm)
 		goto fail;
 	}
 	for (i = 0; i < vm->nstates; i++) {
-		uint8_t buf[SNAP_DEV_BUF];
-		size_t n = snap_save_dev(vm, vm->states[i].name, buf, sizeof buf);
+		const struct snap_dev *d = &vm->states[i];
 		void *p;
-		if (!(p = out_sect(&o, vm->states[i].name, n)))
+		if (!(p = out_sect(&o, d->name, d->len)))
 			goto fail;
-		memcpy(p, buf, n);
+		dev_save(d, p);
 	}
 	if (!out_sect(&o, "end", 0))
 		goto fail;
@@ -573,7 +586,7 @@ snap_restore(struct vm *vm)
 			    "not: %s", d->name);
 			return refuse(msg);
 		}
-		if (snap_load_dev(vm, d->name, p, len, &why) < 0) {
+		if (dev_load(d, p, len, &why) < 0) {
 			snprintf(msg, sizeof msg, "%s: %s", d->name, why);
 			return refuse(msg);
 		}

@@ -67,7 +67,6 @@ struct snap_dev {
 	void *arg, *p;
 };
 #define SNAP_DEV_MAX 8
-#define SNAP_DEV_BUF 8192
 
 /* Devices with state register at setup, in vm->states.  0, or -1
  * (ENOSPC). */
@@ -77,7 +76,8 @@ int snap_register(struct vm *vm, const char *name, size_t len,
 
 /* A device's state, by name, saved into buf (its length; 0 if none or
  * too long) or taken back (0, or -1 with *why: every device checks the
- * values it is given).  snap_save and snap_restore use them; so do tests. */
+ * values it is given): what snap_save and snap_restore do for each
+ * device, for tests. */
 size_t snap_save_dev(struct vm *vm, const char *name, void *buf, size_t max);
 int snap_load_dev(struct vm *vm, const char *name, const void *buf, size_t len,
     const char **why);

@@ -199,7 +199,7 @@ main(void)
 	 * a register index or a ring position past its array is refused
 	 * (vmrun.8 SNAPSHOTS: "one ... damaged" is refused). */
 	{
-		uint8_t buf[SNAP_DEV_BUF];
+		uint8_t buf[sizeof(struct uart_state)];     /* the larger */
 		struct uart_state *u = (void *)buf;
 		const char *why = "";
 		size_t n;
