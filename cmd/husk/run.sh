@@ -636,8 +636,8 @@ snap_key() {
 snap_mine() {
 	s_o=$(stat -c '%u %a %F' "$HUSK_IMAGES" "$s_d" "$s_d/mem" "$s_d/state" \
 	    "$s_d/token" "$s_d/key" 2>/dev/null) && s_n=0 &&
-	while read -r s_u s_m s_t; do
-		case $s_n.$s_u.$s_m.$s_t in
+	while read -r s_u s_m s_y; do
+		case $s_n.$s_u.$s_m.$s_y in
 		0."$uid".*[0145][0145].directory|0.0.*[0145][0145].directory) ;;
 		1."$uid".*[0145][0145].directory) ;;
 		[2-5]."$uid".*[0145][0145].regular*) ;;
@@ -686,7 +686,7 @@ snap_pick() {
 # with the memory and vCPUs husk run gives a job by default.  Made in a
 # temporary directory, renamed into place when whole.
 cmd_snapshot() {
-	lang=sh s_t= s_pid=
+	lang=sh s_t=
 	while getopts l:h o; do
 		case $o in
 		l) lang=$OPTARG ;;
@@ -707,10 +707,9 @@ cmd_snapshot() {
 		die $EX_SYS "unable to find vmrun: run make (husk doctor)"
 	[ -f "$HUSK_KERNEL" ] || die $EX_SYS "unable to find the kernel $HUSK_KERNEL: run make kernel or set HUSK_KERNEL (husk doctor)"
 	img=$(image "$img_lang") || exit $?
-	mem=$HUSK_MEM vcpus=$HUSK_VCPUS
+	mem=$HUSK_MEM vcpus=$HUSK_VCPUS mem_set= ws=
+	mem_fit
 	kcmdline
-	lang_mem "$img_lang"; m_need=$l_mem
-	[ "$mem" -ge "$m_need" ] || mem=$m_need
 	s_t=$HUSK_IMAGES/.$img_lang.snap.$$
 	trap 'rm -rf "$s_t" "$s_t.old"' EXIT
 	trap 'exit 130' INT
