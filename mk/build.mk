@@ -13,7 +13,7 @@ CMDS = relayd relay streamd guest-agent vmrun ptyd husk-api
 # Commands written in sh: husk, kept in parts by layer (cmd/husk/*.sh),
 # joined in this order into bin/husk.
 SCRIPTS = husk
-HUSK_PARTS = $(addprefix cmd/husk/,base.sh run.sh queue.sh api.sh doctor.sh \
+HUSK_PARTS = $(addprefix cmd/husk/,base.sh run.sh pool.sh queue.sh api.sh doctor.sh \
     main.sh)
 BINS = $(CMDS:%=bin/%) $(SCRIPTS:%=bin/%)
 MANS = $(wildcard cmd/*.[1-8])

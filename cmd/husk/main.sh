@@ -47,6 +47,7 @@ main() {
 	_ipcalc) cmd_ipcalc "$@" ;;
 	_lease) cmd_lease "$@" ;;
 	_image) cmd_image "$@" ;;
+	_pooled) cmd_pooled "$@" ;;
 	_kvmboot) cmd_kvmboot "$@" ;;
 	-h) usage 0 ;;
 	*) usage ;;

@@ -64,22 +64,31 @@ cmd_status() {
 	fi
 }
 
-# husk serve [-j slots] [-K keep]: relayd on HUSK_RELAY_DIR, standard
-# error apart (husk logs, husk api), results removed after -K seconds.
+# husk serve [-j slots] [-K keep] [-p pooled [-l lang]]: relayd on
+# HUSK_RELAY_DIR, standard error apart (husk logs, husk api), results
+# removed after -K seconds; with -p, that many VMs of lang restored and
+# ready for husk run (pool.sh), kept by a subshell while relayd lives.
 cmd_serve() {
-	j=1 keep=
-	while getopts j:K:h o; do
+	j=1 keep= p_n= lang=sh
+	while getopts j:K:p:l:h o; do
 		case $o in
 		j) num -j "$OPTARG" 1 256; j=$OPTARG ;;
 		K) num -K "$OPTARG" 1 31536000; keep=$OPTARG ;;
+		p) num -p "$OPTARG" 1 64; p_n=$OPTARG ;;
+		l) lang=$OPTARG ;;
 		h) usage 0 ;;
 		*) usage ;;
 		esac
 	done
 	shift $((OPTIND - 1))
 	[ $# = 0 ] || usage
+	lang_image "$lang" || die $EX_USAGE "unable to pool language $lang: not one of: $LANGS"
 	r=$(tool relayd) || die $EX_SYS "unable to find relayd: run make"
 	mkdir -p "$HUSK_STATE" || die $EX_SYS "unable to create $HUSK_STATE"
+	if [ -n "$p_n" ]; then
+		ticks $$ || die $EX_SYS "unable to read /proc/$$/stat"
+		( pool_keep "$p_n" "$lang" $$ "$tk" ) &
+	fi
 	exec "$r" -2 ${keep:+-K "$keep"} -d "$HUSK_RELAY_DIR" -j "$j" \
 	    -w "$HUSK_STATE"
 }

@@ -49,13 +49,20 @@ now_ms() {
 
 # Teardown, idempotent, on every path.
 vm_pid= vm_ticks= call_pid= tap= lease= rundir= agent= ready= torn= cgroup=
-netted= aaddr=
+netted= aaddr= pooled= pool_off= addr=
 teardown() {
 	[ -n "$torn" ] && return 0
 	torn=1
 	trap '' INT TERM HUP
 	trap - CHLD
 	[ -n "$call_pid" ] && kill -TERM "$call_pid" 2>/dev/null
+	# A pooled VM's owner (husk _pooled, its vmrun's parent) reaps it
+	# and removes what it had (pool.sh).
+	if [ -n "$pooled" ]; then
+		alive "$vm_pid" "$vm_ticks" && kill -TERM "$vm_pid" 2>/dev/null
+		[ -n "$call_pid" ] && wait "$call_pid" 2>/dev/null
+		return 0
+	fi
 	# The VM holds nothing to save: vmrun gets SIGTERM at once, and
 	# tears it down in milliseconds.
 	if [ -n "$vm_pid" ]; then
@@ -93,7 +100,11 @@ console_tail() { tail -n 20 "$rundir/console" 2>/dev/null | sed 's/^/  /' >&2; }
 # vm_ended WHAT [HINT]: vmrun is gone; say what could not be done, with
 # its status and the console's tail, and exit 112.
 vm_ended() {
-	wait "$vm_pid"; st=$?; vm_pid=
+	# (a pooled VM is its owner's child, not ours)
+	if [ -n "$pooled" ]; then st="unknown (a pooled VM)"
+	else wait "$vm_pid"; st=$?
+	fi
+	vm_pid=
 	echo "$prog: fatal: unable to $1: vmrun exited with status $st${2:-}; console tail:" >&2
 	console_tail
 	exit $EX_BOOT
@@ -369,6 +380,22 @@ run_parse() {
 # agent's address, its vsock port through vmrun's socket; t0 is when the
 # boot deadline starts.
 run_stage() {
+	# What the VM needs; missing pieces are system errors (husk doctor).
+	vmrun_at && vmrun=$vt ||
+		die $EX_SYS "unable to find vmrun: run make (husk doctor)"
+	tool_at guest-agent && agent=$tool_p ||
+		die $EX_SYS "unable to find guest-agent: run make"
+	[ -f "$HUSK_KERNEL" ] || die $EX_SYS "unable to find the kernel $HUSK_KERNEL: run make kernel or set HUSK_KERNEL (husk doctor)"
+	img=$(image "$img_lang") || exit $?
+	if [ -z "$ws" ] && [ -z "$pool_off" ]; then
+		mem_fit
+		if pool_claim; then
+			info "job $job: a pooled VM, lease $addr"
+			umask 077
+			run_code
+			return 0
+		fi
+	fi
 	addr=$(lease_take "$job" "${net:+$tapname}" $$) || exit $?
 	lease=$HUSK_STATE/leases/$addr
 	rundir=$HUSK_STATE/run/$job
@@ -379,27 +406,24 @@ run_stage() {
 	fi
 	aaddr=vsock:$rundir/v.sock:$HUSK_PORT
 
-	# What the VM needs; missing pieces are system errors (husk doctor).
-	vmrun_at && vmrun=$vt ||
-		die $EX_SYS "unable to find vmrun: run make (husk doctor)"
-	tool_at guest-agent && agent=$tool_p ||
-		die $EX_SYS "unable to find guest-agent: run make"
-	[ -f "$HUSK_KERNEL" ] || die $EX_SYS "unable to find the kernel $HUSK_KERNEL: run make kernel or set HUSK_KERNEL (husk doctor)"
-	img=$(image "$img_lang") || exit $?
-
 	# The boot deadline counts from here: the image is ready.
 	now_ms; t0=$ms
 	umask 077
 	mkdir -p "$rundir" || die $EX_SYS "unable to create $rundir"
 	token_new "$rundir"
+	run_code
+	[ -z "$ws" ] || ws_size
+	mem_fit
+	snap_pick
+}
+
+# run_code: the code (-c, -f) into the run directory.
+run_code() {
 	case $mode in
 	c) printf '%s' "$code" >"$rundir/code" ;;
 	f) cat -- "$file" >"$rundir/code" ;;
 	esac || die $EX_SYS "unable to write $rundir/code"
 	[ "$mode" = a ] || [ -s "$rundir/code" ] || die $EX_USAGE "unable to run empty code"
-	[ -z "$ws" ] || ws_size
-	mem_fit
-	snap_pick
 }
 
 # token_new DIR: a new random token in DIR/token (the umask's mode: 600
@@ -824,8 +848,10 @@ cmd_run() {
 	trap 'on_signal 143' TERM
 	trap 'on_signal 129' HUP
 	run_stage
-	run_boot
-	run_ready
+	if [ -z "$pooled" ]; then
+		run_boot
+		run_ready
+	fi
 	[ -z "$ws" ] || ws_put
 	run_job "$@"
 }
