@@ -22,7 +22,7 @@ done
 
 # Seconds since boot, to the hundredth (busybox date has no %N).
 now() { cut -d' ' -f1 /proc/uptime; }
-since() { echo "$1 $(now)" | awk '{ printf "%.2f", $2 - $1 }'; }
+since() { echo "$1 $(now)" | awk '{ printf "%.2f\n", $2 - $1 }'; }
 # Figures, printed as TAP comments at the end.
 note() { echo "$*" >>"$TRASH/figures"; }
 figures() { [ -f "$TRASH/figures" ] && sed 's/^/# /' "$TRASH/figures"; true; }
