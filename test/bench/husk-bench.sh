@@ -17,8 +17,10 @@
 #   - husk run -C with a 50 MB tree of 5,000 files (a tar over the agent
 #     after boot) against no workspace, and what the other way measured,
 #     the tree as a cpio appended to the image, adds to a bare boot;
-#   - husk run -c 'echo hi' restored from a snapshot against a cold one
-#     (HUSK_SNAPSHOT=0), vmrun --restore alone, and the RSS and PSS sums
+#   - husk run -c 'echo hi' taking a VM of husk serve -p 2's pool
+#     (restored and rekeyed before the job) against a cold one
+#     (HUSK_SNAPSHOT=0), alternating; restored from the snapshot by husk
+#     run itself; vmrun --restore alone, and the RSS and PSS sums
 #     of 5 idle restored VMs against 5 booted ones;
 #   - from the same rig run's t5020 and t5030: 64 MiB each way between
 #     L1 and a guest over virtio-net (TCP) and over virtio-vsock, seconds
