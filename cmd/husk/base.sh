@@ -64,7 +64,7 @@ usage: husk run $o -c code
        husk logs [-f] job
        husk wait job
        husk cancel job
-       husk serve [-j slots] [-K keep] [-p pooled [-l lang]]
+       husk serve [-j slots] [-K keep] [-p pooled] [-l lang]
        husk api [-l addr:port] [-k tokenfile] [-H hosts] [-m max_code] [-T ttl]
        husk go [-b url] [-k tokenfile] [-t timeout] -l lang -c code
        husk go [-b url] [-k tokenfile] [-t timeout] -l lang -f file

@@ -64,7 +64,7 @@ cmd_status() {
 	fi
 }
 
-# husk serve [-j slots] [-K keep] [-p pooled [-l lang]]: relayd on
+# husk serve [-j slots] [-K keep] [-p pooled] [-l lang]: relayd on
 # HUSK_RELAY_DIR, standard error apart (husk logs, husk api), results
 # removed after -K seconds; with -p, that many VMs of lang restored and
 # ready for husk run (pool.sh), kept by a subshell while relayd lives.
