@@ -45,8 +45,11 @@ export LC_ALL=C
 
 EX_FALSE=1 EX_USAGE=100 EX_SYS=111 EX_POOL=75 EX_BOOT=112 EX_COPY=113
 
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/.." && pwd)
+# (no process but one subshell: the parts of what runs for every job
+# are builtins where they can be)
+case $0 in */*) here=${0%/*} ;; *) here=. ;; esac
+here=$(cd "$here" && pwd) || exit 111
+root=${here%/*}; root=${root:-/}
 
 die() { code=$1; shift; echo "$prog: fatal: $*" >&2; exit "$code"; }
 warn() { echo "$prog: warning: $*" >&2; }
@@ -76,7 +79,12 @@ EOF
 
 # Configuration: the environment, with these defaults.
 : "${HUSK_POOL:=10.201.0.0}" "${HUSK_PREFIX:=24}" "${HUSK_BRIDGE:=husk0}"
-uid=$(id -u)
+# The effective uid, as id -u prints it: /proc/self/status's Uid line.
+uid=
+while read -r u_k u_r u_e _; do
+	[ "$u_k" = Uid: ] && uid=$u_e && break
+done </proc/self/status 2>/dev/null
+[ -n "$uid" ] || uid=$(id -u)
 if [ "$uid" = 0 ]; then
 	: "${HUSK_STATE:=/run/husk}"
 else
@@ -90,11 +98,18 @@ fi
 : "${HUSK_JAIL_UID:=2000000}" "${HUSK_CGROUP:=/sys/fs/cgroup/husk}"
 : "${HUSK_INSECURE:=}"
 : "${HUSK_WORKSPACE_MAX:=268435456}" "${HUSK_OUTPUT_MAX:=268435456}"
-if [ -z "${HUSK_KERNEL:-}" ]; then
-	# The highest version (sort -V: 6.1.0-10 after 6.1.0-9).
-	HUSK_KERNEL=$(ls "$root"/build/kernel/root/boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1)
+# kernel_pick: HUSK_KERNEL, the tree's kernel of the highest version
+# (sort -V: 6.1.0-10 after 6.1.0-9), without a process when it has one.
+kernel_pick() {
+	set -- "$root"/build/kernel/root/boot/vmlinuz-*
+	if [ $# = 1 ]; then
+		[ -e "$1" ] && HUSK_KERNEL=$1
+	else
+		HUSK_KERNEL=$(ls "$@" 2>/dev/null | sort -V | tail -n 1)
+	fi
 	: "${HUSK_KERNEL:=$root/build/kernel/root/boot/vmlinuz}"
-fi
+}
+[ -n "${HUSK_KERNEL:-}" ] || kernel_pick
 
 # has_words FILE WORD...: FILE's first line has every WORD (builtins: no
 # process, as what runs for every job must be).
@@ -234,6 +249,27 @@ stop() {
 	return 0
 }
 
+# stop_child PID TICKS GRACE: stop as stop does a child of ours, with
+# no polling: TERM, then its end waited for while a watcher, woken after
+# GRACE seconds, KILLs it if it still runs.  (TERM may be ignored here,
+# in a teardown, and so in the watcher's sleep: it is killed with KILL.)
+stop_child() {
+	alive "$1" "$2" || { wait "$1" 2>/dev/null; return 0; }
+	kill -TERM "$1" 2>/dev/null
+	( trap 'kill -KILL $sc_s 2>/dev/null; exit 0' USR1
+	  sleep "$3" &
+	  sc_s=$!
+	  wait $sc_s
+	  alive "$1" "$2" || exit 0
+	  warn "vmrun $1 ignored SIGTERM for ${3}s: killing it"
+	  kill -KILL "$1" 2>/dev/null ) &
+	sc_w=$!
+	wait "$1" 2>/dev/null
+	kill -USR1 "$sc_w" 2>/dev/null
+	wait "$sc_w" 2>/dev/null
+	return 0
+}
+
 ### Locks.
 
 # lk_break: lock's directory is stale: rename it away, then remove it.
@@ -275,7 +311,6 @@ lock() {
 
 ### Leases.
 
-lease_dir() { echo "$HUSK_STATE/leases"; }
 
 # lease_read FILE: sets l_owner, l_vmrun ("PID TICKS"), l_tap, l_job,
 # l_dir; false if the file is gone.
@@ -367,12 +402,13 @@ EOF
 # lease_take JOB TAP OWNER: under the lock, reclaim stale leases, then
 # take the lowest free guest address; prints it.  Exit EX_POOL if none.
 lease_take() {
-	private "$HUSK_STATE" "$(lease_dir)" "$HUSK_STATE/run"
-	( umask 022; mkdir -p "$(lease_dir)" "$HUSK_STATE/run" ) ||
+	d=$HUSK_STATE/leases
+	private "$HUSK_STATE" "$d" "$HUSK_STATE/run"
+	[ -d "$d" ] && [ -d "$HUSK_STATE/run" ] ||
+	( umask 022; mkdir -p "$d" "$HUSK_STATE/run" ) ||
 		die $EX_SYS "unable to create $HUSK_STATE"
 	(
 		lock "$HUSK_STATE/lock" 30 || die $EX_SYS "unable to lock $HUSK_STATE/lock: timed out"
-		d=$(lease_dir)
 		# Temp files of writers that died (a live one may be
 		# rewriting its lease outside the lock).
 		for f in "$d"/.*.tmp; do

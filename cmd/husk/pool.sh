@@ -58,7 +58,6 @@ pool_claim() {
 # "PID TICKS"), from its boot to its end.
 cmd_pooled() {
 	exec 3</dev/null
-	um=$(umask)
 	run_parse "$@" -c :
 	pool_dir; pool_off=1
 	trap 'teardown; [ -n "$addr" ] && rm -f "$pool/$addr".*' EXIT

@@ -65,10 +65,7 @@ teardown() {
 	fi
 	# The VM holds nothing to save: vmrun gets SIGTERM at once, and
 	# tears it down in milliseconds.
-	if [ -n "$vm_pid" ]; then
-		stop "$vm_pid" "$vm_ticks" "$HUSK_GRACE"
-		wait "$vm_pid" 2>/dev/null
-	fi
+	[ -n "$vm_pid" ] && stop_child "$vm_pid" "$vm_ticks" "$HUSK_GRACE"
 	[ -n "$call_pid" ] && wait "$call_pid" 2>/dev/null
 	# KVM's own worker thread for the VM is in the job's cgroup too,
 	# and leaves it a moment after vmrun: up to 2 s for it to go.
@@ -88,8 +85,8 @@ teardown() {
 		warn "unable to remove the filter elements of $tap ($addr): its lease is left for the next run to reclaim"
 		lease=
 	fi
-	[ -n "$rundir" ] && rm -rf "$rundir"
-	[ -n "$lease" ] && rm -f "$lease"
+	# (the lease last: rm takes them in order)
+	[ -n "$rundir$lease" ] && rm -rf ${rundir:+"$rundir"} ${lease:+"$lease"}
 	return 0
 }
 on_signal() { teardown; exit "$1"; }
@@ -840,8 +837,10 @@ copy_out() {
 
 cmd_run() {
 	exec 3<&0
-	um=$(umask)
 	run_parse "$@"
+	# copy_out's: the caller's umask, before run_stage's 077
+	um=
+	[ -z "$outs" ] || um=$(umask)
 	shift $((OPTIND - 1))
 	trap 'teardown' EXIT
 	trap 'on_signal 130' INT
