@@ -368,6 +368,8 @@ reclaim() {
 	''|.*|*[!A-Za-z0-9._-]*) ;;
 	*) [ -d "$HUSK_CGROUP/$l_job" ] && rmdir "$HUSK_CGROUP/$l_job" 2>/dev/null ;;
 	esac
+	# a pooled VM's offer or claim (husk serve -p)
+	ip2n "${1##*/}" && rm -f "$HUSK_STATE/pool/${1##*/}".*
 	r_id=${l_dir#"$HUSK_STATE/run/"}
 	case $r_id in
 	''|.*|*[!A-Za-z0-9._-]*) [ -n "$l_dir" ] &&
@@ -410,8 +412,8 @@ lease_take() {
 	(
 		lock "$HUSK_STATE/lock" 30 || die $EX_SYS "unable to lock $HUSK_STATE/lock: timed out"
 		# Temp files of writers that died (a live one may be
-		# rewriting its lease outside the lock).
-		for f in "$d"/.*.tmp; do
+		# rewriting its lease, or a pool's offer, outside the lock).
+		for f in "$d"/.*.tmp "$HUSK_STATE"/pool/.*.tmp; do
 			[ -f "$f" ] || continue
 			p=${f%.tmp}; p=${p##*.}
 			kill -0 "$p" 2>/dev/null || rm -f "$f"

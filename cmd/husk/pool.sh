@@ -13,12 +13,39 @@
 
 pool_dir() { pool=$HUSK_STATE/pool; }
 
+# pool_key: p_k, what a pooled VM is bound to: the snapshot's key (s_k,
+# snap_key), then what its husk _pooled jailed and ran it with, which
+# the snapshot's key leaves out.
+pool_key() {
+	p_k="$s_k${NL}pool uid $uid insecure $HUSK_INSECURE jail $HUSK_JAIL_UID cgroup $HUSK_CGROUP console $HUSK_CONSOLE_MAX"
+}
+
+# key_files KEY: k_f, KEY without the stat figures: its first line and
+# the names of the files it has stat lines of (the last field of 7).
+key_files() {
+	k_f= k_n=0
+	while IFS= read -r k_l; do
+		k_n=$((k_n + 1))
+		case $k_n in
+		1) k_f=$k_l ;;
+		[234]) k_f="$k_f$NL${k_l#* * * * * * }" ;;
+		*) k_f="$k_f$NL$k_l" ;;
+		esac
+	done <<EOF
+$1
+EOF
+}
+
 # pool_claim: with a job that may restore (no --net, no -C, HUSK_SNAPSHOT
-# not 0), a pooled VM of this job's key: sets rundir, lease, addr, aaddr,
-# vm_pid, vm_ticks and pooled.  False if there is none.
+# not 0), a pooled VM of this job's key (pool_key), whose owner lives:
+# sets pooled, rundir, lease, addr, aaddr, vm_pid and vm_ticks.  False if
+# there is none.  A VM of the same files (kernel, image, vmrun) whose
+# figures differ is stale: its owner is told to stop it, by the claim and
+# a TERM to its vmrun.  One of other files (another language, or another
+# HUSK_KERNEL) is left alone.
 pool_claim() {
 	pooled=
-	[ -z "$net" ] && [ -z "$ws" ] && [ "${HUSK_SNAPSHOT:-1}" != 0 ] || return 1
+	[ -z "$net" ] && [ -z "$ws" ] && [ "${HUSK_SNAPSHOT:-1}" = 1 ] || return 1
 	pool_dir
 	set -- "$pool"/*.ready
 	[ -f "$1" ] || return 1
@@ -26,28 +53,32 @@ pool_claim() {
 	# our job and its token go to.
 	private "$HUSK_STATE" "$pool" "$HUSK_STATE/run"
 	snap_key "$mem" "$vcpus" 2>/dev/null || return 1
+	pool_key; key_files "$p_k"; pc_f=$k_f
 	ticks $$ || return 1
+	pc_me=$$.$tk
 	for pc_e; do
 		lease_read "$pc_e" || continue
 		pc_k=
 		{ while IFS= read -r pc_l; do pc_k=$pc_k${pc_k:+$NL}$pc_l; done <"$l_dir/key"; } 2>/dev/null
-		# Another memory, vCPUs, port or HUSK_APPEND: not for this job.
-		[ "${pc_k%%"$NL"*}" = "${s_k%%"$NL"*}" ] || continue
-		pc_c=${pc_e%.ready}.claimed.$$.$tk
+		if [ "$pc_k" != "$p_k" ]; then
+			key_files "$pc_k"
+			[ "$k_f" = "$pc_f" ] || continue
+		fi
+		pc_c=${pc_e%.ready}.claimed.$pc_me
 		mv "$pc_e" "$pc_c" 2>/dev/null || continue
-		set -f; set -- $l_vmrun; set +f
-		if [ $# != 2 ] || ! alive "$1" "$2"; then
-			continue
-		elif [ "$pc_k" != "$s_k" ]; then
-			# Of another kernel, image or vmrun: never to be used;
-			# its owner tears it down.
-			info "a pooled VM is of another kernel, image or vmrun: stopping it"
-			kill -TERM "$1" 2>/dev/null
+		# What was renamed, read again: the owner and its vmrun live.
+		lease_read "$pc_c" || continue
+		set -f; set -- $l_owner $l_vmrun; set +f
+		[ $# = 4 ] && alive "$1" "$2" && alive "$3" "$4" || continue
+		if [ "$pc_k" != "$p_k" ]; then
+			info "a pooled VM is of an older kernel, image or vmrun: stopping it"
+			kill -TERM "$3" 2>/dev/null
 			continue
 		fi
+		pooled=$pc_c
 		addr=${pc_e##*/}; addr=${addr%.ready}
 		rundir=$l_dir lease=$HUSK_STATE/leases/$addr
-		vm_pid=$1 vm_ticks=$2 pooled=$pc_c
+		vm_pid=$3 vm_ticks=$4
 		aaddr=vsock:$rundir/v.sock:$HUSK_PORT
 		return 0
 	done
@@ -60,10 +91,12 @@ cmd_pooled() {
 	exec 3</dev/null
 	run_parse "$@" -c :
 	pool_dir; pool_off=1
-	trap 'teardown; [ -n "$addr" ] && rm -f "$pool/$addr".*' EXIT
-	trap 'on_signal 130' INT
-	trap 'on_signal 143' TERM
-	trap 'on_signal 129' HUP
+	# The offer goes before the lease does (teardown): the next owner
+	# at this address is not to find it.
+	trap 'pool_withdraw; teardown' EXIT
+	trap 'pool_withdraw; on_signal 130' INT
+	trap 'pool_withdraw; on_signal 143' TERM
+	trap 'pool_withdraw; on_signal 129' HUP
 	set -f; set -- $HUSK_POOL_KEEPER; set +f
 	[ $# = 2 ] || die $EX_USAGE "unable to pool a VM: HUSK_POOL_KEEPER is not PID TICKS"
 	k_pid=$1 k_ticks=$2
@@ -71,30 +104,43 @@ cmd_pooled() {
 	[ -n "$snap" ] || die $EX_SYS "unable to pool a VM: no snapshot of the $img_lang image to restore (husk snapshot -l $lang)"
 	run_boot
 	run_ready
-	mkdir -p "$pool" && printf '%s\n' "$s_k" >"$rundir/key" &&
+	# (what an owner killed at this address left is its, not ours)
+	pool_key
+	mkdir -p "$pool" && rm -f "$pool/$addr".* && printf '%s\n' "$p_k" >"$rundir/key" &&
 	lease_write "$pool/$addr.ready" "owner $$ $own_ticks" "vmrun $vm_pid $vm_ticks" \
 	    "tap " "job $job" "dir $rundir" ||
 		die $EX_SYS "unable to offer $pool/$addr.ready"
-	# Every 0.2 s: the VM ended (its job done), or the claimer or,
-	# unclaimed, the keeper gone.
+	# Every 0.2 s, until the VM ends (its job done): claimed, its
+	# claimer gone; unclaimed, the keeper gone, and the offer taken
+	# back (by a rename: a claim may be taking it at this moment);
+	# neither offered nor claimed (the entry removed): nothing will
+	# take it.
 	while alive "$vm_pid" "$vm_ticks"; do
 		if [ -e "$pool/$addr.ready" ]; then
-			alive "$k_pid" "$k_ticks" || break
+			alive "$k_pid" "$k_ticks" ||
+				{ mv "$pool/$addr.ready" "$pool/$addr.gone" 2>/dev/null && break; }
 		else
+			p_n=0
 			for p_c in "$pool/$addr".claimed.*.*; do
-				p_w=${p_c##*.claimed.}
-				[ -e "$p_c" ] && ! alive "${p_w%.*}" "${p_w#*.}" && break 2
+				[ -e "$p_c" ] || continue
+				p_n=1 p_w=${p_c##*.claimed.}
+				alive "${p_w%.*}" "${p_w#*.}" || break 2
 			done
+			[ $p_n = 1 ] || [ -e "$pool/$addr.ready" ] || break
 		fi
 		sleep 0.2
 	done
 	exit 0
 }
+pool_withdraw() { [ -n "$addr" ] && rm -f "$pool/$addr".*; }
 
-# pool_keep N LANG PID TICKS: keep N pooled VMs of LANG while that process
-# (husk serve, then its relayd) lives; then stop them.  A _pooled that
-# fails before its VM is up (no snapshot yet, a boot that failed) makes
-# the keeper take a snapshot once, then wait longer each time.
+# pool_keep N LANG PID TICKS: keep N pooled VMs of LANG, not counting
+# those with a job, while that process (husk serve, then its relayd)
+# lives.  Its VMs stop by themselves once it is gone, but for those with
+# a job, which end with it.  A _pooled that fails (no snapshot yet or a
+# stale one, a boot that failed) makes the keeper take a snapshot once,
+# then wait longer each time.  Its children by PID:TICKS: the shell may
+# reap them during any command, and a pid be reused.
 pool_keep() {
 	k_n=$1 k_lang=$2 k_pid=$3 k_ticks=$4 k_kids= k_fail=0
 	pool_dir
@@ -110,14 +156,12 @@ pool_keep() {
 		done
 		k_live= k_c=0 k_bad=
 		for k_k in $k_kids; do
-			# (our children: not reaped, so not recycled, until
-			# waited for)
-			if ticks "$k_k"; then
+			if alive "${k_k%:*}" "${k_k#*:}"; then
 				k_live="$k_live $k_k"
-				case $k_busy in *" $k_k "*) ;; *) k_c=$((k_c + 1)) ;; esac
+				case $k_busy in *" ${k_k%:*} "*) ;; *) k_c=$((k_c + 1)) ;; esac
 				continue
 			fi
-			wait "$k_k" && k_fail=0 || k_bad=1
+			wait "${k_k%:*}" && k_fail=0 || k_bad=1
 		done
 		k_kids=$k_live
 		if [ -n "$k_bad" ]; then
@@ -130,11 +174,10 @@ pool_keep() {
 		fi
 		while [ $k_c -lt "$k_n" ]; do
 			"$here/husk" _pooled -l "$k_lang" &
-			k_kids="$k_kids $!" k_c=$((k_c + 1))
+			ticks $! && k_kids="$k_kids $!:$tk"
+			k_c=$((k_c + 1))
 		done
 		sleep 0.5
 	done
-	for k_k in $k_kids; do kill -TERM "$k_k" 2>/dev/null; done
-	for k_k in $k_kids; do wait "$k_k"; done
 	exit 0
 }

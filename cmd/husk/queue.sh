@@ -83,6 +83,8 @@ cmd_serve() {
 	shift $((OPTIND - 1))
 	[ $# = 0 ] || usage
 	lang_image "$lang" || die $EX_USAGE "unable to pool language $lang: not one of: $LANGS"
+	[ -z "$p_n" ] || [ "${HUSK_SNAPSHOT:-1}" = 1 ] ||
+		die $EX_USAGE "unable to pool VMs with HUSK_SNAPSHOT=$HUSK_SNAPSHOT: they are restored from the snapshot"
 	r=$(tool relayd) || die $EX_SYS "unable to find relayd: run make"
 	mkdir -p "$HUSK_STATE" || die $EX_SYS "unable to create $HUSK_STATE"
 	if [ -n "$p_n" ]; then

@@ -3,8 +3,11 @@
 # snapshot and rekeyed, ready; husk run takes one (once: a used VM is
 # thrown away and another restored), each with its own token and random
 # stream; kill -9 of husk run during a pooled job, or of husk serve,
-# leaves nothing behind; a job the pool cannot serve (-m, --net, -C)
-# starts its own VM.
+# leaves nothing behind; husk serve stopping lets a pooled job finish; a
+# job the pool cannot serve (-m, another language, HUSK_SNAPSHOT=0)
+# starts its own VM and stops none; a dead owner's offer is skipped; a
+# pool folder others may write is refused; VMs of a changed image are
+# stopped and the pool made again.
 . "$(dirname "$0")/../test-lib.sh"
 . "$HUSK_ROOT/test/husk-vm-lib.sh"
 
@@ -96,6 +99,30 @@ test_expect_success 'kill -9 of husk run during a pooled job: its VM is stopped 
 	steady
 '
 
+# A job of another language takes none and stops none: the pool's
+# offers are the same two after it.
+test_expect_success 'a job of another language leaves the pool alone' '
+	steady &&
+	cat "$pool"/*.ready >before &&
+	husk run -l python3 -c "print(6*7)" >out &&
+	echo 42 >want && test_cmp want out &&
+	cat "$pool"/*.ready >after && test_cmp before after
+'
+
+# An owner killed with -9 (its vmrun runs on: no parent-death signal
+# here) leaves its offer: husk run skips it, and its job, in the other
+# VM, is not stopped when the keeper's next lease reclaims the dead one.
+test_expect_success 'an offer whose owner died is skipped; the job in another VM runs whole' '
+	steady &&
+	set -- "$pool"/*.ready &&
+	o=$(sed -n "s/^owner \([0-9]*\) .*/\1/p" "$1") &&
+	kill -9 "$o" &&
+	{ HUSK_VERBOSE=1 husk run -c "sleep 2; echo done" >out 2>err; st=$?; } &&
+	test $st = 0 && echo done >want && test_cmp want out &&
+	grep -q "a pooled VM, lease" err && ! grep -q "lease ${1##*/}$" err &&
+	steady
+'
+
 # A pool folder others may write: whoever can would choose the socket a
 # job and its token go to.  husk run refuses it (111), naming it.
 test_expect_success 'a pool folder writable by others is refused' '
@@ -113,7 +140,7 @@ test_expect_success 'pooled VMs of another image are not used; the pool is made 
 	steady &&
 	i=$(husk _image sh) && touch "$i" &&
 	HUSK_VERBOSE=1 husk run -c "echo x" >out 2>err &&
-	grep -q "a pooled VM is of another kernel, image or vmrun" err &&
+	grep -q "a pooled VM is of an older kernel, image or vmrun" err &&
 	! grep -q "a pooled VM, lease" err &&
 	echo x >want && test_cmp want out &&
 	steady &&
@@ -121,12 +148,26 @@ test_expect_success 'pooled VMs of another image are not used; the pool is made 
 	grep -q "a pooled VM, lease" err && echo y >want && test_cmp want out
 '
 
+test_expect_success 'husk serve stopping during a pooled job: the job runs whole; the idle VMs stop' '
+	steady &&
+	husk run -c "echo started; sleep 3; echo done" >out 2>err &
+	h=$! &&
+	wait_for "grep -q started out" 60 100 &&
+	kill -TERM $(cat serve.pid) && wait $(cat serve.pid);
+	wait $h && printf "started\ndone\n" >want && test_cmp want out &&
+	gone
+'
+
 test_expect_success 'kill -9 of husk serve: the pool stops its VMs and leaves nothing' '
+	husk serve -p 2 >serve.out 2>serve.err &
+	echo $! >serve.pid &&
+	ready 2 &&
 	kill -9 $(cat serve.pid) && wait $(cat serve.pid);
 	gone
 '
 
 test_expect_code 100 'husk serve -p 0 is refused' 'husk serve -p 0' 'unable to use -p 0'
 test_expect_code 100 'husk serve -p 2 -l cobol is refused' 'husk serve -p 2 -l cobol' 'unable to pool language cobol'
+test_expect_code 100 'husk serve -p 2 with HUSK_SNAPSHOT=0 is refused' 'HUSK_SNAPSHOT=0 husk serve -p 2' 'unable to pool VMs with HUSK_SNAPSHOT=0'
 
 test_done
