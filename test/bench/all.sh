@@ -1,0 +1,112 @@
+#!/bin/sh
+# all.sh (make bench): every benchmark of test/bench, each with its peers
+# in the same run, then one table of the figures issue 18 and 21 set
+# goals for: husk's figure, the peer's, their ratio, the goal, and
+# whether this run meets it.  Each bench's whole output is kept in
+# build/bench/NAME.txt, the table in build/bench/table.txt (and printed).
+# A benchmark, not a test: it exits 0 unless a bench could not run at
+# all, and a row whose figures are missing says so.
+#
+# Usage: test/bench/all.sh [NAME...]   (relay ptyd streamd agent vmrun
+# husk sizes; default all; with names, only those run, and the table is
+# made from the outputs kept)
+# Takes 15 to 25 minutes: vmrun and husk boot VMs in the test rig.
+set -u
+root=$(cd "$(dirname "$0")/../.." && pwd)
+b=$root/test/bench
+out=$root/build/bench
+mkdir -p "$out" || exit 111
+[ $# -gt 0 ] || set -- relay ptyd streamd agent vmrun husk sizes
+
+# sizes: the installed, stripped binaries (make install), bytes each.
+sizes() {
+	s_d=$(mktemp -d) || return 1
+	make -s -C "$root" install PREFIX=/usr DESTDIR="$s_d" >/dev/null &&
+	for f in relay relayd streamd guest-agent vmrun ptyd husk-api; do
+		echo "size $f $(wc -c <"$s_d/usr/bin/$f")"
+	done
+	s_r=$?
+	rm -rf "$s_d"
+	return $s_r
+}
+
+st=0
+for n; do
+	echo "bench: $n ..." >&2
+	case $n in
+	relay) bash "$b/relay-bench.sh" ;;
+	ptyd) bash "$b/ptyd-bench.sh" ;;
+	streamd) bash "$b/streamd-bench.sh" ;;
+	agent) sh "$b/agent-bench.sh" ;;
+	vmrun) sh "$b/vmrun-bench.sh" 3 ;;
+	husk) sh "$b/husk-bench.sh" 5 6 ;;
+	sizes) sizes ;;
+	*) echo "bench: unable to run $n: not a bench" >&2; exit 100 ;;
+	esac >"$out/$n.txt" 2>&1 || { echo "bench: $n failed (see $out/$n.txt)" >&2; st=1; }
+done
+
+# The table, from the kept outputs.  Each row: what, husk, peer, ratio
+# (husk / peer unless said), goal, met.
+{
+	for n in relay ptyd streamd agent vmrun husk sizes; do
+		[ -f "$out/$n.txt" ] && sed "s/^/$n: /" "$out/$n.txt"
+	done
+} | awk '
+function row(what, h, p, r, goal, ok) {
+	if (h == "" || r == "") { printf "%-44s %12s %12s %9s  %-12s %s\n", what, "-", "-", "-", goal, "missing"; return }
+	printf "%-44s %12s %12s %9s  %-12s %s\n", what, h, p, r, goal, ok ? "yes" : "NO"
+}
+function num(s) { gsub(/[^0-9.]/, "", s); return s + 0 }
+/^relay: relay  *round trip/ { rt_r = $5 }
+/^relay: tsp  *round trip/ { rt_t = $5 }
+/^relay: nq  *round trip/ { rt_n = $5 }
+/^relay: relay  *drain 1000 / { d1 = $5 }
+/^relay: tsp  *drain 1000 / { d1t = $5 }
+/^relay: relay  *drain 10000 / { d10 = $5 }
+/^ptyd: bare pty .*\(20 ms apart\)/ { e20 = $(NF - 1); e20b = $5 }
+/^ptyd: bare pty .*\(0 ms apart\)/ { e0 = $(NF - 1); e0b = $5 }
+/^ptyd: ptyd ws/ { for (i = 1; i <= NF; i++) if ($i == "time") tp = num($(i + 1)) }
+/^streamd: streamd  *1 GiB/ { for (i = 1; i <= NF; i++) if ($i == "time") sp = num($(i + 1)) }
+/^vmrun: medians:/ { v = num($4); q = num($9); u = num($14) }
+/^vmrun: vmrun RSS excluding guest RAM/ { for (i = 1; i <= NF; i++) if ($i == "resident:") g = num($(i + 1)) }
+/^husk: bare vmrun, boot to guest init/ { bare = num($9) }
+/^husk: husk run echo hi: median/ { hr = num($7) }
+/^husk: husk run echo hi from a snapshot: median/ { w = num($10); c = num($13) }
+/^husk: husk run echo hi from husk serve -p 2/ { for (i = 1; i <= NF; i++) if ($i == "median") pl = num($(i + 1)) }
+/^husk: 5 idle VMs, restored:/ { pss_r = num($(NF - 1)) }
+/^husk: 5 idle VMs, booted:/ { pss_b = num($(NF - 1)) }
+/^sizes: size / { sz[$3] = $4 }
+END {
+	printf "%-44s %12s %12s %9s  %-12s %s\n", "figure (one run each, peers in the same run)", "husk", "peer", "ratio", "goal", "met"
+	m = (rt_t != "" && (rt_n == "" || rt_t + 0 < rt_n + 0)) ? rt_t : rt_n
+	if (rt_r != "" && m != "") row("relay round trip, ms (peer: tsp or nq, best)", rt_r, m, sprintf("%.2f", rt_r / m), "<= 1", rt_r / m <= 1)
+	else row("relay round trip, ms", "", "", "", "<= 1")
+	if (d1 != "" && d1t != "") row("relay drain of 1,000 true, s (peer: tsp)", d1, d1t, sprintf("%.2f", d1 / d1t), "<= 1", d1 / d1t <= 1)
+	else row("relay drain of 1,000 true, s", "", "", "", "<= 1")
+	if (d10 != "" && d1 != "") row("relay drain of 10,000 / of 1,000, s", d10, d1, sprintf("%.2f", d10 / d1), "<= 10.5", d10 / d1 <= 10.5)
+	else row("relay drain of 10,000 / of 1,000", "", "", "", "<= 10.5")
+	if (e20 != "") row("ptyd echo 20 ms apart: over bare PTY, us", num(e20), e20b " ms", "+" num(e20), "<= +40 us", num(e20) <= 40)
+	else row("ptyd echo 20 ms apart, over bare PTY", "", "", "", "<= +40 us")
+	if (e0 != "") row("ptyd echo back to back: over bare PTY, us", num(e0), e0b " ms", "+" num(e0), "<= +100 us", num(e0) <= 100)
+	else row("ptyd echo back to back, over bare PTY", "", "", "", "<= +100 us")
+	if (tp != "") row("ptyd 64 MiB: throughput / plain PTY", "", "", sprintf("%.2f", 1 / tp), ">= 0.95", 1 / tp >= 0.95)
+	if (sp != "") row("streamd 1 GiB: time / raw pipe", "", "", sprintf("%.2f", sp), "(none)", 1)
+	f = (u != "" && u + 0 < q + 0) ? u : q
+	if (v != "" && f != "") row("vmrun exec to /init, ms (peer: fastest qemu)", sprintf("%.0f", v / 1000), sprintf("%.0f", f / 1000), sprintf("%.2f", v / f), "<= 0.5", v / f <= 0.5)
+	else row("vmrun exec to /init (peer: fastest qemu)", "", "", "", "<= 0.5")
+	if (g != "") row("guest RAM resident after boot, MiB (was 116)", sprintf("%.0f", g / 1024), "116", sprintf("%.2f", g / 1024 / 116), "< 0.5", g / 1024 / 116 < 0.5)
+	else row("guest RAM resident after boot", "", "", "", "< 0.5")
+	if (hr != "" && bare != "") row("husk run echo hi, s (peer: bare boot to init)", hr, bare, sprintf("%.2f", hr / bare), "<= 1.15", hr / bare <= 1.15)
+	else row("husk run echo hi (peer: bare boot)", "", "", "", "<= 1.15")
+	if (w != "" && c != "") row("husk run restoring a snapshot, s (peer: cold)", w, c, sprintf("%.3f", w / c), "<= 0.1", w / c <= 0.1)
+	else row("husk run restoring a snapshot (peer: cold)", "", "", "", "<= 0.1")
+	if (pl != "" && c != "") row("husk run from serve -p 2, s (peer: cold)", pl, c, sprintf("%.3f", pl / c), "<= 0.1", pl / c <= 0.1)
+	if (pss_r != "" && pss_b != "") row("5 idle VMs PSS, MiB (peer: 5 booted)", pss_r, pss_b, sprintf("%.2f", pss_r / pss_b), "(smaller)", pss_r < pss_b)
+	split("relay:150 relayd:150 streamd:150 guest-agent:150 vmrun:300 ptyd:600 husk-api:150", bd, " ")
+	for (i = 1; i in bd; i++) {
+		split(bd[i], kv, ":")
+		if (kv[1] in sz) row("installed " kv[1] ", KiB (bound)", sprintf("%.0f", sz[kv[1]] / 1024), kv[2], sprintf("%.2f", sz[kv[1]] / 1024 / kv[2]), "<= 1", sz[kv[1]] / 1024 <= kv[2] + 0)
+	}
+}' >"$out/table.txt"
+cat "$out/table.txt"
+exit $st
