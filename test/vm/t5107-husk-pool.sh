@@ -110,16 +110,21 @@ test_expect_success 'a job of another language leaves the pool alone' '
 '
 
 # An owner killed with -9 (its vmrun runs on: no parent-death signal
-# here) leaves its offer: husk run skips it, and its job, in the other
-# VM, is not stopped when the keeper's next lease reclaims the dead one.
+# here) leaves its offer: husk run skips it, and its job runs in the
+# other VM.  The keeper is stopped meanwhile: its next lease would
+# reclaim the dead owner's first.  Then it reclaims it, and the job's VM
+# was not the dead one's.
 test_expect_success 'an offer whose owner died is skipped; the job in another VM runs whole' '
 	steady &&
 	set -- "$pool"/*.ready &&
 	o=$(sed -n "s/^owner \([0-9]*\) .*/\1/p" "$1") &&
-	kill -9 "$o" &&
-	{ HUSK_VERBOSE=1 husk run -c "sleep 2; echo done" >out 2>err; st=$?; } &&
+	k=$(awk "{ print \$4 }" /proc/$o/stat) &&
+	a=${1##*/} && a=${a%.ready} &&
+	kill -STOP "$k" && kill -9 "$o" &&
+	{ HUSK_VERBOSE=1 husk run -c "sleep 2; echo done" >out 2>err; st=$?; }
+	kill -CONT "$k" &&
 	test $st = 0 && echo done >want && test_cmp want out &&
-	grep -q "a pooled VM, lease" err && ! grep -q "lease ${1##*/}$" err &&
+	grep -q "a pooled VM, lease" err && ! grep -q "a pooled VM, lease $a$" err &&
 	steady
 '
 
