@@ -748,6 +748,7 @@ cmd_snapshot() {
 		die $EX_SYS "unable to write $s_t/cmdline"
 	# In the foreground, bounded: a signal to us reaches timeout's
 	# group, and vmrun's TERM ends the VM.
+	now_ms; s_t0=$ms
 	timeout "$HUSK_BOOT_TIMEOUT" "$vmrun" --snapshot "$s_t" -k "$HUSK_KERNEL" \
 	    -i "$img" -a "$kcl husk.snapshot $HUSK_APPEND" -A "$s_t/cmdline" \
 	    -m "$mem" -c "$vcpus" --vsock "cid=3,uds=$s_t/v.sock" \
@@ -755,7 +756,10 @@ cmd_snapshot() {
 	st=$?
 	if [ $st != 4 ]; then
 		hint=
-		[ $st = 124 ] && hint=" (timed out: no snapshot within HUSK_BOOT_TIMEOUT, ${HUSK_BOOT_TIMEOUT}s)"
+		# (timeout(1) exits 124; busybox's, vmrun's 143 from its TERM)
+		now_ms
+		[ $st = 124 ] || [ $(( ms - s_t0 )) -ge $(( HUSK_BOOT_TIMEOUT * 1000 )) ] &&
+			hint=" (timed out: no snapshot within HUSK_BOOT_TIMEOUT, ${HUSK_BOOT_TIMEOUT}s)"
 		echo "$prog: fatal: unable to snapshot the $img_lang image: vmrun exited with status $st$hint; console tail:" >&2
 		tail -n 20 "$s_t/console" 2>/dev/null | sed 's/^/  /' >&2
 		exit $EX_BOOT

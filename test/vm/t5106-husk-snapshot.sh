@@ -127,6 +127,16 @@ test_expect_success 'a snapshot directory others may write is not used' '
 	test $st = 0 && grep -q "unable to use the snapshot .*: not ours alone" err &&
 	! grep -q "restored from" err && clean
 '
+# A snapshot that fails (here: no agent within HUSK_BOOT_TIMEOUT) leaves
+# no temporary folder, and the snapshot in place is kept as it was.
+test_expect_success 'husk snapshot that times out: 112, no temporary folder, the old snapshot kept' '
+	cat "$HUSK_IMAGES/sh.snap/key" >key.before &&
+	{ HUSK_BOOT_TIMEOUT=1 husk snapshot >out 2>err; st=$?; } &&
+	{ test $st = 112 && grep -q "unable to snapshot the sh image: .*timed out" err ||
+		{ echo "exit $st"; cat err; false; }; } &&
+	test -z "$(ls -a "$HUSK_IMAGES" | grep "^\.sh\.snap")" &&
+	test_cmp key.before "$HUSK_IMAGES/sh.snap/key" && clean
+'
 
 figures
 test_done
