@@ -54,7 +54,7 @@ done
 } | awk '
 function row(what, h, p, r, goal, ok) {
 	if (h == "" || r == "") { printf "%-44s %12s %12s %9s  %-12s %s\n", what, "-", "-", "-", goal, "missing"; return }
-	printf "%-44s %12s %12s %9s  %-12s %s\n", what, h, p, r, goal, ok ? "yes" : "NO"
+	printf "%-44s %12s %12s %9s  %-12s %s\n", what, h, p, r, goal, goal ~ /none/ ? "-" : ok ? "yes" : "NO"
 }
 function num(s) { gsub(/[^0-9.]/, "", s); return s + 0 }
 /^relay: relay  *round trip/ { rt_r = $5 }
@@ -63,10 +63,14 @@ function num(s) { gsub(/[^0-9.]/, "", s); return s + 0 }
 /^relay: relay  *drain 1000 / { d1 = $5 }
 /^relay: tsp  *drain 1000 / { d1t = $5 }
 /^relay: relay  *drain 10000 / { d10 = $5 }
+/^ptyd: echo RTT .*, 20 ms apart\)/ { p20 = $5 }
+/^ptyd: echo RTT .*, 0 ms apart\)/ { p0 = $5 }
 /^ptyd: bare pty .*\(20 ms apart\)/ { e20 = $(NF - 1); e20b = $5 }
 /^ptyd: bare pty .*\(0 ms apart\)/ { e0 = $(NF - 1); e0b = $5 }
-/^ptyd: ptyd ws/ { for (i = 1; i <= NF; i++) if ($i == "time") tp = num($(i + 1)) }
-/^streamd: streamd  *1 GiB/ { for (i = 1; i <= NF; i++) if ($i == "time") sp = num($(i + 1)) }
+/^ptyd: plain pty/ { for (i = 1; i <= NF; i++) if ($i == "MiB/s") tpp = $(i - 1) }
+/^ptyd: ptyd ws/ { for (i = 1; i <= NF; i++) if ($i == "MiB/s") tph = $(i - 1) }
+/^streamd: pipe  *1 GiB/ { for (i = 1; i <= NF; i++) if ($i == "MiB/s") spp = $(i - 1) }
+/^streamd: streamd  *1 GiB/ { for (i = 1; i <= NF; i++) if ($i == "MiB/s") sph = $(i - 1) }
 /^vmrun: medians:/ { v = num($4); q = num($9); u = num($14) }
 /^vmrun: vmrun RSS excluding guest RAM/ { for (i = 1; i <= NF; i++) if ($i == "resident:") g = num($(i + 1)) }
 /^husk: bare vmrun, boot to guest init/ { bare = num($9) }
@@ -85,12 +89,13 @@ END {
 	else row("relay drain of 1,000 true, s", "", "", "", "<= 1")
 	if (d10 != "" && d1 != "") row("relay drain of 10,000 / of 1,000, s", d10, d1, sprintf("%.2f", d10 / d1), "<= 10.5", d10 / d1 <= 10.5)
 	else row("relay drain of 10,000 / of 1,000", "", "", "", "<= 10.5")
-	if (e20 != "") row("ptyd echo 20 ms apart: over bare PTY, us", num(e20), e20b " ms", "+" num(e20), "<= +40 us", num(e20) <= 40)
-	else row("ptyd echo 20 ms apart, over bare PTY", "", "", "", "<= +40 us")
-	if (e0 != "") row("ptyd echo back to back: over bare PTY, us", num(e0), e0b " ms", "+" num(e0), "<= +100 us", num(e0) <= 100)
-	else row("ptyd echo back to back, over bare PTY", "", "", "", "<= +100 us")
-	if (tp != "") row("ptyd 64 MiB: throughput / plain PTY", "", "", sprintf("%.2f", 1 / tp), ">= 0.95", 1 / tp >= 0.95)
-	if (sp != "") row("streamd 1 GiB: time / raw pipe", "", "", sprintf("%.2f", sp), "(none)", 1)
+	if (e20 != "") row("ptyd echo 20 ms apart, ms (peer: bare PTY)", p20, e20b, "+" num(e20) "us", "<= +40us", num(e20) <= 40)
+	else row("ptyd echo 20 ms apart, over bare PTY", "", "", "", "<= +40us")
+	if (e0 != "") row("ptyd echo back to back, ms (peer: bare PTY)", p0, e0b, "+" num(e0) "us", "<= +100us", num(e0) <= 100)
+	else row("ptyd echo back to back, over bare PTY", "", "", "", "<= +100us")
+	if (tph != "" && tpp != "") row("ptyd 64 MiB, MiB/s (peer: plain PTY)", tph, tpp, sprintf("%.2f", tph / tpp), ">= 0.95", tph / tpp >= 0.95)
+	else row("ptyd 64 MiB (peer: plain PTY)", "", "", "", ">= 0.95")
+	if (sph != "" && spp != "") row("streamd 1 GiB, MiB/s (peer: raw pipe)", sph, spp, sprintf("%.2f", sph / spp), "(none set)", 1)
 	f = (u != "" && u + 0 < q + 0) ? u : q
 	if (v != "" && f != "") row("vmrun exec to /init, ms (peer: fastest qemu)", sprintf("%.0f", v / 1000), sprintf("%.0f", f / 1000), sprintf("%.2f", v / f), "<= 0.5", v / f <= 0.5)
 	else row("vmrun exec to /init (peer: fastest qemu)", "", "", "", "<= 0.5")
