@@ -133,6 +133,20 @@ test_expect_success 'husk run: stdout and stderr on their streams, exit 3' '
 	echo hi >want && test_cmp want out && echo err >want && test_cmp want err &&
 	clean
 '
+# A pool offer (husk serve -p) that vanishes between husk run's listing
+# and its reading: another claimer's rename, its owner's withdrawal; here
+# a dangling link.  It is skipped, and the job runs as without it.  Once
+# lease_read's failed redirection of exec ended husk run: exit 2, nothing
+# said.  The other offer is of another key (no key file): skipped too.
+test_expect_success 'husk run: a pool offer that vanishes is skipped, the job runs' '
+	mkdir -p state/pool && chmod 700 state/pool &&
+	printf "owner 1 1\nvmrun 1 1\ntap \njob x\ndir /nonexistent\n" >state/pool/10.203.5.5.ready &&
+	ln -s gone state/pool/10.203.5.6.ready &&
+	{ husk run -c "echo hi" >out 2>err; st=$?; } &&
+	rm -rf state/pool &&
+	{ test $st = 0 || { echo "exit $st"; cat err; false; }; } &&
+	echo hi >want && test_cmp want out && clean
+'
 test_expect_success 'the VM got a vsock socket in its run directory, the port and a fresh 48-digit token, not on argv; no network' '
 	tail -n 1 vmrun.calls >call &&
 	grep -q " --vsock cid=3,uds=$PWD/state/run/[^ /]*/v.sock " call &&

@@ -256,13 +256,17 @@ stop() {
 stop_child() {
 	alive "$1" "$2" || { wait "$1" 2>/dev/null; return 0; }
 	kill -TERM "$1" 2>/dev/null
-	( trap 'kill -KILL $sc_s 2>/dev/null; exit 0' USR1
-	  sleep "$3" &
+	# (The trap after sc_s is set: a USR1 before it ends the watcher,
+	# and its sleep, which holds none of our output open, ends by
+	# itself.  KILL before the warning, which a closed stderr's SIGPIPE
+	# could end.)
+	( sleep "$3" </dev/null >/dev/null 2>&1 &
 	  sc_s=$!
+	  trap 'kill -KILL $sc_s 2>/dev/null; exit 0' USR1
 	  wait $sc_s
 	  alive "$1" "$2" || exit 0
-	  warn "vmrun $1 ignored SIGTERM for ${3}s: killing it"
-	  kill -KILL "$1" 2>/dev/null ) &
+	  kill -KILL "$1" 2>/dev/null
+	  warn "vmrun $1 ignored SIGTERM for ${3}s: killed it" ) &
 	sc_w=$!
 	wait "$1" 2>/dev/null
 	kill -USR1 "$sc_w" 2>/dev/null
@@ -314,15 +318,16 @@ lock() {
 
 # lease_read FILE: sets l_owner, l_vmrun ("PID TICKS"), l_tap, l_job,
 # l_dir; false if the file is gone.
+# (A redirection that fails on exec, a special builtin, would end the
+# shell: the file is read by the loop's own, which fails alone.  Files
+# vanish here: a lease's teardown, a pool offer another claim renamed.)
 lease_read() {
 	l_owner= l_vmrun= l_tap= l_job= l_dir=
-	{ exec 8<"$1"; } 2>/dev/null || return 1
-	while read -r l_k l_v <&8; do
+	{ while read -r l_k l_v; do
 		case $l_k in
 		owner|vmrun|tap|job|dir) eval "l_$l_k=\$l_v" ;;
 		esac
-	done
-	exec 8<&-
+	  done <"$1"; } 2>/dev/null
 }
 
 # Write a lease atomically: a temp file in the same folder, then mv.
