@@ -57,6 +57,18 @@ function row(what, h, p, r, goal, ok) {
 	printf "%-44s %12s %12s %9s  %-12s %s\n", what, h, p, r, goal, goal ~ /none/ ? "-" : ok ? "yes" : "NO"
 }
 function num(s) { gsub(/[^0-9.]/, "", s); return s + 0 }
+# vs: husk h against peer p, their ratio held to OP LIM (none without).
+function vs(what, h, p, op, lim,   r) {
+	if (h == "" || p == "" || p + 0 == 0) { row(what, "", "", "", op " " lim); return }
+	r = h / p
+	row(what, h, p, sprintf(r < 0.2 ? "%.3f" : "%.2f", r), op == "" ? "(none set)" : op " " lim,
+	    op == "<=" ? r <= lim : op == "<" ? r < lim : r >= lim)
+}
+# over: husk h against peer p, the excess x (us) held to at most LIM.
+function over(what, h, p, x, lim) {
+	if (x == "") { row(what, "", "", "", "<= +" lim "us"); return }
+	row(what, h, p, "+" num(x) "us", "<= +" lim "us", num(x) <= lim)
+}
 /^relay: relay  *round trip/ { rt_r = $5 }
 /^relay: tsp  *round trip/ { rt_t = $5 }
 /^relay: nq  *round trip/ { rt_n = $5 }
@@ -83,34 +95,24 @@ function num(s) { gsub(/[^0-9.]/, "", s); return s + 0 }
 END {
 	printf "%-44s %12s %12s %9s  %-12s %s\n", "figure (one run each, peers in the same run)", "husk", "peer", "ratio", "goal", "met"
 	m = (rt_t != "" && (rt_n == "" || rt_t + 0 < rt_n + 0)) ? rt_t : rt_n
-	if (rt_r != "" && m != "") row("relay round trip, ms (peer: tsp or nq, best)", rt_r, m, sprintf("%.2f", rt_r / m), "<= 1", rt_r / m <= 1)
-	else row("relay round trip, ms", "", "", "", "<= 1")
-	if (d1 != "" && d1t != "") row("relay drain of 1,000 true, s (peer: tsp)", d1, d1t, sprintf("%.2f", d1 / d1t), "<= 1", d1 / d1t <= 1)
-	else row("relay drain of 1,000 true, s", "", "", "", "<= 1")
-	if (d10 != "" && d1 != "") row("relay drain of 10,000 / of 1,000, s", d10, d1, sprintf("%.2f", d10 / d1), "<= 10.5", d10 / d1 <= 10.5)
-	else row("relay drain of 10,000 / of 1,000", "", "", "", "<= 10.5")
-	if (e20 != "") row("ptyd echo 20 ms apart, ms (peer: bare PTY)", p20, e20b, "+" num(e20) "us", "<= +40us", num(e20) <= 40)
-	else row("ptyd echo 20 ms apart, over bare PTY", "", "", "", "<= +40us")
-	if (e0 != "") row("ptyd echo back to back, ms (peer: bare PTY)", p0, e0b, "+" num(e0) "us", "<= +100us", num(e0) <= 100)
-	else row("ptyd echo back to back, over bare PTY", "", "", "", "<= +100us")
-	if (tph != "" && tpp != "") row("ptyd 64 MiB, MiB/s (peer: plain PTY)", tph, tpp, sprintf("%.2f", tph / tpp), ">= 0.95", tph / tpp >= 0.95)
-	else row("ptyd 64 MiB (peer: plain PTY)", "", "", "", ">= 0.95")
-	if (sph != "" && spp != "") row("streamd 1 GiB, MiB/s (peer: raw pipe)", sph, spp, sprintf("%.2f", sph / spp), "(none set)", 1)
+	vs("relay round trip, ms (peer: tsp or nq, best)", rt_r, m, "<=", 1)
+	vs("relay drain of 1,000 true, s (peer: tsp)", d1, d1t, "<=", 1)
+	vs("relay drain of 10,000 / of 1,000, s", d10, d1, "<=", 10.5)
+	over("ptyd echo 20 ms apart, ms (peer: bare PTY)", p20, e20b, e20, 40)
+	over("ptyd echo back to back, ms (peer: bare PTY)", p0, e0b, e0, 100)
+	vs("ptyd 64 MiB, MiB/s (peer: plain PTY)", tph, tpp, ">=", 0.95)
+	vs("streamd 1 GiB, MiB/s (peer: raw pipe)", sph, spp)
 	f = (u != "" && u + 0 < q + 0) ? u : q
-	if (v != "" && f != "") row("vmrun exec to /init, ms (peer: fastest qemu)", sprintf("%.0f", v / 1000), sprintf("%.0f", f / 1000), sprintf("%.2f", v / f), "<= 0.5", v / f <= 0.5)
-	else row("vmrun exec to /init (peer: fastest qemu)", "", "", "", "<= 0.5")
-	if (g != "") row("guest RAM resident after boot, MiB (was 116)", sprintf("%.0f", g / 1024), "116", sprintf("%.2f", g / 1024 / 116), "< 0.5", g / 1024 / 116 < 0.5)
-	else row("guest RAM resident after boot", "", "", "", "< 0.5")
-	if (hr != "" && bare != "") row("husk run echo hi, s (peer: bare boot to init)", hr, bare, sprintf("%.2f", hr / bare), "<= 1.15", hr / bare <= 1.15)
-	else row("husk run echo hi (peer: bare boot)", "", "", "", "<= 1.15")
-	if (w != "" && c != "") row("husk run restoring a snapshot, s (peer: cold)", w, c, sprintf("%.3f", w / c), "<= 0.1", w / c <= 0.1)
-	else row("husk run restoring a snapshot (peer: cold)", "", "", "", "<= 0.1")
-	if (pl != "" && c != "") row("husk run from serve -p 2, s (peer: cold)", pl, c, sprintf("%.3f", pl / c), "<= 0.1", pl / c <= 0.1)
-	if (pss_r != "" && pss_b != "") row("5 idle VMs PSS, MiB (peer: 5 booted)", pss_r, pss_b, sprintf("%.2f", pss_r / pss_b), "(smaller)", pss_r < pss_b)
+	vs("vmrun exec to /init, ms (peer: fastest qemu)", v == "" ? "" : sprintf("%.1f", v / 1000), f == "" ? "" : sprintf("%.1f", f / 1000), "<=", 0.5)
+	vs("guest RAM resident after boot, MiB (was 116)", g == "" ? "" : sprintf("%.1f", g / 1024), 116, "<", 0.5)
+	vs("husk run echo hi, s (peer: bare boot to init)", hr, bare, "<=", 1.15)
+	vs("husk run restoring a snapshot, s (peer: cold)", w, c, "<=", 0.1)
+	vs("husk run from serve -p 2, s (peer: cold)", pl, c, "<=", 0.1)
+	vs("5 idle VMs PSS, MiB (peer: 5 booted)", pss_r, pss_b, "<", 1)
 	split("relay:150 relayd:150 streamd:150 guest-agent:150 vmrun:300 ptyd:600 husk-api:150", bd, " ")
 	for (i = 1; i in bd; i++) {
 		split(bd[i], kv, ":")
-		if (kv[1] in sz) row("installed " kv[1] ", KiB (bound)", sprintf("%.0f", sz[kv[1]] / 1024), kv[2], sprintf("%.2f", sz[kv[1]] / 1024 / kv[2]), "<= 1", sz[kv[1]] / 1024 <= kv[2] + 0)
+		vs("installed " kv[1] ", KiB (bound)", kv[1] in sz ? sprintf("%.1f", sz[kv[1]] / 1024) : "", kv[2], "<=", 1)
 	}
 }' >"$out/table.txt"
 cat "$out/table.txt"
