@@ -111,6 +111,13 @@ kernel_pick() {
 }
 [ -n "${HUSK_KERNEL:-}" ] || kernel_pick
 
+# lines_of FILE: lo, FILE's lines joined by newlines (builtins); false if
+# it cannot be read.
+lines_of() {
+	lo=
+	{ while IFS= read -r lo_l; do lo=$lo${lo:+$NL}$lo_l; done <"$1"; } 2>/dev/null
+}
+
 # has_words FILE WORD...: FILE's first line has every WORD (builtins: no
 # process, as what runs for every job must be).
 has_words() {

@@ -58,8 +58,7 @@ pool_claim() {
 	pc_me=$$.$tk
 	for pc_e; do
 		lease_read "$pc_e" || continue
-		pc_k=
-		{ while IFS= read -r pc_l; do pc_k=$pc_k${pc_k:+$NL}$pc_l; done <"$l_dir/key"; } 2>/dev/null
+		lines_of "$l_dir/key"; pc_k=$lo
 		if [ "$pc_k" != "$p_k" ]; then
 			key_files "$pc_k"
 			[ "$k_f" = "$pc_f" ] || continue

@@ -689,9 +689,8 @@ snap_pick() {
 	[ -z "$net" ] && [ -z "$ws" ] && [ -f "$s_d/key" ] || return 0
 	snap_mine || return 0
 	snap_key "$mem" "$vcpus" 2>/dev/null || return 0
-	s_f=
-	while IFS= read -r s_l; do s_f=$s_f${s_f:+$NL}$s_l; done <"$s_d/key"
-	if [ "$s_k" != "$s_f" ]; then
+	lines_of "$s_d/key"
+	if [ "$s_k" != "$lo" ]; then
 		info "the snapshot $s_d is stale (its kernel, image, vmrun, memory or vCPUs differ): booting"
 		return 0
 	fi
