@@ -72,7 +72,7 @@ main(int argc, char **argv)
 		word = ptrace(PTRACE_PEEKTEXT, tid, (void *)(r.rip - 2), 0);
 		if (errno == 0 && (word & 0xffff) == 0x050f)
 			break;          /* 0f 05: syscall */
-		if (i == 100) {
+		if (i == 500) {
 			errno = EAGAIN;
 			ptrace(PTRACE_DETACH, tid, 0, 0);
 			return fail("find in a system call thread", tid);
@@ -91,7 +91,9 @@ main(int argc, char **argv)
 	if (ptrace(PTRACE_SETREGS, tid, 0, &r) < 0 ||
 	    ptrace(PTRACE_CONT, tid, 0, 0) < 0)
 		return fail("set the call in thread", tid);
-	for (i = 0; i < 300; i++) {
+	/* Up to 30 s: a killed thread may be the one that closes the VM's
+	 * fds, and KVM's teardown under nested KVM on a loaded host is slow. */
+	for (i = 0; i < 3000; i++) {
 		pid_t w = waitpid(tid, &st, __WALL | WNOHANG);
 		if (w == tid && WIFSIGNALED(st)) {
 			printf("thread %d: killed by signal %d\n", (int)tid,

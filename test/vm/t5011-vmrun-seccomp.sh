@@ -60,7 +60,7 @@ exited() {
 # survives it is stopped, not waited for.
 killed_by() {
 	"$inject" "$@"; ir=$?
-	wait_for "exited $pid" 10 || kill -TERM $pid
+	wait_for "exited $pid" 30 || kill -TERM $pid
 	wait $pid; rc=$?
 	{
 	test "$ir" = 0 && test "$rc" = 159 && ! test -e exit.txt &&
