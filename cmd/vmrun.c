@@ -6,7 +6,9 @@
  * -A file: a secret's place, as every argv is public) in -m MiB on -c vCPUs,
  * with a 16550A console on COM1, a CMOS clock, an i8042 for reset, ACPI
  * tables, one virtio-net device per -n tap=NAME, and a virtio-vsock device
- * with --vsock cid=N,uds=PATH (its protocol on PATH: virtio_vsock.h).  The console is this
+ * with --vsock cid=N,uds=PATH (its protocol on PATH: virtio_vsock.h), and
+ * with --balloon a virtio-balloon that takes the pages the guest frees
+ * back from it (free page reporting: virtio_balloon.h).  The console is this
  * process's stdio (guest input from stdin when it is a terminal or a pipe),
  * a file, or nothing.
  *
@@ -62,6 +64,7 @@
 #include "vcpu.h"
 #include "virtio_net.h"
 #include "virtio_vsock.h"
+#include "virtio_balloon.h"
 #include "vm.h"
 
 #define DEFAULT_CMDLINE "console=ttyS0 panic=-1"
@@ -72,13 +75,13 @@ usage(void)
 	fprintf(stderr, "usage: vmrun [-v] -k bzImage [-i initrd] [-a cmdline] [-A file] "
 	    "[-m MiB] [-c vcpus] [-n tap=NAME[,mac=M]] [--console stdio|FILE|none] "
 	    "[--console-max bytes] "
-	    "[--vsock cid=N,uds=PATH] "
+	    "[--vsock cid=N,uds=PATH] [--balloon] "
 	    "[--boot-timer] [--no-seccomp] [--user uid:gid] [--cgroup dir] "
 	    "[--snapshot dir] [-R readyfifo] [-N fd] [-e exitfile]\n"
 	    "       vmrun [-v] --restore dir [-m MiB] [-c vcpus] "
 	    "[--console stdio|FILE|none] [--console-max bytes] "
-	    "[--vsock cid=N,uds=PATH] [--no-seccomp] [--user uid:gid] "
-	    "[--cgroup dir] [-R readyfifo] [-N fd] [-e exitfile]\n");
+	    "[--vsock cid=N,uds=PATH] [--balloon] [--no-seccomp] "
+	    "[--user uid:gid] [--cgroup dir] [-R readyfifo] [-N fd] [-e exitfile]\n");
 	exit(EX_USAGE);
 }
 
@@ -235,7 +238,7 @@ static unsigned ninitrd;
 static const char *console = "stdio", *fifo, *exitfile, *cmdfile;
 static char cmdmore[2048];      /* -A's line */
 static long long mem_mib = 256, ncpus = 1, readyfd = -1, console_max;
-static int boot_timer, no_seccomp, verbose;
+static int boot_timer, no_seccomp, verbose, balloon;
 static struct net_opts nets[VIRTIO_MAX_DEVS];
 static unsigned nnets;
 static long long juid, jgid;    /* --user; 0: no jail */
@@ -250,7 +253,7 @@ static struct vsock_opts vsock = { .listen_fd = -1 };
 #define JAIL_FSIZE (1LL << 30)          /* RLIMIT_FSIZE without --console-max */
 
 enum { OPT_CONSOLE = 256, OPT_BOOT_TIMER, OPT_NO_SECCOMP, OPT_CONSOLE_MAX,
-    OPT_USER, OPT_CGROUP, OPT_VSOCK, OPT_SNAPSHOT, OPT_RESTORE };
+    OPT_USER, OPT_CGROUP, OPT_VSOCK, OPT_SNAPSHOT, OPT_RESTORE, OPT_BALLOON };
 
 /* --user UID:GID, both numeric, neither 0 (root is what the jail drops). */
 static void
@@ -279,6 +282,7 @@ parse_args(int argc, char **argv)
 		{ "user", required_argument, 0, OPT_USER },
 		{ "cgroup", required_argument, 0, OPT_CGROUP },
 		{ "vsock", required_argument, 0, OPT_VSOCK },
+		{ "balloon", no_argument, 0, OPT_BALLOON },
 		{ "snapshot", required_argument, 0, OPT_SNAPSHOT },
 		{ "restore", required_argument, 0, OPT_RESTORE },
 		{ 0, 0, 0, 0 },
@@ -326,6 +330,7 @@ parse_args(int argc, char **argv)
 				    "most one --vsock", optarg);
 			parse_vsock(optarg, &vsock);
 			break;
+		case OPT_BALLOON: balloon = 1; break;
 		case OPT_SNAPSHOT: snapdir = optarg; break;
 		case OPT_RESTORE: restoredir = optarg; break;
 		default: usage();
@@ -415,11 +420,12 @@ jail_outer(void)
 		xf.fd = xf.dirfd = -1;
 		exitfile = 0;
 		/* Before the guest's memory exists: all of it is charged
-		 * there.  Threads: main, vCPUs, one I/O thread per tap, and
-		 * KVM's worker for the VM (kvm-nx-lpage-recovery), which KVM
-		 * puts in its creator's cgroup. */
+		 * there.  Threads: main, vCPUs, one I/O thread per virtio
+		 * device, and KVM's worker for the VM (kvm-nx-lpage-recovery),
+		 * which KVM puts in its creator's cgroup. */
 		if (cgroup && jail_cgroup(cgroup, (mem_mib << 20) + JAIL_MEM_MARGIN,
-		    1 + ncpus + nnets + 1 + JAIL_PIDS_MARGIN, &step) < 0)
+		    1 + ncpus + nnets + !!vsock.uds + balloon + 1 +
+		    JAIL_PIDS_MARGIN, &step) < 0)
 			err_diesys(EX_SYS, "unable to %s %s", step, cgroup);
 		return;
 	}
@@ -610,6 +616,8 @@ setup(struct vm *vm)
 		if (virtio_net_add(vm, &nets[i]) < 0)
 			return -1;
 	if (vsock.uds && virtio_vsock_add(vm, &vsock) < 0)
+		return -1;
+	if (balloon && virtio_balloon_add(vm) < 0)
 		return -1;
 	if (restoredir) {
 		if (vcpu_create_all(vm, 0, 0) < 0 || snap_restore(vm) < 0)

@@ -13,7 +13,7 @@ build/.deps-check: mk/deps | build/.deps-build
 	$(Q)touch $@
 
 # Units link libvmm.a too (whole, so the device table is complete).
-build/unit/%: test/unit/%.c test/unit/tap.h build/libhusk.a build/libvmm.a build/include/bearssl.h
+build/unit/%: test/unit/%.c $(wildcard test/unit/*.h) build/libhusk.a build/libvmm.a build/include/bearssl.h
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(CPPFLAGS) $(VMM_CPPFLAGS) $(CFLAGS) $(LDFLAGS) -pthread -o $@ $< \
@@ -21,7 +21,7 @@ build/unit/%: test/unit/%.c test/unit/tap.h build/libhusk.a build/libvmm.a build
 
 # Sanitized: lib, vmm and test compiled together, with the host gcc (whose
 # own include path has the kernel uapi headers).
-build/asan/%: test/unit/%.c test/unit/tap.h $(LIB_SRC) $(LIB_HDR) $(VMM_SRC) $(VMM_HDR) | build/include/bearssl.h build/.deps-check
+build/asan/%: test/unit/%.c $(wildcard test/unit/*.h) $(LIB_SRC) $(LIB_HDR) $(VMM_SRC) $(VMM_HDR) | build/include/bearssl.h build/.deps-check
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  ASAN    $@")
 	$(Q)$(ASAN_CC) $(CPPFLAGS) -Ivmm $(ASAN_CFLAGS) -pthread -o $@ $< \

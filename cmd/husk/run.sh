@@ -558,7 +558,7 @@ run_boot() {
 	# own, not the host's vhost, so no two VMs can meet on it.
 	jail
 	$pdeath "$vmrun" ${HUSK_VERBOSE:+-v} $jail "$@" \
-	    -m "$mem" -c "$vcpus" $vmnet --vsock "cid=3,uds=$rundir/v.sock" \
+	    -m "$mem" -c "$vcpus" $vmnet --vsock "cid=3,uds=$rundir/v.sock" --balloon \
 	    --console "$rundir/console" --console-max "$HUSK_CONSOLE_MAX" \
 	    -e "$rundir/vmrun.exit" </dev/null &
 	vm_pid=$!
@@ -750,7 +750,7 @@ cmd_snapshot() {
 	now_ms; s_t0=$ms
 	timeout "$HUSK_BOOT_TIMEOUT" "$vmrun" --snapshot "$s_t" -k "$HUSK_KERNEL" \
 	    -i "$img" -a "$kcl husk.snapshot $HUSK_APPEND" -A "$s_t/cmdline" \
-	    -m "$mem" -c "$vcpus" --vsock "cid=3,uds=$s_t/v.sock" \
+	    -m "$mem" -c "$vcpus" --vsock "cid=3,uds=$s_t/v.sock" --balloon \
 	    --console "$s_t/console" --console-max "$HUSK_CONSOLE_MAX" </dev/null
 	st=$?
 	if [ $st != 4 ]; then

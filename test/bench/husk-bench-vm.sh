@@ -178,7 +178,7 @@ test_expect_success "husk run echo hi from a snapshot, from husk serve -p 2, and
 	while [ $i -lt $N ]; do
 		rm -rf r && mkdir r && t=$(now) || return 1
 		vmrun --restore "$HUSK_IMAGES/sh.snap" -m $HUSK_MEM -c 1 \
-		    --vsock cid=3,uds=$PWD/r/v.sock --console none </dev/null &
+		    --vsock cid=3,uds=$PWD/r/v.sock --balloon --console none </dev/null &
 		v=$!
 		guest-agent call -c 5000 -w 5000 -n 1 vsock:$PWD/r/v.sock:8000 health >/dev/null &&
 		since $t >>rs.t; r=$?

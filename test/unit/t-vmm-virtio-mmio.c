@@ -6,7 +6,7 @@
 
 #include "tap.h"
 #include "virtio_mmio.h"
-#include "vq-driver.h"
+#include "mmio-driver.h"
 
 static struct drv d;
 static struct virtio_mmio t;
@@ -57,29 +57,9 @@ static const struct virtio_dev_ops ops = {
 	.activate = dev_activate, .notify = dev_notify, .reset = dev_reset,
 };
 
-static uint32_t
-rd(unsigned off)
-{
-	uint32_t v;
-
-	virtio_mmio_read(&t.bus, off, &v, 4);
-	return v;
-}
-
-static void
-wr(unsigned off, uint32_t v)
-{
-	virtio_mmio_write(&t.bus, off, &v, 4);
-}
-
-static uint64_t
-dev_features(void)
-{
-	wr(VMMIO_DEV_FEATURES_SEL, 0);
-	uint64_t f = rd(VMMIO_DEV_FEATURES);
-	wr(VMMIO_DEV_FEATURES_SEL, 1);
-	return f | (uint64_t)rd(VMMIO_DEV_FEATURES) << 32;
-}
+static uint32_t rd(unsigned off) { return md_rd(&t, off); }
+static void wr(unsigned off, uint32_t v) { md_wr(&t, off, v); }
+static uint64_t dev_features(void) { return md_features(&t); }
 
 static void
 ack(uint64_t f)

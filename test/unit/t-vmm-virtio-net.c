@@ -19,7 +19,7 @@
 #include "../../vmm/tap.h"   /* not test/unit/tap.h */
 #include "ioctl.h"
 #include "virtio_net.h"
-#include "vq-driver.h"
+#include "mmio-driver.h"
 
 /* Two queues' rings in the test driver's RAM. */
 static struct drv rxd, txd;
@@ -42,47 +42,19 @@ fake_offload(int fd, unsigned fl)
 	return 0;
 }
 
-static uint32_t
-rd(unsigned off)
-{
-	uint32_t v;
-
-	virtio_mmio_read(&n.mmio.bus, off, &v, 4);
-	return v;
-}
-
-static void
-wr(unsigned off, uint32_t v)
-{
-	virtio_mmio_write(&n.mmio.bus, off, &v, 4);
-}
+static uint32_t rd(unsigned off) { return md_rd(&n.mmio, off); }
+static void wr(unsigned off, uint32_t v) { md_wr(&n.mmio, off, v); }
 
 #define F(b) (1ULL << (b))
 
 static void
 start(uint64_t feat)
 {
-	wr(VMMIO_STATUS, 0);
-	wr(VMMIO_STATUS, 3);
-	wr(VMMIO_DRV_FEATURES_SEL, 0);
-	wr(VMMIO_DRV_FEATURES, feat);
-	wr(VMMIO_DRV_FEATURES_SEL, 1);
-	wr(VMMIO_DRV_FEATURES, feat >> 32);
-	wr(VMMIO_STATUS, 11);
-	for (unsigned q = 0; q < 2; q++) {
-		struct drv *d = q ? &txd : &rxd;
-		uint64_t base = q ? 0x20000 : 0;
+	struct drv *d[2] = { &rxd, &txd };
 
-		drv_init_at(d, 16, DRV_DESC + base, DRV_AVAIL + base, DRV_USED + base);
-		d->data = 0x40000 + 0x40000 * q;
-		wr(VMMIO_QUEUE_SEL, q);
-		wr(VMMIO_QUEUE_NUM, 16);
-		wr(VMMIO_QUEUE_DESC_LOW, d->desc);
-		wr(VMMIO_QUEUE_DRIVER_LOW, d->avail);
-		wr(VMMIO_QUEUE_DEVICE_LOW, d->used);
-		wr(VMMIO_QUEUE_READY, 1);
-	}
-	wr(VMMIO_STATUS, 15);
+	md_start(&n.mmio, feat, d, 2, 16);
+	rxd.data = 0x40000;
+	txd.data = 0x80000;
 }
 
 static void
@@ -118,10 +90,7 @@ test_config(void)
 	uint64_t f;
 
 	ok(rd(VMMIO_DEVICE_ID) == VIRTIO_NET_ID, "device id 1");
-	wr(VMMIO_DEV_FEATURES_SEL, 0);
-	f = rd(VMMIO_DEV_FEATURES);
-	wr(VMMIO_DEV_FEATURES_SEL, 1);
-	f |= (uint64_t)rd(VMMIO_DEV_FEATURES) << 32;
+	f = md_features(&n.mmio);
 	ok((f & (F(VIRTIO_NET_F_MAC) | F(VIRTIO_NET_F_CSUM) | F(VIRTIO_NET_F_GUEST_CSUM) |
 	    F(VIRTIO_NET_F_HOST_TSO4) | F(VIRTIO_NET_F_HOST_TSO6) | F(VIRTIO_NET_F_GUEST_TSO4) |
 	    F(VIRTIO_NET_F_GUEST_TSO6) | F(VIRTIO_NET_F_STATUS) | F(VIRTIO_F_VERSION_1))) ==

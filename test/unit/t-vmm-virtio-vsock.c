@@ -16,7 +16,7 @@
 #include "tap.h"
 #include "unixsock.h"
 #include "virtio_vsock.h"
-#include "vq-driver.h"
+#include "mmio-driver.h"
 
 #define CID 42
 #define SHUT_BOTH_FLAGS (VIRTIO_VSOCK_SHUTDOWN_RCV | VIRTIO_VSOCK_SHUTDOWN_SEND)
@@ -30,20 +30,8 @@ static struct virtio_vsock v;
 static char dir[] = "/tmp/t-vmm-virtio-vsock.XXXXXX", path[128];
 static uint16_t rx_seen;        /* used entries of rx taken so far */
 
-static uint32_t
-rd(unsigned off)
-{
-	uint32_t x;
-
-	virtio_mmio_read(&v.mmio.bus, off, &x, 4);
-	return x;
-}
-
-static void
-wr(unsigned off, uint32_t x)
-{
-	virtio_mmio_write(&v.mmio.bus, off, &x, 4);
-}
+static uint32_t rd(unsigned off) { return md_rd(&v.mmio, off); }
+static void wr(unsigned off, uint32_t x) { md_wr(&v.mmio, off, x); }
 
 /* Driver bring-up: three queues of QSZ, DRIVER_OK, every receive buffer
  * posted (buffer i at RXDATA + i * RXBUF, descriptor i). */
@@ -51,28 +39,9 @@ static void
 start(void)
 {
 	struct drv *d[3] = { &rxd, &txd, &evd };
-	uint64_t f = 1ULL << VIRTIO_F_VERSION_1;
-	unsigned q, i;
+	unsigned i;
 
-	wr(VMMIO_STATUS, 0);
-	wr(VMMIO_STATUS, 3);
-	wr(VMMIO_DRV_FEATURES_SEL, 0);
-	wr(VMMIO_DRV_FEATURES, f);
-	wr(VMMIO_DRV_FEATURES_SEL, 1);
-	wr(VMMIO_DRV_FEATURES, f >> 32);
-	wr(VMMIO_STATUS, 11);
-	for (q = 0; q < 3; q++) {
-		uint64_t base = 0x8000 * q;
-
-		drv_init_at(d[q], QSZ, DRV_DESC + base, DRV_AVAIL + base, DRV_USED + base);
-		wr(VMMIO_QUEUE_SEL, q);
-		wr(VMMIO_QUEUE_NUM, QSZ);
-		wr(VMMIO_QUEUE_DESC_LOW, d[q]->desc);
-		wr(VMMIO_QUEUE_DRIVER_LOW, d[q]->avail);
-		wr(VMMIO_QUEUE_DEVICE_LOW, d[q]->used);
-		wr(VMMIO_QUEUE_READY, 1);
-	}
-	wr(VMMIO_STATUS, 15);
+	md_start(&v.mmio, 1ULL << VIRTIO_F_VERSION_1, d, 3, QSZ);
 	rx_seen = 0;
 	for (i = 0; i < QSZ; i++) {
 		drv_desc(&rxd, i, RXDATA + i * RXBUF, RXBUF, VIRTQ_DESC_F_WRITE, 0);

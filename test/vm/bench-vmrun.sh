@@ -9,6 +9,7 @@
 #   vmrun's resident memory excluding guest RAM, with the guest idle
 #   the size of bin/vmrun
 . "$(dirname "$0")/../test-lib.sh"
+. "$HUSK_ROOT/test/vm/vm-lib.sh"
 n=${VMRUN_BENCH_N:-3}
 kernel=$(ls "$HUSK_ROOT"/build/kernel/root/boot/vmlinuz-* | sort -V | tail -n 1)
 
@@ -92,6 +93,32 @@ test_expect_success 'resident memory excluding guest RAM (256 MiB guest, idle)' 
 		/proc/$pid/smaps >>figures &&
 	grep VmRSS /proc/$pid/status | sed "s/^/bench: vmrun total /" >>figures &&
 	kill -TERM $pid && { wait $pid; test $? = 143; }
+'
+
+# Guest RAM resident with the husk sh image (its init loads
+# virtio_balloon), idle, without and with --balloon: sampled every half
+# second for 12 s; the last sample and the peak.
+img=$L2_GUEST
+idle_rss() {
+	rm -f v.sock v.sock_* && echo "husk.token=bench" >cl &&
+	bg vmrun -k "$kernel" -i "$img" -a "console=ttyS0 panic=-1 quiet" -A cl \
+		-m 256 -c 1 --vsock "cid=3,uds=$PWD/v.sock" "$@" --console none \
+		</dev/null 2>err.rss &&
+	pid=$! && peak=0 && i=0 &&
+	while [ $i -lt 24 ]; do
+		sleep 0.5
+		r=$(guest_rss $pid) && [ "$r" -gt 0 ] || return 1
+		[ "$r" -gt "$peak" ] && peak=$r
+		i=$((i + 1))
+	done &&
+	echo "$r $peak" &&
+	kill -TERM $pid && { wait $pid; test $? = 143; }
+}
+test_expect_success 'guest RAM resident, the husk sh image idle, without and with --balloon' '
+	test -s "$img" &&
+	set -- $(idle_rss) && a=$1 ap=$2 &&
+	set -- $(idle_rss --balloon) && b=$1 bp=$2 &&
+	echo "bench: guest RAM resident, sh image, 256 MiB, 12 s idle: without --balloon $a KiB (peak $ap), with --balloon $b KiB (peak $bp)" >>figures
 '
 
 test_expect_success 'binary size' '

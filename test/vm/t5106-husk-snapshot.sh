@@ -45,7 +45,7 @@ test_expect_success '20 jobs in a row from the snapshot: right, each random stre
 test_expect_success 'a restored agent runs nothing before its rekey (409), then only with the new token' '
 	mkdir r &&
 	vmrun --restore "$HUSK_IMAGES/sh.snap" -m $HUSK_MEM -c 1 \
-	    --vsock cid=3,uds=$PWD/r/v.sock --console r/console -e r/exit </dev/null &
+	    --vsock cid=3,uds=$PWD/r/v.sock --balloon --console r/console -e r/exit </dev/null &
 	v=$! &&
 	s=vsock:$PWD/r/v.sock:8000 &&
 	wait_for "guest-agent call -c 1000 -w 1000 -n 1 $s health >/dev/null 2>&1" 60 &&

@@ -6,8 +6,17 @@
 #                    virtio_mmio/virtio_net + deps listed in /etc/husk/modules
 #   l2_image OUT DIR L2_GUEST with the files of DIR added (DIR/init
 #                    replaces its /init), written to OUT
+#   guest_rss PID    KiB of vmrun PID's guest RAM resident (its mapping
+#                    of 256 MiB: -m 256)
 L2_KERNEL=$(ls "$HUSK_ROOT"/build/kernel/root/boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1)
 L2_GUEST=$HUSK_ROOT/build/vm/guest/current.cpio.gz
+
+guest_rss() {
+	awk '/^[0-9a-f]+-[0-9a-f]+ / { big = 0 }
+	     /^Size:/ { big = ($2 == 256 * 1024) }
+	     /^Rss:/ { if (big) g += $2 }
+	     END { print g + 0 }' "/proc/$1/smaps"
+}
 
 # The files go in a second archive appended to the image (Linux unpacks
 # concatenated archives, later entries replacing earlier ones).  It must
