@@ -19,7 +19,8 @@ test_expect_success 'builds for the cloud kernel with agent, busybox, init, modu
 	for f in init sbin/guest-agent bin/busybox bin/sh sbin/ip etc/husk/languages \
 	    lib/modules/$kver/kernel/drivers/virtio/virtio_mmio.ko \
 	    lib/modules/$kver/kernel/drivers/net/virtio_net.ko \
-	    lib/modules/$kver/kernel/net/vmw_vsock/vmw_vsock_virtio_transport.ko; do
+	    lib/modules/$kver/kernel/net/vmw_vsock/vmw_vsock_virtio_transport.ko \
+	    lib/modules/$kver/kernel/drivers/virtio/virtio_balloon.ko; do
 		grep -qx "$f" names || { echo "missing $f"; return 1; }
 	done
 '
@@ -35,6 +36,7 @@ test_expect_success 'modules come from modules.dep, each after what it needs' '
 	$kver/kernel/net/vmw_vsock/vsock.ko
 	$kver/kernel/net/vmw_vsock/vmw_vsock_virtio_transport_common.ko
 	$kver/kernel/net/vmw_vsock/vmw_vsock_virtio_transport.ko
+	$kver/kernel/drivers/virtio/virtio_balloon.ko
 	EOF2
 	test_cmp want got
 '
