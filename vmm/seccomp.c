@@ -40,9 +40,9 @@
  * Anything else kills the process (SIGSYS: exit status 159).  vmrun
  * --no-seccomp skips this, for debugging.
  *
- * Installed with TSYNC: every thread that exists then (the virtio-net and
- * virtio-vsock I/O threads, started while the devices are set up) gets the filter at
- * once, as do the threads created later; if one cannot, the install
+ * Installed with TSYNC: every thread that exists then (the virtio-net,
+ * virtio-vsock and virtio-balloon I/O threads, started while the devices
+ * are set up) gets the filter at once, as do the threads created later; if one cannot, the install
  * fails and vmrun does not start the vCPUs. */
 #include <errno.h>
 #include <stddef.h>

@@ -44,21 +44,29 @@ notify(void *dev, unsigned qi)
 
 	if (qi >= BALLOON_NQ || !q->ready)
 		return;
-	while ((r = virtq_pop(q, c)) == VIRTQ_CHAIN) {
+	for (;;) {
+		if ((r = virtq_pop(q, c)) == VIRTQ_BROKEN) {
+			virtio_mmio_broken(&b->mmio, q->why);
+			return;
+		}
+		/* Empty: ask for the next kick (with EVENT_IDX the driver
+		 * kicks only past the index said here), then look again. */
+		if (r == VIRTQ_EMPTY) {
+			if (virtq_notify_on(q, 1))
+				continue;
+			break;
+		}
 		/* Reported runs are the chain's writable buffers (the
 		 * driver's inbufs); inflate and deflate chains go back as
 		 * they came: the balloon is never inflated. */
-		if (qi == BALLOON_REPORTQ) {
+		if (qi == BALLOON_REPORTQ && c->nin) {
 			for (i = c->nout; i < c->nout + c->nin; i++)
 				drop(b, c->iov[i].iov_base, c->iov[i].iov_len);
 			b->reports++;
 		}
 		virtq_push(q, c->head, 0);
 	}
-	if (r == VIRTQ_BROKEN)
-		virtio_mmio_broken(&b->mmio, q->why);
-	else
-		virtio_mmio_used(&b->mmio, qi);
+	virtio_mmio_used(&b->mmio, qi);
 }
 
 static int

@@ -41,16 +41,22 @@ all(uint64_t a, uint64_t len, int v)
 }
 
 static void
-start(void)
+start_with(uint64_t more)
 {
 	struct drv *d[BALLOON_NQ] = { &qd[0], &qd[1], &qd[2] };
 
-	md_start(&b.mmio, F(VIRTIO_F_VERSION_1) | F(VIRTIO_BALLOON_F_REPORTING),
-	    d, BALLOON_NQ, 16);
+	md_start(&b.mmio, F(VIRTIO_F_VERSION_1) | F(VIRTIO_BALLOON_F_REPORTING) |
+	    more, d, BALLOON_NQ, 16);
 	for (unsigned q = 0; q < BALLOON_NQ; q++)
 		qd[q].data = 0x30000;   /* past every ring */
 	/* Guest RAM past the rings: what the guest has written. */
 	memset(drv_host(&qd[0], 0x40000), FILL, DRV_RAM - 0x40000);
+}
+
+static void
+start(void)
+{
+	start_with(0);
 }
 
 static void
@@ -108,22 +114,56 @@ test_report(void)
 	    "a readable buffer on the reporting queue: returned, nothing dropped");
 }
 
+/* The inflate and deflate queues drop nothing: not the pages a page
+ * list names, nor a writable buffer a guest puts there. */
 static void
 test_inflate(void)
 {
-	struct drv *d = &qd[BALLOON_INFLATEQ];
 	uint32_t pfn = 0xc0;       /* guest page 0xc0000 */
 	uint64_t a;
 
 	start();
-	a = drv_buf(d, 4, 0);
-	memcpy(drv_host(d, a), &pfn, 4);
-	drv_desc(d, 0, a, 4, 0, 0);
-	drv_post(d, 0);
-	wr(VMMIO_QUEUE_NOTIFY, BALLOON_INFLATEQ);
-	ok(drv_used16(d)[1] == 1 && all(0xc0000, 0x1000, FILL),
-	    "inflate: the page list returned, the page kept");
+	for (unsigned q = BALLOON_INFLATEQ; q <= BALLOON_DEFLATEQ; q++) {
+		struct drv *d = &qd[q];
+
+		a = drv_buf(d, 4, 0);
+		memcpy(drv_host(d, a), &pfn, 4);
+		drv_desc(d, 0, a, 4, VIRTQ_DESC_F_NEXT, 1);
+		drv_desc(d, 1, 0xd0000 + 0x10000 * q, 0x2000, VIRTQ_DESC_F_WRITE, 0);
+		drv_post(d, 0);
+		wr(VMMIO_QUEUE_NOTIFY, q);
+		ok(drv_used16(d)[1] == 1 && all(0xc0000, 0x1000, FILL) &&
+		    all(0xd0000 + 0x10000 * q, 0x2000, FILL),
+		    "%s: the chain returned, no page dropped",
+		    q == BALLOON_INFLATEQ ? "inflate" : "deflate");
+	}
 	ok(!(rd(VMMIO_STATUS) & VIRTIO_S_NEEDS_RESET), "device still live");
+}
+
+/* With EVENT_IDX the driver kicks only when its index passes the
+ * device's avail_event: after each report it must be where the device
+ * stands, or the next report waits for the watchdog's sweep. */
+static void
+test_event_idx(void)
+{
+	struct drv *d = &qd[BALLOON_REPORTQ];
+	int kicks = 0;
+
+	start_with(F(VIRTIO_F_RING_EVENT_IDX));
+	for (unsigned i = 0; i < 3; i++) {
+		uint16_t old = d->avail_idx;
+
+		drv_desc(d, i, 0x80000 + 0x10000 * i, 0x10000, VIRTQ_DESC_F_WRITE, 0);
+		drv_post(d, i);
+		/* Linux's vring_need_event: kick if the new index passed it. */
+		if (virtq_need_event(drv_avail_event(d), d->avail_idx, old)) {
+			kicks++;
+			wr(VMMIO_QUEUE_NOTIFY, BALLOON_REPORTQ);
+		}
+	}
+	ok(kicks == 3 && drv_used16(d)[1] == 3 && all(0x80000, 0x30000, 0),
+	    "EVENT_IDX: each of 3 reports kicked and was taken at once (%d kicks)",
+	    kicks);
 }
 
 static void
@@ -158,6 +198,7 @@ main(void)
 	test_offer();
 	test_report();
 	test_inflate();
+	test_event_idx();
 	test_outside();
 	virtio_io_close(&b.mmio);
 	virtio_mmio_destroy(&b.mmio);
