@@ -941,6 +941,13 @@ snap_load_vsock(void *arg, const void *buf, const char **why)
 		virtq_push(q, v->chain.head, virtq_iov_put(v->chain.iov +
 		    v->chain.nout, v->chain.nin, 0, &ev, sizeof ev));
 		virtio_mmio_used(&v->mmio, VSOCK_EVQ);
+		if (v->verbose)
+			err_info("virtio-vsock: the snapshot had %u connections: "
+			    "transport reset sent", (unsigned)s.conns);
+	} else if (v->verbose) {
+		err_info("virtio-vsock: the snapshot had %u connections: no "
+		    "transport reset (live %d, event queue ready %d)",
+		    (unsigned)s.conns, virtio_mmio_live(&v->mmio), q->ready);
 	}
 	pthread_mutex_unlock(&v->mmio.lock);
 	return 0;

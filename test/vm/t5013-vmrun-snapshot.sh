@@ -122,6 +122,55 @@ test_expect_success '--snapshot into a folder with a snapshot already: refused, 
 	cmp state.before snap/state
 '
 
+# A snapshot taken while the guest holds a vsock connection: vmrun keeps
+# none, so the restored guest is told its transport was reset (vmrun.8):
+# the connection it thought open ends at once, and a new one reaches the
+# host.  The guest takes its snapshot once the host's ACK on that
+# connection is in, so the connection is open when it is saved; the host
+# never closes its side (its input is a FIFO it holds open itself), so
+# only the reset can end it.
+test_expect_success 'a vsock connection open at the snapshot: reset in the restored guest, a new one works' '
+	mkdir -p cv/bin &&
+	cp "$HUSK_ROOT/build/vm/outb" "$HUSK_ROOT/build/vm/vsockcat" cv/bin/ &&
+	cat >cv/init <<-\EOF &&
+	#!/bin/sh
+	export PATH=/usr/bin:/bin:/usr/sbin:/sbin
+	mount -t proc proc /proc
+	mount -t devtmpfs dev /dev
+	mount -t tmpfs tmp /tmp
+	while read -r m; do insmod "/lib/modules/$m"; done </etc/husk/modules
+	{
+		vsockcat -c 2 6000 </dev/null >/tmp/ack
+		echo "T5013-CONN-END $?"; : >/tmp/end
+	} &
+	n=0
+	until grep -q ACK /tmp/ack 2>/dev/null || [ $n = 300 ]; do sleep 0.1; n=$((n + 1)); done
+	grep -q ACK /tmp/ack 2>/dev/null && echo T5013-ACKED
+	v=$(/bin/outb 0x3f1)
+	echo "T5013-RESUMED v=$v"
+	n=0
+	until [ -e /tmp/end ] || [ $n = 300 ]; do sleep 0.1; n=$((n + 1)); done
+	echo again | vsockcat -c 2 6000 >/dev/null && echo T5013-NEW-OK
+	poweroff -f
+	EOF
+	chmod 755 cv/init && l2_image cv.gz cv && mkdir snapc && mkfifo hin &&
+	bg sh -c "exec \"\$0\" -U s.sock_6000 <>hin >/dev/null" \
+		"$HUSK_ROOT/build/vm/vsockcat" &&
+	echo ACK >hin &&
+	{ timeout 120 vmrun --snapshot snapc -k "$kernel" -i cv.gz -m 256 -c 2 \
+		-a "console=ttyS0 panic=-1 quiet" --vsock "cid=3,uds=$PWD/s.sock" \
+		>cout1 2>cerr1 </dev/null; st=$?; } &&
+	{ test $st = 4 || { cat cout1 cerr1; false; }; } &&
+	grep -q T5013-ACKED cout1 && ! grep -q T5013-CONN-END cout1 &&
+	{ bg "$HUSK_ROOT/build/vm/vsockcat" -U r.sock_6000 >back; } &&
+	{ timeout 120 vmrun --restore snapc -m 256 -c 2 --vsock "cid=3,uds=$PWD/r.sock" \
+		-e cexit >cout2 2>cerr2 </dev/null || { cat cout2 cerr2; false; }; } &&
+	cat cout2 &&
+	sed -n "/T5013-RESUMED v=1/,\$p" cout2 >after &&
+	grep -q "T5013-CONN-END" after && grep -q T5013-NEW-OK after &&
+	grep -qx again back && grep -qx "exit 0 poweroff" cexit
+'
+
 test_expect_success 'usage: --restore takes no kernel, initrd or command line; no -n' '
 	{ vmrun --restore snap -k "$kernel" 2>err; test $? = 100; } &&
 	{ vmrun --restore snap -a x 2>err; test $? = 100; } &&
