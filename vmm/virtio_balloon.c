@@ -44,18 +44,8 @@ notify(void *dev, unsigned qi)
 
 	if (qi >= BALLOON_NQ || !q->ready)
 		return;
-	for (;;) {
-		if ((r = virtq_pop(q, c)) == VIRTQ_BROKEN) {
-			virtio_mmio_broken(&b->mmio, q->why);
-			return;
-		}
-		/* Empty: ask for the next kick (with EVENT_IDX the driver
-		 * kicks only past the index said here), then look again. */
-		if (r == VIRTQ_EMPTY) {
-			if (virtq_notify_on(q, 1))
-				continue;
-			break;
-		}
+	/* To the last chain, the next kick asked for. */
+	while ((r = virtio_mmio_pop(&b->mmio, q, c)) == VIRTQ_CHAIN) {
 		/* Reported runs are the chain's writable buffers (the
 		 * driver's inbufs); inflate and deflate chains go back as
 		 * they came: the balloon is never inflated. */
@@ -66,7 +56,8 @@ notify(void *dev, unsigned qi)
 		}
 		virtq_push(q, c->head, 0);
 	}
-	virtio_mmio_used(&b->mmio, qi);
+	if (r == VIRTQ_EMPTY)
+		virtio_mmio_used(&b->mmio, qi);
 }
 
 static int

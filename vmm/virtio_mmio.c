@@ -584,6 +584,19 @@ virtio_mmio_kvm_close(struct virtio_mmio *t)
 	t->vm_fd = -1;
 }
 
+int
+virtio_mmio_pop(struct virtio_mmio *t, struct virtq *q, struct virtq_chain *c)
+{
+	int r;
+
+	while ((r = virtq_pop(q, c)) == VIRTQ_EMPTY)
+		if (!virtq_notify_on(q, 1))
+			return VIRTQ_EMPTY;
+	if (r == VIRTQ_BROKEN)
+		virtio_mmio_broken(t, q->why);
+	return r;
+}
+
 void
 virtio_mmio_kick(struct virtio_mmio *t, unsigned q)
 {

@@ -167,6 +167,13 @@ void virtio_mmio_kvm_close(struct virtio_mmio *t);
 void virtio_mmio_kick(struct virtio_mmio *t, unsigned q);
 void virtio_mmio_resample(struct virtio_mmio *t);
 
+/* For the device, lock held: the next available chain of q into *c,
+ * VIRTQ_CHAIN; or, none left, the driver asked to notify again (with
+ * EVENT_IDX: avail_event where the device stands, or the driver would
+ * never kick again) and the queue looked at once more (the race of
+ * 2.7.10), VIRTQ_EMPTY; or VIRTQ_BROKEN, the device marked broken
+ * (virtio_mmio_broken) with q->why. */
+int virtio_mmio_pop(struct virtio_mmio *t, struct virtq *q, struct virtq_chain *c);
 /* For the device, lock held: interrupt the driver for used buffers on q
  * if the ring's suppression rules allow; 1 if it did. */
 int virtio_mmio_used(struct virtio_mmio *t, unsigned q);

@@ -75,13 +75,9 @@ rx(struct virtio_net *n)
 		return 0;
 	}
 	for (;;) {
-		if ((r = virtq_pop(q, c)) == VIRTQ_BROKEN) {
-			virtio_mmio_broken(&n->mmio, q->why);
+		if ((r = virtio_mmio_pop(&n->mmio, q, c)) == VIRTQ_BROKEN)
 			return frames;
-		}
 		if (r == VIRTQ_EMPTY) {
-			if (virtq_notify_on(q, 1))
-				continue;
 			/* Wait for the driver's kick on the receive queue. */
 			n->rx_starved = 1;
 			tap_interest(n, 0);

@@ -531,13 +531,9 @@ rx(struct virtio_vsock *v)
 		c = v->rst_len ? NULL : next_work(v);
 		if (!v->rst_len && !c)
 			break;
-		if ((rc = virtq_pop(q, ch)) == VIRTQ_BROKEN) {
-			virtio_mmio_broken(&v->mmio, q->why);
+		if ((rc = virtio_mmio_pop(&v->mmio, q, ch)) == VIRTQ_BROKEN)
 			return;
-		}
 		if (rc == VIRTQ_EMPTY) {
-			if (virtq_notify_on(q, 1))
-				continue;
 			v->rx_starved = 1;
 			break;
 		}
