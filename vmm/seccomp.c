@@ -42,8 +42,8 @@
  *
  * Installed with TSYNC: every thread that exists then (the virtio-net,
  * virtio-vsock and virtio-balloon I/O threads, started while the devices
- * are set up) gets the filter at once, as do the threads created later; if one cannot, the install
- * fails and vmrun does not start the vCPUs. */
+ * are set up) gets the filter at once, as do the threads created later;
+ * if one cannot, the install fails and vmrun does not start the vCPUs. */
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -42,7 +42,7 @@ notify(void *dev, unsigned qi)
 	unsigned i;
 	int r;
 
-	if (qi >= BALLOON_NQ || !q->ready)
+	if (!q->ready)
 		return;
 	/* To the last chain, the next kick asked for. */
 	while ((r = virtio_mmio_pop(&b->mmio, q, c)) == VIRTQ_CHAIN) {
