@@ -289,7 +289,7 @@ job_run(struct job *j, char *text)
 	proc_starttime(j->pid, &ticks);
 	n = snprintf(mark, sizeof mark, "%s:%ld:%ld:%llu:%s\n", j->id,
 	    (long)j->pid, (long)j->pid, ticks, node);
-	if (atomic_write(dir.run, j->id, mark, n, dir.fmode) < 0) {
+	if (atomic_mark(dir.run, j->id, mark, n, dir.fmode) < 0) {
 		/* No marker, no go: the child exits without running. */
 		err_warnsys("unable to write run/%s", j->id);
 		spawn_cancel(&run);

@@ -29,16 +29,16 @@ tmp_create(int dirfd, const char *name, mode_t mode, char *tmp, size_t cap)
 	return fd;
 }
 
-/* Write, flush and rename the temp file fd over name (then renamed(arg),
- * if given); closes fd, and removes the temp file on failure.  Uses no
- * path outside dirfd. */
+/* Write, flush (unless !data) and rename the temp file fd over name (then
+ * renamed(arg), if given); closes fd, and removes the temp file on
+ * failure.  Uses no path outside dirfd. */
 static int
 tmp_commit(int dirfd, int fd, const char *tmp, const char *name,
-    const void *buf, size_t len, void (*renamed)(void *), void *arg)
+    const void *buf, size_t len, int data, void (*renamed)(void *), void *arg)
 {
 	int e;
 
-	if (io_writeall(fd, buf, len) < 0 || fsync(fd) < 0)
+	if (io_writeall(fd, buf, len) < 0 || (data && fsync(fd) < 0))
 		goto fail;
 	if (close(fd) < 0) {
 		fd = -1;
@@ -71,7 +71,7 @@ atomic_write_then(int dirfd, const char *name, const void *buf, size_t len,
 
 	if (fd < 0)
 		return -1;
-	return tmp_commit(dirfd, fd, tmp, name, buf, len, renamed, arg);
+	return tmp_commit(dirfd, fd, tmp, name, buf, len, 1, renamed, arg);
 }
 
 int
@@ -79,6 +79,18 @@ atomic_write(int dirfd, const char *name, const void *buf, size_t len,
     mode_t mode)
 {
 	return atomic_write_then(dirfd, name, buf, len, mode, NULL, NULL);
+}
+
+int
+atomic_mark(int dirfd, const char *name, const void *buf, size_t len,
+    mode_t mode)
+{
+	char tmp[512];
+	int fd = tmp_create(dirfd, name, mode, tmp, sizeof tmp);
+
+	if (fd < 0)
+		return -1;
+	return tmp_commit(dirfd, fd, tmp, name, buf, len, 0, NULL, NULL);
 }
 
 /* path's directory, opened; *base is its last component. */
@@ -147,7 +159,7 @@ atomic_commit(struct atomic_file *a, const void *buf, size_t len)
 		errno = EBADF;
 		return -1;
 	}
-	r = tmp_commit(a->dirfd, a->fd, a->tmp, a->name, buf, len, NULL,
+	r = tmp_commit(a->dirfd, a->fd, a->tmp, a->name, buf, len, 1, NULL,
 	    NULL);
 	e = errno;
 	close(a->dirfd);

@@ -22,6 +22,14 @@ int atomic_write(int dirfd, const char *name, const void *buf, size_t len,
 int atomic_write_then(int dirfd, const char *name, const void *buf,
     size_t len, mode_t mode, void (*renamed)(void *), void *arg);
 
+/* atomic_write for a marker whose existence is what counts: the same
+ * rename and directory fsync, so once it returns the name survives a
+ * crash of the machine, but the bytes are not flushed first: after such
+ * a crash the file may be empty or short (one fsync fewer).  Readers
+ * see the whole content at once, as with atomic_write. */
+int atomic_mark(int dirfd, const char *name, const void *buf, size_t len,
+    mode_t mode);
+
 /* The same for a path: its directory is opened for the duration. */
 int atomic_write_path(const char *path, const void *buf, size_t len,
     mode_t mode);

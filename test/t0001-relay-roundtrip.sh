@@ -115,4 +115,29 @@ test_expect_success 'the exit file is flushed, renamed into place, then its dire
 	kill -TERM $rd && wait $st &&
 	awk -v id="$id" -f order.awk trace
 '
+
+# The running marker matters after a crash of the machine by its name
+# alone (an empty or short one means "it ran": t0004), so its bytes are
+# not flushed: its name is renamed into place and run/ flushed before the
+# go byte, and relayd makes three fsyncs for the command (run/, the exit
+# file, result/), none of the marker's temporary file.
+cat >mark.awk <<'EOF2'
+index($0, "fsync(") && index($0, "/run/." id ".tmp.") { t++ }
+index($0, "rename") && index($0, "/run>, \"" id "\")") && !r { r = NR }
+r && index($0, "fsync(") && index($0, "/run>)") && !d { d = NR }
+index($0, "execve(\"/bin/sh\"") && !x { x = NR }
+index($0, "fsync(") && (index($0, "/run") || index($0, "/result")) { n++ }
+END { print "temp fsyncs", t, "rename", r, "dir fsync", d, "exec", x, "fsyncs", n
+	exit !(!t && r && r < d && d < x && n == 3) }
+EOF2
+test_expect_success 'the running marker: renamed into place and run/ flushed before the command runs, its bytes not' '
+	bg strace -f -qq -y -o trace2 -e trace=fsync,rename,renameat,renameat2,execve \
+	    relayd -d sm -w . 2>sm.log &&
+	st=$! &&
+	wait_for "test -s sm/server.ready" &&
+	rd=$(cut -d: -f2 sm/server.ready) && echo $rd >>"$TRASH/.bg_pids" &&
+	id=$(relay -d sm submit true) && relay -d sm wait $id &&
+	kill -TERM $rd && wait $st &&
+	awk -v id="$id" -f mark.awk trace2
+'
 test_done

@@ -35,6 +35,23 @@ test_expect_success 'a relayd killed after claiming but before the go byte: requ
 	grep -q "$id requeued" relayd.log
 '
 
+# The running marker's bytes are not flushed (t0001): a crash of the
+# machine can leave it empty.  Its name still says the command ran, so it
+# is recorded lost (137) and never run again.
+test_expect_success 'an empty running marker (the machine crashed): lost, not run again' '
+	mkdir -p e/srv/deadhost2 e/run &&
+	id=$(relay -d e submit -- "echo D >>runs") &&
+	mv e/cmd/$id e/srv/deadhost2/$id &&
+	: >e/run/$id && : >e/result/$id.log &&
+	ns=$(readlink /proc/self/ns/pid | tr -dc 0-9) &&
+	echo "$(uname -n):$ns:99999998:1" >e/srv/deadhost2/.info &&
+	bg relayd -d e -w . 2>>relayd2.log &&
+	relay -d e wait $id; test $? = 137 &&
+	! grep -q "^D$" runs &&
+	grep -q "relay: lost" e/result/$id.log &&
+	! test -e e/srv/deadhost2 && ! test -e e/run/$id
+'
+
 test_expect_success 'a relayd that lives on is left alone' '
 	bg relayd -d d -w . 2>second.log &&
 	wait_for "grep -q serving second.log" &&
