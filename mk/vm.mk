@@ -21,7 +21,7 @@ build/vm/%: test/vm/%.c build/libhusk.a $(UAPI_INC)/.stamp
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CPPFLAGS) -isystem $(UAPI_INC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBS)
 
-$(VM_BASE): test/vm/mkbase test/vm/init build/kernel/.unpacked $(wildcard /bin/busybox /usr/sbin/nft) | build/.deps-check
+$(VM_BASE): test/vm/mkbase test/vm/init build/kernel/.unpacked build/kernel/.vmlinux $(wildcard /bin/busybox /usr/sbin/nft) | build/.deps-check
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CPIO    $@")
 	$(Q)test/vm/mkbase $(KERNEL_ROOT) $@

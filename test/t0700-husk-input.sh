@@ -70,6 +70,14 @@ test_expect_success 'the default kernel is the highest version, 6.1.0-10 over 6.
 	{ tree/bin/husk doctor >out; test $? = 1; } &&
 	grep -qx "ok       kernel $PWD/tree/build/kernel/root/boot/vmlinuz-6.1.0-10" out
 '
+test_expect_success 'the uncompressed vmlinux of that version is taken before it; another version'"'"'s is not' '
+	: >tree/build/kernel/root/boot/vmlinux-6.1.0-9 &&
+	{ tree/bin/husk doctor >out; test $? = 1; } &&
+	grep -qx "ok       kernel $PWD/tree/build/kernel/root/boot/vmlinuz-6.1.0-10" out &&
+	: >tree/build/kernel/root/boot/vmlinux-6.1.0-10 &&
+	{ tree/bin/husk doctor >out; test $? = 1; } &&
+	grep -qx "ok       kernel $PWD/tree/build/kernel/root/boot/vmlinux-6.1.0-10" out
+'
 # The workspace and copy-out options are checked before a lease is taken.
 test_expect_success '-C that is not a directory: exit 100, says so' '
 	: >notdir &&

@@ -118,7 +118,7 @@ doctor_tree() {
 		else lack "$t" "run make in $root, or put $t in PATH"; fi
 	done
 	if [ -f "$HUSK_KERNEL" ]; then ok "kernel $HUSK_KERNEL"
-	else lack "kernel $HUSK_KERNEL" "run make kernel in $root (Debian's cloud kernel into build/kernel), or set HUSK_KERNEL to a bzImage"; fi
+	else lack "kernel $HUSK_KERNEL" "run make kernel in $root (Debian's cloud kernel into build/kernel), or set HUSK_KERNEL to a bzImage or vmlinux"; fi
 	for l in $LANGS; do
 		if [ -f "$HUSK_IMAGES/$l/current.cpio.gz" ]; then
 			ok "initramfs for $l ($HUSK_IMAGES/$l)"

@@ -20,7 +20,7 @@ image() {
 	cur=$dir/current.cpio.gz
 	tool_at mkinitramfs && mk=$tool_p || mk=
 	modroot=${HUSK_KERNEL%/*}; modroot=${modroot%/*}
-	kver=${HUSK_KERNEL##*/}; kver=${kver#vmlinuz-}
+	kver=${HUSK_KERNEL##*/}; kver=${kver#vmlinuz-}; kver=${kver#vmlinux-}
 	if [ -f "$cur" ]; then
 		[ -n "$mk" ] || { echo "$cur"; return 0; }
 		mkd=${mk%/*} stale=

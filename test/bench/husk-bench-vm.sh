@@ -10,7 +10,8 @@ HUSK_MEM=128
 
 median() { sort -n | awk '{ v[NR] = $1 } END { printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-kernel=$(ls "$HUSK_ROOT"/build/kernel/root/boot/vmlinuz-* | tail -n 1)
+# The kernel husk boots: the vmlinux (its bare boot is the ratio's peer).
+kernel=$L2_VMLINUX
 # bare_boot MiB INITRD...: boots the kernel with these initrd files and
 # the bench's /init; the seconds to its marker on init.t, to vmrun's
 # exit on exit.t.

@@ -2,6 +2,7 @@
 # Works on a KVM host and in the rig's first-level guest (busybox).
 #
 #   L2_KERNEL        the second-level kernel: Debian's cloud kernel
+#   L2_VMLINUX       the same uncompressed (make kernel), what husk boots
 #   L2_GUEST         initramfs/mkinitramfs's image: busybox, guest-agent,
 #                    virtio_mmio/virtio_net + deps listed in /etc/husk/modules
 #   l2_image OUT DIR L2_GUEST with the files of DIR added (DIR/init
@@ -9,6 +10,7 @@
 #   guest_rss PID    KiB of vmrun PID's guest RAM resident (its mapping
 #                    of 256 MiB: -m 256)
 L2_KERNEL=$(ls "$HUSK_ROOT"/build/kernel/root/boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1)
+L2_VMLINUX=$(ls "$HUSK_ROOT"/build/kernel/root/boot/vmlinux-* 2>/dev/null | sort -V | tail -n 1)
 L2_GUEST=$HUSK_ROOT/build/vm/guest/current.cpio.gz
 
 guest_rss() {
