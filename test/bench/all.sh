@@ -84,7 +84,8 @@ function over(what, h, p, x, lim) {
 /^streamd: pipe  *1 GiB/ { for (i = 1; i <= NF; i++) if ($i == "MiB/s") spp = $(i - 1) }
 /^streamd: streamd  *1 GiB/ { for (i = 1; i <= NF; i++) if ($i == "MiB/s") sph = $(i - 1) }
 /^vmrun: medians:/ { v = num($4); q = num($9); u = num($14) }
-/^vmrun: guest RAM resident, sh image/ { g0 = num($14); gb = num($20) }
+/^vmrun: guest RAM resident, sh image, 256 MiB, 12 s idle:/ { g0 = num($14); gb = num($20) }
+/^vmrun: guest RAM resident, sh image, .*as at the issue/ { gz = num($(NF - 3)) }
 /^husk: bare vmrun, boot to guest init/ { bare = num($9) }
 /^husk: husk run echo hi: median/ { hr = num($7) }
 /^husk: husk run echo hi from a snapshot: median/ { w = num($10); c = num($13) }
@@ -104,7 +105,10 @@ END {
 	vs("streamd 1 GiB, MiB/s (peer: raw pipe)", sph, spp)
 	f = (u != "" && u + 0 < q + 0) ? u : q
 	vs("vmrun exec to /init, ms (peer: fastest qemu)", v == "" ? "" : sprintf("%.1f", v / 1000), f == "" ? "" : sprintf("%.1f", f / 1000), "<=", 0.5)
-	vs("guest RAM idle, sh image, MiB (peer: no --balloon)", gb == "" ? "" : sprintf("%.1f", gb / 1024), g0 == "" ? "" : sprintf("%.1f", g0 / 1024), "<", 0.5)
+	# The peer: as the issue measured it (the bzImage, no balloon), or
+	# in an older output without that line, the same kernel without.
+	if (gz == "") gz = g0
+	vs("guest RAM idle, sh image, MiB (peer: bzImage, no balloon)", gb == "" ? "" : sprintf("%.1f", gb / 1024), gz == "" ? "" : sprintf("%.1f", gz / 1024), "<", 0.5)
 	vs("husk run echo hi, s (peer: bare boot to init)", hr, bare, "<=", 1.15)
 	vs("husk run restoring a snapshot, s (peer: cold)", w, c, "<=", 0.1)
 	vs("husk run from serve -p 2, s (peer: cold)", pl, c, "<=", 0.1)
