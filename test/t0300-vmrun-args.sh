@@ -54,6 +54,20 @@ test_expect_code 111 'initrd empty' '
 	fake_bzimage k && : >empty &&
 	vmrun -k k -i empty
 ' '^vmrun: fatal: unable to load initrd empty: empty file'
+# A file that cannot fit is refused before it is read: an initrd larger
+# than guest RAM with the reason; a kernel file that large (an unstripped
+# vmlinux can be) is read only as far as its headers, so a sparse 64 GiB
+# one is refused at once, not after 64 GiB of reads.
+test_expect_code 111 'an initrd larger than guest RAM: refused before /dev/kvm' '
+	fake_bzimage k && truncate -s 100M big &&
+	vmrun -k k -m 64 -i big
+' '^vmrun: fatal: unable to load initrd big: larger than guest RAM \(64 MiB\)$'
+test_expect_success 'a sparse 64 GiB kernel file: refused by its header, not read whole' '
+	head -c 20000 /dev/urandom >hugek && truncate -s 64G hugek &&
+	{ strace -qq -e trace=mmap -o mm vmrun -k hugek 2>err; test $? = 111; } &&
+	grep -q "^vmrun: fatal: unable to load kernel hugek: not a bzImage" err &&
+	grep -q "mmap(NULL, 68719476736, PROT_READ, MAP_PRIVATE, " mm
+'
 test_expect_code 100 'a fifth -i: at most 4, named' '
 	vmrun -k k -i a -i b -i c -i d -i e
 ' '^vmrun: fatal: unable to add -i e: at most 4 initrd files$'
