@@ -23,6 +23,20 @@ fake_bzimage() {
 	EOF
 }
 
+# A minimal vmlinux: ELF64 x86-64, one PT_LOAD of 4 KiB at 16 MiB
+# holding its entry.
+fake_vmlinux() {
+	python3 - "$1" <<-\EOF
+	import struct, sys
+	e = bytearray(0x2000)
+	e[0:6] = b"\x7fELF\x02\x01"
+	struct.pack_into("<HHIQQQIHHH", e, 16, 2, 62, 1, 0x1000000, 64, 0, 0, 64, 56, 1)
+	struct.pack_into("<IIQQQQQQ", e, 64, 1, 7, 0x1000, 0xffffffff81000000,
+	    0x1000000, 0x1000, 0x1000, 0x1000)
+	open(sys.argv[1], "wb").write(e)
+	EOF
+}
+
 for args in '' '-k' '-k k -m 16' '-k k -m 4000' '-k k -c 0' '-k k -c 65' \
     '-k k -n nope' '-k k -n tap=t0,mac=01:00:00:00:00:01' '-k k extra' \
     '-k k --console=' '-k k --console-max 1023' '-k k --console-max 1k' \
@@ -54,19 +68,29 @@ test_expect_code 111 'initrd empty' '
 	fake_bzimage k && : >empty &&
 	vmrun -k k -i empty
 ' '^vmrun: fatal: unable to load initrd empty: empty file'
-# A file that cannot fit is refused before it is read: an initrd larger
-# than guest RAM with the reason; a kernel file that large (an unstripped
-# vmlinux can be) is read only as far as its headers, so a sparse 64 GiB
-# one is refused at once, not after 64 GiB of reads.
+# A file is read in whole (MADV_POPULATE_READ, for speed) only once it has
+# passed its checks, and never one larger than guest RAM: junk is refused
+# by its header, unread; an initrd larger than guest RAM with the reason;
+# a kernel file that large (an unstripped vmlinux can be) is read only as
+# far as it is looked at.  System calls as strace shows them.
 test_expect_code 111 'an initrd larger than guest RAM: refused before /dev/kvm' '
 	fake_bzimage k && truncate -s 100M big &&
 	vmrun -k k -m 64 -i big
 ' '^vmrun: fatal: unable to load initrd big: larger than guest RAM \(64 MiB\)$'
-test_expect_success 'a sparse 64 GiB kernel file: refused by its header, not read whole' '
-	head -c 20000 /dev/urandom >hugek && truncate -s 64G hugek &&
-	{ strace -qq -e trace=mmap -o mm vmrun -k hugek 2>err; test $? = 111; } &&
-	grep -q "^vmrun: fatal: unable to load kernel hugek: not a bzImage" err &&
-	grep -q "mmap(NULL, 68719476736, PROT_READ, MAP_PRIVATE, " mm
+test_expect_success 'a junk kernel file of 100 MiB: refused by its header, not read in' '
+	head -c 20000 /dev/urandom >junk && truncate -s 100M junk &&
+	{ strace -qq -e trace=mmap,madvise -o mm vmrun -k junk 2>err; test $? = 111; } &&
+	grep -q "^vmrun: fatal: unable to load kernel junk: not a bzImage" err &&
+	grep -q "mmap(NULL, 104857600, PROT_READ, MAP_PRIVATE, " mm &&
+	! grep -q MADV_POPULATE mm
+'
+test_expect_success 'a vmlinux in a sparse 64 GiB file (its symbols, say): not read in' '
+	fake_vmlinux hugek &&
+	truncate -s 64G hugek &&
+	{ strace -qq -e trace=mmap,madvise -o mm2 vmrun -k hugek -A nonexistent 2>err; test $? = 111; } &&
+	grep -q "^vmrun: fatal: unable to read -A nonexistent" err &&
+	grep -q "mmap(NULL, 68719476736, PROT_READ, MAP_PRIVATE, " mm2 &&
+	! grep -q "68719476736, MADV_POPULATE" mm2
 '
 test_expect_code 100 'a fifth -i: at most 4, named' '
 	vmrun -k k -i a -i b -i c -i d -i e
