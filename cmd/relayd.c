@@ -576,8 +576,11 @@ recover_node(const char *name, const struct server *sv)
 				err_info("%s requeued", id);
 			continue;
 		}
+		/* A marker of another command's (a stale block after a
+		 * crash of the machine: its bytes are not flushed) is not
+		 * this one's: its process is left alone. */
 		if (len >= 0 && relay_marker_parse(buf, &m) == 0 &&
-		    proc_same(m.pid, m.ticks) == 1) {
+		    strcmp(m.id, id) == 0 && proc_same(m.pid, m.ticks) == 1) {
 			int st;
 			pg_kill(m.pid, m.pgid, grace_ms, &st);
 		}

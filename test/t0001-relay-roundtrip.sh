@@ -126,7 +126,7 @@ index($0, "fsync(") && index($0, "/run/." id ".tmp.") { t++ }
 index($0, "rename") && index($0, "/run>, \"" id "\")") && !r { r = NR }
 r && index($0, "fsync(") && index($0, "/run>)") && !d { d = NR }
 index($0, "execve(\"/bin/sh\"") && !x { x = NR }
-index($0, "fsync(") && (index($0, "/run") || index($0, "/result")) { n++ }
+index($0, "fsync(") && (index($0, "/sd/run") || index($0, "/sd/result")) { n++ }
 END { print "temp fsyncs", t, "rename", r, "dir fsync", d, "exec", x, "fsyncs", n
 	exit !(!t && r && r < d && d < x && n == 3) }
 EOF2

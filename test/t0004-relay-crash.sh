@@ -46,10 +46,31 @@ test_expect_success 'an empty running marker (the machine crashed): lost, not ru
 	ns=$(readlink /proc/self/ns/pid | tr -dc 0-9) &&
 	echo "$(uname -n):$ns:99999998:1" >e/srv/deadhost2/.info &&
 	bg relayd -d e -w . 2>>relayd2.log &&
-	relay -d e wait $id; test $? = 137 &&
+	{ relay -d e wait $id; test $? = 137; } &&
 	! grep -q "^D$" runs &&
 	grep -q "relay: lost" e/result/$id.log &&
 	! test -e e/srv/deadhost2 && ! test -e e/run/$id
+'
+
+# What such a crash can leave is not always empty: with ext4's
+# data=writeback, a stale block (another command's marker).  A marker that
+# names another command is not this one's: its process, alive, is left
+# alone, and this command is recorded lost.
+test_expect_success 'a marker naming another command: the process it names is not stopped' '
+	mkdir -p f/srv/deadhost3 f/run &&
+	id=$(relay -d f submit -- "echo E >>runs") &&
+	other=$(relay -d f submit -- true) && rm f/cmd/$other &&
+	mv f/cmd/$id f/srv/deadhost3/$id &&
+	bg setsid sleep 300 && victim=$! &&
+	wait_for "test \$(cut -d\" \" -f5 /proc/$victim/stat) = $victim" &&
+	ticks=$(cut -d" " -f22 /proc/$victim/stat) &&
+	echo "$other:$victim:$victim:$ticks:x" >f/run/$id && : >f/result/$id.log &&
+	ns=$(readlink /proc/self/ns/pid | tr -dc 0-9) &&
+	echo "$(uname -n):$ns:99999997:1" >f/srv/deadhost3/.info &&
+	bg relayd -d f -w . 2>>relayd3.log &&
+	{ relay -d f wait $id; test $? = 137; } &&
+	kill -0 $victim && ! grep -q "^E$" runs &&
+	! test -e f/srv/deadhost3
 '
 
 test_expect_success 'a relayd that lives on is left alone' '
