@@ -78,6 +78,25 @@ test_expect_success 'the uncompressed vmlinux of that version is taken before it
 	{ tree/bin/husk doctor >out; test $? = 1; } &&
 	grep -qx "ok       kernel $PWD/tree/build/kernel/root/boot/vmlinux-6.1.0-10" out
 '
+test_expect_success 'a vmlinux older than its vmlinuz (a stale extraction) is not taken' '
+	touch -d "2000-01-01" tree/build/kernel/root/boot/vmlinux-6.1.0-10 &&
+	{ tree/bin/husk doctor >out; test $? = 1; } &&
+	grep -qx "ok       kernel $PWD/tree/build/kernel/root/boot/vmlinuz-6.1.0-10" out
+'
+test_expect_success 'a tree with only a vmlinux boots it' '
+	mkdir -p t2/bin t2/build/kernel/root/boot && cp "$HUSK_ROOT/bin/husk" t2/bin/ &&
+	: >t2/build/kernel/root/boot/vmlinux-6.1.0-4 &&
+	{ t2/bin/husk doctor >out; test $? = 1; } &&
+	grep -qx "ok       kernel $PWD/t2/build/kernel/root/boot/vmlinux-6.1.0-4" out
+'
+test_expect_success 'a tree with no kernel under a folder named vmlinuz-x: its own vmlinuz is missing' '
+	mkdir -p vmlinuz-x/t3/bin vmlinuz-x/t3/build/kernel/root/boot &&
+	cp "$HUSK_ROOT/bin/husk" vmlinuz-x/t3/bin/ &&
+	mkdir -p vmlinux-x/t3/build/kernel/root/boot &&
+	: >vmlinux-x/t3/build/kernel/root/boot/vmlinuz &&
+	{ vmlinuz-x/t3/bin/husk doctor >out; test $? = 1; } &&
+	grep -qx "missing  kernel $PWD/vmlinuz-x/t3/build/kernel/root/boot/vmlinuz" out
+'
 # The workspace and copy-out options are checked before a lease is taken.
 test_expect_success '-C that is not a directory: exit 100, says so' '
 	: >notdir &&

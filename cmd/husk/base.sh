@@ -101,19 +101,21 @@ fi
 # kernel_pick: HUSK_KERNEL, the tree's kernel of the highest version
 # (sort -V: 6.1.0-10 after 6.1.0-9), without a process when it has one;
 # the same version's uncompressed vmlinux beside it, where make kernel
-# extracted one, before it (no decompression in the guest: faster).
+# extracted one and it is not older, before it (no decompression in the
+# guest: faster); in a tree with no vmlinuz, its vmlinux.
 kernel_pick() {
 	set -- "$root"/build/kernel/root/boot/vmlinuz-*
+	[ -e "$1" ] || set -- "$root"/build/kernel/root/boot/vmlinux-*
 	if [ $# = 1 ]; then
 		[ -e "$1" ] && HUSK_KERNEL=$1
 	else
 		HUSK_KERNEL=$(ls "$@" 2>/dev/null | sort -V | tail -n 1)
 	fi
 	: "${HUSK_KERNEL:=$root/build/kernel/root/boot/vmlinuz}"
-	case $HUSK_KERNEL in
-	*/vmlinuz-*)
-		set -- "${HUSK_KERNEL%/vmlinuz-*}/vmlinux-${HUSK_KERNEL##*/vmlinuz-}"
-		[ -f "$1" ] && HUSK_KERNEL=$1 ;;
+	case ${HUSK_KERNEL##*/} in
+	vmlinuz-*)
+		set -- "${HUSK_KERNEL%/*}/vmlinux-${HUSK_KERNEL##*/vmlinuz-}"
+		[ -f "$1" ] && ! [ "$HUSK_KERNEL" -nt "$1" ] && HUSK_KERNEL=$1 ;;
 	esac
 }
 [ -n "${HUSK_KERNEL:-}" ] || kernel_pick
