@@ -84,6 +84,7 @@ function over(what, h, p, x, lim) {
 /^streamd: pipe  *1 GiB/ { for (i = 1; i <= NF; i++) if ($i == "MiB/s") spp = $(i - 1) }
 /^streamd: streamd  *1 GiB/ { for (i = 1; i <= NF; i++) if ($i == "MiB/s") sph = $(i - 1) }
 /^vmrun: medians:/ { v = num($4); q = num($9); u = num($14) }
+/^vmrun: exec to \/init marker \(us\), vmrun given the bzImage:/ { vz = num($NF) }
 /^vmrun: guest RAM resident, sh image, 256 MiB, 12 s idle:/ { g0 = num($14); gb = num($20) }
 /^vmrun: guest RAM resident, sh image, .*as at the issue/ { gz = num($(NF - 3)) }
 /^husk: bare vmrun, boot to guest init/ { bare = num($9) }
@@ -104,7 +105,11 @@ END {
 	vs("ptyd 64 MiB, MiB/s (peer: plain PTY)", tph, tpp, ">=", 0.95)
 	vs("streamd 1 GiB, MiB/s (peer: raw pipe)", sph, spp)
 	f = (u != "" && u + 0 < q + 0) ? u : q
-	vs("vmrun exec to /init, ms (peer: fastest qemu)", v == "" ? "" : sprintf("%.1f", v / 1000), f == "" ? "" : sprintf("%.1f", f / 1000), "<=", 0.5)
+	# vmrun boots what husk boots (the vmlinux); qemu its fastest (the
+	# bzImage: it did not boot the vmlinux); the same kernel file for
+	# both on the next row, no goal.
+	vs("vmrun exec to /init, ms (vmlinux; fastest qemu)", v == "" ? "" : sprintf("%.1f", v / 1000), f == "" ? "" : sprintf("%.1f", f / 1000), "<=", 0.5)
+	vs("  the same, vmrun given the bzImage too", vz == "" ? "" : sprintf("%.1f", vz / 1000), f == "" ? "" : sprintf("%.1f", f / 1000))
 	# The peer: as the issue measured it (the bzImage, no balloon), or
 	# in an older output without that line, the same kernel without.
 	if (gz == "") gz = g0
