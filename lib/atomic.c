@@ -62,35 +62,38 @@ fail:
 	return -1;
 }
 
-int
-atomic_write_then(int dirfd, const char *name, const void *buf, size_t len,
-    mode_t mode, void (*renamed)(void *), void *arg)
+/* The temp file, written, flushed (unless !data) and renamed over name. */
+static int
+write_new(int dirfd, const char *name, const void *buf, size_t len,
+    mode_t mode, int data, void (*renamed)(void *), void *arg)
 {
 	char tmp[512];
 	int fd = tmp_create(dirfd, name, mode, tmp, sizeof tmp);
 
 	if (fd < 0)
 		return -1;
-	return tmp_commit(dirfd, fd, tmp, name, buf, len, 1, renamed, arg);
+	return tmp_commit(dirfd, fd, tmp, name, buf, len, data, renamed, arg);
+}
+
+int
+atomic_write_then(int dirfd, const char *name, const void *buf, size_t len,
+    mode_t mode, void (*renamed)(void *), void *arg)
+{
+	return write_new(dirfd, name, buf, len, mode, 1, renamed, arg);
 }
 
 int
 atomic_write(int dirfd, const char *name, const void *buf, size_t len,
     mode_t mode)
 {
-	return atomic_write_then(dirfd, name, buf, len, mode, NULL, NULL);
+	return write_new(dirfd, name, buf, len, mode, 1, NULL, NULL);
 }
 
 int
 atomic_mark(int dirfd, const char *name, const void *buf, size_t len,
     mode_t mode)
 {
-	char tmp[512];
-	int fd = tmp_create(dirfd, name, mode, tmp, sizeof tmp);
-
-	if (fd < 0)
-		return -1;
-	return tmp_commit(dirfd, fd, tmp, name, buf, len, 0, NULL, NULL);
+	return write_new(dirfd, name, buf, len, mode, 0, NULL, NULL);
 }
 
 /* path's directory, opened; *base is its last component. */
