@@ -55,30 +55,30 @@ test_expect_success "boot time to /init, $n boots" '
 qemu=$HUSK_ROOT/build/vm/qemu/run
 mt=$HUSK_ROOT/build/vm/marktime
 median() { sort -n "$1" | sed -n "$(( ($(wc -l <"$1") + 1) / 2 ))p"; }
+# to_init TIMES OUT ERR CMD...: CMD's microseconds from exec to the
+# marker, appended to TIMES; its console on OUT, marktime's on ERR.
+to_init() {
+	ti_t=$1 ti_o=$2 ti_e=$3 && shift 3 &&
+	timeout 120 "$mt" BENCH-INIT "$@" >"$ti_o" 2>"$ti_e" </dev/null &&
+	sed -n "s/^marktime: BENCH-INIT after \([0-9]*\) us$/\1/p" "$ti_e" >>"$ti_t"
+}
+Q="-enable-kvm -cpu host -m 256 -smp 1 -nodefaults -nographic -monitor none -serial stdio -no-reboot"
 test_expect_success "exec to /init's marker on the console: vmrun and qemu -enable-kvm -M pc and -M microvm, $n boots each" '
 	test -x "$qemu" && : >t.vmrun && : >t.vmbz && : >t.qemu && : >t.micro && i=0 &&
 	while [ $i -lt $n ]; do
-		timeout 120 "$mt" BENCH-INIT vmrun -m 256 -c 1 --console stdio -k "$kernel" \
-			-i initrd.gz -a "console=ttyS0 panic=-1 quiet" >v.$i 2>m.$i </dev/null &&
-		sed -n "s/^marktime: BENCH-INIT after \([0-9]*\) us$/\1/p" m.$i >>t.vmrun &&
-		timeout 120 "$mt" BENCH-INIT vmrun -m 256 -c 1 --console stdio -k "$bz" \
-			-i initrd.gz -a "console=ttyS0 panic=-1 quiet" >b.$i 2>c.$i </dev/null &&
-		sed -n "s/^marktime: BENCH-INIT after \([0-9]*\) us$/\1/p" c.$i >>t.vmbz &&
-		timeout 120 "$mt" BENCH-INIT "$qemu" -enable-kvm -M pc -cpu host -m 256 -smp 1 \
-			-nodefaults -nographic -monitor none -serial stdio -no-reboot \
-			-kernel "$bz" -initrd initrd.gz -append "console=ttyS0 panic=-1 quiet" \
-			>q.$i 2>n.$i </dev/null &&
-		sed -n "s/^marktime: BENCH-INIT after \([0-9]*\) us$/\1/p" n.$i >>t.qemu &&
-		timeout 120 "$mt" BENCH-INIT "$qemu" -enable-kvm -M microvm -cpu host -m 256 -smp 1 \
-			-nodefaults -nographic -monitor none -serial stdio -no-reboot \
-			-kernel "$bz" -initrd initrd.gz -append "console=ttyS0 panic=-1 quiet" \
-			>u.$i 2>w.$i </dev/null &&
-		sed -n "s/^marktime: BENCH-INIT after \([0-9]*\) us$/\1/p" w.$i >>t.micro ||
+		to_init t.vmrun v.$i m.$i vmrun -m 256 -c 1 --console stdio -k "$kernel" \
+			-i initrd.gz -a "console=ttyS0 panic=-1 quiet" &&
+		to_init t.vmbz b.$i c.$i vmrun -m 256 -c 1 --console stdio -k "$bz" \
+			-i initrd.gz -a "console=ttyS0 panic=-1 quiet" &&
+		to_init t.qemu q.$i n.$i "$qemu" -M pc $Q \
+			-kernel "$bz" -initrd initrd.gz -append "console=ttyS0 panic=-1 quiet" &&
+		to_init t.micro u.$i w.$i "$qemu" -M microvm $Q \
+			-kernel "$bz" -initrd initrd.gz -append "console=ttyS0 panic=-1 quiet" ||
 		{ cat v.$i m.$i b.$i c.$i q.$i n.$i u.$i w.$i; return 1; }
 		i=$((i + 1))
 	done &&
 	test "$(wc -l <t.vmrun)" = "$n" && test "$(wc -l <t.qemu)" = "$n" &&
-	test "$(wc -l <t.micro)" = "$n" &&
+	test "$(wc -l <t.micro)" = "$n" && test "$(wc -l <t.vmbz)" = "$n" &&
 	v=$(median t.vmrun) q=$(median t.qemu) u=$(median t.micro) &&
 	echo "bench: exec to /init marker (us), vmrun: $(tr "\n" " " <t.vmrun)" >>figures &&
 	echo "bench: exec to /init marker (us), vmrun given the bzImage: $(tr "\n" " " <t.vmbz) (median $(median t.vmbz))" >>figures &&
