@@ -489,9 +489,9 @@ cmd_logs(int argc, char **argv)
 static void
 only_running(char *id)
 {
-	char **ids, buf[512];
+	char **ids;
 	struct marker m;
-	int n;
+	int n, code;
 
 	if ((n = relay_names(dir.run, NULL, &ids)) < 0)
 		err_diesys(EX_SYS, "unable to read %s/run", dir.path);
@@ -503,15 +503,21 @@ only_running(char *id)
 		err_die(EX_USAGE, "unable to cancel: %d commands are running; "
 		    "name one (relay status)", n);
 	}
-	if (io_readsmall(dir.run, ids[0], buf, sizeof buf) < 0) {
+	switch (relay_marker_read(&dir, ids[0], &m, &code)) {
+	case RELAY_MARK_RUN:
+		break;
+	case RELAY_MARK_EXIT:
+		errno = ENOENT; /* it has just finished */
+		/* FALLTHROUGH */
+	case -1:
 		if (errno == ENOENT)
 			err_die(EX_FALSE, "unable to cancel: no command is "
 			    "running in %s", dir.path);
 		err_diesys(EX_SYS, "unable to read run/%s", ids[0]);
-	}
-	if (relay_marker_parse(buf, &m) < 0 || strcmp(m.id, ids[0]))
+	default:
 		err_die(EX_SYS, "unable to read run/%s: marker is corrupt or "
 		    "empty", ids[0]);
+	}
 	strcpy(id, ids[0]);
 	relay_names_free(ids, n);
 }
@@ -562,7 +568,7 @@ static int
 cmd_status(int argc, char **argv)
 {
 	int json = 0, nrun, nq, nres, alive, first;
-	char **run, **q, **res, buf[512];
+	char **run, **q, **res;
 
 	if (argc == 2 && strcmp(argv[1], "--json") == 0)
 		json = 1;
@@ -585,10 +591,11 @@ cmd_status(int argc, char **argv)
 	first = 1;
 	for (int i = 0; i < nrun; i++) {
 		struct marker m;
-		int ok = io_readsmall(dir.run, run[i], buf, sizeof buf) >= 0 &&
-		    relay_marker_parse(buf, &m) == 0;
-		if (!ok && errno == ENOENT)
-			continue; /* it finished while we looked */
+		int code, r = relay_marker_read(&dir, run[i], &m, &code);
+		int ok = r == RELAY_MARK_RUN;
+		/* It finished while we looked, or it holds its exit code. */
+		if ((r < 0 && errno == ENOENT) || r == RELAY_MARK_EXIT)
+			continue;
 		if (json) {
 			printf("%s{\"id\":\"%s\"", first ? "" : ",", run[i]);
 			if (ok)

@@ -16,7 +16,11 @@
  * - The child waits for a go byte on a pipe, sent only after run/ID is
  *   written: if relayd dies before that, the child exits without running
  *   and recovery puts the command back in the queue.
- * - result/ID.exit is written (atomically) before run/ID is removed.
+ * - The exit code is written into run/ID and flushed, then run/ID is
+ *   renamed to result/ID.exit: the code is durable before anyone sees it,
+ *   and its name is (run/ was flushed before the command started), so
+ *   result/ needs no flush.  Without a marker, result/ID.exit is written
+ *   (atomically, flushed) before the claim is removed.
  * - Without -v the log holds ids, never command text.
  */
 #include <dirent.h>
@@ -115,11 +119,42 @@ logline(struct job *j, const char *s)
 		    split ? "err" : "log");
 }
 
-/* Write result/ID.exit, then drop the markers: the ordering invariant.
- * Returns -1 (and keeps every marker) if the exit file cannot be written,
- * so a later attempt can still record the result. */
+/* The code into run/ID (ours: a regular file, written by us), flushed,
+ * then run/ID renamed to result/NAME.  -1 with errno if any step fails,
+ * run/ID left as it is. */
 static int
-record(const char *id, int code, int quiet)
+record_marker(const char *id, const char *buf, int n, const char *name)
+{
+	struct stat st;
+	int fd = openat(dir.run, id, O_WRONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid()) {
+		close(fd);
+		errno = EPERM;
+		return -1;
+	}
+	if (pwrite(fd, buf, n, 0) != n || ftruncate(fd, n) < 0 ||
+	    fsync(fd) < 0) {
+		io_close_fail(fd);
+		return -1;
+	}
+	if (close(fd) < 0)
+		return -1;
+	return renameat(dir.run, id, dir.result, name);
+}
+
+/* Record id's exit code as result/ID.exit, then drop the claim (in
+ * claimfd: srv/NODE/, or a dead server's) and any cancel request: the
+ * ordering invariant.  The marker becomes the exit file (record_marker);
+ * without one that can, the exit file is written anew and run/ID, if
+ * any, removed after it.  Returns -1 (and keeps every marker) if the exit
+ * code cannot be recorded, so a later attempt still can. */
+static int
+record(const char *id, int code, int claimfd, int quiet)
 {
 	char buf[16], name[ID_MAX + 8];
 	int n = snprintf(buf, sizeof buf, "%d\n", code);
@@ -127,15 +162,19 @@ record(const char *id, int code, int quiet)
 	snprintf(name, sizeof name, "%s.exit", id);
 	/* Its waiters are woken as soon as the exit file is in place, as
 	 * inotify wakes a client at the rename: neither our next turn, nor
-	 * the directory's fsync, nor the markers' removal delay them. */
-	if (atomic_write_then(dir.result, name, buf, n, dir.fmode, wake_name,
-	    name) < 0) {
+	 * the markers' removal delay them. */
+	if (record_marker(id, buf, n, name) == 0) {
+		wake_name(name);
+	} else if (atomic_write_then(dir.result, name, buf, n, dir.fmode,
+	    wake_name, name) == 0) {
+		unlinkat(dir.run, id, 0);
+	} else {
 		if (!quiet)
 			err_warnsys("unable to write result/%s", name);
 		return -1;
 	}
-	unlinkat(dir.run, id, 0);
 	unlinkat(dir.cancel, id, 0);
+	unlinkat(claimfd, id, 0);
 	return 0;
 }
 
@@ -146,8 +185,6 @@ job_free(struct job *j)
 		close(j->logfd);
 	if (split && j->errfd >= 0)
 		close(j->errfd);
-	if (nodefd >= 0)
-		unlinkat(nodefd, j->id, 0);
 	memset(j, 0, sizeof *j);
 	j->logfd = j->errfd = -1;
 	njobs--;
@@ -182,7 +219,7 @@ job_finish(struct job *j)
 			logline(j, "[relay: stopped with relayd]\n");
 		}
 	}
-	if (record(j->id, code, j->retry_at != 0) < 0) {
+	if (record(j->id, code, nodefd, j->retry_at != 0) < 0) {
 		j->retry_at = clock_ms() + poll_ms; /* retried from tick() */
 		return;
 	}
@@ -563,24 +600,30 @@ recover_node(const char *name, const struct server *sv)
 		n = 0, ids = NULL;
 	for (int i = 0; i < n; i++) {
 		const char *id = ids[i];
-		ssize_t len;
+		int r;
 		if (relay_exit_read(&dir, id, &code) == 1) {
 			unlinkat(dir.run, id, 0);
 			unlinkat(fd, id, 0);
 			continue;
 		}
-		len = io_readsmall(dir.run, id, buf, sizeof buf);
-		if (len < 0 && errno == ENOENT) {
+		r = relay_marker_read(&dir, id, &m, &code);
+		if (r < 0 && errno == ENOENT) {
 			/* Never got its go byte: it did not run. */
 			if (renameat(fd, id, dir.cmd, id) == 0)
 				err_info("%s requeued", id);
 			continue;
 		}
+		if (r == RELAY_MARK_EXIT) {
+			/* It finished, and its code is durable: the server
+			 * died (or the machine crashed) before the rename. */
+			if (record(id, code, fd, 0) == 0)
+				err_info("%s recorded %d", id, code);
+			continue;
+		}
 		/* A marker of another command's (a stale block after a
 		 * crash of the machine: its bytes are not flushed) is not
 		 * this one's: its process is left alone. */
-		if (len >= 0 && relay_marker_parse(buf, &m) == 0 &&
-		    strcmp(m.id, id) == 0 && proc_same(m.pid, m.ticks) == 1) {
+		if (r == RELAY_MARK_RUN && proc_same(m.pid, m.ticks) == 1) {
 			int st;
 			pg_kill(m.pid, m.pgid, grace_ms, &st);
 		}
@@ -598,10 +641,8 @@ recover_node(const char *name, const struct server *sv)
 			    "it ran]\n", sv->pid);
 			close(lfd);
 		}
-		if (record(id, RELAY_LOST, 0) == 0) {
-			unlinkat(fd, id, 0);
+		if (record(id, RELAY_LOST, fd, 0) == 0)
 			err_info("%s lost, recorded %d", id, RELAY_LOST);
-		}
 	}
 	relay_names_free(ids, n);
 	unlinkat(fd, RELAY_SRVINFO, 0);

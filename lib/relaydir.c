@@ -267,26 +267,53 @@ relay_wake_path(const struct relaydir *d, const char *node, char *buf,
 }
 
 int
-relay_exit_read(const struct relaydir *d, const char *id, int *code)
+relay_exit_parse(const char *s, int *code)
 {
-	char name[ID_MAX + 8], buf[16];
+	char buf[8];
+	size_t n = strlen(s);
 	long long v;
-	size_t n;
 
-	snprintf(name, sizeof name, "%s.exit", id);
-	if (io_readsmall(d->result, name, buf, sizeof buf) < 0)
-		return errno == ENOENT ? 0 : -1;
-	n = strlen(buf);
-	if (n > 0 && buf[n - 1] == '\n')
-		buf[n - 1] = 0;
-	else
-		buf[0] = 0; /* no newline: torn or not ours */
+	/* No newline: torn or not ours. */
+	if (n < 2 || n >= sizeof buf || s[n - 1] != '\n') {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(buf, s, n - 1);
+	buf[n - 1] = 0;
 	if (num_parse(buf, 0, 255, &v) < 0) {
 		errno = EINVAL;
 		return -1;
 	}
 	*code = v;
+	return 0;
+}
+
+int
+relay_exit_read(const struct relaydir *d, const char *id, int *code)
+{
+	char name[ID_MAX + 8], buf[16];
+
+	snprintf(name, sizeof name, "%s.exit", id);
+	if (io_readsmall(d->result, name, buf, sizeof buf) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (relay_exit_parse(buf, code) < 0)
+		return -1;
 	return 1;
+}
+
+int
+relay_marker_read(const struct relaydir *d, const char *id, struct marker *m,
+    int *code)
+{
+	char buf[512];
+
+	if (io_readsmall(d->run, id, buf, sizeof buf) < 0)
+		return errno == EFBIG ? 0 : -1;
+	if (relay_exit_parse(buf, code) == 0)
+		return RELAY_MARK_EXIT;
+	if (relay_marker_parse(buf, m) == 0 && strcmp(m->id, id) == 0)
+		return RELAY_MARK_RUN;
+	return 0;
 }
 
 /* Checked in the order a command moves, cmd/ to srv/NODE/ (and run/) to

@@ -13,7 +13,9 @@
  *                    ID.err or ID.exit changes.  A byte says only "look
  *                    again": the files stay the truth.  Clients that
  *                    cannot connect, or get no first byte, use inotify.
- *   run/ID           ID:PID:PGID:TICKS:NODE, the running marker (atomic)
+ *   run/ID           ID:PID:PGID:TICKS:NODE, the running marker (atomic);
+ *                    then the exit code ("N\n"), flushed, and the file
+ *                    renamed to result/ID.exit
  *   cancel/ID        a request to cancel ID (atomic); removed once ID
  *                    finished, or once it is RELAY_CANCEL_WAIT s old and
  *                    no command ID is in the directory
@@ -21,7 +23,8 @@
  *                    relayd -2 keeps stderr in result/ID.err)
  *   result/ID.*      what a client keeps with the result (husk-api's
  *                    ID.code): removed with it
- *   result/ID.exit   decimal status (atomic; written before run/ID goes)
+ *   result/ID.exit   decimal status and a newline (atomic): run/ID
+ *                    renamed, or written anew when no marker was
  *
  * The seed kept one `running` and one `cancel` file; one file per command
  * lets several relayd and relayd -j N run commands side by side. */
@@ -114,6 +117,19 @@ int relay_remote_fs(int fd);
 int relay_refresh(int fd);
 
 int relay_marker_parse(const char *s, struct marker *m);
+
+/* Read run/ID: RELAY_MARK_RUN and *m for a command running (a marker that
+ * names ID), RELAY_MARK_EXIT and *code for one that has finished (the
+ * exit code written into it, not yet renamed to result/ID.exit), 0 for an
+ * empty or corrupt marker, -1 with errno (ENOENT: no marker). */
+#define RELAY_MARK_RUN 1
+#define RELAY_MARK_EXIT 2
+int relay_marker_read(const struct relaydir *d, const char *id,
+    struct marker *m, int *code);
+
+/* "N\n", 0 <= N <= 255, as result/ID.exit holds it: 0 and *code, or -1
+ * with EINVAL. */
+int relay_exit_parse(const char *s, int *code);
 
 /* The path of srv/NODE/.wake, for bind or connect (which take a path).
  * 0, or -1 with ENAMETOOLONG. */

@@ -94,33 +94,41 @@ test_expect_success 'status shows the ten most recent results' '
 	tail -n 10 ids12 | awk "{ print \$0, NR + 2 }" >want && test_cmp want got
 '
 
-# relayd(8): a replaced file is written to a dot-named temporary file,
-# flushed, and renamed into place.  A crash of the machine is what the
-# flush is for, so it is checked from the system calls, as strace sees
-# them (-y names each descriptor's file): the temporary exit file is
-# fsynced, then renamed to ID.exit, then the directory is fsynced.
+# relayd(8): the exit code is written into the running marker, which is
+# flushed and then renamed to result/ID.exit: its name is durable from the
+# start (run/ was flushed before the command ran), so the code survives a
+# crash of the machine without a flush of result/, and a reader sees the
+# whole exit file or none.  A crash is what the flushes are for, so they are
+# checked from the system calls, as strace sees them (-y names each
+# descriptor's file): after the command, the marker is fsynced, then
+# renamed from run/ to result/, and no temporary exit file is made.
 cat >order.awk <<'EOF2'
-index($0, "fsync(") && index($0, "/result/." id ".exit.tmp.") && !f { f = NR }
-index($0, "rename") && index($0, "\"" id ".exit\")") && !r { r = NR }
-r && index($0, "fsync(") && index($0, "/result>)") && !d { d = NR }
-END { print "fsync", f, "rename", r, "dir fsync", d; exit !(f && f < r && r < d) }
+index($0, "execve(\"/bin/sh\"") && !x { x = NR }
+x && index($0, "fsync(") && index($0, "/sd/run/" id ">)") && !f { f = NR }
+index($0, "rename") && index($0, "/sd/run>, \"" id "\", ") &&
+    index($0, "/sd/result>, \"" id ".exit\")") && !r { r = NR }
+index($0, id ".exit.tmp") { t++ }
+END { print "exec", x, "marker fsync", f, "rename", r, "temp exit file", t
+	exit !(x && f && f < r && !t) }
 EOF2
-test_expect_success 'the exit file is flushed, renamed into place, then its directory flushed' '
-	bg strace -f -qq -y -o trace -e trace=fsync,rename,renameat,renameat2,execve \
+test_expect_success 'the exit code goes into the flushed marker, renamed to result/ID.exit' '
+	bg strace -f -qq -y -o trace -e trace=fsync,openat,rename,renameat,renameat2,execve \
 	    relayd -d sd -w . 2>sd.log &&
 	st=$! &&
 	wait_for "test -s sd/server.ready" &&
 	rd=$(cut -d: -f2 sd/server.ready) && echo $rd >>"$TRASH/.bg_pids" &&
 	id=$(relay -d sd submit true) && relay -d sd wait $id && echo $id >traced &&
+	test "$(cat sd/result/$id.exit)" = 0 &&
 	kill -TERM $rd && wait $st &&
 	awk -v id="$id" -f order.awk trace
 '
 
 # The running marker matters after a crash of the machine by its name
 # alone (an empty or short one means "it ran": t0004), so its bytes are
-# not flushed: its name is renamed into place and run/ flushed before the
-# go byte, and relayd makes three fsyncs for the command (run/, the exit
-# file, result/), none of the marker's temporary file.  The same trace.
+# not flushed when it is written: its name is renamed into place and run/
+# flushed before the go byte.  relayd makes two fsyncs for the command
+# (run/, then the marker with the exit code), none of the marker's
+# temporary file.  The same trace.
 cat >mark.awk <<'EOF2'
 index($0, "fsync(") && index($0, "/run/." id ".tmp.") { t++ }
 index($0, "rename") && index($0, "/run>, \"" id "\")") && !r { r = NR }
@@ -128,9 +136,20 @@ r && index($0, "fsync(") && index($0, "/run>)") && !d { d = NR }
 index($0, "execve(\"/bin/sh\"") && !x { x = NR }
 index($0, "fsync(") && (index($0, "/sd/run") || index($0, "/sd/result")) { n++ }
 END { print "temp fsyncs", t, "rename", r, "dir fsync", d, "exec", x, "fsyncs", n
-	exit !(!t && r && r < d && d < x && n == 3) }
+	exit !(!t && r && r < d && d < x && n == 2) }
 EOF2
 test_expect_success 'the running marker: renamed into place and run/ flushed before the command runs, its bytes not' '
 	awk -v id="$(cat traced)" -f mark.awk trace
+'
+
+# Between the marker's flush and its rename, run/ID holds an exit code:
+# the command has finished, and relay status does not call it running.
+test_expect_success 'a marker holding an exit code is not shown as running' '
+	{ relay -d st status >out; test $? = 1; } &&
+	printf "0\n" >st/run/1.0-done &&
+	{ relay -d st status >out; test $? = 1; } &&
+	! grep "1.0-done" out && grep "^running: none" out &&
+	{ relay -d st status --json >out; test $? = 1; } &&
+	! grep "1.0-done" out && grep "\"running\":\[\]" out
 '
 test_done

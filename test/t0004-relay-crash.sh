@@ -73,6 +73,23 @@ test_expect_success 'a marker naming another command: the process it names is no
 	! test -e f/srv/deadhost3
 '
 
+# relayd writes the exit code into run/ID, flushes it, then renames it to
+# result/ID.exit (t0001): a server that died, or a machine that crashed, in
+# between leaves run/ID holding the code.  That code is the result: the
+# command is not recorded lost, nor run again.
+test_expect_success 'a marker holding an exit code: recorded as that code, not lost' '
+	mkdir -p g/srv/deadhost4 g/run &&
+	id=$(relay -d g submit -- "echo F >>runs") &&
+	mv g/cmd/$id g/srv/deadhost4/$id &&
+	printf "3\n" >g/run/$id && : >g/result/$id.log &&
+	ns=$(readlink /proc/self/ns/pid | tr -dc 0-9) &&
+	echo "$(uname -n):$ns:99999996:1" >g/srv/deadhost4/.info &&
+	bg relayd -d g -w . 2>>relayd4.log &&
+	{ relay -d g wait $id; test $? = 3; } &&
+	! grep -q "^F$" runs && ! grep -q "relay: lost" g/result/$id.log &&
+	! test -e g/srv/deadhost4 && ! test -e g/run/$id
+'
+
 test_expect_success 'a relayd that lives on is left alone' '
 	bg relayd -d d -w . 2>second.log &&
 	wait_for "grep -q serving second.log" &&

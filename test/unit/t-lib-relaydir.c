@@ -68,6 +68,25 @@ main(void)
 	ok(relay_exit_read(&d, "x", &code) == -1, "exit 256 is corrupt");
 	atomic_write(d.result, "x.exit", "", 0, 0644);
 	ok(relay_exit_read(&d, "x", &code) == -1, "empty exit file is corrupt");
+	/* run/ID: a marker of its own id, an exit code written into it, or
+	 * neither (empty, another id's, torn). */
+	errno = 0;
+	ok(relay_marker_read(&d, "x", &m, &code) == -1 && errno == ENOENT,
+	    "no marker");
+	atomic_write(d.run, "x", "x:123:123:456:n\n", 16, 0644);
+	ok(relay_marker_read(&d, "x", &m, &code) == RELAY_MARK_RUN &&
+	    m.pid == 123, "a running marker");
+	atomic_write(d.run, "x", "y:123:123:456:n\n", 16, 0644);
+	ok(relay_marker_read(&d, "x", &m, &code) == 0,
+	    "a marker of another id is not this one's");
+	atomic_write(d.run, "x", "42\n", 3, 0644);
+	ok(relay_marker_read(&d, "x", &m, &code) == RELAY_MARK_EXIT &&
+	    code == 42, "a marker holding exit 42");
+	atomic_write(d.run, "x", "42", 2, 0644);
+	ok(relay_marker_read(&d, "x", &m, &code) == 0, "a torn exit code");
+	atomic_write(d.run, "x", "", 0, 0644);
+	ok(relay_marker_read(&d, "x", &m, &code) == 0, "an empty marker");
+	unlinkat(d.run, "x", 0);
 	ok(relay_refresh(d.result) == 0, "refresh asks past the cache (statx)");
 	errno = 0;
 	ok(relay_refresh(-1) == -1 && errno == EBADF, "refresh of no fd: EBADF");
