@@ -485,41 +485,44 @@ cmd_logs(int argc, char **argv)
 	return 0;
 }
 
-/* The only running command, for `relay cancel` without an id. */
+/* The only running command, for `relay cancel` without an id: markers
+ * that hold a status (finished) or are gone by now do not count. */
 static void
 only_running(char *id)
 {
 	char **ids;
 	struct marker m;
-	int n, code;
+	int n, code, running = 0, corrupt = 0;
 
 	if ((n = relay_names(dir.run, NULL, &ids)) < 0)
 		err_diesys(EX_SYS, "unable to read %s/run", dir.path);
-	if (n == 0)
+	for (int i = 0; i < n; i++) {
+		switch (relay_marker_read(&dir, ids[i], &m, &code)) {
+		case RELAY_MARK_EXIT:
+		case RELAY_MARK_ENDING:
+			continue;
+		case -1:
+			if (errno == ENOENT)
+				continue;
+			err_diesys(EX_SYS, "unable to read run/%s", ids[i]);
+		case RELAY_MARK_RUN:
+			break;
+		default:
+			corrupt = 1;
+		}
+		if (running++ == 0)
+			strcpy(id, ids[i]);
+	}
+	relay_names_free(ids, n);
+	if (running == 0)
 		err_die(EX_FALSE, "unable to cancel: no command is running in "
 		    "%s", dir.path);
-	if (n > 1) {
-		relay_names_free(ids, n);
+	if (running > 1)
 		err_die(EX_USAGE, "unable to cancel: %d commands are running; "
-		    "name one (relay status)", n);
-	}
-	switch (relay_marker_read(&dir, ids[0], &m, &code)) {
-	case RELAY_MARK_RUN:
-		break;
-	case RELAY_MARK_EXIT:
-		errno = ENOENT; /* it has just finished */
-		/* FALLTHROUGH */
-	case -1:
-		if (errno == ENOENT)
-			err_die(EX_FALSE, "unable to cancel: no command is "
-			    "running in %s", dir.path);
-		err_diesys(EX_SYS, "unable to read run/%s", ids[0]);
-	default:
+		    "name one (relay status)", running);
+	if (corrupt)
 		err_die(EX_SYS, "unable to read run/%s: marker is corrupt or "
-		    "empty", ids[0]);
-	}
-	strcpy(id, ids[0]);
-	relay_names_free(ids, n);
+		    "empty", id);
 }
 
 static int
@@ -594,7 +597,8 @@ cmd_status(int argc, char **argv)
 		int code, r = relay_marker_read(&dir, run[i], &m, &code);
 		int ok = r == RELAY_MARK_RUN;
 		/* It finished while we looked, or it holds its exit code. */
-		if ((r < 0 && errno == ENOENT) || r == RELAY_MARK_EXIT)
+		if ((r < 0 && errno == ENOENT) || r == RELAY_MARK_EXIT ||
+		    r == RELAY_MARK_ENDING)
 			continue;
 		if (json) {
 			printf("%s{\"id\":\"%s\"", first ? "" : ",", run[i]);

@@ -131,8 +131,9 @@ record_marker(const char *id, const char *buf, int n, const char *name)
 
 	if (fd < 0)
 		return -1;
+	/* One link: not a link planted to another file of ours. */
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    st.st_uid != geteuid()) {
+	    st.st_uid != geteuid() || st.st_nlink != 1) {
 		close(fd);
 		errno = EPERM;
 		return -1;
@@ -207,18 +208,14 @@ log_open(const char *id, const char *suffix)
 static void
 job_finish(struct job *j)
 {
-	int code;
+	int code = j->cancel == 1 ? EX_CANCEL : status_code(j->wstatus);
 	char buf[128];
 
-	if (j->cancel == 1) {
+	/* The note once, not again at each retry of the record. */
+	if (j->cancel == 1 && !j->retry_at)
 		logline(j, "[relay: cancelled]\n");
-		code = EX_CANCEL;
-	} else {
-		code = status_code(j->wstatus);
-		if (j->cancel == 2) {
-			logline(j, "[relay: stopped with relayd]\n");
-		}
-	}
+	else if (j->cancel == 2 && !j->retry_at)
+		logline(j, "[relay: stopped with relayd]\n");
 	if (record(j->id, code, nodefd, j->retry_at != 0) < 0) {
 		j->retry_at = clock_ms() + poll_ms; /* retried from tick() */
 		return;
@@ -385,10 +382,11 @@ job_find(const char *id)
 	return NULL;
 }
 
+/* A command that has ended keeps its status: only its record is left. */
 static void
 job_cancel(struct job *j, int why)
 {
-	if (j->cancel)
+	if (j->cancel || j->reaped)
 		return;
 	j->cancel = why;
 	j->kill_at = clock_ms() + grace_ms;

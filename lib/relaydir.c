@@ -267,19 +267,19 @@ relay_wake_path(const struct relaydir *d, const char *node, char *buf,
 }
 
 int
-relay_exit_parse(const char *s, int *code)
+relay_exit_parse(const char *s, size_t len, int *code)
 {
 	char buf[8];
-	size_t n = strlen(s);
 	long long v;
 
-	/* No newline: torn or not ours. */
-	if (n < 2 || n >= sizeof buf || s[n - 1] != '\n') {
+	/* No newline: torn or not ours; a NUL: a stale block's zeros. */
+	if (len < 2 || len >= sizeof buf || s[len - 1] != '\n' ||
+	    memchr(s, 0, len)) {
 		errno = EINVAL;
 		return -1;
 	}
-	memcpy(buf, s, n - 1);
-	buf[n - 1] = 0;
+	memcpy(buf, s, len - 1);
+	buf[len - 1] = 0;
 	if (num_parse(buf, 0, 255, &v) < 0) {
 		errno = EINVAL;
 		return -1;
@@ -293,10 +293,12 @@ relay_exit_read(const struct relaydir *d, const char *id, int *code)
 {
 	char name[ID_MAX + 8], buf[16];
 
+	ssize_t len;
+
 	snprintf(name, sizeof name, "%s.exit", id);
-	if (io_readsmall(d->result, name, buf, sizeof buf) < 0)
+	if ((len = io_readsmall(d->result, name, buf, sizeof buf)) < 0)
 		return errno == ENOENT ? 0 : -1;
-	if (relay_exit_parse(buf, code) < 0)
+	if (relay_exit_parse(buf, len, code) < 0)
 		return -1;
 	return 1;
 }
@@ -305,14 +307,19 @@ int
 relay_marker_read(const struct relaydir *d, const char *id, struct marker *m,
     int *code)
 {
-	char buf[512];
+	char buf[512], *nl;
+	ssize_t len;
 
-	if (io_readsmall(d->run, id, buf, sizeof buf) < 0)
+	if ((len = io_readsmall(d->run, id, buf, sizeof buf)) < 0)
 		return errno == EFBIG ? 0 : -1;
-	if (relay_exit_parse(buf, code) == 0)
+	if (relay_exit_parse(buf, len, code) == 0)
 		return RELAY_MARK_EXIT;
 	if (relay_marker_parse(buf, m) == 0 && strcmp(m->id, id) == 0)
 		return RELAY_MARK_RUN;
+	/* A status over the marker's first bytes, the rest not cut yet. */
+	if ((nl = memchr(buf, '\n', len)) &&
+	    relay_exit_parse(buf, nl + 1 - buf, code) == 0)
+		return RELAY_MARK_ENDING;
 	return 0;
 }
 

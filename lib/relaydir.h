@@ -120,16 +120,20 @@ int relay_marker_parse(const char *s, struct marker *m);
 
 /* Read run/ID: RELAY_MARK_RUN and *m for a command running (a marker that
  * names ID), RELAY_MARK_EXIT and *code for one that has finished (the
- * exit code written into it, not yet renamed to result/ID.exit), 0 for an
- * empty or corrupt marker, -1 with errno (ENOENT: no marker). */
+ * exit code written into it, not yet renamed to result/ID.exit),
+ * RELAY_MARK_ENDING for a status on the first line only (relayd writing
+ * it: the rest of the marker not cut yet; or a torn or stale block: not
+ * to be trusted), 0 for an empty or corrupt marker, -1 with errno
+ * (ENOENT: no marker). */
 #define RELAY_MARK_RUN 1
 #define RELAY_MARK_EXIT 2
+#define RELAY_MARK_ENDING 3
 int relay_marker_read(const struct relaydir *d, const char *id,
     struct marker *m, int *code);
 
-/* "N\n", 0 <= N <= 255, as result/ID.exit holds it: 0 and *code, or -1
- * with EINVAL. */
-int relay_exit_parse(const char *s, int *code);
+/* The len bytes at s (a string) are "N\n", 0 <= N <= 255, as
+ * result/ID.exit holds it: 0 and *code, or -1 with EINVAL. */
+int relay_exit_parse(const char *s, size_t len, int *code);
 
 /* The path of srv/NODE/.wake, for bind or connect (which take a path).
  * 0, or -1 with ENAMETOOLONG. */

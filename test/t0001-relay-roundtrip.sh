@@ -143,13 +143,19 @@ test_expect_success 'the running marker: renamed into place and run/ flushed bef
 '
 
 # Between the marker's flush and its rename, run/ID holds an exit code:
-# the command has finished, and relay status does not call it running.
+# the command has finished, and relay status does not call it running,
+# nor does relay cancel; no more while the code is being written over the
+# marker (its first line a status, the rest the marker's).
 test_expect_success 'a marker holding an exit code is not shown as running' '
 	{ relay -d st status >out; test $? = 1; } &&
 	printf "0\n" >st/run/1.0-done &&
+	printf "5\n0-torn:123:123:456:n\n" >st/run/1.0-torn &&
 	{ relay -d st status >out; test $? = 1; } &&
-	! grep "1.0-done" out && grep "^running: none" out &&
+	! grep "1.0-done" out && ! grep "1.0-torn" out &&
+	grep "^running: none" out &&
 	{ relay -d st status --json >out; test $? = 1; } &&
-	! grep "1.0-done" out && grep "\"running\":\[\]" out
+	! grep "1.0-done" out && grep "\"running\":\[\]" out &&
+	{ relay -d st cancel 2>err; test $? = 1; } &&
+	grep "unable to cancel: no command is running" err
 '
 test_done

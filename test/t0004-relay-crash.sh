@@ -90,6 +90,21 @@ test_expect_success 'a marker holding an exit code: recorded as that code, not l
 	! test -e g/srv/deadhost4 && ! test -e g/run/$id
 '
 
+# The block a crash leaves in an unflushed marker may be an old exit
+# file's: its status, then zeros up to the marker's length.  That is not
+# this command's status: it is recorded lost.
+test_expect_success 'a marker holding an old exit file (a stale block): lost, not that status' '
+	mkdir -p h/srv/deadhost5 h/run &&
+	id=$(relay -d h submit -- "echo G >>runs") &&
+	mv h/cmd/$id h/srv/deadhost5/$id &&
+	{ printf "0\n"; head -c 68 /dev/zero; } >h/run/$id && : >h/result/$id.log &&
+	ns=$(readlink /proc/self/ns/pid | tr -dc 0-9) &&
+	echo "$(uname -n):$ns:99999995:1" >h/srv/deadhost5/.info &&
+	bg relayd -d h -w . 2>>relayd5.log &&
+	{ relay -d h wait $id; test $? = 137; } &&
+	! grep -q "^G$" runs && grep -q "relay: lost" h/result/$id.log
+'
+
 test_expect_success 'a relayd that lives on is left alone' '
 	bg relayd -d d -w . 2>second.log &&
 	wait_for "grep -q serving second.log" &&

@@ -40,6 +40,21 @@ test_expect_success 'a symlink planted at result/ID.exit is replaced atomically'
 	echo 4 | cmp - d/result/$id.exit
 '
 
+# relayd writes the status into run/ID (relayd(8)): a hard link planted
+# there, to another file of relayd's user (here another command's exit
+# file), is not written through.
+test_expect_success 'a hard link planted at run/ID is not written through' '
+	other=$(relay -d d submit -- true) && relay -d d wait $other &&
+	mkfifo go &&
+	id=$(relay -d d submit -- "read x <go; exit 3") &&
+	wait_for "test -e d/run/$id" &&
+	ln -f d/result/$other.exit d/run/$id &&
+	echo >go &&
+	{ relay -d d wait $id; test $? = 3; } &&
+	echo 0 | cmp - d/result/$other.exit &&
+	echo 3 | cmp - d/result/$id.exit
+'
+
 test_expect_code 111 'a non-numeric exit file is reported, not trusted' '
 	echo "zero" >d/result/9999999999.1-x-1-0.exit &&
 	relay -d d wait 9999999999.1-x-1-0
@@ -123,6 +138,22 @@ if mkdir tiny && mount -t tmpfs -o size=64k tmpfs tiny 2>/dev/null; then
 		echo 126 | cmp - tiny/d/result/1.0-nul.exit &&
 		test -z "$(find tiny/d -name ".*tmp*")"
 	'
+	# A cancel that comes once the command has ended, while its result
+	# waits for space: the command's status stands, and its process
+	# group (gone, its number free for another) gets no signal.
+	test_expect_success 'full disk: a cancel after the end does not change the status' '
+		rm -f tiny/fill &&
+		printf "true\\0" >tiny/d/.nul2 &&
+		head -c 200000 /dev/zero >tiny/fill 2>/dev/null;
+		mv tiny/d/.nul2 tiny/d/cmd/1.0-nul2 &&
+		wait_for "grep -q \"unable to write result/1.0-nul2.exit: No space left\" full.log" &&
+		{ relay -d tiny/d cancel 1.0-nul2 >cancel.out 2>&1 & } &&
+		wait_for "test -e tiny/d/cancel/1.0-nul2" &&
+		rm tiny/fill &&
+		{ relay -d tiny/d wait 1.0-nul2; test $? = 126; } &&
+		echo 126 | cmp - tiny/d/result/1.0-nul2.exit &&
+		! grep -q "relay: cancelled" tiny/d/result/1.0-nul2.log
+	'
 	test_cleanup
 	umount tiny
 else
@@ -131,6 +162,8 @@ else
 	test_skip 'full disk: the exit code is recorded at once, whole' \
 		'cannot mount a tmpfs (needs root)'
 	test_skip 'full disk: an exit file written anew waits for space, then is whole' \
+		'cannot mount a tmpfs (needs root)'
+	test_skip 'full disk: a cancel after the end does not change the status' \
 		'cannot mount a tmpfs (needs root)'
 fi
 test_done

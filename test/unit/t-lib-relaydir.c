@@ -84,6 +84,16 @@ main(void)
 	    code == 42, "a marker holding exit 42");
 	atomic_write(d.run, "x", "42", 2, 0644);
 	ok(relay_marker_read(&d, "x", &m, &code) == 0, "a torn exit code");
+	atomic_write(d.run, "x", "5\n:123:123:456:n\n", 17, 0644);
+	ok(relay_marker_read(&d, "x", &m, &code) == RELAY_MARK_ENDING,
+	    "a status over the marker's first bytes: ending");
+	atomic_write(d.run, "x", "0\n\0\0\0\0", 6, 0644);
+	ok(relay_marker_read(&d, "x", &m, &code) == RELAY_MARK_ENDING,
+	    "a status then zeros (a stale block): ending, not exit 0");
+	atomic_write(d.result, "x.exit", "0\n\0\0", 4, 0644);
+	ok(relay_exit_read(&d, "x", &code) == -1 && errno == EINVAL,
+	    "an exit file padded with zeros is corrupt");
+	unlinkat(d.result, "x.exit", 0);
 	atomic_write(d.run, "x", "", 0, 0644);
 	ok(relay_marker_read(&d, "x", &m, &code) == 0, "an empty marker");
 	unlinkat(d.run, "x", 0);
