@@ -140,15 +140,20 @@ if mkdir tiny && mount -t tmpfs -o size=64k tmpfs tiny 2>/dev/null; then
 	'
 	# A cancel that comes once the command has ended, while its result
 	# waits for space: the command's status stands, and its process
-	# group (gone, its number free for another) gets no signal.
+	# group (gone, its number free for another) gets no signal.  The
+	# disk is full, so the request (an empty file, which takes no space)
+	# is made beforehand and renamed in, with a stale request for no
+	# command after it: once relayd drops that one, it has seen both.
 	test_expect_success 'full disk: a cancel after the end does not change the status' '
 		rm -f tiny/fill &&
-		printf "true\\0" >tiny/d/.nul2 &&
+		printf "true\\0" >tiny/d/.nul2 && : >tiny/d/.can && : >tiny/d/.stale &&
+		touch -d "2 minutes ago" tiny/d/.stale &&
 		head -c 200000 /dev/zero >tiny/fill 2>/dev/null;
 		mv tiny/d/.nul2 tiny/d/cmd/1.0-nul2 &&
 		wait_for "grep -q \"unable to write result/1.0-nul2.exit: No space left\" full.log" &&
-		{ relay -d tiny/d cancel 1.0-nul2 >cancel.out 2>&1 & } &&
-		wait_for "test -e tiny/d/cancel/1.0-nul2" &&
+		mv tiny/d/.can tiny/d/cancel/1.0-nul2 &&
+		mv tiny/d/.stale tiny/d/cancel/1.0-nosuch &&
+		wait_for "grep -q \"dropped cancel/1.0-nosuch\" full.log" &&
 		rm tiny/fill &&
 		{ relay -d tiny/d wait 1.0-nul2; test $? = 126; } &&
 		echo 126 | cmp - tiny/d/result/1.0-nul2.exit &&

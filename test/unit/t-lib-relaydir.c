@@ -93,6 +93,9 @@ main(void)
 	atomic_write(d.result, "x.exit", "0\n\0\0", 4, 0644);
 	ok(relay_exit_read(&d, "x", &code) == -1 && errno == EINVAL,
 	    "an exit file padded with zeros is corrupt");
+	atomic_write(d.result, "x.exit", "7\0\n", 3, 0644);
+	ok(relay_exit_read(&d, "x", &code) == -1 && errno == EINVAL,
+	    "an exit file holding a NUL is corrupt");
 	unlinkat(d.result, "x.exit", 0);
 	atomic_write(d.run, "x", "", 0, 0644);
 	ok(relay_marker_read(&d, "x", &m, &code) == 0, "an empty marker");
