@@ -4,4 +4,4 @@
 # (test/vm/README).  t0502-vm.sh runs the other half; the two qemu runs
 # take turns (the rig's lock).  The rig prints TAP itself.
 here=$(cd "$(dirname "$0")" && pwd)
-exec "$here/vm/rig" -s 1/2 -t "${RIG_TIMEOUT:-900}" "$here"/vm/t[0-9]*.sh
+exec "$here/vm/rig" -s 1/2 -t "${RIG_TIMEOUT:-1500}" "$here"/vm/t[0-9]*.sh
