@@ -485,29 +485,40 @@ cmd_logs(int argc, char **argv)
 	return 0;
 }
 
-/* The only running command, for `relay cancel` without an id: markers
- * that hold a status (finished) or are gone by now do not count. */
+/* What run/ID says to a reader: MARK_GONE for a command that finished
+ * while we looked or whose marker holds its status (not running),
+ * MARK_RUNNING with *m, MARK_CORRUPT, or -1 and errno. */
+enum { MARK_GONE, MARK_RUNNING, MARK_CORRUPT };
+static int
+marker_state(const char *id, struct marker *m)
+{
+	int code, r = relay_marker_read(&dir, id, m, &code);
+
+	if ((r < 0 && errno == ENOENT) || r == RELAY_MARK_EXIT ||
+	    r == RELAY_MARK_ENDING)
+		return MARK_GONE;
+	if (r < 0)
+		return -1;
+	return r == RELAY_MARK_RUN ? MARK_RUNNING : MARK_CORRUPT;
+}
+
+/* The only running command, for `relay cancel` without an id. */
 static void
 only_running(char *id)
 {
 	char **ids;
 	struct marker m;
-	int n, code, running = 0, corrupt = 0;
+	int n, running = 0, corrupt = 0;
 
 	if ((n = relay_names(dir.run, NULL, &ids)) < 0)
 		err_diesys(EX_SYS, "unable to read %s/run", dir.path);
 	for (int i = 0; i < n; i++) {
-		switch (relay_marker_read(&dir, ids[i], &m, &code)) {
-		case RELAY_MARK_EXIT:
-		case RELAY_MARK_ENDING:
+		switch (marker_state(ids[i], &m)) {
+		case MARK_GONE:
 			continue;
 		case -1:
-			if (errno == ENOENT)
-				continue;
 			err_diesys(EX_SYS, "unable to read run/%s", ids[i]);
-		case RELAY_MARK_RUN:
-			break;
-		default:
+		case MARK_CORRUPT:
 			corrupt = 1;
 		}
 		if (running++ == 0)
@@ -594,11 +605,8 @@ cmd_status(int argc, char **argv)
 	first = 1;
 	for (int i = 0; i < nrun; i++) {
 		struct marker m;
-		int code, r = relay_marker_read(&dir, run[i], &m, &code);
-		int ok = r == RELAY_MARK_RUN;
-		/* It finished while we looked, or it holds its exit code. */
-		if ((r < 0 && errno == ENOENT) || r == RELAY_MARK_EXIT ||
-		    r == RELAY_MARK_ENDING)
+		int r = marker_state(run[i], &m), ok = r == MARK_RUNNING;
+		if (r == MARK_GONE)
 			continue;
 		if (json) {
 			printf("%s{\"id\":\"%s\"", first ? "" : ",", run[i]);
