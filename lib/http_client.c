@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -307,15 +308,25 @@ bad:
 	return -1;
 }
 
-/* A non-blocking, close-on-exec stream socket for addr. */
+/* A non-blocking, close-on-exec stream socket for addr.  TCP's without
+ * Nagle: our writes are whole messages (a frame, a response), and a
+ * small one held until the peer ACKs the one before waits out the
+ * peer's delayed ACK (40 ms and more).  A listener's accepted sockets
+ * inherit it. */
 static int
 addr_socket(const char *addr, int passive, struct sockaddr_storage *ss,
     socklen_t *len)
 {
+	int fd, one = 1;
+
 	if (http_addr(addr, passive, ss, len) < 0)
 		return -1;
-	return socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC |
+	fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC |
 	    SOCK_NONBLOCK, 0);
+	if (fd >= 0 && ss->ss_family != AF_VSOCK &&
+	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0)
+		return io_close_fail(fd);
+	return fd;
 }
 
 int

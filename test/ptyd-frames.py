@@ -5,8 +5,13 @@
            back; print the seconds all N took
   count S  send one keystroke ("go"), then count the binary frames that
            arrive within S seconds; print the count and the bytes
+  gap N    N rounds of: send a line, see (in the socket's receive queue,
+           without reading it, so no read hurries our ACK) the first
+           3-byte frame of the answer come, then time the second; print
+           the median of the last N/2 rounds in ms (the first rounds,
+           in TCP's quick-ACK start, are not counted)
 """
-import base64, os, socket, sys, time
+import base64, fcntl, os, socket, struct, sys, termios, time
 
 addr, sid, mode, arg = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 host, port = addr.rsplit(":", 1)
@@ -61,6 +66,29 @@ if mode == "echo":
             if f[0] == 2 and c in f[1]:
                 break
     print("%.3f" % (time.monotonic() - t0))
+elif mode == "gap":
+    def queued():
+        return struct.unpack("i", fcntl.ioctl(s, termios.FIONREAD, b"\0" * 4))[0]
+    def until(n, end):
+        while queued() < n and time.monotonic() < end:
+            time.sleep(0.0002)
+    gaps = []
+    for i in range(int(arg)):
+        send(b"x\n")
+        end = time.monotonic() + 5
+        until(3, end)
+        t0 = time.monotonic()
+        until(6, end)
+        gaps.append(time.monotonic() - t0)
+        got = b""
+        while b"b" not in got:
+            f = frame()
+            if f is None:
+                sys.exit("ptyd-frames.py: closed")
+            got += f[1]
+        time.sleep(0.02)
+    late = sorted(gaps[len(gaps) // 2:])
+    print("%.1f" % (late[len(late) // 2] * 1000))
 else:
     send(b"go\r")
     s.settimeout(0.2)

@@ -125,4 +125,15 @@ test_expect_success 'sustained output is coalesced: a few frames a window, not a
 	echo "$1 frames, $2 bytes" &&
 	test "$2" -gt 10000 && test "$1" -lt 60
 '
+
+# Nagle: a second small write waits for the ACK of the first, which a
+# client's TCP may delay 40 ms or more (200 on some systems): an answer
+# in two pieces (a prompt after its echo) came 40 ms late.  Sockets are
+# made with TCP_NODELAY (lib/http_client.c), as interactive servers do.
+test_expect_success 'an answer in two writes 5 ms apart: the second is not held for our ACK' '
+	id=$(new_session "{\"command\":\"stty raw -echo; while read -r x; do printf a; sleep 0.005; printf b; done\"}") &&
+	ms=$(python3 "$HUSK_ROOT/test/ptyd-frames.py" $ADDR $id gap 20) &&
+	echo "the second write after the first: $ms ms (median)" &&
+	awk -v t="$ms" "BEGIN { exit !(t < 25) }"
+'
 test_done
