@@ -79,6 +79,8 @@ function over(what, h, p, x, lim) {
 /^ptyd: echo RTT .*, 0 ms apart\)/ { p0 = $5 }
 /^ptyd: bare pty .*\(20 ms apart\)/ { e20 = $(NF - 1); e20b = $5 }
 /^ptyd: bare pty .*\(0 ms apart\)/ { e0 = $(NF - 1); e0b = $5 }
+/^ptyd: floor .*\(20 ms apart/ { f20 = $4; fx20 = $(NF - 1) }
+/^ptyd: floor .*\(0 ms apart/ { f0 = $4; fx0 = $(NF - 1) }
 /^ptyd: plain pty/ { for (i = 1; i <= NF; i++) if ($i == "MiB/s") tpp = $(i - 1) }
 /^ptyd: ptyd ws/ { for (i = 1; i <= NF; i++) if ($i == "MiB/s") tph = $(i - 1) }
 /^streamd: pipe  *1 GiB/ { for (i = 1; i <= NF; i++) if ($i == "MiB/s") spp = $(i - 1) }
@@ -100,8 +102,12 @@ END {
 	vs("relay round trip, ms (peer: tsp or nq, best)", rt_r, m, "<=", 1)
 	vs("relay drain of 1,000 true, s (peer: tsp)", d1, d1t, "<=", 1)
 	vs("relay drain of 10,000 / of 1,000, s", d10, d1, "<=", 10.5)
+	# Under each, no goal: the floor of any relay between a TCP client
+	# and a PTY (a minimal C one, no WebSocket).
 	over("ptyd echo 20 ms apart, ms (peer: bare PTY)", p20, e20b, e20, 40)
+	if (fx20 != "") row("  the same, peer: a minimal C TCP-PTY relay", p20, f20, fx20 "us", "(none set)")
 	over("ptyd echo back to back, ms (peer: bare PTY)", p0, e0b, e0, 100)
+	if (fx0 != "") row("  the same, peer: a minimal C TCP-PTY relay", p0, f0, fx0 "us", "(none set)")
 	vs("ptyd 64 MiB, MiB/s (peer: plain PTY)", tph, tpp, ">=", 0.95)
 	vs("streamd 1 GiB, MiB/s (peer: raw pipe)", sph, spp)
 	f = (u != "" && u + 0 < q + 0) ? u : q

@@ -11,7 +11,9 @@
 #              typed 20 ms apart (back to back, coalescing would hold each
 #              echo for the --flush interval: that figure is printed too);
 #              beside each, the same keystrokes on a bare PTY running the
-#              same command (the kernel's echo alone) and ptyd's excess.
+#              same command (the kernel's echo alone) and ptyd's excess;
+#              and through a minimal C relay between a TCP socket and
+#              the PTY (the floor any such relay starts from).
 #  idle RSS    ptyd's resident memory growth per idle session (`cat`
 #              waiting), over 100 sessions, from /proc/PID/status.
 # ttyd is not in Debian 12's archive (apt-cache policy ttyd: no
@@ -138,12 +140,69 @@ samples.sort()
 print("%.3f %.3f" % (samples[150] * 1e3, samples[270] * 1e3))
 os.kill(pid, 9)
 PY
+# The floor of any relay between a TCP client and a PTY: a minimal C
+# program (one poll loop, no WebSocket, no framing) between the same
+# keystrokes and the same command; ptyd's excess over it is what ptyd's
+# own work costs, the rest is the two extra process hops.
+cat >floor.c <<'C'
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pty.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
+int main(void) {
+	int m, s, one = 1, l, c; char b[4096]; socklen_t al;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001) };
+	if (openpty(&m, &s, NULL, NULL, NULL) < 0) return 111;
+	if (fork() == 0) { setsid(); dup2(s, 0); dup2(s, 1); dup2(s, 2); close(m); close(s);
+		execlp("sh", "sh", "-c", "stty raw; exec cat >/dev/null", (char *)0); _exit(127); }
+	close(s);
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	if (bind(l, (void *)&a, sizeof a) < 0 || listen(l, 1) < 0) return 111;
+	al = sizeof a; getsockname(l, (void *)&a, &al);
+	printf("%d\n", ntohs(a.sin_port)); fflush(stdout);
+	if ((c = accept(l, NULL, NULL)) < 0) return 111;
+	setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	struct pollfd p[2] = { { c, POLLIN, 0 }, { m, POLLIN, 0 } };
+	for (;;) {
+		ssize_t n;
+		if (poll(p, 2, -1) < 0) return 1;
+		if (p[0].revents) { if ((n = read(c, b, sizeof b)) <= 0) return 0; write(m, b, n); }
+		if (p[1].revents) { if ((n = read(m, b, sizeof b)) <= 0) return 0; write(c, b, n); }
+	}
+}
+C
+musl-gcc -O2 -static -o floor floor.c || exit 1
+cat >floor.py <<'PY'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+time.sleep(0.3)
+gap = float(sys.argv[2])
+samples = []
+for i in range(300):
+    time.sleep(gap)
+    c = b"abcdefghij"[i % 10:i % 10 + 1]
+    t = time.perf_counter()
+    s.sendall(c)
+    while c not in s.recv(4096): pass
+    samples.append(time.perf_counter() - t)
+samples.sort()
+print("%.3f %.3f" % (samples[150] * 1e3, samples[270] * 1e3))
+PY
 for gap in 0.02 0; do
+	./floor >floor.port & fpid=$!
+	for i in $(seq 50); do [ -s floor.port ] && break; sleep 0.1; done
+	f=$(python3 floor.py "$(cat floor.port)" $gap)
+	kill $fpid 2>/dev/null; wait $fpid 2>/dev/null; rm -f floor.port
 	b=$(python3 bare.py $gap)
 	id=$(newid '{"command":"stty raw; exec cat >/dev/null"}')
 	r=$(python3 rtt.py "${url#http://}" $id $gap)
 	echo "$r"
 	echo "$b $r" | awk -v g="$gap" '{ printf "bare pty   median %.3f ms  p90 %.3f ms  (%d ms apart); ptyd - bare: %+.0f us\n", $1, $2, g * 1000, ($6 - $1) * 1000 }'
+	echo "$f $r" | awk -v g="$gap" '{ printf "floor      median %.3f ms  p90 %.3f ms  (%d ms apart; a minimal C TCP-to-PTY relay); ptyd - floor: %+.0f us\n", $1, $2, g * 1000, ($6 - $1) * 1000 }'
 done
 
 rss() { awk '/^VmRSS/ { print $2 }' /proc/$pid/status; }
