@@ -34,6 +34,6 @@ $(call units_of,agent): $(wildcard cmd/guest-agent/*.[ch])
 $(call units_of,ptyd): $(wildcard cmd/ptyd/*.[ch])
 
 check: build/.deps-check all $(UNITS) $(ASAN_UNITS) kernel
-	prove -j$(PROVE_J) $(UNITS) $(ASAN_UNITS) $(SHELL_TESTS)
+	prove --timer -j$(PROVE_J) $(UNITS) $(ASAN_UNITS) $(SHELL_TESTS)
 
 .PHONY: check
