@@ -121,24 +121,32 @@ PY
 # The same keystrokes on a bare PTY (the kernel's echo, no ptyd): the
 # yardstick issue 18's goals are set against (median at most bare + 40 us
 # 20 ms apart, bare + 100 us back to back).
-cat >bare.py <<'PY'
-import os, pty, sys, time
-pid, fd = pty.fork()
-if pid == 0:
-    os.execvp("sh", ["sh", "-c", "stty raw; exec cat >/dev/null"])
-time.sleep(0.3)
+cat >keys.py <<'PY'
+import os, pty, socket, sys, time
 gap = float(sys.argv[1])
+if len(sys.argv) > 2:
+    # Through the floor relay (below) listening on this port.
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[2])))
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    send, recv = s.sendall, lambda: s.recv(4096)
+else:
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execvp("sh", ["sh", "-c", "stty raw; exec cat >/dev/null"])
+    send, recv = lambda c: os.write(fd, c), lambda: os.read(fd, 4096)
+time.sleep(0.3)
 samples = []
 for i in range(300):
     time.sleep(gap)
     c = b"abcdefghij"[i % 10:i % 10 + 1]
     t = time.perf_counter()
-    os.write(fd, c)
-    while c not in os.read(fd, 4096): pass
+    send(c)
+    while c not in recv(): pass
     samples.append(time.perf_counter() - t)
 samples.sort()
 print("%.3f %.3f" % (samples[150] * 1e3, samples[270] * 1e3))
-os.kill(pid, 9)
+if len(sys.argv) == 2:
+    os.kill(pid, 9)
 PY
 # The floor of any relay between a TCP client and a PTY: a minimal C
 # program (one poll loop, no WebSocket, no framing) between the same
@@ -175,29 +183,12 @@ int main(void) {
 }
 C
 musl-gcc -O2 -static -o floor floor.c || exit 1
-cat >floor.py <<'PY'
-import socket, sys, time
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-time.sleep(0.3)
-gap = float(sys.argv[2])
-samples = []
-for i in range(300):
-    time.sleep(gap)
-    c = b"abcdefghij"[i % 10:i % 10 + 1]
-    t = time.perf_counter()
-    s.sendall(c)
-    while c not in s.recv(4096): pass
-    samples.append(time.perf_counter() - t)
-samples.sort()
-print("%.3f %.3f" % (samples[150] * 1e3, samples[270] * 1e3))
-PY
 for gap in 0.02 0; do
 	./floor >floor.port & fpid=$!
 	for i in $(seq 50); do [ -s floor.port ] && break; sleep 0.1; done
-	f=$(python3 floor.py "$(cat floor.port)" $gap)
+	f=$(python3 keys.py $gap "$(cat floor.port)")
 	kill $fpid 2>/dev/null; wait $fpid 2>/dev/null; rm -f floor.port
-	b=$(python3 bare.py $gap)
+	b=$(python3 keys.py $gap)
 	id=$(newid '{"command":"stty raw; exec cat >/dev/null"}')
 	r=$(python3 rtt.py "${url#http://}" $id $gap)
 	echo "$r"
