@@ -19,13 +19,21 @@ build/unit/%: test/unit/%.c $(wildcard test/unit/*.h) build/libhusk.a build/libv
 	$(Q)$(CC) $(CPPFLAGS) $(VMM_CPPFLAGS) $(CFLAGS) $(LDFLAGS) -pthread -o $@ $< \
 		-Wl,--whole-archive build/libvmm.a -Wl,--no-whole-archive $(LIBS)
 
-# Sanitized: lib, vmm and test compiled together, with the host gcc (whose
-# own include path has the kernel uapi headers).
-build/asan/%: test/unit/%.c $(wildcard test/unit/*.h) $(LIB_SRC) $(LIB_HDR) $(VMM_SRC) $(VMM_HDR) | build/include/bearssl.h build/.deps-check
+# Sanitized: lib and vmm compiled once with the host gcc (whose own
+# include path has the kernel uapi headers), every object linked into
+# each unit, as the whole libvmm.a is above.  ($$, a second expansion:
+# VMM_SRC and VMM_HDR come from mk/vmm.mk, read after this file.)
+ASAN_OBJ = $(patsubst %.c,build/asan-obj/%.o,$(filter-out lib/fortify.c,$(LIB_SRC)) $(VMM_SRC))
+build/asan-obj/%.o: %.c $$(LIB_HDR) $$(VMM_HDR) | build/include/bearssl.h build/.deps-check
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  ASAN    $@")
+	$(Q)$(ASAN_CC) $(CPPFLAGS) -Ivmm $(ASAN_CFLAGS) -pthread -c -o $@ $<
+
+build/asan/%: test/unit/%.c $(wildcard test/unit/*.h) $$(ASAN_OBJ) | build/include/bearssl.h build/.deps-check
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  ASAN    $@")
 	$(Q)$(ASAN_CC) $(CPPFLAGS) -Ivmm $(ASAN_CFLAGS) -pthread -o $@ $< \
-		$(filter-out lib/fortify.c,$(LIB_SRC)) $(VMM_SRC) $(BEARSSL_A)
+		$(ASAN_OBJ) $(BEARSSL_A)
 
 # A unit test of a command's module (t-agent-*, t-ptyd-*) includes its
 # files, so it is built again when they change.
