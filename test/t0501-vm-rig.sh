@@ -143,6 +143,24 @@ test_expect_success 'in qemu: the guest goes silent before its first heartbeat: 
 	! grep -q "tick" out &&
 	test $rc = 1
 '
+# Seen in make bench: a CPU of L1 stuck in vmrun's KVM_RUN for good, the
+# other still ticking, so the heartbeat never stopped and the run sat
+# out its whole bound (3600 s).  The kernel's soft lockup report, stuck
+# RIG_QUIET seconds or more, now ends the run as a freeze does; here
+# it is written to /dev/kmsg, so the kernel prints it as it would.
+test_expect_success 'in qemu: a soft lockup while the heartbeat goes on: one more run, said, then the verdict' '
+	cat >t9014-lockup.sh <<-\EOF2 &&
+	echo 1..1; echo "ok 1 - before"
+	echo "<0>watchdog: BUG: soft lockup - CPU#0 stuck for 99s! [vmrun:1]" >/dev/kmsg
+	sleep 120
+	EOF2
+	RIG_QUIET=15 qrig t9014-lockup.sh
+	test "$(grep -c "^# rig: the first-level guest hung: a CPU of its kernel stuck for 99s (soft lockup); running again (run 2 of 2): t9014-lockup.sh$" out)" = 1 &&
+	grep -x "# rig: the first-level guest hung: a CPU of its kernel stuck for 99s (soft lockup), in the last run allowed" out &&
+	grep -x "ok 1 - t9014-lockup.sh: before" out &&
+	grep "^not ok 2 - t9014-lockup.sh: did not finish" out &&
+	test $rc = 1
+'
 test_expect_success 'TERM to the rig stops its qemu at once: exit 143, nothing left' '
 	mkdir tmp &&
 	printf "echo 1..1; sleep 1000\n" >t9010-sleep.sh &&
