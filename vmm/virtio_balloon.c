@@ -91,24 +91,6 @@ config_write(void *dev, unsigned off, const void *data, unsigned size)
 		memcpy(&b->actual, data, 4);
 }
 
-static void
-io_event(void *dev, uint64_t data, uint32_t events)
-{
-	/* The device watches no fds of its own. */
-}
-
-static int
-io_round(void *dev)
-{
-	return 0;
-}
-
-static int
-io_waits(void *dev, unsigned q)
-{
-	return 1;       /* every queue is served at its kick */
-}
-
 const struct virtio_dev_ops virtio_balloon_ops = {
 	.name = "virtio-balloon",
 	.device_id = VIRTIO_BALLOON_ID,
@@ -120,9 +102,8 @@ const struct virtio_dev_ops virtio_balloon_ops = {
 	.activate = activate,
 	.notify = notify,
 	.reset = reset,
-	.io_event = io_event,
-	.io_round = io_round,
-	.io_waits = io_waits,
+	/* No fds of its own, and every queue is served at its kick: none
+	 * of the I/O thread's hooks. */
 };
 
 int

@@ -676,12 +676,14 @@ virtio_io_poll(struct virtio_mmio *t, int ms)
 			virtio_mmio_resample(t);
 		else if (tag < VIRTIO_IO_DEV)
 			virtio_mmio_kick(t, tag - VIRTIO_IO_KICK0);
-		else
+		else if (t->ops->io_event)
 			t->ops->io_event(t->dev, ev[i].data.u64, ev[i].events);
 	}
-	pthread_mutex_lock(&t->lock);
-	t->more = t->ops->io_round(t->dev);
-	pthread_mutex_unlock(&t->lock);
+	if (t->ops->io_round) {
+		pthread_mutex_lock(&t->lock);
+		t->more = t->ops->io_round(t->dev);
+		pthread_mutex_unlock(&t->lock);
+	}
 	return 1;
 }
 
@@ -698,7 +700,7 @@ sweep(struct virtio_mmio *t)
 	virtio_mmio_watchdog(t);
 	for (q = t->ops->nqueues; q-- > 0;)
 		if (virtio_mmio_unkicked(&t->vq[q], &t->seen_avail[q],
-		    live && t->ops->io_waits(t->dev, q))) {
+		    live && (!t->ops->io_waits || t->ops->io_waits(t->dev, q)))) {
 			t->unkicked[q]++;
 			t->ops->notify(t->dev, q);
 		}

@@ -93,9 +93,11 @@ struct virtio_dev_ops {
 	void (*notify)(void *dev, unsigned q);
 	/* Device reset: forget everything activate started. */
 	void (*reset)(void *dev);
-	/* For the I/O thread (virtio_io_start), these three: an event on one
-	 * of the device's own fds (its tag, the low 32 bits of data, from
-	 * VIRTIO_IO_DEV on), called without the lock; */
+	/* For the I/O thread (virtio_io_start), these three, each optional
+	 * (NULL: no fds of its own, never work left over, every queue
+	 * served at its kick): an event on one of the device's own fds (its
+	 * tag, the low 32 bits of data, from VIRTIO_IO_DEV on), called
+	 * without the lock; */
 	void (*io_event)(void *dev, uint64_t data, uint32_t events);
 	/* after each round of events: 1 if work is left to do at once; */
 	int (*io_round)(void *dev);
