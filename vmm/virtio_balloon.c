@@ -198,20 +198,8 @@ virtio_balloon_add(struct vm *vm)
 		return vm_fail("set up", "virtio-balloon");
 	}
 	b->verbose = vm->cfg.verbose;
-	/* Level-triggered, as virtio-net (virtio_mmio.h says why). */
-	if (virtio_mmio_kvm(&b->mmio, vm->vm_fd, 1) < 0 ||
-	    vm_at_exit(vm, stop, b) < 0) {
-		vm_fail("wire ioeventfd and irqfd for", "virtio-balloon");
-		stop(b);
-		virtio_mmio_destroy(&b->mmio);
-		free(b);
+	if (vm_add_virtio(vm, &b->mmio, b, start, stop, "virtio-balloon") < 0)
 		return -1;
-	}
-	/* From here the exit hook owns the thread and the fds. */
-	if (vm_at_start(vm, start, b) < 0)
-		return vm_fail("register the start hook for", "virtio-balloon");
-	if (bus_register(vm->mmio, &b->mmio.bus) < 0)
-		return vm_fail("register", "virtio-balloon on the MMIO bus");
 	if (snap_register(vm, "balloon", sizeof(struct balloon_state),
 	    state_save, state_load, b) < 0)
 		return vm_fail("register the snapshot state of", "virtio-balloon");

@@ -340,6 +340,7 @@ int
 virtio_net_add(struct vm *vm, const struct net_opts *o)
 {
 	struct virtio_net *n;
+	char what[64];
 	uint8_t mac[6];
 	uint64_t base;
 	unsigned gsi;
@@ -370,25 +371,14 @@ virtio_net_add(struct vm *vm, const struct net_opts *o)
 		vm_fail("set up virtio-net for tap", o->tap);
 		goto fail_tap;
 	}
-	/* Level: the DSDT (virtio_mmio_init sets bus.irq_level) describes the
-	 * virtio GSIs as level-triggered, active-high, so the irqfd resamples
-	 * (virtio_mmio.h says why level). */
 	n->tap = o->tap;
 	n->verbose = vm->cfg.verbose;
-	if (virtio_mmio_kvm(&n->mmio, vm->vm_fd, 1) < 0) {
-		vm_fail("wire ioeventfd and irqfd for tap", o->tap);
-		goto fail_mmio;
-	}
-	if (vm_at_exit(vm, virtio_net_stop, n) < 0) {
-		vm_fail("register the exit hook for tap", o->tap);
-		goto fail_kvm;
-	}
-	/* From here the exit hook owns the thread and the fds.  The thread
-	 * starts with vm_start, after the jail (vm.h). */
-	if (vm_at_start(vm, start, n) < 0)
-		return vm_fail("register the start hook for tap", o->tap);
-	if (bus_register(vm->mmio, &n->mmio.bus) < 0)
-		return vm_fail("register virtio-net on the MMIO bus for tap", o->tap);
+	/* Level: the DSDT (virtio_mmio_init sets bus.irq_level) describes the
+	 * virtio GSIs as level-triggered, active-high, so the irqfd resamples
+	 * (virtio_mmio.h says why level).  The exit hook closes the tap. */
+	snprintf(what, sizeof what, "virtio-net on tap %s", o->tap);
+	if (vm_add_virtio(vm, &n->mmio, n, start, virtio_net_stop, what) < 0)
+		return -1;
 	if (vm->cfg.verbose)
 		err_info("virtio-net: tap %s at 0x%llx irq %u mac "
 		    "%02x:%02x:%02x:%02x:%02x:%02x", o->tap,
@@ -396,10 +386,6 @@ virtio_net_add(struct vm *vm, const struct net_opts *o)
 		    mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
 	return 0;
 
-fail_kvm:
-	virtio_mmio_kvm_close(&n->mmio);
-fail_mmio:
-	virtio_mmio_destroy(&n->mmio);
 fail_tap:
 	close(fd);
 	free(n);

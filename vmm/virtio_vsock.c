@@ -964,6 +964,7 @@ int
 virtio_vsock_add(struct vm *vm, struct vsock_opts *o)
 {
 	struct virtio_vsock *v;
+	char what[VSOCK_PATH_MAX + 16];
 	uint64_t base;
 	unsigned gsi;
 	int fd;
@@ -989,22 +990,10 @@ virtio_vsock_add(struct vm *vm, struct vsock_opts *o)
 		goto fail_v;
 	}
 	v->verbose = vm->cfg.verbose;
-	/* Level-triggered, as virtio-net (virtio_mmio.h says why). */
-	if (virtio_mmio_kvm(&v->mmio, vm->vm_fd, 1) < 0 ||
-	    vm_at_exit(vm, virtio_vsock_stop, v) < 0) {
-		vm_fail("start virtio-vsock on", o->uds);
-		virtio_vsock_stop(v);
-		virtio_mmio_destroy(&v->mmio);
-		free(v);
+	snprintf(what, sizeof what, "virtio-vsock on %s", o->uds);
+	if (vm_add_virtio(vm, &v->mmio, v, start, virtio_vsock_stop, what) < 0)
 		return -1;
-	}
-	/* From here the exit hook owns the thread and the fds.  The thread
-	 * starts with vm_start, after the jail (vm.h), as virtio-net's. */
-	o->listen_fd = fd;
-	if (vm_at_start(vm, start, v) < 0)
-		return vm_fail("register the start hook for", o->uds);
-	if (bus_register(vm->mmio, &v->mmio.bus) < 0)
-		return vm_fail("register virtio-vsock on the MMIO bus for", o->uds);
+	o->listen_fd = fd;      /* the device's now; the filter allows accept4 on it */
 	if (snap_register(vm, "vsock", sizeof(struct vsock_state),
 	    snap_save_vsock, snap_load_vsock, v) < 0)
 		return vm_fail("register the snapshot state of", o->uds);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <fcntl.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
@@ -14,6 +15,7 @@
 #include "err.h"
 #include "ioctl.h"
 #include "layout.h"
+#include "virtio_mmio.h"
 #include "vm.h"
 
 int
@@ -293,6 +295,25 @@ vm_close(struct vm *vm)
 	if (vm->kvm_fd >= 0)
 		close(vm->kvm_fd);
 	vm->stop_efd = vm->vm_fd = vm->kvm_fd = -1;
+}
+
+int
+vm_add_virtio(struct vm *vm, struct virtio_mmio *t, void *dev,
+    int (*start)(void *), void (*stop)(void *), const char *what)
+{
+	if (virtio_mmio_kvm(t, vm->vm_fd, 1) < 0 ||
+	    vm_at_exit(vm, stop, dev) < 0) {
+		vm_fail("wire ioeventfd and irqfd for", what);
+		stop(dev);
+		virtio_mmio_destroy(t);
+		free(dev);
+		return -1;
+	}
+	if (vm_at_start(vm, start, dev) < 0)
+		return vm_fail("register the start hook for", what);
+	if (bus_register(vm->mmio, &t->bus) < 0)
+		return vm_fail("register the MMIO window of", what);
+	return 0;
 }
 
 int

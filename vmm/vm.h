@@ -89,6 +89,16 @@ int vm_at_exit(struct vm *vm, void (*fn)(void *), void *arg);
  * 0, or -1 (ENOSPC). */
 int vm_at_start(struct vm *vm, int (*fn)(void *), void *arg);
 
+/* Wire a virtio-mmio device into vm once the device dev (which holds
+ * the transport t) is set up: t's ioeventfds and a level-triggered irqfd
+ * (virtio_mmio.h says why level), the exit hook stop (which from then on
+ * owns the device's thread and fds), the start hook start (its I/O
+ * thread, after the jail: vm_at_start), and t on the MMIO bus.  0, or -1
+ * with the failure said (vm_fail, naming what); a failure before the
+ * exit hook is in has stopped the device, destroyed t and freed dev. */
+struct virtio_mmio;
+int vm_add_virtio(struct vm *vm, struct virtio_mmio *t, void *dev,
+    int (*start)(void *), void (*stop)(void *), const char *what);
 /* A device's setup failed: "PROG: fatal: unable to WHAT NAME: strerror"
  * on stderr, for a caller that then exits 111.  -1. */
 int vm_fail(const char *what, const char *name);
