@@ -78,6 +78,9 @@ test_expect_code 100 'a test that does not exist' '
 test_expect_code 100 'a bad -t' '
 	"$rig" -t 1x t9008-pass.sh
 ' '^rig: fatal: unable to parse -t 1x: not a positive number$'
+test_expect_code 100 'a bad RIG_TEST_MAX' '
+	RIG_TEST_MAX=0 "$rig" t9008-pass.sh
+' '^rig: fatal: unable to use RIG_TEST_MAX 0: not a positive number of seconds$'
 test_expect_code 100 'a shard past the count' '
 	"$rig" -s 3/2 t9008-pass.sh
 ' '^rig: fatal: unable to parse -s 3/2: '
