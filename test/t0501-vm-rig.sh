@@ -49,6 +49,9 @@ test_expect_success 'verdicts: failures, missing and short plans, exit codes, sk
 	test_cmp want got &&
 	grep -x "#  | MARKER-STDERR" err &&
 	grep -x "#  | @@rig end t9006-hang.sh 124" err &&
+	grep -x "# rig: failed: t9001-mixed.sh: broken on purpose" err &&
+	grep -x "#  > MARKER-STDERR" err &&
+	test $(grep -c "^# rig: failed: " err) = 1 &&
 	test $rc = 1
 '
 test_expect_success 'all passing: exit 0, no console dump, valid TAP for prove' '
