@@ -195,6 +195,7 @@ test_expect_success 'a guest in the agent'"'"'s place: ../evil, an absolute name
 '
 test_expect_success 'a failed job keeps its status when its copy fails too' '
 	{ husk run -o nothing-here -- sh -c "exit 4" 2>err; st=$?; } &&
+	echo "exit $st" && cat err &&
 	test $st = 4 && grep -q "unable to copy /tmp/nothing-here out of the job" err && clean
 '
 figures
