@@ -35,3 +35,7 @@ Q = @
 endif
 
 .DEFAULT_GOAL = all
+
+# A job for each CPU, unless make is told otherwise (make -j1 ...): the
+# command line's -j wins over this one.
+MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 1)
