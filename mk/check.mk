@@ -43,11 +43,10 @@ $(call units_of,ptyd): $(wildcard cmd/ptyd/*.[ch])
 
 # The VM tests' two halves (test/vm/README) are the longest and take turns
 # (the rig's lock): the first goes first, beside the others, the second
-# last.  MAKEFLAGS goes empty: prove is no make, and a make a test runs
-# would find our jobserver's descriptors closed.
+# last.
 VM_HALVES = test/t0500-vm.sh test/t0502-vm.sh
 check: build/.deps-check all $(UNITS) $(ASAN_UNITS) kernel
-	MAKEFLAGS= prove --timer -j$(PROVE_J) $(firstword $(VM_HALVES)) \
+	prove --timer -j$(PROVE_J) $(firstword $(VM_HALVES)) \
 		$(UNITS) $(ASAN_UNITS) $(filter-out $(VM_HALVES),$(SHELL_TESTS)) \
 		$(lastword $(VM_HALVES))
 

@@ -54,6 +54,28 @@ test_expect_success 'verdicts: failures, missing and short plans, exit codes, sk
 	test $(grep -c "^# rig: failed: " err) = 1 &&
 	test $rc = 1
 '
+# A test's own files are what it got: err and out that a failing body
+# wrote are shown after it (test-lib.sh), and so reach stderr through the
+# rig, where the rig's retry also looks for the emulation's failures.
+cat >t9010-lib.sh <<'EOF2'
+. "$(dirname "$0")/../test-lib.sh"
+test_expect_success 'a body that writes err and out, then fails' '
+	echo LIB-ERR-LINE >err && echo LIB-OUT-LINE >out && false
+'
+test_expect_success 'a body that passes' 'echo LIB-PASSING >err'
+test_done
+EOF2
+test_expect_success 'a failed test-lib.sh body: the err and out it wrote on stderr, through the rig' '
+	RIG_DIRECT=1 "$rig" t9010-lib.sh >out 2>err
+	rc=$?
+	rm -rf "$HUSK_ROOT/test/trash.t9010-lib"
+	test $rc = 1 &&
+	grep -x "# rig: failed: t9010-lib.sh: a body that writes err and out, then fails" err &&
+	grep -x "#  > # err: LIB-ERR-LINE" err &&
+	grep -x "#  > # out: LIB-OUT-LINE" err &&
+	! grep -q LIB-PASSING err out
+'
+
 test_expect_success 'all passing: exit 0, no console dump, valid TAP for prove' '
 	RIG_DIRECT=1 "$rig" t9008-pass.sh t9007-bare.sh >out 2>err &&
 	test_must_be_empty() { test ! -s "$1" || { cat "$1"; return 1; }; } &&

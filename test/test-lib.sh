@@ -79,12 +79,26 @@ test_fail_() {
 # test instead of returning from test_expect_success before it reports.
 test_eval_() { eval "$1"; }
 
+# What a failed body got, where it kept it: the files err and out (in the
+# directory it ended in) that it wrote, their last 20 lines each.  (A test
+# run by the VM rig: it reads the emulation's failures there too.)  Not
+# older than .start: a file's time has the kernel's tick, not the clock's
+# nanoseconds, so one written just after .start has its time.
+test_files_() {
+	for f in err out; do
+		[ -f "$f" ] && ! [ "$TRASH/.start" -nt "$f" ] || continue
+		tail -n 20 "$f" | sed "s/^/# $f: /" | tee -a /dev/stderr
+	done
+}
+
 test_expect_success() {
+	: >"$TRASH/.start"
 	if test_eval_ "$2" >"$TRASH/.out" 2>&1; then
 		test_ok_ "$1"
 	else
 		test_fail_ "$1" "$2"
 		tail -n 40 "$TRASH/.out" | sed 's/^/# /' | tee -a /dev/stderr
+		test_files_
 	fi
 }
 
