@@ -128,7 +128,8 @@ test_expect_success '--snapshot into a folder with a snapshot already: refused, 
 # host.  The guest takes its snapshot once the host's ACK on that
 # connection is in, so the connection is open when it is saved; the host
 # never closes its side (its input is a FIFO it holds open itself), so
-# only the reset can end it.
+# only the reset can end it.  cout2 is the restored guest's output alone;
+# its connection's end and its own "resumed" line come in either order.
 test_expect_success 'a vsock connection open at the snapshot: reset in the restored guest, a new one works' '
 	mkdir -p cv/bin &&
 	cp "$HUSK_ROOT/build/vm/outb" "$HUSK_ROOT/build/vm/vsockcat" cv/bin/ &&
@@ -166,8 +167,8 @@ test_expect_success 'a vsock connection open at the snapshot: reset in the resto
 	{ timeout 120 vmrun --restore snapc -m 256 -c 2 --vsock "cid=3,uds=$PWD/r.sock" \
 		-e cexit >cout2 2>cerr2 </dev/null || { cat cout2 cerr2; false; }; } &&
 	cat cout2 &&
-	sed -n "/T5013-RESUMED v=1/,\$p" cout2 >after &&
-	grep -q "T5013-CONN-END" after && grep -q T5013-NEW-OK after &&
+	grep -q "T5013-RESUMED v=1" cout2 &&
+	grep -q "T5013-CONN-END" cout2 && grep -q T5013-NEW-OK cout2 &&
 	grep -qx again back && grep -qx "exit 0 poweroff" cexit
 '
 
