@@ -67,12 +67,18 @@ test_ok_() {
 	printf 'ok %d - %s\n' "$test_count" "$1"
 }
 
+# diag_: its input as diagnostics, on stdout (the TAP stream) and on
+# stderr too, which prove shows (it shows no comments); not twice where
+# stderr is stdout (the rig's guest runs each test with 2>&1).
+diag_() {
+	if [ /proc/self/fd/1 -ef /proc/self/fd/2 ]; then cat; else tee -a /dev/stderr; fi
+}
+
 test_fail_() {
 	test_count=$((test_count + 1))
 	test_failed=$((test_failed + 1))
 	printf 'not ok %d - %s\n' "$test_count" "$1"
-	# Diagnostics on stderr too: prove shows stderr, not comments.
-	printf '%s\n' "$2" | sed 's/^/#	/' | tee -a /dev/stderr
+	printf '%s\n' "$2" | sed 's/^/#	/' | diag_
 }
 
 # The body runs in a function of its own, so a `return 1` in it fails the
@@ -87,7 +93,7 @@ test_eval_() { eval "$1"; }
 test_files_() {
 	for f in err out; do
 		[ -f "$f" ] && ! [ "$TRASH/.start" -nt "$f" ] || continue
-		tail -n 20 "$f" | sed "s/^/# $f: /" | tee -a /dev/stderr
+		tail -n 20 "$f" | sed "s/^/# $f: /" | diag_
 	done
 }
 
@@ -97,7 +103,7 @@ test_expect_success() {
 		test_ok_ "$1"
 	else
 		test_fail_ "$1" "$2"
-		tail -n 40 "$TRASH/.out" | sed 's/^/# /' | tee -a /dev/stderr
+		tail -n 40 "$TRASH/.out" | sed 's/^/# /' | diag_
 		test_files_
 	fi
 }
@@ -134,7 +140,7 @@ test_expect_code() {
 		{
 			tail -n 20 "$TRASH/.out" | sed 's/^/# out: /'
 			tail -n 20 "$TRASH/.err" | sed 's/^/# err: /'
-		} | tee -a /dev/stderr
+		} | diag_
 	fi
 }
 
