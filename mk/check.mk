@@ -45,7 +45,13 @@ $(call units_of,ptyd): $(wildcard cmd/ptyd/*.[ch])
 # others, in their order: started first, beside them, the first half's
 # qemu met more of the emulation's failures (runs that froze, L2 triple
 # faults under load) in this machine's CI runs.
+#
+# prove's output is kept in build/check.log; after a failure mk/digest
+# ends the run with what failed, where a CI page's last lines show it.
 check: build/.deps-check all $(UNITS) $(ASAN_UNITS) kernel
-	prove --timer -j$(PROVE_J) $(UNITS) $(ASAN_UNITS) $(SHELL_TESTS)
+	@rm -f build/check.log build/check.rc
+	{ prove --timer -j$(PROVE_J) $(UNITS) $(ASAN_UNITS) $(SHELL_TESTS) 2>&1; \
+		echo $$? >build/check.rc; } | tee build/check.log
+	@read -r rc <build/check.rc && [ "$$rc" = 0 ] || { ./mk/digest build/check.log; exit 1; }
 
 .PHONY: check

@@ -51,7 +51,15 @@ test_expect_success 'verdicts: failures, missing and short plans, exit codes, sk
 	grep -x "#  | @@rig end t9006-hang.sh 124" err &&
 	grep -x "# rig: failed: t9001-mixed.sh: broken on purpose" err &&
 	grep -x "#  > MARKER-STDERR" err &&
-	test $(grep -c "^# rig: failed: " err) = 1 &&
+	grep "^# rig: failed: " err >failed &&
+	cat >want <<-EOF2 &&
+	# rig: failed: t9001-mixed.sh: broken on purpose
+	# rig: failed: t9002-noplan.sh: no plan (exit 0)
+	# rig: failed: t9003-exit.sh: exited 3
+	# rig: failed: t9005-short.sh: planned 3, ran 1 (exit 0)
+	# rig: failed: t9006-hang.sh: timed out (exit 124)
+	EOF2
+	test_cmp want failed &&
 	test $rc = 1
 '
 # A test's own files are what it got: err and out that a failing body
@@ -76,6 +84,21 @@ test_expect_success 'a failed test-lib.sh body: the err and out it wrote on stde
 	! grep -q LIB-PASSING err out
 '
 
+# make check ends a failed run with mk/digest: what prove showed on
+# stderr of each failure, from test-lib.sh on the host and from the rig.
+test_expect_success 'mk/digest: each failure, test-lib.sh and rig, with its err lines' '
+	{ prove -e sh ./t9010-lib.sh; RIG_DIRECT=1 "$rig" t9001-mixed.sh; } >plog 2>&1
+	rm -rf "$HUSK_ROOT/test/trash.t9010-lib"
+	"$HUSK_ROOT/mk/digest" plog >out &&
+	cat out &&
+	cat >want <<-\EOF2 &&
+	make check: what failed (from plog):
+	  # failed: t9010-lib.sh: 1 - a body that writes err and out, then fails
+	  # err: LIB-ERR-LINE
+	  # rig: failed: t9001-mixed.sh: broken on purpose
+	EOF2
+	test_cmp want out
+'
 test_expect_success 'all passing: exit 0, no console dump, valid TAP for prove' '
 	RIG_DIRECT=1 "$rig" t9008-pass.sh t9007-bare.sh >out 2>err &&
 	test_must_be_empty() { test ! -s "$1" || { cat "$1"; return 1; }; } &&
@@ -115,6 +138,10 @@ test_expect_success 'in qemu: a failing test, then a guest that powers off under
 	cat out err && echo "rig exit $rc" &&
 	grep -x "# rig: the first-level guest reset or powered off (qemu status 0); running again (run 2 of 2): t9009-poweroff.sh t9008-pass.sh" out &&
 	grep -x "# rig: the first-level guest reset or powered off (qemu status 0), in the last run allowed" out &&
+	grep -x "# rig: the first-level guest reset or powered off (qemu status 0); running again (run 2 of 2): t9009-poweroff.sh t9008-pass.sh" err &&
+	grep -x "# rig: the first-level guest reset or powered off (qemu status 0), in the last run allowed" err &&
+	grep -x "# rig: failed: t9009-poweroff.sh: did not finish (qemu status 0)" err &&
+	grep -x "# rig: failed: t9008-pass.sh: did not run (qemu status 0)" err &&
 	grep -x "not ok 2 - t9001-mixed.sh: broken on purpose" out &&
 	grep -x "ok 3 - t9009-poweroff.sh: going down" out &&
 	grep -x "not ok 4 - t9009-poweroff.sh: did not finish (qemu status 0)" out &&

@@ -78,6 +78,9 @@ test_fail_() {
 	test_count=$((test_count + 1))
 	test_failed=$((test_failed + 1))
 	printf 'not ok %d - %s\n' "$test_count" "$1"
+	# Which file and test, for stderr's reader (prove -j mixes files).
+	[ /proc/self/fd/1 -ef /proc/self/fd/2 ] ||
+		printf '# failed: %s: %d - %s\n' "${0##*/}" "$test_count" "$1" >&2
 	printf '%s\n' "$2" | sed 's/^/#	/' | diag_
 }
 
