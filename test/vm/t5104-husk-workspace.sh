@@ -95,13 +95,14 @@ test_expect_success 'a 1 GiB -o file past HUSK_OUTPUT_MAX: copy refused, 113, no
 '
 # A guest that takes the agent's place: the job (root in its VM) stops
 # init under ptrace so that it cannot power off, kills the agent and
-# answers on its vsock port itself, with a tar for each -o: one named
+# answers on its vsock port itself (the agent's own listening socket,
+# so the port is never closed), with a tar for each -o: one named
 # ../evil, one with an absolute name, a link to /etc then a file through
 # it, and 1 GiB of zeros.  Every copy is refused (113, or 111: the job's
 # result is lost with the agent it killed), nothing is in DEST, nothing
 # outside it.
 cat >hostile.py <<'EOF'
-import ctypes, io, os, socket, tarfile, time
+import ctypes, io, os, socket, tarfile
 def tar(*entries):
     b = io.BytesIO()
     with tarfile.open(fileobj=b, mode="w", format=tarfile.GNU_FORMAT) as t:
@@ -138,22 +139,40 @@ if os.fork() == 0:
     if libc.ptrace(16, 1, None, None) != 0:  # PTRACE_ATTACH init
         os._exit(1)
     os.waitpid(1, 0x40000000)  # __WALL
+    agent = s = None
     for p in os.listdir("/proc"):
         try:
             st = open("/proc/%s/stat" % p).read()
         except OSError:
             continue
         if "(guest-agent)" in st and st.split(") ")[1].split()[1] == "1":
-            os.kill(int(p), 9)
-    s = socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM)
-    while True:
+            agent = int(p)
+    # Its listening socket, taken before it dies (pidfd_getfd): no
+    # moment when the port is closed, for husk to find it refused.
+    pfd = os.pidfd_open(agent)
+    why = []
+    for fd in os.listdir("/proc/%d/fd" % agent):
+        n = libc.syscall(438, pfd, int(fd), 0)  # pidfd_getfd
+        if n < 0:
+            why.append("%s: errno %d" % (fd, ctypes.get_errno()))
+            continue
         try:
-            s.bind((socket.VMADDR_CID_ANY, 8000))
+            c = socket.socket(fileno=n)
+        except OSError as e:
+            why.append("%s: %s" % (fd, e))
+            os.close(n)
+            continue
+        why.append("%s: %s %s" % (fd, c.family, c.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)))
+        if c.family == socket.AF_VSOCK and c.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
+            s = c
             break
-        except OSError:
-            time.sleep(0.01)
-    s.listen(8)
-    os.write(w, b"up")
+        c.close()
+    os.kill(agent, 9)
+    if s:
+        s.setblocking(True)  # the agent's is not
+    os.write(w, b"up" if s else ("no listening socket: " + ", ".join(why)).encode())
+    if not s:
+        os._exit(1)
     k = 0
     while True:
         c, _ = s.accept()
@@ -175,7 +194,7 @@ if os.fork() == 0:
             pass
         c.close()
 os.close(w)
-print(os.read(r, 2).decode())
+print(os.read(r, 4096).decode())
 EOF
 test_expect_success 'a guest in the agent'"'"'s place: ../evil, an absolute name, a link out, 1 GiB: all refused' '
 	test -f "$HUSK_IMAGES/python3/current.cpio.gz" &&
