@@ -35,17 +35,35 @@ hwait() {
 	timeout "${2:-180}" husk wait "$1"
 	hw=$?
 	case $hw in 124|143)
-		echo "husk wait $1: no end after ${2:-180} s; husk status, ps, relayd.log:"
+		echo "husk wait $1: no end after ${2:-180} s; husk status, relayd.log:"
 		husk status
-		ps | grep -v ' \[[^]]*\]$'
 		tail -n 20 relayd.log 2>/dev/null
-		# Straight to the TAP stream too: a failing test shows only
-		# the last lines of its output.
-		vmstate >vmstate.txt 2>&1
-		cat vmstate.txt && sed 's/^/# /' vmstate.txt >&7
+		stuck
 		return 124 ;;
 	esac
 	return $hw
+}
+
+# pwait PID [SECONDS]: wait for PID, a child of this shell, bounded (120
+# s) as hwait is; its status, or 124.
+pwait() {
+	# Gone, or a zombie (state Z, after the name in parentheses).
+	if ! wait_for "! test -e /proc/$1/stat || test \"\$(sed 's/.*) //; s/ .*//' /proc/$1/stat)\" = Z" \
+	    "${2:-120}" 100; then
+		echo "pid $1 ($(cat /proc/$1/cmdline | tr "\0" " ")): no end after ${2:-120} s"
+		stuck
+		return 124
+	fi
+	wait "$1"
+}
+
+# stuck: what still runs, and the VMs' state (vmstate), where a test
+# waits in vain.  Straight to the TAP stream too: a failing test shows
+# only the last lines of its output.
+stuck() {
+	ps | grep -v ' \[[^]]*\]$'
+	vmstate >vmstate.txt 2>&1
+	cat vmstate.txt && sed 's/^/# /' vmstate.txt >&7
 }
 
 # vmthreads PID: each thread's id, state, wait channel and CPU ticks.

@@ -68,7 +68,7 @@ test_expect_success 'during a husk run no /proc/*/cmdline holds the token' '
 		tr "\0" " " <"$f" 2>/dev/null | grep -q "$tok" &&
 			{ echo "token in $f: $(tr "\0" " " <"$f" | sed "s/$tok/TOKEN/g")"; n=$((n + 1)); }
 	done;
-	kill -TERM $h; wait $h;
+	kill -TERM $h; pwait $h 60;
 	test $n = 0 && clean
 '
 # The job's VM runs jailed (vmrun(8) --user): the vmrun that holds
@@ -92,7 +92,7 @@ test_expect_success 'husk run: the job'"'"'s vmrun is jailed (uid, CapEff 0, Sec
 	test "$(readlink /proc/$j/ns/mnt)" != "$(readlink /proc/self/ns/mnt)" &&
 	test "$(ls -A /proc/$j/root/ | wc -l)" = 0;
 	r=$?
-	kill -TERM $h; wait $h;
+	kill -TERM $h; pwait $h 60;
 	test $r = 0 && clean
 '
 # Where cgroup v2 has the memory and pids controllers (mounted here, as
@@ -113,7 +113,7 @@ test_expect_success 'husk run: with cgroup v2, the job'"'"'s vmrun in its own cg
 	m=$(cat "$c/memory.max") && echo "# memory.max $m pids.max $(cat "$c/pids.max")" &&
 	test "$m" -gt $((128 << 20)) && test "$m" -lt $((512 << 20));
 	r=$?
-	kill -TERM $h; wait $h;
+	kill -TERM $h; pwait $h 60;
 	test $r = 0 && clean && ! test -e "$c";
 	r=$?
 	# the other tests run as before: without a cgroup
@@ -128,7 +128,7 @@ test_expect_success 'the console file stays within HUSK_CONSOLE_MAX: its head an
 	h=$! &&
 	{ wait_for "grep -q written out" 120 || { cat err; false; }; } &&
 	cp state/run/*/console console.copy;
-	kill -TERM $h; wait $h;
+	kill -TERM $h; pwait $h 60;
 	s=$(wc -c <console.copy) && note "console after 3000 lines: $s bytes (bound 16384)" &&
 	tr -d "\r" <console.copy >console.txt &&
 	echo "$s bytes; head and tail:" && head -n 3 console.txt && tail -n 3 console.txt &&
@@ -153,7 +153,7 @@ test_expect_success 'SIGTERM mid-job: VM torn down, exit 143' '
 	husk run -c "echo started; sleep 600" >out 2>err &
 	h=$! &&
 	wait_for "grep -q started out" 120 &&
-	t=$(now) && kill -TERM $h && wait $h; st=$? &&
+	t=$(now) && kill -TERM $h && pwait $h 60; st=$? &&
 	note "SIGTERM mid-job: gone after $(since $t) s" &&
 	test $st = 143 && clean
 '
@@ -183,7 +183,7 @@ test_expect_success 'no network: no interface here during or after the job; the 
 	h=$! &&
 	wait_for "grep -q started out" 120 &&
 	ls /sys/class/net >during;
-	kill -TERM $h; wait $h;
+	kill -TERM $h; pwait $h 60;
 	ls /sys/class/net >after &&
 	test_cmp before during && test_cmp before after &&
 	printf "lo\nstarted\n" >want && test_cmp want out && clean
@@ -213,7 +213,7 @@ test_expect_success 'an ordinary user: echo hi; exit 4 prints hi, exits 4; vmrun
 	grep -q "^Seccomp:[[:space:]]*2$" /proc/$j/status &&
 	test -S u1000/run/husk/run/*/v.sock;
 	r=$?
-	kill -TERM $h; wait $h;
+	kill -TERM $h; pwait $h 60;
 	test $r = 0 &&
 	$as_user husk run -c "echo hi; exit 4" >out 2>err; st=$?;
 	cat err; test $st = 4 && echo hi >want && test_cmp want out &&

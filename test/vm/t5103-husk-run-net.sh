@@ -36,7 +36,7 @@ test_expect_success 'SIGTERM mid-job: VM and tap torn down, exit 143' '
 	h=$! &&
 	wait_for "grep -q started out" 120 &&
 	tap=$(sed -n "s/^tap //p" state/leases/*) && test -e /sys/class/net/$tap &&
-	kill -TERM $h && wait $h; st=$? &&
+	kill -TERM $h && pwait $h 60; st=$? &&
 	test $st = 143 && test ! -e /sys/class/net/$tap && clean
 '
 test_expect_success 'kill -9 mid-job, then another run: the stale lease, tap and vmrun are reclaimed' '
