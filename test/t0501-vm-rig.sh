@@ -84,6 +84,13 @@ test_expect_success 'a failed test-lib.sh body: the err and out it wrote on stde
 	! grep -q LIB-PASSING err out
 '
 
+# wait_for's own variables are its own: a test counts with n, step ...
+test_expect_success 'test-lib.sh: wait_for leaves the caller'"'"'s n and step alone' '
+	n=7 step=9 &&
+	wait_for "test -n x" 1 &&
+	! wait_for false 1 100 &&
+	test "$n $step" = "7 9"
+'
 # make check ends a failed run with mk/digest: what prove showed on
 # stderr of each failure, from test-lib.sh on the host and from the rig.
 test_expect_success 'mk/digest: each failure, test-lib.sh and rig, with its err lines' '

@@ -158,12 +158,14 @@ test_skip() {
 # ms: where each test forks much, as under TCG, fewer are kinder); false on
 # timeout.
 wait_for() {
-	step=${3:-20}
-	n=$(( ${2:-10} * 1000 / step ))
-	while [ "$n" -gt 0 ]; do
+	# Names of its own: a shell function has no locals, and a body that
+	# counts with n around a wait_for (pwait) lost its count.
+	wf_step=${3:-20}
+	wf_n=$(( ${2:-10} * 1000 / wf_step ))
+	while [ "$wf_n" -gt 0 ]; do
 		eval "$1" && return 0
-		sleep "$(printf '%d.%03d' $((step / 1000)) $((step % 1000)))"
-		n=$((n - 1))
+		sleep "$(printf '%d.%03d' $((wf_step / 1000)) $((wf_step % 1000)))"
+		wf_n=$((wf_n - 1))
 	done
 	echo "wait_for timed out: $1" >&2
 	return 1

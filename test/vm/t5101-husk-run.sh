@@ -124,17 +124,17 @@ test_expect_success 'husk run: with cgroup v2, the job'"'"'s vmrun in its own cg
 # (the boot) and its newest tail, within HUSK_CONSOLE_MAX.
 test_expect_success 'the console file stays within HUSK_CONSOLE_MAX: its head and tail kept, the middle cut' '
 	rm -f out err
-	HUSK_CONSOLE_MAX=16384 husk run -c "i=0; while [ \$i -lt 3000 ]; do echo console-line-\$i; i=\$((i+1)); done >/dev/ttyS0; echo written; sleep 600" >out 2>err &
+	HUSK_CONSOLE_MAX=16384 husk run -c "i=0; while [ \$i -lt 1500 ]; do echo console-line-\$i; i=\$((i+1)); done >/dev/ttyS0; echo written; sleep 600" >out 2>err &
 	h=$! &&
 	{ wait_for "grep -q written out" 120 || { cat err; false; }; } &&
 	cp state/run/*/console console.copy;
 	kill -TERM $h; pwait $h 60;
-	s=$(wc -c <console.copy) && note "console after 3000 lines: $s bytes (bound 16384)" &&
+	s=$(wc -c <console.copy) && note "console after 1500 lines: $s bytes (bound 16384)" &&
 	tr -d "\r" <console.copy >console.txt &&
 	echo "$s bytes; head and tail:" && head -n 3 console.txt && tail -n 3 console.txt &&
 	test $s -le 16384 && grep -q "output cut here" console.txt &&
-	grep -qx "console-line-2999" console.txt &&
-	grep -qx "console-line-0" console.txt && ! grep -qx "console-line-1500" console.txt && clean
+	grep -qx "console-line-1499" console.txt &&
+	grep -qx "console-line-0" console.txt && ! grep -qx "console-line-750" console.txt && clean
 '
 # The agent listens on vsock port 9 (the last husk.port= wins): every
 # probe of port 8000 is refused at once by the guest.
