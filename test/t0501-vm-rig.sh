@@ -200,8 +200,6 @@ test_expect_success 'in qemu: the guest goes silent before its first heartbeat: 
 	RIG_QUIET=15 qrig t9012-freeze.sh
 	test "$(grep -c "^# rig: the first-level guest froze (no heartbeat for 15s); running again (run 2 of 2): t9012-freeze.sh$" out)" = 1 &&
 	grep -x "# rig: the first-level guest froze (no heartbeat for 15s), in the last run allowed" out &&
-	test "$(grep -c "^# rig: at the freeze, qemu.s threads (state, CPU over 1 s): .*CPU 0/TCG [A-Z] [0-9]*%.*, CPU 1/TCG [A-Z] [0-9]*%" out)" = 2 &&
-	test "$(grep -c "^# rig: at the freeze, qemu.s threads" err)" = 2 &&
 	grep -x "ok 1 - t9012-freeze.sh: before" out &&
 	grep "^not ok 2 - t9012-freeze.sh: did not finish" out &&
 	! grep -q "tick" out &&
@@ -221,7 +219,6 @@ test_expect_success 'in qemu: a soft lockup while the heartbeat goes on: one mor
 	RIG_QUIET=15 qrig t9014-lockup.sh
 	test "$(grep -c "^# rig: the first-level guest hung: a CPU of its kernel stuck for 99s (soft lockup); running again (run 2 of 2): t9014-lockup.sh$" out)" = 1 &&
 	grep -x "# rig: the first-level guest hung: a CPU of its kernel stuck for 99s (soft lockup), in the last run allowed" out &&
-	test "$(grep -c "^# rig: at the freeze, qemu.s threads (state, CPU over 1 s): .*CPU 0/TCG" out)" = 2 &&
 	grep -x "ok 1 - t9014-lockup.sh: before" out &&
 	grep "^not ok 2 - t9014-lockup.sh: did not finish" out &&
 	test $rc = 1
