@@ -67,11 +67,14 @@ test_ok_() {
 	printf 'ok %d - %s\n' "$test_count" "$1"
 }
 
+# split_: stderr is not stdout.  The rig's guest runs each test with 2>&1,
+# and what goes to both would be there twice.
+split_() { ! [ /proc/self/fd/1 -ef /proc/self/fd/2 ]; }
+
 # diag_: its input as diagnostics, on stdout (the TAP stream) and on
-# stderr too, which prove shows (it shows no comments); not twice where
-# stderr is stdout (the rig's guest runs each test with 2>&1).
+# stderr too, which prove shows (it shows no comments), where they differ.
 diag_() {
-	if [ /proc/self/fd/1 -ef /proc/self/fd/2 ]; then cat; else tee -a /dev/stderr; fi
+	if split_; then tee -a /dev/stderr; else cat; fi
 }
 
 test_fail_() {
@@ -79,8 +82,9 @@ test_fail_() {
 	test_failed=$((test_failed + 1))
 	printf 'not ok %d - %s\n' "$test_count" "$1"
 	# Which file and test, for stderr's reader (prove -j mixes files).
-	[ /proc/self/fd/1 -ef /proc/self/fd/2 ] ||
+	if split_; then
 		printf '# failed: %s: %d - %s\n' "${0##*/}" "$test_count" "$1" >&2
+	fi
 	printf '%s\n' "$2" | sed 's/^/#	/' | diag_
 }
 
