@@ -272,14 +272,18 @@ stop() {
 stop_child() {
 	alive "$1" "$2" || { wait "$1" 2>/dev/null; return 0; }
 	kill -TERM "$1" 2>/dev/null
-	# (The trap after sc_s is set: a USR1 before it ends the watcher,
-	# and its sleep, which holds none of our output open, ends by
-	# itself.  KILL before the warning, which a closed stderr's SIGPIPE
-	# could end.)
-	( sleep "$3" </dev/null >/dev/null 2>&1 &
-	  sc_s=$!
-	  trap 'kill -KILL $sc_s 2>/dev/null; exit 0' USR1
-	  wait $sc_s
+	# (USR1 ends the watcher and its sleep, whenever it comes: before
+	# the trap, by default, when there is no sleep yet; then by the trap,
+	# which kills the sleep once $! is the sleep's, the moment it has
+	# started (a trap runs between commands).  Once the sleep is over,
+	# USR1 only ends the watcher, so no pid reused since is killed.
+	# KILL before the warning, which a closed stderr's SIGPIPE could
+	# end.)
+	( sc_0=${!:-}
+	  trap '[ "${!:-}" = "$sc_0" ] || kill -KILL $! 2>/dev/null; exit 0' USR1
+	  sleep "$3" </dev/null >/dev/null 2>&1 &
+	  wait $!
+	  trap 'exit 0' USR1
 	  alive "$1" "$2" || exit 0
 	  kill -KILL "$1" 2>/dev/null
 	  warn "vmrun $1 ignored SIGTERM for ${3}s: killed it" ) &

@@ -31,6 +31,18 @@ cmd_kvmboot() {
 	kvm_boots "$HUSK_KVM_PROBE" || return $EX_FALSE
 }
 
+# husk _stop GRACE CMD [ARG ...]: run CMD as a child, then stop it as husk
+# run stops its vmrun (stop_child).
+cmd_stop() {
+	[ $# -ge 2 ] || usage
+	st_g=$1; shift
+	num GRACE "$st_g" 0 3600
+	"$@" &
+	st_p=$!
+	ticks "$st_p"
+	stop_child "$st_p" "$tk" "$st_g"
+}
+
 main() {
 	[ $# -gt 0 ] || usage
 	verb=$1; shift
@@ -49,6 +61,7 @@ main() {
 	_image) cmd_image "$@" ;;
 	_pooled) cmd_pooled "$@" ;;
 	_kvmboot) cmd_kvmboot "$@" ;;
+	_stop) cmd_stop "$@" ;;
 	-h) usage 0 ;;
 	*) usage ;;
 	esac
