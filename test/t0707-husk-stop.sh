@@ -25,6 +25,18 @@ test_expect_success 'a child that ends at TERM: stopped at once, 30 times; no sl
 	done
 '
 
+test_expect_success 'the same under busybox sh, the shell of the rig'"'"'s guest (18 of 40 left behind before)' '
+	test -z "$(sleeps 37)" &&
+	h=$(command -v husk) &&
+	i=0 &&
+	while [ $i -lt 30 ]; do
+		busybox sh "$h" _stop 37 sleep 297 2>err &&
+		test ! -s err &&
+		wait_for "test -z \"\$(sleeps 37)\"" 3 || return 1
+		i=$((i + 1))
+	done
+'
+
 test_expect_success 'a child that ignores TERM: killed after GRACE, said; the watcher gone with husk' '
 	s=$(date +%s) &&
 	(trap "" TERM; husk _stop 1 sleep 293) 2>err &&
