@@ -16,6 +16,8 @@
  * - The child waits for a go byte on a pipe, sent only after run/ID is
  *   written: if relayd dies before that, the child exits without running
  *   and recovery puts the command back in the queue.
+ * - A claim of our own user becomes run/ID (mark): one inode from cmd/ID
+ *   to result/ID.exit, none created or freed for the marker.
  * - The exit code is written into run/ID and flushed, then run/ID is
  *   renamed to result/ID.exit: the code is durable before anyone sees it,
  *   and its name is (run/ was flushed before the command started), so
@@ -121,19 +123,24 @@ logline(struct job *j, const char *s)
 
 /* The code into run/ID (ours: a regular file, written by us), flushed,
  * then run/ID renamed to result/NAME.  -1 with errno if any step fails,
- * run/ID left as it is. */
+ * run/ID left as it is.  The claim, in claimfd, may be the marker's
+ * second link (mark). */
 static int
-record_marker(const char *id, const char *buf, int n, const char *name)
+record_marker(const char *id, const char *buf, int n, const char *name,
+    int claimfd)
 {
-	struct stat st;
+	struct stat st, cl;
 	int fd = openat(dir.run, id, O_WRONLY | O_NOFOLLOW | O_NONBLOCK |
 	    O_CLOEXEC);
 
 	if (fd < 0)
 		return -1;
-	/* One link: not a link planted to another file of ours. */
+	/* Our links only: not one planted to another file of ours. */
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    st.st_uid != geteuid() || st.st_nlink != 1) {
+	    st.st_uid != geteuid() || (st.st_nlink != 1 &&
+	    (st.st_nlink != 2 || fstatat(claimfd, id, &cl,
+	    AT_SYMLINK_NOFOLLOW) < 0 || cl.st_ino != st.st_ino ||
+	    cl.st_dev != st.st_dev))) {
 		close(fd);
 		errno = EPERM;
 		return -1;
@@ -146,6 +153,54 @@ record_marker(const char *id, const char *buf, int n, const char *name)
 	if (close(fd) < 0)
 		return -1;
 	return renameat(dir.run, id, dir.result, name);
+}
+
+/* Write run/ID, the running marker, and flush run/.  A claim of our own
+ * user (a regular file with one link, its text read already) becomes the
+ * marker: written over, then linked into run/, so one inode serves the
+ * command from cmd/ID to result/ID.exit and relayd creates and frees none
+ * for it (on ext4 without a journal each create scans past the inodes
+ * freed in the last minutes); the claim's name goes once the status is
+ * recorded, as ever.  Killed before the link, relayd leaves a claim
+ * holding its marker: recovery records it lost (claim_marked).  Another
+ * user's claim stays as it is, and the marker is a new file, as it is
+ * when run/ID is there already.  0, or -1 with errno. */
+static int
+mark(const char *id, const char *buf, int n)
+{
+	struct stat st;
+	int fd = openat(nodefd, id, O_WRONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid() || st.st_nlink != 1) {
+		if (fd >= 0)
+			close(fd);
+		return atomic_mark(dir.run, id, buf, n, dir.fmode);
+	}
+	if (pwrite(fd, buf, n, 0) != n || ftruncate(fd, n) < 0 ||
+	    ((st.st_mode & 07777) != dir.fmode && fchmod(fd, dir.fmode) < 0)) {
+		io_close_fail(fd);
+		return -1;
+	}
+	if (close(fd) < 0)
+		return -1;
+	if (linkat(nodefd, id, dir.run, id, 0) < 0)
+		return errno == EEXIST ?
+		    atomic_mark(dir.run, id, buf, n, dir.fmode) : -1;
+	return fsync(dir.run);
+}
+
+/* A claim in fd holds the marker that mark() wrote over it. */
+static int
+claim_marked(int fd, const char *id)
+{
+	char buf[512];
+	struct marker m;
+	ssize_t len = io_readsmall(fd, id, buf, sizeof buf);
+
+	return len > 0 && memchr(buf, 0, len) == NULL &&
+	    relay_marker_parse(buf, &m) == 0 && strcmp(m.id, id) == 0;
 }
 
 /* Record id's exit code as result/ID.exit, then drop the claim (in
@@ -164,7 +219,7 @@ record(const char *id, int code, int claimfd, int quiet)
 	/* Its waiters are woken as soon as the exit file is in place, as
 	 * inotify wakes a client at the rename: neither our next turn, nor
 	 * the markers' removal delay them. */
-	if (record_marker(id, buf, n, name) == 0) {
+	if (record_marker(id, buf, n, name, claimfd) == 0) {
 		wake_name(name);
 	} else if (atomic_write_then(dir.result, name, buf, n, dir.fmode,
 	    wake_name, name) == 0) {
@@ -303,7 +358,7 @@ child_env(void *id)
 static void
 job_run(struct job *j, char *text)
 {
-	char *argv[] = { "sh", "-c", text, NULL }, mark[512];
+	char *argv[] = { "sh", "-c", text, NULL }, marker[512];
 	struct spawn sp = { .argv = argv, .path = "/bin/sh",
 	    .fd = { SPAWN_NULL, j->logfd, j->errfd }, .dirfd = workfd,
 	    .flags = SPAWN_SESSION | SPAWN_GO, .setup = child_env,
@@ -321,9 +376,9 @@ job_run(struct job *j, char *text)
 		err_info("%s started pid %ld", j->id, (long)j->pid);
 	free(text);
 	proc_starttime(j->pid, &ticks);
-	n = snprintf(mark, sizeof mark, "%s:%ld:%ld:%llu:%s\n", j->id,
+	n = snprintf(marker, sizeof marker, "%s:%ld:%ld:%llu:%s\n", j->id,
 	    (long)j->pid, (long)j->pid, ticks, node);
-	if (atomic_mark(dir.run, j->id, mark, n, dir.fmode) < 0) {
+	if (mark(j->id, marker, n) < 0) {
 		/* No marker, no go: the child exits without running. */
 		err_warnsys("unable to write run/%s", j->id);
 		spawn_cancel(&run);
@@ -586,6 +641,7 @@ recover_node(const char *name, const struct server *sv)
 {
 	int fd, n, code;
 	char **ids, buf[512];
+	const char *how;
 	struct marker m;
 
 	fd = openat(dir.srv, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
@@ -598,19 +654,23 @@ recover_node(const char *name, const struct server *sv)
 		n = 0, ids = NULL;
 	for (int i = 0; i < n; i++) {
 		const char *id = ids[i];
-		int r;
+		int r, unmarked;
 		if (relay_exit_read(&dir, id, &code) == 1) {
 			unlinkat(dir.run, id, 0);
 			unlinkat(fd, id, 0);
 			continue;
 		}
 		r = relay_marker_read(&dir, id, &m, &code);
-		if (r < 0 && errno == ENOENT) {
+		unmarked = r < 0 && errno == ENOENT;
+		if (unmarked && !claim_marked(fd, id)) {
 			/* Never got its go byte: it did not run. */
 			if (renameat(fd, id, dir.cmd, id) == 0)
 				err_info("%s requeued", id);
 			continue;
 		}
+		/* No marker in run/, the claim holding it: it did not run
+		 * either, but its text is gone. */
+		how = unmarked ? "as it started it" : "while it ran";
 		if (r == RELAY_MARK_EXIT) {
 			/* It finished, and its code is durable: the server
 			 * died (or the machine crashed) before the rename. */
@@ -635,8 +695,8 @@ recover_node(const char *name, const struct server *sv)
 			    O_NOFOLLOW | O_CLOEXEC);
 		}
 		if (lfd >= 0) {
-			dprintf(lfd, "[relay: lost: relayd %ld died while "
-			    "it ran]\n", sv->pid);
+			dprintf(lfd, "[relay: lost: relayd %ld died %s]\n",
+			    sv->pid, how);
 			close(lfd);
 		}
 		if (record(id, RELAY_LOST, fd, 0) == 0)

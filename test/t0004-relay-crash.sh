@@ -35,6 +35,27 @@ test_expect_success 'a relayd killed after claiming but before the go byte: requ
 	grep -q "$id requeued" relayd.log
 '
 
+# relayd writes the running marker over its claim, then renames it into
+# run/ (t0001): killed in between, it leaves a claim that holds no
+# command any more.  It never started (the go byte comes after the
+# rename), and its text is gone: lost, never run as a command.
+test_expect_success 'a relayd killed with the marker written over its claim: lost, not run' '
+	mkdir -p k/srv/deadhost3 &&
+	id=$(relay -d k submit -- "echo F >>runs") &&
+	mv k/cmd/$id k/srv/deadhost3/$id &&
+	echo "$id:99999997:99999997:1:deadhost3" >k/srv/deadhost3/$id &&
+	: >k/result/$id.log &&
+	ns=$(readlink /proc/self/ns/pid | tr -dc 0-9) &&
+	echo "$(uname -n):$ns:99999997:1" >k/srv/deadhost3/.info &&
+	bg relayd -d k -w . 2>>relayd3.log &&
+	{ relay -d k wait $id; test $? = 137; } &&
+	! grep -q "^F$" runs &&
+	grep -q "relay: lost: relayd 99999997 died as it started it" k/result/$id.log &&
+	! grep -q "not found" k/result/$id.log &&
+	! test -e k/srv/deadhost3 &&
+	grep -q "$id lost, recorded 137" relayd3.log
+'
+
 # The running marker's bytes are not flushed (t0001): a crash of the
 # machine can leave it empty.  Its name still says the command ran, so it
 # is recorded lost (137) and never run again.
