@@ -22,12 +22,19 @@ test_expect_success 'kill -9 relayd mid-command and restart, 20 times' '
 	test_cmp want runs
 '
 
-test_expect_success 'a relayd killed after claiming but before the go byte: requeued' '
-	mkdir -p d/srv/deadhost &&
-	id=$(relay -d d submit -- "echo C >>runs") &&
-	mv d/cmd/$id d/srv/deadhost/$id &&
+# claimed DIR NODE PID TEXT: TEXT submitted to DIR, then claimed by relayd
+# PID of NODE, of this host and pid namespace, which has died (no such
+# pid); its id in $id.
+claimed() {
+	mkdir -p "$1/srv/$2" "$1/run" &&
+	id=$(relay -d "$1" submit -- "$4") &&
+	mv "$1/cmd/$id" "$1/srv/$2/$id" &&
 	ns=$(readlink /proc/self/ns/pid | tr -dc 0-9) &&
-	echo "$(uname -n):$ns:99999999:1" >d/srv/deadhost/.info &&
+	echo "$(uname -n):$ns:$3:1" >"$1/srv/$2/.info"
+}
+
+test_expect_success 'a relayd killed after claiming but before the go byte: requeued' '
+	claimed d deadhost 99999999 "echo C >>runs" &&
 	bg relayd -d d -w . 2>>relayd.log &&
 	relay -d d wait $id &&
 	test "$(grep -c "^C$" runs)" = 1 &&
@@ -35,18 +42,14 @@ test_expect_success 'a relayd killed after claiming but before the go byte: requ
 	grep -q "$id requeued" relayd.log
 '
 
-# relayd writes the running marker over its claim, then renames it into
+# relayd writes the running marker over its claim, then links it into
 # run/ (t0001): killed in between, it leaves a claim that holds no
 # command any more.  It never started (the go byte comes after the
-# rename), and its text is gone: lost, never run as a command.
+# link), and its text is gone: lost, never run as a command.
 test_expect_success 'a relayd killed with the marker written over its claim: lost, not run' '
-	mkdir -p k/srv/deadhost3 &&
-	id=$(relay -d k submit -- "echo F >>runs") &&
-	mv k/cmd/$id k/srv/deadhost3/$id &&
+	claimed k deadhost3 99999997 "echo F >>runs" &&
 	echo "$id:99999997:99999997:1:deadhost3" >k/srv/deadhost3/$id &&
 	: >k/result/$id.log &&
-	ns=$(readlink /proc/self/ns/pid | tr -dc 0-9) &&
-	echo "$(uname -n):$ns:99999997:1" >k/srv/deadhost3/.info &&
 	bg relayd -d k -w . 2>>relayd3.log &&
 	{ relay -d k wait $id; test $? = 137; } &&
 	! grep -q "^F$" runs &&
@@ -60,12 +63,8 @@ test_expect_success 'a relayd killed with the marker written over its claim: los
 # machine can leave it empty.  Its name still says the command ran, so it
 # is recorded lost (137) and never run again.
 test_expect_success 'an empty running marker (the machine crashed): lost, not run again' '
-	mkdir -p e/srv/deadhost2 e/run &&
-	id=$(relay -d e submit -- "echo D >>runs") &&
-	mv e/cmd/$id e/srv/deadhost2/$id &&
+	claimed e deadhost2 99999998 "echo D >>runs" &&
 	: >e/run/$id && : >e/result/$id.log &&
-	ns=$(readlink /proc/self/ns/pid | tr -dc 0-9) &&
-	echo "$(uname -n):$ns:99999998:1" >e/srv/deadhost2/.info &&
 	bg relayd -d e -w . 2>>relayd2.log &&
 	{ relay -d e wait $id; test $? = 137; } &&
 	! grep -q "^D$" runs &&
@@ -78,16 +77,12 @@ test_expect_success 'an empty running marker (the machine crashed): lost, not ru
 # names another command is not this one's: its process, alive, is left
 # alone, and this command is recorded lost.
 test_expect_success 'a marker naming another command: the process it names is not stopped' '
-	mkdir -p f/srv/deadhost3 f/run &&
-	id=$(relay -d f submit -- "echo E >>runs") &&
+	claimed f deadhost3 99999997 "echo E >>runs" &&
 	other=$(relay -d f submit -- true) && rm f/cmd/$other &&
-	mv f/cmd/$id f/srv/deadhost3/$id &&
 	bg setsid sleep 300 && victim=$! &&
 	wait_for "test \$(cut -d\" \" -f5 /proc/$victim/stat) = $victim" &&
 	ticks=$(cut -d" " -f22 /proc/$victim/stat) &&
 	echo "$other:$victim:$victim:$ticks:x" >f/run/$id && : >f/result/$id.log &&
-	ns=$(readlink /proc/self/ns/pid | tr -dc 0-9) &&
-	echo "$(uname -n):$ns:99999997:1" >f/srv/deadhost3/.info &&
 	bg relayd -d f -w . 2>>relayd3.log &&
 	{ relay -d f wait $id; test $? = 137; } &&
 	kill -0 $victim && ! grep -q "^E$" runs &&
@@ -99,12 +94,8 @@ test_expect_success 'a marker naming another command: the process it names is no
 # between leaves run/ID holding the code.  That code is the result: the
 # command is not recorded lost, nor run again.
 test_expect_success 'a marker holding an exit code: recorded as that code, not lost' '
-	mkdir -p g/srv/deadhost4 g/run &&
-	id=$(relay -d g submit -- "echo F >>runs") &&
-	mv g/cmd/$id g/srv/deadhost4/$id &&
+	claimed g deadhost4 99999996 "echo F >>runs" &&
 	printf "3\n" >g/run/$id && : >g/result/$id.log &&
-	ns=$(readlink /proc/self/ns/pid | tr -dc 0-9) &&
-	echo "$(uname -n):$ns:99999996:1" >g/srv/deadhost4/.info &&
 	bg relayd -d g -w . 2>>relayd4.log &&
 	{ relay -d g wait $id; test $? = 3; } &&
 	! grep -q "^F$" runs && ! grep -q "relay: lost" g/result/$id.log &&
@@ -115,12 +106,8 @@ test_expect_success 'a marker holding an exit code: recorded as that code, not l
 # file's: its status, then zeros up to the marker's length.  That is not
 # this command's status: it is recorded lost.
 test_expect_success 'a marker holding an old exit file (a stale block): lost, not that status' '
-	mkdir -p h/srv/deadhost5 h/run &&
-	id=$(relay -d h submit -- "echo G >>runs") &&
-	mv h/cmd/$id h/srv/deadhost5/$id &&
+	claimed h deadhost5 99999995 "echo G >>runs" &&
 	{ printf "0\n"; head -c 68 /dev/zero; } >h/run/$id && : >h/result/$id.log &&
-	ns=$(readlink /proc/self/ns/pid | tr -dc 0-9) &&
-	echo "$(uname -n):$ns:99999995:1" >h/srv/deadhost5/.info &&
 	bg relayd -d h -w . 2>>relayd5.log &&
 	{ relay -d h wait $id; test $? = 137; } &&
 	! grep -q "^G$" runs && grep -q "relay: lost" h/result/$id.log
