@@ -17,7 +17,9 @@
  *   written: if relayd dies before that, the child exits without running
  *   and recovery puts the command back in the queue.
  * - A claim of our own user becomes run/ID (mark): one inode from cmd/ID
- *   to result/ID.exit, none created or freed for the marker.
+ *   to result/ID.exit, none created or freed for the marker.  Its text
+ *   is written over only once run/ID is durable, so recovery never finds
+ *   a claim whose text is cut.
  * - The exit code is written into run/ID and flushed, then run/ID is
  *   renamed to result/ID.exit: the code is durable before anyone sees it,
  *   and its name is (run/ was flushed before the command started), so
@@ -157,14 +159,15 @@ record_marker(const char *id, const char *buf, int n, const char *name,
 
 /* Write run/ID, the running marker, and flush run/.  A claim of our own
  * user (a regular file with one link, its text read already) becomes the
- * marker: written over, then linked into run/, so one inode serves the
- * command from cmd/ID to result/ID.exit and relayd creates and frees none
- * for it (on ext4 without a journal each create scans past the inodes
- * freed in the last minutes); the claim's name goes once the status is
- * recorded, as ever.  Killed before the link, relayd leaves a claim
- * holding its marker: recovery records it lost (claim_marked).  Another
- * user's claim stays as it is, and the marker is a new file, as it is
- * when run/ID is there already.  0, or -1 with errno. */
+ * marker: linked into run/, run/ flushed, then written over, so one inode
+ * serves the command from cmd/ID to result/ID.exit and relayd creates
+ * and frees none for it (on ext4 without a journal each create scans past
+ * the inodes freed in the last minutes); the claim's name goes once the
+ * status is recorded, as ever.  Its text is overwritten only once run/ID
+ * is durable: from then on, whatever it holds, the command counts as run
+ * (RECOVERY).  Another user's claim stays as it is, and the marker is a
+ * new file, as it is where no link can be made (run/ID there already, a
+ * filesystem without hard links).  0, or -1 with errno. */
 static int
 mark(const char *id, const char *buf, int n)
 {
@@ -173,34 +176,45 @@ mark(const char *id, const char *buf, int n)
 	    O_CLOEXEC);
 
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    st.st_uid != geteuid() || st.st_nlink != 1) {
+	    st.st_uid != geteuid() || st.st_nlink != 1 ||
+	    linkat(nodefd, id, dir.run, id, 0) < 0) {
 		if (fd >= 0)
 			close(fd);
 		return atomic_mark(dir.run, id, buf, n, dir.fmode);
 	}
-	if (pwrite(fd, buf, n, 0) != n || ftruncate(fd, n) < 0 ||
-	    ((st.st_mode & 07777) != dir.fmode && fchmod(fd, dir.fmode) < 0)) {
+	if (fsync(dir.run) < 0 || pwrite(fd, buf, n, 0) != n ||
+	    ftruncate(fd, n) < 0 || ((st.st_mode & 07777) != dir.fmode &&
+	    fchmod(fd, dir.fmode) < 0)) {
 		io_close_fail(fd);
 		return -1;
 	}
-	if (close(fd) < 0)
-		return -1;
-	if (linkat(nodefd, id, dir.run, id, 0) < 0)
-		return errno == EEXIST ?
-		    atomic_mark(dir.run, id, buf, n, dir.fmode) : -1;
-	return fsync(dir.run);
+	return close(fd);
 }
 
-/* A claim in fd holds the marker that mark() wrote over it. */
+/* What a claim in fd, of a command with no marker in run/, holds that
+ * relayd wrote: CLAIM_EXIT and *code, the status (the command finished,
+ * and its result/ID.exit, made and taken by a client, is gone), or
+ * CLAIM_MARK, its marker (never written before run/ID was durable: a
+ * marker removed since); else CLAIM_TEXT, the command. */
+enum { CLAIM_TEXT, CLAIM_MARK, CLAIM_EXIT };
 static int
-claim_marked(int fd, const char *id)
+claim_state(int fd, const char *id, int *code)
 {
 	char buf[512];
 	struct marker m;
-	ssize_t len = io_readsmall(fd, id, buf, sizeof buf);
+	struct stat st;
+	ssize_t len;
 
-	return len > 0 && memchr(buf, 0, len) == NULL &&
-	    relay_marker_parse(buf, &m) == 0 && strcmp(m.id, id) == 0;
+	if (fstatat(fd, id, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    st.st_uid != geteuid() ||
+	    (len = io_readsmall(fd, id, buf, sizeof buf)) <= 0)
+		return CLAIM_TEXT;
+	if (relay_exit_parse(buf, len, code) == 0)
+		return CLAIM_EXIT;
+	if (!memchr(buf, 0, len) && relay_marker_parse(buf, &m) == 0 &&
+	    strcmp(m.id, id) == 0)
+		return CLAIM_MARK;
+	return CLAIM_TEXT;
 }
 
 /* Record id's exit code as result/ID.exit, then drop the claim (in
@@ -641,7 +655,6 @@ recover_node(const char *name, const struct server *sv)
 {
 	int fd, n, code;
 	char **ids, buf[512];
-	const char *how;
 	struct marker m;
 
 	fd = openat(dir.srv, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
@@ -654,23 +667,28 @@ recover_node(const char *name, const struct server *sv)
 		n = 0, ids = NULL;
 	for (int i = 0; i < n; i++) {
 		const char *id = ids[i];
-		int r, unmarked;
+		int r, cs;
 		if (relay_exit_read(&dir, id, &code) == 1) {
 			unlinkat(dir.run, id, 0);
 			unlinkat(fd, id, 0);
 			continue;
 		}
 		r = relay_marker_read(&dir, id, &m, &code);
-		unmarked = r < 0 && errno == ENOENT;
-		if (unmarked && !claim_marked(fd, id)) {
+		cs = r < 0 && errno == ENOENT ? claim_state(fd, id, &code) :
+		    -1;
+		if (cs == CLAIM_TEXT) {
 			/* Never got its go byte: it did not run. */
 			if (renameat(fd, id, dir.cmd, id) == 0)
 				err_info("%s requeued", id);
 			continue;
 		}
-		/* No marker in run/, the claim holding it: it did not run
-		 * either, but its text is gone. */
-		how = unmarked ? "as it started it" : "while it ran";
+		if (cs == CLAIM_EXIT) {
+			unlinkat(dir.cancel, id, 0);
+			if (unlinkat(fd, id, 0) == 0)
+				err_info("%s had finished (%d), its result "
+				    "taken", id, code);
+			continue;
+		}
 		if (r == RELAY_MARK_EXIT) {
 			/* It finished, and its code is durable: the server
 			 * died (or the machine crashed) before the rename. */
@@ -695,8 +713,8 @@ recover_node(const char *name, const struct server *sv)
 			    O_NOFOLLOW | O_CLOEXEC);
 		}
 		if (lfd >= 0) {
-			dprintf(lfd, "[relay: lost: relayd %ld died %s]\n",
-			    sv->pid, how);
+			dprintf(lfd, "[relay: lost: relayd %ld died while "
+			    "it ran]\n", sv->pid);
 			close(lfd);
 		}
 		if (record(id, RELAY_LOST, fd, 0) == 0)

@@ -112,7 +112,7 @@ END { print "exec", x, "marker fsync", f, "rename", r, "temp exit file", t
 	exit !(x && f && f < r && !t) }
 EOF2
 test_expect_success 'the exit code goes into the flushed marker, renamed to result/ID.exit' '
-	bg strace -f -qq -y -o trace -e trace=fsync,openat,rename,renameat,renameat2,linkat,execve \
+	bg strace -f -qq -y -o trace -e trace=fsync,openat,rename,renameat,renameat2,linkat,pwrite64,execve \
 	    relayd -d sd -w . 2>sd.log &&
 	st=$! &&
 	wait_for "test -s sd/server.ready" &&
@@ -125,8 +125,9 @@ test_expect_success 'the exit code goes into the flushed marker, renamed to resu
 
 # The running marker matters after a crash of the machine by its name
 # alone (an empty or short one means "it ran": t0004), so its bytes are
-# not flushed when it is written: its name is put in place (linked, or
-# renamed from a temporary file) and run/ flushed before the go byte.  relayd makes two fsyncs for the command
+# not flushed when it is written: its name is put in place (the claim
+# linked) and run/ flushed, and only then is the marker written over the
+# command's text: a crash never leaves a claim whose text is cut.  relayd makes two fsyncs for the command
 # (run/, then the marker with the exit code), none of the marker's
 # temporary file.  The same trace.
 cat >mark.awk <<'EOF2'
@@ -135,11 +136,12 @@ index($0, "fsync(") && index($0, "/run/." id ".tmp.") { t++ }
     !r { r = NR }
 r && index($0, "fsync(") && index($0, "/run>)") && !d { d = NR }
 index($0, "execve(\"/bin/sh\"") && !x { x = NR }
+index($0, "pwrite64(") && index($0, "\"" id ":") && !w { w = NR }
 index($0, "fsync(") && (index($0, "/sd/run") || index($0, "/sd/result")) { n++ }
-END { print "temp fsyncs", t, "rename", r, "dir fsync", d, "exec", x, "fsyncs", n
-	exit !(!t && r && r < d && d < x && n == 2) }
+END { print "temp fsyncs", t, "link", r, "dir fsync", d, "marker written", w, "exec", x, "fsyncs", n
+	exit !(!t && r && r < d && d < w && w < x && n == 2) }
 EOF2
-test_expect_success 'the running marker: put in place and run/ flushed before the command runs, its bytes not' '
+test_expect_success 'the running marker: linked, run/ flushed, then written, all before the command runs; its bytes not flushed' '
 	awk -v id="$(cat traced)" -f mark.awk trace
 '
 
@@ -158,6 +160,25 @@ test_expect_success 'one inode per command: cmd/ID becomes run/ID, then result/I
 	test "$(stat -c %a in/result/$id.exit)" = 600 &&
 	test_empty in/run in/cmd
 '
+
+# Where the claim cannot be linked into run/ (run/ a mount of its own, a
+# filesystem without hard links), the marker is a new file, as it was
+# before, and the claim keeps its text until the status is recorded.
+t='run/ on a mount of its own, no link possible: a new marker, the command runs'
+if [ "$(id -u)" = 0 ] && mkdir -p bm && relay -d bm status >/dev/null 2>&1;
+   mount --bind bm/run bm/run 2>/dev/null; then
+	test_expect_success "$t" '
+		bg relayd -d bm -w . 2>bm.log && bmd=$! &&
+		relay -d bm run -- "echo hello" >out &&
+		echo hello >want && test_cmp want out &&
+		test_empty bm/run bm/cmd
+	'
+	# relayd holds run/ open: it goes first.
+	kill $bmd 2>/dev/null && wait $bmd
+	umount bm/run || umount -l bm/run
+else
+	test_skip "$t" "needs root and mount --bind"
+fi
 
 # Between the marker's flush and its rename, run/ID holds an exit code:
 # the command has finished, and relay status does not call it running,

@@ -42,21 +42,37 @@ test_expect_success 'a relayd killed after claiming but before the go byte: requ
 	grep -q "$id requeued" relayd.log
 '
 
-# relayd writes the running marker over its claim, then links it into
-# run/ (t0001): killed in between, it leaves a claim that holds no
-# command any more.  It never started (the go byte comes after the
-# link), and its text is gone: lost, never run as a command.
-test_expect_success 'a relayd killed with the marker written over its claim: lost, not run' '
+# A claim of relayd's user becomes its running marker: linked into run/,
+# run/ flushed, then written over (t0001).  A claim that holds its marker
+# with no run/ID (removed since) holds no command any more: lost, never
+# run as a command.
+test_expect_success 'a claim holding its own marker, no run/ID: lost, not run as a command' '
 	claimed k deadhost3 99999997 "echo F >>runs" &&
 	echo "$id:99999997:99999997:1:deadhost3" >k/srv/deadhost3/$id &&
 	: >k/result/$id.log &&
 	bg relayd -d k -w . 2>>relayd3.log &&
 	{ relay -d k wait $id; test $? = 137; } &&
 	! grep -q "^F$" runs &&
-	grep -q "relay: lost: relayd 99999997 died as it started it" k/result/$id.log &&
+	grep -q "relay: lost: relayd 99999997 died while it ran" k/result/$id.log &&
 	! grep -q "not found" k/result/$id.log &&
 	! test -e k/srv/deadhost3 &&
 	grep -q "$id lost, recorded 137" relayd3.log
+'
+
+# The status goes into the marker, which is renamed to result/ID.exit,
+# then the claim's name is removed.  A relayd killed in between, once
+# relay run has read the result and removed it, leaves a claim holding
+# the status: the command finished, and is neither run again nor
+# recorded again.  (A later command, run after it would have been,
+# says recovery is over.)
+test_expect_success 'a claim holding its status, its result taken: dropped, not run again' '
+	claimed m deadhost6 99999994 "echo H >>runs" &&
+	printf "0\n" >m/srv/deadhost6/$id &&
+	bg relayd -d m -w . 2>>relayd6.log &&
+	relay -d m run -- true &&
+	! test -e m/srv/deadhost6 && ! test -e m/result/$id.exit &&
+	! test -e m/result/$id.log && ! grep -q "^H$" runs &&
+	grep -q "$id had finished (0), its result taken" relayd6.log
 '
 
 # The running marker's bytes are not flushed (t0001): a crash of the
