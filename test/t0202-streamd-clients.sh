@@ -78,7 +78,11 @@ test_expect_success 'preemption storm: 200 clients, kill -9 and preemption, stit
 		size=$(wc -c <o.$i)
 		# one client writes each byte once: its chunks are contiguous
 		awk -v s=$start "{ if (\$2 != s) exit 1; s = \$2 + \$3 } END { if (NR == 0) exit 1 }" j.$i || { echo "client $i not contiguous"; return 1; }
-		test $(awk "{ n += \$3 } END { print n }" j.$i) = $size || { echo "client $i journal/output mismatch"; return 1; }
+		# (its journal line comes just after a chunk: kill -9 between
+		# the two leaves that chunk out, in a killed client only)
+		j=$(awk "{ n += \$3 } END { print n }" j.$i) &&
+		{ test $j = $size || { test $k = 1 && test $j -lt $size; }; } ||
+			{ echo "client $i journal/output mismatch: $j, $size"; return 1; }
 		# what it wrote is the command output at that offset
 		tail -c +$((start + 1)) expect | head -c $size | cmp -s - o.$i || { echo "client $i wrong bytes at $start"; return 1; }
 		# no gap; an overlap only after a client killed mid-stream
