@@ -200,20 +200,19 @@ enum { CLAIM_TEXT, CLAIM_MARK, CLAIM_EXIT };
 static int
 claim_state(int fd, const char *id, int *code)
 {
-	char buf[512];
 	struct marker m;
 	struct stat st;
-	ssize_t len;
 
 	if (fstatat(fd, id, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    st.st_uid != geteuid() ||
-	    (len = io_readsmall(fd, id, buf, sizeof buf)) <= 0)
+	    st.st_uid != geteuid())
 		return CLAIM_TEXT;
-	if (relay_exit_parse(buf, len, code) == 0)
+	switch (relay_marker_readat(fd, id, &m, code)) {
+	case RELAY_MARK_EXIT:
 		return CLAIM_EXIT;
-	if (!memchr(buf, 0, len) && relay_marker_parse(buf, &m) == 0 &&
-	    strcmp(m.id, id) == 0)
+	case RELAY_MARK_RUN:
+	case RELAY_MARK_ENDING:
 		return CLAIM_MARK;
+	}
 	return CLAIM_TEXT;
 }
 

@@ -307,10 +307,16 @@ int
 relay_marker_read(const struct relaydir *d, const char *id, struct marker *m,
     int *code)
 {
+	return relay_marker_readat(d->run, id, m, code);
+}
+
+int
+relay_marker_readat(int dirfd, const char *id, struct marker *m, int *code)
+{
 	char buf[512], *nl;
 	ssize_t len;
 
-	if ((len = io_readsmall(d->run, id, buf, sizeof buf)) < 0)
+	if ((len = io_readsmall(dirfd, id, buf, sizeof buf)) < 0)
 		return errno == EFBIG ? 0 : -1;
 	if (relay_exit_parse(buf, len, code) == 0)
 		return RELAY_MARK_EXIT;

@@ -130,6 +130,9 @@ int relay_marker_parse(const char *s, struct marker *m);
 #define RELAY_MARK_ENDING 3
 int relay_marker_read(const struct relaydir *d, const char *id,
     struct marker *m, int *code);
+/* The same of the file ID in dirfd (a claim that relayd made its marker). */
+int relay_marker_readat(int dirfd, const char *id, struct marker *m,
+    int *code);
 
 /* The len bytes at s (a string) are "N\n", 0 <= N <= 255, as
  * result/ID.exit holds it: 0 and *code, or -1 with EINVAL. */
