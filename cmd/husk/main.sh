@@ -43,6 +43,15 @@ cmd_stop() {
 	stop_child "$st_p" "$tk" "$st_g"
 }
 
+# husk _kcmdline: the kernel command line of a job's VM before --net's
+# words and HUSK_APPEND (kcmdline), for the VM tests and benches that boot
+# vmrun as husk run does.
+cmd_kcmdline() {
+	[ $# = 0 ] || usage
+	kcmdline
+	echo "$kcl"
+}
+
 main() {
 	[ $# -gt 0 ] || usage
 	verb=$1; shift
@@ -62,6 +71,7 @@ main() {
 	_pooled) cmd_pooled "$@" ;;
 	_kvmboot) cmd_kvmboot "$@" ;;
 	_stop) cmd_stop "$@" ;;
+	_kcmdline) cmd_kcmdline "$@" ;;
 	-h) usage 0 ;;
 	*) usage ;;
 	esac
