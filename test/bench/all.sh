@@ -87,6 +87,7 @@ function over(what, h, p, x, lim) {
 /^streamd: streamd  *1 GiB/ { for (i = 1; i <= NF; i++) if ($i == "MiB/s") sph = $(i - 1) }
 /^vmrun: medians:/ { v = num($4); q = num($9); u = num($14) }
 /^vmrun: exec to \/init marker \(us\), vmrun given the bzImage:/ { vz = num($NF) }
+/^vmrun: exec to \/init marker \(us\), vmrun with the plain command line/ { vp = num($NF) }
 /^vmrun: guest RAM resident, sh image, 256 MiB, 12 s idle:/ { g0 = num($14); gb = num($20) }
 /^vmrun: guest RAM resident, sh image, .*as at the issue/ { gz = num($(NF - 3)) }
 /^husk: bare vmrun, boot to guest init/ { bare = num($9) }
@@ -116,6 +117,7 @@ END {
 	# both on the next row, no goal.
 	vs("vmrun exec to /init, ms (vmlinux; fastest qemu)", v == "" ? "" : sprintf("%.1f", v / 1000), f == "" ? "" : sprintf("%.1f", f / 1000), "<=", 0.5)
 	vs("  the same, vmrun given the bzImage too", vz == "" ? "" : sprintf("%.1f", vz / 1000), f == "" ? "" : sprintf("%.1f", f / 1000))
+	vs("  the same, vmrun without husk's command line", vp == "" ? "" : sprintf("%.1f", vp / 1000), f == "" ? "" : sprintf("%.1f", f / 1000))
 	# The peer: as the issue measured it (the bzImage, no balloon), or
 	# in an older output without that line, the same kernel without.
 	if (gz == "") gz = g0

@@ -10,8 +10,11 @@ HUSK_MEM=128
 
 median() { sort -n | awk '{ v[NR] = $1 } END { printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-# The kernel husk boots: the vmlinux (its bare boot is the ratio's peer).
+# The kernel husk boots: the vmlinux (its bare boot is the ratio's peer),
+# with the command line husk run gives it (husk _kcmdline): the bare boot
+# does the same kernel work as a job's.
 kernel=$L2_VMLINUX
+kcl=$(husk _kcmdline)
 # bare_boot MiB INITRD...: boots the kernel with these initrd files and
 # the bench's /init; the seconds to its marker on init.t, to vmrun's
 # exit on exit.t.
@@ -20,7 +23,7 @@ bare_boot() {
 	for f; do b_i="$b_i -i $f"; done
 	# Apart: "a && b &" would run the assignment in the background too.
 	t=$(now) && : >con || return 1
-	vmrun -k "$kernel" $b_i -m $b_m -a "console=ttyS0 quiet panic=-1" --console con </dev/null &
+	vmrun -k "$kernel" $b_i -m $b_m -a "$kcl" --console con </dev/null &
 	p=$!
 	k=0 &&
 	while ! grep -q @@bench-init con; do
