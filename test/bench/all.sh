@@ -117,7 +117,7 @@ END {
 	# both on the next row, no goal.
 	vs("vmrun exec to /init, ms (vmlinux; fastest qemu)", v == "" ? "" : sprintf("%.1f", v / 1000), f == "" ? "" : sprintf("%.1f", f / 1000), "<=", 0.5)
 	vs("  the same, vmrun given the bzImage too", vz == "" ? "" : sprintf("%.1f", vz / 1000), f == "" ? "" : sprintf("%.1f", f / 1000))
-	vs("  the same, vmrun without husk's command line", vp == "" ? "" : sprintf("%.1f", vp / 1000), f == "" ? "" : sprintf("%.1f", f / 1000))
+	vs("  the same, vmrun with the plain command line", vp == "" ? "" : sprintf("%.1f", vp / 1000), f == "" ? "" : sprintf("%.1f", f / 1000))
 	# The peer: as the issue measured it (the bzImage, no balloon), or
 	# in an older output without that line, the same kernel without.
 	if (gz == "") gz = g0
