@@ -151,7 +151,7 @@ test_expect_success 'the VM got a vsock socket in its run directory, the port an
 	tail -n 1 vmrun.calls >call &&
 	grep -q " --vsock cid=3,uds=$PWD/state/run/[^ /]*/v.sock " call &&
 	! grep -q " -n " call &&
-	grep -q " console=ttyS0 panic=-1 quiet cryptomgr.notests initcall_blacklist=tracer_init_tracefs,trace_eval_init,crypto_kdf108_init husk.port=8000 *-A $PWD/state/run/[^ ]*/cmdline " call &&
+	grep -q " console=ttyS0 panic=-1 quiet cryptomgr.notests initcall_blacklist=tracer_init_tracefs,trace_eval_init,crypto_kdf108_init percpu_alloc=page husk.port=8000 *-A $PWD/state/run/[^ ]*/cmdline " call &&
 	! grep -q "husk.token" call && ! grep -q "husk.ip" call &&
 	tail -n 2 vmrun.secret >secret &&
 	sed -n 1p secret | grep -qx 600 && sed -n 2p secret | grep -qx "husk.token=[0-9a-f]\{48\}" &&
@@ -162,7 +162,7 @@ net_test 'husk run --net: the tap with the lease'"'"'s address, the gateway on t
 	tail -n 1 vmrun.calls >call &&
 	grep -q " -n tap=hk[0-9a-f]\{13\},mac=02:68:0a:cb:05:02 " call &&
 	grep -q " --vsock cid=3,uds=$PWD/state/run/[^ /]*/v.sock " call &&
-	grep -q " console=ttyS0 panic=-1 quiet cryptomgr.notests initcall_blacklist=tracer_init_tracefs,trace_eval_init,crypto_kdf108_init husk.port=8000 husk.ip=10.203.5.2/29 husk.gw=10.203.5.1 *-A $PWD/state/run/[^ ]*/cmdline " call &&
+	grep -q " console=ttyS0 panic=-1 quiet cryptomgr.notests initcall_blacklist=tracer_init_tracefs,trace_eval_init,crypto_kdf108_init percpu_alloc=page husk.port=8000 husk.ip=10.203.5.2/29 husk.gw=10.203.5.1 *-A $PWD/state/run/[^ ]*/cmdline " call &&
 	ip -4 addr show dev hkt0705br | grep -q "inet 10.203.5.1/29 " && clean
 '
 # The jail (vmrun(8) --user): each job its own uid and gid, HUSK_JAIL_UID

@@ -3,7 +3,7 @@
 # husk guest image (its init loads virtio_balloon) boots in 256 MiB; what
 # its boot touched and freed goes back to the host, so the resident size
 # of guest RAM falls well below its peak while the guest idles; booted
-# as husk boots it, under 78 MiB.  A snapshot taken with the balloon is
+# as husk boots it, under 70 MiB.  A snapshot taken with the balloon is
 # restored only with it.
 # Needs /dev/kvm: run it with test/vm/rig t5014.
 . "$(dirname "$0")/../test-lib.sh"
@@ -46,16 +46,18 @@ below() {
 }
 
 # As husk run boots it (husk _kcmdline, cmd/husk/run.sh): the vmlinux,
-# tracefs left empty.  72 MiB in the rig when set, 80 before
-# (issue 18's goal, under 59, is not met).
-test_expect_success 'an idle guest booted as husk run boots it holds under 78 MiB' '
+# tracefs left empty (72 MiB in the rig when set, 80 before), the
+# per-CPU allocator's first chunk of 4 KiB pages (66 MiB when set, 70
+# before; issue 18's goal, under 59, is not met).  The guest's RAM is
+# backed by 2 MiB pages: a figure moves in 2 MiB steps.
+test_expect_success 'an idle guest booted as husk run boots it holds under 70 MiB' '
 	test -n "$L2_VMLINUX" &&
 	bg vmrun -k "$L2_VMLINUX" -i "$img" -A cl -m 256 -c 1 \
 		-a "$(husk _kcmdline)" --vsock "cid=3,uds=$PWD/m.sock" \
 		--balloon --console mcon </dev/null 2>merr &&
 	pid=$! &&
 	wait_for "guest-agent call -c 1000 -w 1000 -n 1 vsock:$PWD/m.sock:8000 health >/dev/null 2>&1" 60 &&
-	wait_for "below $pid $((78 * 1024))" 90 200 &&
+	wait_for "below $pid $((70 * 1024))" 90 200 &&
 	echo "idle husk guest: guest RAM resident $(cat low) KiB" >>figures &&
 	kill -TERM $pid && { wait $pid; test $? = 143; } ||
 	{ cat merr; tail -n 20 mcon; false; }
