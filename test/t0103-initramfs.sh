@@ -42,6 +42,31 @@ test_expect_success 'modules come from modules.dep, each after what it needs; th
 	extract "$(cat img)" etc/husk/netmodules >got &&
 	tail -n 3 want >want.net && test_cmp want.net got
 '
+# init's module loading, run by busybox sh as in the guest, rooted in r/
+# (its absolute paths moved there) with insmod a function that logs: the
+# network modules only with a virtio device of ID 1, and with a kernel
+# whose virtio_net is built in (netmodules empty) every module all the
+# same.
+# initmods: what init loads from r/, one name a line, in mods.
+initmods() {
+	sed -n "/^load() {/,/^fi\$/p" "$HUSK_ROOT/initramfs/init" |
+	    sed "s|/etc/husk/|$PWD/r/etc/husk/|g; s|/sys/bus/|$PWD/r/sys/bus/|g" >snippet &&
+	test -s snippet &&
+	busybox sh -c "insmod() { echo \"\${1#/lib/modules/}\" >>mods; }; . ./snippet" &&
+	touch mods
+}
+test_expect_success 'init loads the network modules only with a network device, and all of them where none is listed apart' '
+	mkdir -p r/etc/husk r/sys/bus/virtio/devices/virtio0 r/sys/bus/virtio/devices/virtio1 &&
+	printf "a.ko\nb.ko\nn1.ko\nn2.ko\n" >r/etc/husk/modules &&
+	printf "n1.ko\nn2.ko\n" >r/etc/husk/netmodules &&
+	echo 0x0013 >r/sys/bus/virtio/devices/virtio0/device &&
+	echo 0x0005 >r/sys/bus/virtio/devices/virtio1/device &&
+	rm -f mods && initmods && printf "a.ko\nb.ko\n" >want && test_cmp want mods &&
+	echo 0x0001 >r/sys/bus/virtio/devices/virtio1/device &&
+	rm -f mods && initmods && cp r/etc/husk/modules want && test_cmp want mods &&
+	: >r/etc/husk/netmodules && echo 0x0005 >r/sys/bus/virtio/devices/virtio1/device &&
+	rm -f mods && initmods && test_cmp want mods
+'
 test_expect_success 'cpio -t shows no host paths; owners root, mtimes the epoch' '
 	! grep -e "^/" -e "^\./" -e "\.\./" -e trash -e work -e build names &&
 	! grep -Fx "$(hostname)" names &&
