@@ -212,7 +212,8 @@ test_expect_success 'in qemu: the guest goes silent before its first heartbeat: 
 # it is written to /dev/kmsg, so the kernel prints it as it would.
 # RIG_QUIET is the default (60): with 15, the heartbeat's own period, a
 # TCG guest starved by make check's VM shards could miss one tick and be
-# called frozen before its test began (failed so in a CI run).
+# called frozen before its test began: the likely cause of this test's
+# one CI failure, whose log did not survive.
 test_expect_success 'in qemu: a soft lockup while the heartbeat goes on: one more run, said, then the verdict' '
 	cat >t9014-lockup.sh <<-\EOF2 &&
 	echo 1..1; echo "ok 1 - before"
